@@ -1,0 +1,63 @@
+package hub
+
+import (
+	"context"
+	"io"
+	"net/url"
+	"regexp"
+	"time"
+)
+
+// BlobStore keeps asset bytes under keys the hub generates (never under a
+// name a user chose). Two drivers implement it, local disk and S3, and both
+// pass the same conformance suite in hub/blobtest.
+type BlobStore interface {
+	// Put stores everything r yields under key. size is the exact length
+	// when the caller knows it, or -1. The object becomes visible only when
+	// Put returns nil: after an error, a short read or a cancelled ctx no
+	// object (and no partial object) is visible under key. Returns the
+	// number of bytes stored. Returns EINVALID for a malformed key.
+	Put(ctx context.Context, key string, r io.Reader, size int64) (int64, error)
+
+	// Open returns the object for reading from offset 0; it can Seek, which
+	// is how ranged reads are served. Returns ENOTFOUND if key is absent.
+	Open(ctx context.Context, key string) (Blob, error)
+
+	// Stat returns the object's size and modification time.
+	// Returns ENOTFOUND if key is absent.
+	Stat(ctx context.Context, key string) (BlobStat, error)
+
+	// Delete removes the object. Deleting an absent key is not an error.
+	Delete(ctx context.Context, key string) error
+
+	// Check reports whether the store is reachable and writable enough to
+	// serve; /readyz calls it.
+	Check(ctx context.Context) error
+}
+
+// Blob is one stored object opened for reading.
+type Blob interface {
+	io.ReadSeekCloser
+	Stat() BlobStat
+}
+
+// BlobStat describes a stored object.
+type BlobStat struct {
+	Size    int64
+	ModTime time.Time
+}
+
+// BlobPresigner is implemented by stores that can hand out a short-lived URL
+// for a direct download, so large files bypass the hub (S3 only).
+type BlobPresigner interface {
+	// PresignGet returns a URL valid for ttl that downloads key with the
+	// given Content-Disposition and Content-Type.
+	PresignGet(ctx context.Context, key string, ttl time.Duration, disposition, contentType string) (*url.URL, error)
+}
+
+var blobKeyPattern = regexp.MustCompile(`^[0-9A-Za-z]{10,64}$`)
+
+// ValidBlobKey reports whether key has the shape of a key the hub generates.
+// Drivers refuse anything else, so a key can never name a path outside the
+// store.
+func ValidBlobKey(key string) bool { return blobKeyPattern.MatchString(key) }

@@ -1,0 +1,63 @@
+// Package hub is the syndication hub's domain: packages of campaign media,
+// their assets, the keys callers present, and the rules that decide who may
+// see and change what. Drivers for storage and transport live in
+// subpackages; this package imports none of them.
+package hub
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Only the HTTP layer maps them to statuses, in one table.
+const (
+	EINVALID      = "invalid"      // the request is malformed or breaks a rule
+	EUNAUTHORIZED = "unauthorized" // no key, or a key the hub does not accept
+	EFORBIDDEN    = "forbidden"    // the key is valid but its role may not do this
+	ENOTFOUND     = "not_found"    // absent, or not visible to the caller
+	ECONFLICT     = "conflict"     // the state changed under the caller
+	ETOOLARGE     = "too_large"    // over a configured size limit
+	EUNSUPPORTED  = "unsupported"  // a content type the asset kind does not allow
+	ECANCELED     = "canceled"     // the caller went away mid-request
+	EUNAVAILABLE  = "unavailable"  // a dependency (NATS, storage) is not answering
+	EINTERNAL     = "internal"     // a bug or an unexpected failure
+)
+
+// Error is a domain error: a code the transport maps to a status, and a
+// message written for the person who made the request.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
+// for any other non-nil error and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return EINTERNAL
+	}
+}
+
+// ErrorMessage returns the person-readable message of the first *Error in
+// err's chain, or a generic sentence for internal errors, whose details
+// belong in the log and not in a response.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "The hub hit an internal error; it has been logged."
+}
