@@ -1,0 +1,117 @@
+// Package api is the hub's HTTP API on Echo: JSON in ninjs shape, RFC 9457
+// problem details on error, keys as bearer tokens. Handlers translate
+// between HTTP and hub.Service; every rule lives in the service.
+package api
+
+import (
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/syndication-hub/hub/hub"
+)
+
+// Options configures the API.
+type Options struct {
+	// PublicURL is the absolute base of every link the API writes
+	// (HUB_PUBLIC_URL), without a trailing slash.
+	PublicURL string
+	// PresignDownloads answers downloads of released assets with a redirect
+	// to a short-lived URL of the blob store, when it can make one.
+	PresignDownloads bool
+	// Registry receives the API's metrics and is served at /metrics.
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+}
+
+// API is the hub's HTTP interface.
+type API struct {
+	svc     *hub.Service
+	opts    Options
+	log     *slog.Logger
+	echo    *echo.Echo
+	metrics *metrics
+}
+
+// New builds the API over svc with all its routes.
+func New(svc *hub.Service, opts Options) *API {
+	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	a := &API{svc: svc, opts: opts, log: opts.Logger, echo: echo.New()}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	a.metrics = newMetrics(opts.Registry)
+	a.echo.HideBanner, a.echo.HidePort = true, true
+	a.echo.HTTPErrorHandler = a.errorHandler
+	a.routes()
+	return a
+}
+
+// ServeHTTP makes the API an http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.echo.ServeHTTP(w, r) }
+
+// Routes returns method and path of every route, for the test that checks
+// the OpenAPI document covers them all.
+func (a *API) Routes() []*echo.Route { return a.echo.Routes() }
+
+// routes is the whole API surface in one table.
+func (a *API) routes() {
+	e := a.echo
+	e.Use(a.observe, a.recover, a.securityHeaders)
+
+	e.GET("/healthz", a.healthz)
+	e.GET("/readyz", a.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(a.opts.Registry, promhttp.HandlerOpts{})))
+	e.GET("/openapi.json", a.openapi)
+
+	v1 := e.Group("/v1", a.authenticate)
+	v1.POST("/keys", a.createKey, adminOnly)
+	v1.GET("/keys", a.listKeys, adminOnly)
+	v1.DELETE("/keys/:id", a.revokeKey, adminOnly)
+
+	v1.POST("/packages", a.createPackage)
+	v1.GET("/packages", a.listPackages)
+	v1.GET("/packages/:id", a.getPackage)
+	v1.PATCH("/packages/:id", a.patchPackage)
+	v1.DELETE("/packages/:id", a.deletePackage)
+
+	v1.POST("/packages/:id/assets", a.postAssetsForm)
+	v1.PUT("/packages/:id/assets/:name", a.putAsset)
+	v1.GET("/packages/:id/assets/:name", a.getAsset)
+	v1.HEAD("/packages/:id/assets/:name", a.getAsset)
+	v1.PATCH("/packages/:id/assets/:name", a.patchAsset)
+	v1.DELETE("/packages/:id/assets/:name", a.deleteAsset)
+}
+
+//go:embed openapi.json
+var openapiDocument []byte
+
+// OpenAPIDocument returns the OpenAPI document the API serves.
+func OpenAPIDocument() []byte { return openapiDocument }
+
+func (a *API) openapi(c echo.Context) error {
+	return c.Blob(http.StatusOK, "application/json", openapiDocument)
+}
+
+func (a *API) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (a *API) readyz(c echo.Context) error {
+	ctx, cancel := contextWithTimeout(c, 5*time.Second)
+	defer cancel()
+	if err := a.svc.Ready(ctx); err != nil {
+		a.log.Warn("not ready", "err", err)
+		return hub.Errorf(hub.EUNAVAILABLE, "not ready: %v", err)
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,138 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/syndication-hub/hub/hub"
+)
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	uploaded prometheus.Counter
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hub_http_requests_total", Help: "HTTP requests by route and status.",
+		}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hub_http_request_duration_seconds", Help: "HTTP request duration by route.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10, 60, 300},
+		}, []string{"method", "route"}),
+		uploaded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hub_asset_upload_bytes_total", Help: "Bytes of assets stored.",
+		}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.uploaded)
+	return m
+}
+
+// observe counts and logs every request by its route pattern (never by
+// its raw path, which would make one time series per package).
+func (a *API) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		route, status := c.Path(), c.Response().Status
+		if route == "" {
+			route = "unmatched"
+		}
+		a.metrics.requests.WithLabelValues(c.Request().Method, route, strconv.Itoa(status)).Inc()
+		a.metrics.duration.WithLabelValues(c.Request().Method, route).Observe(time.Since(start).Seconds())
+		a.log.Debug("request", "method", c.Request().Method, "route", route, "status", status,
+			"bytes", c.Response().Size, "duration", time.Since(start))
+		return nil
+	}
+}
+
+func (a *API) recover(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return next(c)
+	}
+}
+
+func (a *API) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		return next(c)
+	}
+}
+
+const keyContextName = "hub.key"
+
+// authenticate resolves the bearer key; every /v1 call needs one.
+func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		auth := strings.TrimSpace(c.Request().Header.Get(echo.HeaderAuthorization))
+		scheme, secret, _ := strings.Cut(auth, " ")
+		if auth != "" && !strings.EqualFold(scheme, "Bearer") {
+			return hub.Errorf(hub.EUNAUTHORIZED, "the Authorization header must be \"Bearer <key>\"")
+		}
+		k, err := a.svc.Authenticate(c.Request().Context(), strings.TrimSpace(secret))
+		if err != nil {
+			if hub.ErrorCode(err) == hub.EUNAUTHORIZED {
+				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="hub"`)
+			}
+			return err
+		}
+		c.Set(keyContextName, k)
+		return next(c)
+	}
+}
+
+// keyOf returns the caller's key; authenticate guarantees one under /v1.
+func keyOf(c echo.Context) *hub.Key { return c.Get(keyContextName).(*hub.Key) }
+
+// adminOnly checks the role before any body is read, so a producer asking
+// for a key learns nothing from its request's validation.
+func adminOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := hub.RequireAdmin(keyOf(c)); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
+// pathParam returns a path parameter decoded exactly once. Echo matches
+// on the raw (escaped) path when the request has one, so parameters then
+// arrive still escaped; otherwise they arrive decoded.
+func pathParam(c echo.Context, name string) (string, error) {
+	v := c.Param(name)
+	if c.Request().URL.RawPath == "" {
+		return v, nil
+	}
+	u, err := url.PathUnescape(v)
+	if err != nil {
+		return "", hub.Errorf(hub.EINVALID, "the %s in the path is not correctly percent-encoded", name)
+	}
+	return u, nil
+}
+
+func contextWithTimeout(c echo.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Request().Context(), d)
+}

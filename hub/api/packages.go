@@ -1,0 +1,235 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/ninjs"
+)
+
+// maxJSONBody bounds a JSON request; a package's texts fit many times over.
+const maxJSONBody = 4 << 20
+
+// decodeJSON reads one JSON object into v, refusing unknown fields,
+// trailing data and bodies over maxJSONBody, with messages a person can act on.
+func decodeJSON(c echo.Context, v any) error {
+	r := c.Request()
+	if r.ContentLength > maxJSONBody {
+		return hub.Errorf(hub.ETOOLARGE, "the JSON body is larger than %d bytes", maxJSONBody)
+	}
+	if !jsonContentType(r.Header.Get(echo.HeaderContentType)) {
+		return hub.Errorf(hub.EUNSUPPORTED, "send JSON with Content-Type: application/json (got %q)", r.Header.Get(echo.HeaderContentType))
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), r.Body, maxJSONBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return hub.Errorf(hub.EINVALID, "the body holds more than one JSON value")
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return hub.Errorf(hub.EINVALID, "the body has data after its JSON object")
+	}
+	return nil
+}
+
+// jsonContentType accepts JSON media types, and also no type and curl's
+// default for -d (application/x-www-form-urlencoded): the body is parsed
+// as JSON either way, and refusing `curl -d '{...}'` would only trip up
+// people following the README.
+func jsonContentType(ct string) bool {
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "application/x-www-form-urlencoded"
+}
+
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.Is(err, io.EOF):
+		return hub.Errorf(hub.EINVALID, "the body is empty; send a JSON object")
+	case errors.As(err, &syn):
+		return hub.Errorf(hub.EINVALID, "the body is not valid JSON: %v (at byte %d)", syn, syn.Offset)
+	case errors.As(err, &typ):
+		if typ.Field != "" {
+			return hub.Errorf(hub.EINVALID, "%s must be %s, not a JSON %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
+		}
+		return hub.Errorf(hub.EINVALID, "the body must be a JSON object, not a JSON %s", typ.Value)
+	case errors.As(err, &tooBig):
+		return hub.Errorf(hub.ETOOLARGE, "the JSON body is larger than %d bytes", tooBig.Limit)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		return hub.Errorf(hub.EINVALID, "unknown field %s; the hub sets id, uri, version, status and dates itself", field)
+	}
+	return hub.Errorf(hub.EINVALID, "the body could not be read as JSON: %v", err)
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "slice":
+		return "a list"
+	case "struct", "map":
+		return "an object"
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	}
+	return "a " + k
+}
+
+// packageFields are the fields a producer sets, for create and PATCH.
+// Pointers tell "not given" from "set to empty" in a PATCH.
+type packageFields struct {
+	Campaign        *string        `json:"campaign"`
+	Language        *string        `json:"language"`
+	Headlines       *[]hub.Text    `json:"headlines"`
+	Descriptions    *[]hub.Text    `json:"descriptions"`
+	Bodies          *[]hub.Text    `json:"bodies"`
+	Subjects        *[]hub.Subject `json:"subjects"`
+	Places          *[]hub.Place   `json:"places"`
+	By              *string        `json:"by"`
+	CopyrightNotice *string        `json:"copyrightnotice"`
+	UsageTerms      *string        `json:"usageterms"`
+	ContentWarning  *string        `json:"contentwarning"`
+	Anonymized      *bool          `json:"anonymized"`
+	Translations    *[]string      `json:"translations"`
+}
+
+func (f packageFields) patch() hub.PackagePatch {
+	return hub.PackagePatch{
+		Campaign: f.Campaign, Language: f.Language, Headlines: f.Headlines, Descriptions: f.Descriptions,
+		Bodies: f.Bodies, Subjects: f.Subjects, Places: f.Places, By: f.By, CopyrightNotice: f.CopyrightNotice,
+		UsageTerms: f.UsageTerms, ContentWarning: f.ContentWarning, Anonymized: f.Anonymized, Translations: f.Translations,
+	}
+}
+
+func (a *API) item(p *hub.Package) ninjs.Item { return ninjs.FromPackage(a.opts.PublicURL, p) }
+
+func (a *API) createPackage(c echo.Context) error {
+	k := keyOf(c)
+	if k.Role == hub.RolePartner {
+		return hub.Errorf(hub.EFORBIDDEN, "only producer and admin keys create packages")
+	}
+	var f packageFields
+	if err := decodeJSON(c, &f); err != nil {
+		return err
+	}
+	p := &hub.Package{}
+	f.patch().Apply(p)
+	p, err := a.svc.CreatePackage(c.Request().Context(), k, p)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, ninjs.PackageURL(a.opts.PublicURL, p.ID))
+	return c.JSON(http.StatusCreated, a.item(p))
+}
+
+// packageList is one page of a listing.
+type packageList struct {
+	Items []ninjs.Item `json:"items"`
+	// Next is the cursor for the following page; absent on the last one.
+	Next string `json:"next,omitempty"`
+}
+
+func (a *API) listPackages(c echo.Context) error {
+	q := hub.PackageQuery{
+		Campaign: c.QueryParam("campaign"), Language: c.QueryParam("language"), After: c.QueryParam("cursor"),
+	}
+	for name := range c.QueryParams() {
+		switch name {
+		case "campaign", "language", "status", "type", "cursor", "limit":
+		default:
+			return hub.Errorf(hub.EINVALID, "unknown query parameter %q; filter with campaign, language, status, type, and page with cursor and limit", name)
+		}
+	}
+	if s := c.QueryParam("status"); s != "" {
+		switch st := hub.Status(s); st {
+		case hub.StatusDraft, hub.StatusScheduled, hub.StatusReleased, hub.StatusWithdrawn:
+			q.Status = st
+		default:
+			return hub.Errorf(hub.EINVALID, "status %q is not one of draft, scheduled, released, withdrawn", s)
+		}
+	}
+	if t := c.QueryParam("type"); t != "" {
+		typ, err := hub.ParseAssetType(t)
+		if err != nil {
+			return err
+		}
+		q.Type = typ
+	}
+	if l := c.QueryParam("language"); l != "" {
+		lang, err := hub.NormalizeLanguage(l)
+		if err != nil {
+			return err
+		}
+		q.Language = lang
+	}
+	if l := c.QueryParam("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > hub.MaxPageSize {
+			return hub.Errorf(hub.EINVALID, "limit must be a number from 1 to %d", hub.MaxPageSize)
+		}
+		q.Limit = n
+	}
+	page, err := a.svc.Packages(c.Request().Context(), keyOf(c), q)
+	if err != nil {
+		return err
+	}
+	out := packageList{Items: make([]ninjs.Item, 0, len(page.Items)), Next: page.Next}
+	for _, p := range page.Items {
+		out.Items = append(out.Items, a.item(p))
+	}
+	if page.Next != "" {
+		next := *c.Request().URL
+		qs := next.Query()
+		qs.Set("cursor", page.Next)
+		next.RawQuery = qs.Encode()
+		c.Response().Header().Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, a.opts.PublicURL, next.RequestURI()))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (a *API) getPackage(c echo.Context) error {
+	p, err := a.svc.Package(c.Request().Context(), keyOf(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a.item(p))
+}
+
+func (a *API) patchPackage(c echo.Context) error {
+	var f packageFields
+	if err := decodeJSON(c, &f); err != nil {
+		return err
+	}
+	p, err := a.svc.UpdatePackage(c.Request().Context(), keyOf(c), c.Param("id"), f.patch())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a.item(p))
+}
+
+func (a *API) deletePackage(c echo.Context) error {
+	if err := a.svc.DeletePackage(c.Request().Context(), keyOf(c), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,344 @@
+// Package catalog keeps the hub's metadata in NATS JetStream key-value
+// buckets: one entry per package, per API key and per stored blob. Every
+// write is revision-checked, so replicas sharing one NATS never overwrite
+// each other. Each process also keeps an in-memory index of packages and
+// keys, built from the buckets on open and kept current by a watch, so
+// listings and key checks cost no round trip.
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/syndication-hub/hub/hub"
+)
+
+// Bucket names. They are part of the operator's view of the NATS account
+// (and of the permissions a partner must never get).
+const (
+	PackagesBucket = "hub_packages"
+	KeysBucket     = "hub_keys"
+	BlobsBucket    = "hub_blobs"
+)
+
+// Options configures a Catalog.
+type Options struct {
+	// Replicas is the number of copies a NATS cluster keeps of each bucket;
+	// 0 means 1 (the embedded server has only one).
+	Replicas int
+	Logger   *slog.Logger
+}
+
+// Catalog is the hub.Catalog on JetStream KV.
+type Catalog struct {
+	packages jetstream.KeyValue
+	keys     jetstream.KeyValue
+	blobs    jetstream.KeyValue
+	log      *slog.Logger
+
+	mu       sync.RWMutex
+	pkgIndex map[string]indexed[*hub.Package]
+	keyIndex map[string]indexed[*hub.Key] // by hash
+	sorted   []*hub.Package               // cache of pkgIndex by id; nil when stale
+
+	stop    context.CancelFunc
+	stopped sync.WaitGroup
+}
+
+// indexed is an index entry with the KV revision it came from, so a late
+// watch event never replaces a newer local write.
+type indexed[T any] struct {
+	rev   uint64
+	value T
+}
+
+var _ hub.Catalog = (*Catalog)(nil)
+
+// Open creates the buckets when missing, loads the index and starts the
+// watches that keep it current. Close stops them.
+func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, error) {
+	if opts.Replicas == 0 {
+		opts.Replicas = 1
+	}
+	c := &Catalog{
+		log:      opts.Logger,
+		pkgIndex: map[string]indexed[*hub.Package]{},
+		keyIndex: map[string]indexed[*hub.Key]{},
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	for _, b := range []struct {
+		name string
+		kv   *jetstream.KeyValue
+		desc string
+	}{
+		{PackagesBucket, &c.packages, "syndication hub: packages"},
+		{KeysBucket, &c.keys, "syndication hub: API keys, by SHA-256 of the secret"},
+		{BlobsBucket, &c.blobs, "syndication hub: stored content by SHA-256, with reference counts"},
+	} {
+		kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: b.name, Description: b.desc, History: 1,
+			Storage: jetstream.FileStorage, Replicas: opts.Replicas,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("open bucket %s: %w", b.name, err)
+		}
+		*b.kv = kv
+	}
+
+	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	c.stop = stop
+	pkgReady, err := watch(watchCtx, c, c.packages, c.applyPackage)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	keyReady, err := watch(watchCtx, c, c.keys, c.applyKey)
+	if err != nil {
+		stop()
+		c.stopped.Wait()
+		return nil, err
+	}
+	for _, ready := range []chan struct{}{pkgReady, keyReady} {
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			c.Close()
+			return nil, fmt.Errorf("load catalog index: %w", ctx.Err())
+		}
+	}
+	return c, nil
+}
+
+// Close stops the watches.
+func (c *Catalog) Close() error {
+	c.stop()
+	c.stopped.Wait()
+	return nil
+}
+
+// watch feeds every entry of kv to apply, first the current ones (closing
+// the returned channel when those are done), then each change.
+func watch(ctx context.Context, c *Catalog, kv jetstream.KeyValue, apply func(jetstream.KeyValueEntry)) (chan struct{}, error) {
+	w, err := kv.WatchAll(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("watch bucket %s: %w", kv.Bucket(), err)
+	}
+	ready := make(chan struct{})
+	c.stopped.Add(1)
+	go func() {
+		defer c.stopped.Done()
+		defer w.Stop()
+		initial := true
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-w.Updates():
+				if !ok {
+					return
+				}
+				if e == nil {
+					if initial {
+						initial = false
+						close(ready)
+					}
+					continue
+				}
+				apply(e)
+			}
+		}
+	}()
+	return ready, nil
+}
+
+func (c *Catalog) applyPackage(e jetstream.KeyValueEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur, ok := c.pkgIndex[e.Key()]; ok && cur.rev >= e.Revision() {
+		return
+	}
+	if e.Operation() != jetstream.KeyValuePut {
+		delete(c.pkgIndex, e.Key())
+		c.sorted = nil
+		return
+	}
+	var p hub.Package
+	if err := json.Unmarshal(e.Value(), &p); err != nil {
+		c.log.Error("skip unreadable package entry", "key", e.Key(), "err", err)
+		return
+	}
+	c.pkgIndex[e.Key()] = indexed[*hub.Package]{e.Revision(), &p}
+	c.sorted = nil
+}
+
+func (c *Catalog) applyKey(e jetstream.KeyValueEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur, ok := c.keyIndex[e.Key()]; ok && cur.rev >= e.Revision() {
+		return
+	}
+	if e.Operation() != jetstream.KeyValuePut {
+		delete(c.keyIndex, e.Key())
+		return
+	}
+	var k hub.Key
+	if err := json.Unmarshal(e.Value(), &k); err != nil {
+		c.log.Error("skip unreadable key entry", "key", e.Key(), "err", err)
+		return
+	}
+	c.keyIndex[e.Key()] = indexed[*hub.Key]{e.Revision(), &k}
+}
+
+// indexPackage records a write this process made, so its own next listing
+// shows it without waiting for the watch.
+func (c *Catalog) indexPackage(id string, rev uint64, p *hub.Package) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur, ok := c.pkgIndex[id]; ok && cur.rev >= rev {
+		return
+	}
+	if p == nil {
+		// A deletion: keep the revision as a marker so an older watch event
+		// does not bring the package back.
+		c.pkgIndex[id] = indexed[*hub.Package]{rev, nil}
+	} else {
+		c.pkgIndex[id] = indexed[*hub.Package]{rev, p.Clone()}
+	}
+	c.sorted = nil
+}
+
+// Check asks the server for the packages bucket's state.
+func (c *Catalog) Check(ctx context.Context) error {
+	_, err := c.packages.Status(ctx)
+	return err
+}
+
+func isConflict(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch)
+}
+
+func isMissing(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted)
+}
+
+// CreatePackage records a new package.
+func (c *Catalog) CreatePackage(ctx context.Context, p *hub.Package) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode package: %w", err)
+	}
+	rev, err := c.packages.Create(ctx, p.ID, b)
+	if isConflict(err) {
+		return hub.Errorf(hub.ECONFLICT, "package %s exists", p.ID)
+	} else if err != nil {
+		return fmt.Errorf("create package %s: %w", p.ID, err)
+	}
+	c.indexPackage(p.ID, rev, p)
+	return nil
+}
+
+// Package reads a package from the bucket.
+func (c *Catalog) Package(ctx context.Context, id string) (*hub.Package, error) {
+	p, _, err := c.readPackage(ctx, id)
+	return p, err
+}
+
+func (c *Catalog) readPackage(ctx context.Context, id string) (*hub.Package, uint64, error) {
+	e, err := c.packages.Get(ctx, id)
+	if isMissing(err) {
+		return nil, 0, hub.Errorf(hub.ENOTFOUND, "no package %s", id)
+	} else if err != nil {
+		return nil, 0, fmt.Errorf("get package %s: %w", id, err)
+	}
+	var p hub.Package
+	if err := json.Unmarshal(e.Value(), &p); err != nil {
+		return nil, 0, fmt.Errorf("decode package %s: %w", id, err)
+	}
+	return &p, e.Revision(), nil
+}
+
+// casAttempts bounds the retries of one revision-checked change; reaching
+// it means something writes the same package in a loop.
+const casAttempts = 20
+
+// UpdatePackage applies fn under a revision check, retrying on conflict.
+func (c *Catalog) UpdatePackage(ctx context.Context, id string, fn func(p *hub.Package) error) (*hub.Package, error) {
+	for range casAttempts {
+		p, rev, err := c.readPackage(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := fn(p); err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(p)
+		if err != nil {
+			return nil, fmt.Errorf("encode package: %w", err)
+		}
+		newRev, err := c.packages.Update(ctx, id, b, rev)
+		if isConflict(err) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("update package %s: %w", id, err)
+		}
+		c.indexPackage(id, newRev, p)
+		return p, nil
+	}
+	return nil, hub.Errorf(hub.ECONFLICT, "package %s is being changed by someone else; try again", id)
+}
+
+// DeletePackage removes a package when fn allows it.
+func (c *Catalog) DeletePackage(ctx context.Context, id string, fn func(p *hub.Package) error) (*hub.Package, error) {
+	for range casAttempts {
+		p, rev, err := c.readPackage(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := fn(p); err != nil {
+			return nil, err
+		}
+		err = c.packages.Delete(ctx, id, jetstream.LastRevision(rev))
+		if isConflict(err) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("delete package %s: %w", id, err)
+		}
+		c.indexPackage(id, rev+1, nil)
+		return p, nil
+	}
+	return nil, hub.Errorf(hub.ECONFLICT, "package %s is being changed by someone else; try again", id)
+}
+
+// Packages returns the indexed packages, oldest id first. The slice and
+// the packages are shared: callers must not change them.
+func (c *Catalog) Packages(ctx context.Context) ([]*hub.Package, error) {
+	c.mu.RLock()
+	if c.sorted != nil {
+		defer c.mu.RUnlock()
+		return c.sorted, nil
+	}
+	c.mu.RUnlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sorted == nil {
+		sorted := make([]*hub.Package, 0, len(c.pkgIndex))
+		for _, e := range c.pkgIndex {
+			if e.value != nil {
+				sorted = append(sorted, e.value)
+			}
+		}
+		slices.SortFunc(sorted, func(a, b *hub.Package) int { return strings.Compare(a.ID, b.ID) })
+		c.sorted = sorted
+	}
+	return c.sorted, nil
+}

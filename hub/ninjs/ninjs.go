@@ -1,0 +1,126 @@
+// Package ninjs renders packages as IPTC ninjs 2.x items of type
+// "composite", the JSON that the API, NATS messages and feeds share. The
+// hub's own fields (id, campaign, status, contentwarning, anonymized,
+// translations) sit unprefixed beside the ninjs ones.
+package ninjs
+
+import (
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/syndication-hub/hub/hub"
+)
+
+// Item is a package as ninjs.
+type Item struct {
+	URI             string        `json:"uri"`
+	Type            string        `json:"type"`
+	Version         string        `json:"version"`
+	VersionCreated  time.Time     `json:"versioncreated"`
+	FirstCreated    time.Time     `json:"firstcreated"`
+	PubStatus       string        `json:"pubstatus"`
+	Embargoed       *time.Time    `json:"embargoed,omitempty"`
+	Language        string        `json:"language"`
+	Headlines       []hub.Text    `json:"headlines,omitempty"`
+	Descriptions    []hub.Text    `json:"descriptions,omitempty"`
+	Bodies          []hub.Text    `json:"bodies,omitempty"`
+	Subjects        []hub.Subject `json:"subjects,omitempty"`
+	Places          []hub.Place   `json:"places,omitempty"`
+	By              string        `json:"by,omitempty"`
+	CopyrightNotice string        `json:"copyrightnotice,omitempty"`
+	UsageTerms      string        `json:"usageterms,omitempty"`
+	Associations    []Association `json:"associations"`
+
+	ID             string   `json:"id"`
+	Campaign       string   `json:"campaign"`
+	Status         string   `json:"status"`
+	ContentWarning string   `json:"contentwarning,omitempty"`
+	Anonymized     bool     `json:"anonymized"`
+	Translations   []string `json:"translations,omitempty"`
+}
+
+// Association is one asset as a ninjs association. Besides the ninjs
+// fields it repeats the original's content type, size and sha256 at the
+// top, where an ingest script looks first.
+type Association struct {
+	Name         string      `json:"name"`
+	URI          string      `json:"uri"`
+	Type         string      `json:"type"`
+	Language     string      `json:"language,omitempty"`
+	Descriptions []hub.Text  `json:"descriptions,omitempty"`
+	By           string      `json:"by,omitempty"`
+	Renditions   []Rendition `json:"renditions"`
+
+	ContentType string `json:"contenttype"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	Caption     string `json:"caption,omitempty"`
+	Credit      string `json:"credit,omitempty"`
+	Primary     bool   `json:"primary"`
+}
+
+// Rendition is one stored form of an asset.
+type Rendition struct {
+	Name        string `json:"name"`
+	Href        string `json:"href"`
+	ContentType string `json:"contenttype"`
+	SizeInBytes int64  `json:"sizeinbytes"`
+	SHA256      string `json:"sha256"`
+}
+
+// PubStatus maps the hub's lifecycle onto ninjs pubstatus.
+func PubStatus(s hub.Status) string {
+	switch s {
+	case hub.StatusReleased:
+		return "usable"
+	case hub.StatusWithdrawn:
+		return "canceled"
+	}
+	return "withheld"
+}
+
+// PackageURL returns the absolute URL of a package under base.
+func PackageURL(base string, id string) string {
+	return base + "/v1/packages/" + id
+}
+
+// AssetURL returns the absolute download URL of an asset under base.
+func AssetURL(base, id, name string) string {
+	return PackageURL(base, id) + "/assets/" + url.PathEscape(name)
+}
+
+// FromPackage renders p with absolute links under base (HUB_PUBLIC_URL,
+// without a trailing slash).
+func FromPackage(base string, p *hub.Package) Item {
+	it := Item{
+		URI: PackageURL(base, p.ID), Type: "composite", Version: strconv.Itoa(p.Version),
+		VersionCreated: p.VersionCreated, FirstCreated: p.FirstCreated, PubStatus: PubStatus(p.Status),
+		Language: p.Language, Headlines: p.Headlines, Descriptions: p.Descriptions, Bodies: p.Bodies,
+		Subjects: p.Subjects, Places: p.Places, By: p.By, CopyrightNotice: p.CopyrightNotice,
+		UsageTerms: p.UsageTerms, Associations: make([]Association, 0, len(p.Assets)),
+		ID: p.ID, Campaign: p.Campaign, Status: string(p.Status), ContentWarning: p.ContentWarning,
+		Anonymized: p.Anonymized, Translations: p.Translations,
+	}
+	if p.Status == hub.StatusScheduled {
+		it.Embargoed = p.Embargo
+	}
+	for i := range p.Assets {
+		it.Associations = append(it.Associations, FromAsset(base, p.ID, &p.Assets[i]))
+	}
+	return it
+}
+
+// FromAsset renders one asset of package id.
+func FromAsset(base, id string, a *hub.Asset) Association {
+	href := AssetURL(base, id, a.Name)
+	as := Association{
+		Name: a.Name, URI: href, Type: string(a.Type), Language: a.Language, By: a.Credit,
+		Renditions:  []Rendition{{Name: "original", Href: href, ContentType: a.ContentType, SizeInBytes: a.Size, SHA256: a.SHA256}},
+		ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256, Caption: a.Caption, Credit: a.Credit, Primary: a.Primary,
+	}
+	if a.Caption != "" {
+		as.Descriptions = []hub.Text{{Role: "caption", Value: a.Caption}}
+	}
+	return as
+}

@@ -1,0 +1,203 @@
+package hub
+
+import (
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Status is where a package stands in its lifecycle.
+type Status string
+
+// The lifecycle: a draft is edited freely; a scheduled package waits for its
+// embargo; a released one is visible to the partners entitled to it; a
+// withdrawn one must be taken down by everyone who republished it.
+const (
+	StatusDraft     Status = "draft"
+	StatusScheduled Status = "scheduled"
+	StatusReleased  Status = "released"
+	StatusWithdrawn Status = "withdrawn"
+)
+
+// Package is one campaign package in one language: headlines, texts,
+// credits and usage terms, and the media assets that go with them. Its
+// sibling packages in other languages are listed in Translations.
+type Package struct {
+	ID              string     `json:"id"`
+	Campaign        string     `json:"campaign"`
+	Language        string     `json:"language"`
+	Version         int        `json:"version"`
+	Status          Status     `json:"status"`
+	FirstCreated    time.Time  `json:"firstcreated"`
+	VersionCreated  time.Time  `json:"versioncreated"`
+	Embargo         *time.Time `json:"embargo,omitempty"`
+	Headlines       []Text     `json:"headlines,omitempty"`
+	Descriptions    []Text     `json:"descriptions,omitempty"`
+	Bodies          []Text     `json:"bodies,omitempty"`
+	Subjects        []Subject  `json:"subjects,omitempty"`
+	Places          []Place    `json:"places,omitempty"`
+	By              string     `json:"by,omitempty"`
+	CopyrightNotice string     `json:"copyrightnotice,omitempty"`
+	UsageTerms      string     `json:"usageterms,omitempty"`
+	ContentWarning  string     `json:"contentwarning,omitempty"`
+	Anonymized      bool       `json:"anonymized,omitempty"`
+	Translations    []string   `json:"translations,omitempty"`
+	Assets          []Asset    `json:"assets,omitempty"`
+}
+
+// Text is a piece of text in the package's language, as ninjs carries
+// headlines, descriptions and bodies.
+type Text struct {
+	Role        string `json:"role,omitempty"`
+	ContentType string `json:"contenttype,omitempty"`
+	Value       string `json:"value"`
+}
+
+// Subject is a hashtag or topic the package is about.
+type Subject struct {
+	Name string `json:"name,omitempty"`
+	URI  string `json:"uri,omitempty"`
+	Code string `json:"code,omitempty"`
+	Rel  string `json:"rel,omitempty"`
+}
+
+// Place is a region the package concerns.
+type Place struct {
+	Name string `json:"name,omitempty"`
+	URI  string `json:"uri,omitempty"`
+	Code string `json:"code,omitempty"`
+}
+
+// Asset returns the asset called name, or nil.
+func (p *Package) Asset(name string) *Asset {
+	for i := range p.Assets {
+		if p.Assets[i].Name == name {
+			return &p.Assets[i]
+		}
+	}
+	return nil
+}
+
+// HasAssetType reports whether any asset of p is of type t.
+func (p *Package) HasAssetType(t AssetType) bool {
+	for _, a := range p.Assets {
+		if a.Type == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Clone returns a deep copy, so a caller can change it without touching a
+// value shared with an index.
+func (p *Package) Clone() *Package {
+	c := *p
+	if p.Embargo != nil {
+		e := *p.Embargo
+		c.Embargo = &e
+	}
+	c.Headlines = append([]Text(nil), p.Headlines...)
+	c.Descriptions = append([]Text(nil), p.Descriptions...)
+	c.Bodies = append([]Text(nil), p.Bodies...)
+	c.Subjects = append([]Subject(nil), p.Subjects...)
+	c.Places = append([]Place(nil), p.Places...)
+	c.Translations = append([]string(nil), p.Translations...)
+	c.Assets = append([]Asset(nil), p.Assets...)
+	return &c
+}
+
+var (
+	campaignPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	// A BCP 47 tag as newsrooms write them: "ru", "kk", "ky", "en-GB", "sr-Latn".
+	languagePattern = regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$`)
+)
+
+// ValidCampaign reports whether s is a campaign slug: lowercase letters,
+// digits and dashes, starting with a letter or digit, at most 63 long.
+func ValidCampaign(s string) bool { return campaignPattern.MatchString(s) }
+
+// NormalizeLanguage returns the canonical form of a BCP 47 language tag
+// (lowercase language, as ninjs examples write it) or EINVALID.
+func NormalizeLanguage(s string) (string, error) {
+	if !languagePattern.MatchString(s) {
+		return "", Errorf(EINVALID, "language %q is not a BCP 47 language tag such as \"ru\", \"kk\", \"ky\" or \"en\"", s)
+	}
+	parts := strings.Split(s, "-")
+	parts[0] = strings.ToLower(parts[0])
+	return strings.Join(parts, "-"), nil
+}
+
+// Validate checks the fields a producer sets. It does not look at the
+// fields the hub owns (id, status, version, timestamps).
+func (p *Package) Validate() error {
+	if p.Campaign == "" {
+		return Errorf(EINVALID, "campaign is required: the slug of the campaign this package belongs to, such as \"korgau123\"")
+	}
+	if !ValidCampaign(p.Campaign) {
+		return Errorf(EINVALID, "campaign %q is not a slug: use lowercase letters, digits and dashes", p.Campaign)
+	}
+	if p.Language == "" {
+		return Errorf(EINVALID, "language is required: a package holds one language; link other languages through translations")
+	}
+	lang, err := NormalizeLanguage(p.Language)
+	if err != nil {
+		return err
+	}
+	p.Language = lang
+	for field, texts := range map[string][]Text{"headlines": p.Headlines, "descriptions": p.Descriptions, "bodies": p.Bodies} {
+		for i, t := range texts {
+			if strings.TrimSpace(t.Value) == "" {
+				return Errorf(EINVALID, "%s[%d].value is empty", field, i)
+			}
+			if !utf8.ValidString(t.Value) {
+				return Errorf(EINVALID, "%s[%d].value is not valid UTF-8", field, i)
+			}
+		}
+	}
+	for i, id := range p.Translations {
+		if !ValidID(id) {
+			return Errorf(EINVALID, "translations[%d] %q is not a package id", i, id)
+		}
+		if id == p.ID {
+			return Errorf(EINVALID, "translations[%d] names the package itself", i)
+		}
+	}
+	for _, s := range []struct{ name, v string }{
+		{"by", p.By}, {"copyrightnotice", p.CopyrightNotice}, {"usageterms", p.UsageTerms}, {"contentwarning", p.ContentWarning},
+	} {
+		if !utf8.ValidString(s.v) || strings.ContainsFunc(s.v, isControlNotSpace) {
+			return Errorf(EINVALID, "%s contains control characters or invalid UTF-8", s.name)
+		}
+	}
+	return nil
+}
+
+func isControlNotSpace(r rune) bool {
+	return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r'
+}
+
+// ValidAssetName checks a user-chosen asset name. Names are shown to people
+// and used as download file names, never as storage paths; still, they are
+// refused when a file system or a zip tool would read them as a path.
+// Cyrillic, spaces and other printable Unicode are welcome.
+func ValidAssetName(name string) error {
+	switch {
+	case name == "":
+		return Errorf(EINVALID, "the asset name is empty")
+	case len(name) > 255:
+		return Errorf(EINVALID, "the asset name is longer than 255 bytes")
+	case !utf8.ValidString(name):
+		return Errorf(EINVALID, "the asset name is not valid UTF-8")
+	case name == "." || name == "..":
+		return Errorf(EINVALID, "the asset name %q is not a file name", name)
+	case strings.ContainsAny(name, `/\`):
+		return Errorf(EINVALID, "the asset name %q contains a slash; give a plain file name such as \"poster.png\"", name)
+	case strings.ContainsFunc(name, unicode.IsControl):
+		return Errorf(EINVALID, "the asset name contains a control character")
+	case strings.TrimSpace(name) != name:
+		return Errorf(EINVALID, "the asset name %q starts or ends with a space", name)
+	}
+	return nil
+}
