@@ -13,14 +13,18 @@ import (
 // pass the same conformance suite in hub/blobtest.
 type BlobStore interface {
 	// Put stores everything r yields under key. size is the exact length
-	// when the caller knows it, or -1. The object becomes visible only when
-	// Put returns nil: after an error, a short read or a cancelled ctx no
-	// object (and no partial object) is visible under key. Returns the
-	// number of bytes stored. Returns EINVALID for a malformed key.
+	// when the caller knows it, or -1. The new object becomes visible only
+	// when Put returns nil: after an error, a short read or a cancelled ctx
+	// the key keeps what it held before (nothing, for a new key), never a
+	// partial object. Returns the number of bytes stored. Returns EINVALID
+	// for a malformed key, and when r yields fewer or more bytes than a
+	// known size.
 	Put(ctx context.Context, key string, r io.Reader, size int64) (int64, error)
 
 	// Open returns the object for reading from offset 0; it can Seek, which
-	// is how ranged reads are served. Returns ENOTFOUND if key is absent.
+	// is how ranged reads are served. ctx governs the later reads too, and
+	// the caller must Close the Blob (on S3 it holds a connection until
+	// then). Returns ENOTFOUND if key is absent.
 	Open(ctx context.Context, key string) (Blob, error)
 
 	// Stat returns the object's size and modification time.

@@ -419,10 +419,10 @@ func (s *Service) uploadError(d *digestReader, err error) error {
 	switch {
 	case d.tooBig:
 		return Errorf(ETOOLARGE, "the asset is larger than the limit of %d bytes; nothing was stored", s.maxAssetBytes)
-	case d.readErr != nil:
+	case d.readErr != nil, errors.Is(err, context.Canceled):
 		return Errorf(ECANCELED, "the upload broke off after %d bytes (%v); nothing was stored", d.n, d.readErr)
 	case ErrorCode(err) == EINVALID:
-		return Errorf(EINVALID, "the body was not as long as its declared size; nothing was stored")
+		return Errorf(EINVALID, "the body was not as long as its declared Content-Length; nothing was stored")
 	}
 	return fmt.Errorf("store asset bytes: %w", err)
 }

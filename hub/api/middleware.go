@@ -90,6 +90,7 @@ func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		auth := strings.TrimSpace(c.Request().Header.Get(echo.HeaderAuthorization))
 		scheme, secret, _ := strings.Cut(auth, " ")
 		if auth != "" && !strings.EqualFold(scheme, "Bearer") {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="hub"`)
 			return hub.Errorf(hub.EUNAUTHORIZED, "the Authorization header must be \"Bearer <key>\"")
 		}
 		k, err := a.svc.Authenticate(c.Request().Context(), strings.TrimSpace(secret))

@@ -65,6 +65,8 @@ func jsonError(err error) error {
 	switch {
 	case errors.Is(err, io.EOF):
 		return hub.Errorf(hub.EINVALID, "the body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return hub.Errorf(hub.EINVALID, "the body is not valid JSON: it ends in the middle of a value")
 	case errors.As(err, &syn):
 		return hub.Errorf(hub.EINVALID, "the body is not valid JSON: %v (at byte %d)", syn, syn.Offset)
 	case errors.As(err, &typ):

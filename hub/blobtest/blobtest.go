@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) hub.BlobStore) {
 		{"Delete", testDelete},
 		{"InvalidKeys", testInvalidKeys},
 		{"Overwrite", testOverwrite},
+		{"OverwriteWhileOpen", testOverwriteWhileOpen},
 		{"ConcurrentKeys", testConcurrentKeys},
 		{"ConcurrentSameKey", testConcurrentSameKey},
 		{"ReaderFails", testReaderFails},
@@ -354,6 +355,38 @@ func testOverwrite(t *testing.T, s hub.BlobStore) {
 	}
 	if st.Size != int64(len(second)) {
 		t.Fatalf("Stat size after overwrite %d, want %d", st.Size, len(second))
+	}
+}
+
+// testOverwriteWhileOpen checks that a Blob never mixes two versions: after
+// the key is overwritten it reads the version it opened, or fails.
+func testOverwriteWhileOpen(t *testing.T, s hub.BlobStore) {
+	const n = 100_000
+	key := newKey(t, s)
+	first := data(1, n)
+	put(t, s, key, first, n)
+	b, err := s.Open(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	head := make([]byte, 10)
+	if _, err := io.ReadFull(b, head); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, key, data(2, n), n)
+
+	if _, err := b.Seek(n/2, io.SeekStart); err != nil {
+		t.Logf("Seek after overwrite fails: %v", err)
+		return
+	}
+	rest, err := io.ReadAll(b)
+	if err != nil {
+		t.Logf("read after overwrite fails: %v", err)
+		return
+	}
+	if !bytes.Equal(head, first[:10]) || !bytes.Equal(rest, first[n/2:]) {
+		t.Fatal("a Blob opened before an overwrite read bytes of the new version")
 	}
 }
 

@@ -203,8 +203,9 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 			partSize = (need + mib - 1) / mib * mib
 		}
 	}
-	// exactReader also hides any ReaderAt of r: minio-go would use it for a
-	// parallel upload holding four parts in memory instead of one.
+	// exactReader also hides any ReaderAt of r, which minio-go would read in
+	// parallel sections past the length and ctx checks; uploads come from
+	// request bodies, which are read in order anyway.
 	er := &exactReader{ctx: ctx, r: r, size: size}
 	_, err := s.client.PutObject(ctx, s.bucket, key, er, size, minio.PutObjectOptions{
 		PartSize:    partSize,
@@ -335,7 +336,8 @@ type blob struct {
 func (b *blob) Stat() hub.BlobStat { return b.stat }
 
 // Open opens key for reading. Returns ENOTFOUND if key is absent. ctx
-// governs every request the Blob makes, so it must outlive the reading.
+// governs every request the Blob makes, so it must outlive the reading, and
+// the Blob must be closed: it owns a goroutine until then.
 func (s *Store) Open(ctx context.Context, key string) (hub.Blob, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
@@ -344,8 +346,10 @@ func (s *Store) Open(ctx context.Context, key string) (hub.Blob, error) {
 	if err != nil {
 		return nil, s.wrap("open", key, err)
 	}
-	// Stat sends the first GET now, so a missing key fails here and not at
-	// the first Read; that response then serves a read from offset 0.
+	// Stat sends a HEAD now, so a missing key fails here and not at the
+	// first Read. minio.Object pins its later GETs to the ETag seen here
+	// (If-Match), so a key overwritten while open fails a read instead of
+	// mixing two versions.
 	info, err := obj.Stat()
 	if err != nil {
 		obj.Close()

@@ -1,0 +1,319 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/api"
+	"github.com/syndication-hub/hub/hub/catalog"
+	"github.com/syndication-hub/hub/hub/disk"
+	"github.com/syndication-hub/hub/hub/miniotest"
+	"github.com/syndication-hub/hub/hub/natstest"
+	"github.com/syndication-hub/hub/hub/s3"
+)
+
+// minioServer is the one MinIO this package's tests share (nil when the
+// binary is missing outside CI: the S3 variants then skip).
+var minioServer *miniotest.Server
+
+func TestMain(m *testing.M) {
+	srv, stop, err := miniotest.StartServer()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	minioServer = srv
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
+
+// testHub is a whole hub on real NATS and a real blob store, served by
+// httptest, with an admin key.
+type testHub struct {
+	t       *testing.T
+	URL     string
+	admin   string
+	svc     *hub.Service
+	catalog *catalog.Catalog
+	blobs   hub.BlobStore
+	// listBlobs returns every object key in the store, to prove that a
+	// rejected request left nothing behind.
+	listBlobs func() []string
+}
+
+type hubOptions struct {
+	maxAssetBytes int64
+	presign       bool
+}
+
+// stores are the blob store drivers every API test runs on.
+var stores = []string{"disk", "s3"}
+
+// forEachStore runs f once per blob store driver.
+func forEachStore(t *testing.T, opts hubOptions, f func(t *testing.T, h *testHub)) {
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) {
+			f(t, newTestHub(t, store, opts))
+		})
+	}
+}
+
+func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
+	t.Helper()
+	ctx := context.Background()
+	srv := natstest.Start(t, "")
+	_, js := natstest.Connect(t, srv)
+	cat, err := catalog.Open(ctx, js, catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cat.Close() })
+	h := &testHub{t: t, catalog: cat}
+	switch store {
+	case "disk":
+		dir := t.TempDir()
+		d, err := disk.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.blobs = d
+		h.listBlobs = func() []string {
+			var keys []string
+			filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+				if err == nil && !e.IsDir() {
+					keys = append(keys, strings.TrimPrefix(path, dir))
+				}
+				return nil
+			})
+			return keys
+		}
+	case "s3":
+		o := minioServer.Options(t)
+		s, err := s3.Open(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.blobs = s
+		client := minioServer.Client(t)
+		h.listBlobs = func() []string {
+			var keys []string
+			for obj := range client.ListObjects(ctx, o.Bucket, minio.ListObjectsOptions{Recursive: true}) {
+				keys = append(keys, obj.Key)
+			}
+			for u := range client.ListIncompleteUploads(ctx, o.Bucket, "", true) {
+				keys = append(keys, "incomplete:"+u.Key)
+			}
+			return keys
+		}
+	}
+	h.svc = hub.NewService(cat, h.blobs, hub.ServiceOptions{MaxAssetBytes: opts.maxAssetBytes})
+	admin, err := h.svc.EnsureAdminKey(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.admin = admin
+	// Delete every draft when the test ends, before the blob store's own
+	// teardown: a blob still there afterwards is one the hub leaked.
+	t.Cleanup(func() {
+		k, err := h.svc.Authenticate(ctx, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, _ := cat.Packages(ctx)
+		for _, p := range ps {
+			if err := h.svc.DeletePackage(ctx, k, p.ID); err != nil {
+				t.Errorf("teardown: delete package %s: %v", p.ID, err)
+			}
+		}
+		if left := h.listBlobs(); store == "disk" && len(left) > 0 {
+			t.Errorf("teardown: blobs left behind: %v", left)
+		}
+	})
+	ts := httptest.NewServer(api.New(h.svc, api.Options{PublicURL: "https://hub.example.org", PresignDownloads: opts.presign}))
+	t.Cleanup(ts.Close)
+	h.URL = ts.URL
+	return h
+}
+
+// with returns h reporting to t, for use inside subtests.
+func (h *testHub) with(t *testing.T) *testHub {
+	c := *h
+	c.t = t
+	return &c
+}
+
+// response is a finished HTTP exchange with its body read.
+type response struct {
+	*http.Response
+	body []byte
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// problem decodes an error answer and checks it is problem JSON.
+func (r response) problem(t *testing.T) api.Problem {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("error answered as %q, not problem JSON: %s", ct, r.body)
+	}
+	var p api.Problem
+	r.json(t, &p)
+	if p.Status != r.StatusCode || p.Detail == "" {
+		t.Fatalf("problem %+v does not match status %d or has no detail", p, r.StatusCode)
+	}
+	return p
+}
+
+// do sends a request; body may be nil, a string, []byte, an io.Reader or
+// anything else (sent as JSON). Extra headers come as name, value pairs.
+func (h *testHub) do(method, path, key string, body any, headers ...string) response {
+	h.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	case io.Reader:
+		r = b
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, h.URL+path, r)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		h.t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	return response{resp, b}
+}
+
+// expect fails the test unless the answer has the given status.
+func (r response) expect(t *testing.T, status int) response {
+	t.Helper()
+	if r.StatusCode != status {
+		t.Fatalf("%s %s: got %d, want %d: %s", r.Request.Method, r.Request.URL.Path, r.StatusCode, status, r.body)
+	}
+	return r
+}
+
+// key makes a key with the given role, limited to campaigns if any.
+func (h *testHub) key(role string, campaigns ...string) string {
+	h.t.Helper()
+	var out struct{ Key string }
+	body := map[string]any{"role": role, "name": role + " for " + h.t.Name()}
+	if len(campaigns) > 0 {
+		body["campaigns"] = campaigns
+	}
+	h.do("POST", "/v1/keys", h.admin, body).expect(h.t, http.StatusCreated).json(h.t, &out)
+	return out.Key
+}
+
+// createPackage makes a draft in campaign and returns its id.
+func (h *testHub) createPackage(key, campaign string) string {
+	h.t.Helper()
+	var out struct{ ID string }
+	h.do("POST", "/v1/packages", key, map[string]any{
+		"campaign": campaign, "language": "ru",
+		"headlines": []map[string]string{{"value": "Домогательства на работе — это преступление"}},
+		"by":        "Dobrye Vesti", "usageterms": "Free to republish with credit",
+	}).expect(h.t, http.StatusCreated).json(h.t, &out)
+	return out.ID
+}
+
+// state is what a rejected request must leave unchanged.
+type state struct {
+	packages string
+	blobs    []string
+}
+
+func (h *testHub) state() state {
+	h.t.Helper()
+	ps, err := h.catalog.Packages(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var fresh []*hub.Package
+	for _, p := range ps {
+		q, err := h.catalog.Package(context.Background(), p.ID)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		fresh = append(fresh, q)
+	}
+	j, _ := json.Marshal(fresh)
+	blobs := h.listBlobs()
+	slices.Sort(blobs)
+	return state{packages: string(j), blobs: blobs}
+}
+
+func (h *testHub) assertUnchanged(before state) {
+	h.t.Helper()
+	after := h.state()
+	if after.packages != before.packages {
+		h.t.Errorf("catalog changed:\nbefore %s\nafter  %s", before.packages, after.packages)
+	}
+	if !slices.Equal(after.blobs, before.blobs) {
+		h.t.Errorf("blob store changed: before %v, after %v", before.blobs, after.blobs)
+	}
+}
+
+// pngBytes returns a real PNG of w×h pixels; seed varies its content.
+func pngBytes(t testing.TB, w, h int, seed uint8) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for x := range w {
+		for y := range h {
+			img.Set(x, y, color.RGBA{uint8(x) + seed, uint8(y), seed, 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// pdfBytes is a minimal PDF, enough for content sniffing.
+var pdfBytes = []byte("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
