@@ -44,3 +44,13 @@ func CanCreateIn(k *Key, campaign string) error {
 	}
 	return nil
 }
+
+// CanDownload reports whether the holder of k may fetch the bytes of p's
+// assets. A withdrawn package stays readable as a kill notice, but its
+// assets stop being served to partners: they must take it down.
+func CanDownload(k *Key, p *Package) bool {
+	if !CanRead(k, p) {
+		return false
+	}
+	return p.Status != StatusWithdrawn || CanEdit(k, p)
+}

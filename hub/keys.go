@@ -50,15 +50,17 @@ func (s *Service) createKey(ctx context.Context, req Key) (*Key, string, error) 
 	if err != nil {
 		return nil, "", fmt.Errorf("make key secret: %w", err)
 	}
-	k, err := s.recordKey(ctx, req, secret)
+	k, err := s.recordKey(ctx, req, secret, KeySecretPrefix(secret))
 	return k, secret, err
 }
 
-func (s *Service) recordKey(ctx context.Context, req Key, secret string) (*Key, error) {
+// recordKey stores a key. prefix is what listings show of the secret: a
+// few characters of a generated one, nothing of one an operator chose.
+func (s *Service) recordKey(ctx context.Context, req Key, secret, prefix string) (*Key, error) {
 	k := &Key{
 		ID: s.ids.New(), Name: req.Name, Role: req.Role, Campaigns: slices.Clone(req.Campaigns),
 		Partner: req.Partner, Expires: req.Expires, Created: s.now().UTC(),
-		Hash: HashKeySecret(secret), Prefix: KeySecretPrefix(secret),
+		Hash: HashKeySecret(secret), Prefix: prefix,
 	}
 	if err := s.catalog.CreateKey(ctx, k); err != nil {
 		return nil, fmt.Errorf("record key: %w", err)
@@ -103,7 +105,7 @@ func (s *Service) EnsureAdminKey(ctx context.Context, secret string) (string, er
 		} else if ErrorCode(err) != ENOTFOUND {
 			return "", fmt.Errorf("look up admin key: %w", err)
 		}
-		_, err = s.recordKey(ctx, Key{Name: "HUB_ADMIN_KEY", Role: RoleAdmin}, secret)
+		_, err = s.recordKey(ctx, Key{Name: "HUB_ADMIN_KEY", Role: RoleAdmin}, secret, "")
 		if ErrorCode(err) == ECONFLICT { // another replica recorded it first
 			return "", nil
 		}

@@ -124,8 +124,19 @@ func NormalizeLanguage(s string) (string, error) {
 	if !languagePattern.MatchString(s) {
 		return "", Errorf(EINVALID, "language %q is not a BCP 47 language tag such as \"ru\", \"kk\", \"ky\" or \"en\"", s)
 	}
+	// Canonical case, as BCP 47 recommends: "kk-Cyrl-KZ", "en-GB".
 	parts := strings.Split(s, "-")
 	parts[0] = strings.ToLower(parts[0])
+	for i := 1; i < len(parts); i++ {
+		switch len(parts[i]) {
+		case 4:
+			parts[i] = strings.ToUpper(parts[i][:1]) + strings.ToLower(parts[i][1:])
+		case 2:
+			parts[i] = strings.ToUpper(parts[i])
+		default:
+			parts[i] = strings.ToLower(parts[i])
+		}
+	}
 	return strings.Join(parts, "-"), nil
 }
 

@@ -419,8 +419,10 @@ func (s *Service) uploadError(d *digestReader, err error) error {
 	switch {
 	case d.tooBig:
 		return Errorf(ETOOLARGE, "the asset is larger than the limit of %d bytes; nothing was stored", s.maxAssetBytes)
-	case d.readErr != nil, errors.Is(err, context.Canceled):
+	case d.readErr != nil:
 		return Errorf(ECANCELED, "the upload broke off after %d bytes (%v); nothing was stored", d.n, d.readErr)
+	case errors.Is(err, context.Canceled):
+		return Errorf(ECANCELED, "the upload was cancelled after %d bytes; nothing was stored", d.n)
 	case ErrorCode(err) == EINVALID:
 		return Errorf(EINVALID, "the body was not as long as its declared Content-Length; nothing was stored")
 	}
@@ -533,22 +535,29 @@ func (s *Service) DeleteAsset(ctx context.Context, k *Key, id, name string) erro
 	return nil
 }
 
-// OpenAsset returns an asset the caller may see and its bytes, ready to be
-// served with ranges. The caller closes the Blob.
-func (s *Service) OpenAsset(ctx context.Context, k *Key, id, name string) (*Package, *Asset, Blob, error) {
+// Asset returns a package the caller may download from and one of its
+// assets. Returns ENOTFOUND for a package it may not see or fetch from,
+// and for a name the package lacks.
+func (s *Service) Asset(ctx context.Context, k *Key, id, name string) (*Package, *Asset, error) {
 	p, err := s.Package(ctx, k, id)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	a := p.Asset(name)
-	if a == nil {
-		return nil, nil, nil, noAsset(id, name)
+	if a == nil || !CanDownload(k, p) {
+		return nil, nil, noAsset(id, name)
 	}
+	return p, a, nil
+}
+
+// OpenAsset opens the bytes of an asset that Asset returned, ready to be
+// served with ranges. The caller closes the Blob.
+func (s *Service) OpenAsset(ctx context.Context, a *Asset) (Blob, error) {
 	b, err := s.blobs.Open(ctx, a.BlobKey)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("open asset %s/%s: %w", id, name, err)
+		return nil, fmt.Errorf("open asset %s: %w", a.Name, err)
 	}
-	return p, a, b, nil
+	return b, nil
 }
 
 // PresignAsset returns a short-lived direct download URL for an asset of a

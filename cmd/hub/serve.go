@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -75,6 +76,8 @@ type Server struct {
 	http      *http.Server
 	listener  net.Listener
 	serveDone chan error
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Start brings the hub up from cfg (already resolved) and serves until
@@ -205,8 +208,14 @@ func (s *Server) blobsDescription() string {
 func (s *Server) URL() string { return "http://" + s.listener.Addr().String() }
 
 // Close stops accepting requests, lets running ones finish until ctx ends,
-// then closes the catalog and NATS.
+// then closes the catalog and NATS. Calling it again returns the first
+// call's result.
 func (s *Server) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() { s.closeErr = s.close(ctx) })
+	return s.closeErr
+}
+
+func (s *Server) close(ctx context.Context) error {
 	var errs []error
 	if s.http != nil {
 		if err := s.http.Shutdown(ctx); err != nil {

@@ -18,6 +18,9 @@ import (
 // assetPath returns the package id and the asset name from the path, the
 // name decoded once and checked, so "..%2F" is refused like "../".
 func assetPath(c echo.Context) (id, name string, err error) {
+	if id = c.Param("id"); !hub.ValidID(id) {
+		return "", "", hub.Errorf(hub.ENOTFOUND, "there is no package %q", id)
+	}
 	name, err = pathParam(c, "name")
 	if err != nil {
 		return "", "", err
@@ -25,7 +28,7 @@ func assetPath(c echo.Context) (id, name string, err error) {
 	if err := hub.ValidAssetName(name); err != nil {
 		return "", "", err
 	}
-	return c.Param("id"), name, nil
+	return id, name, nil
 }
 
 func assetType(s string) (hub.AssetType, error) {
@@ -62,7 +65,7 @@ func (a *API) putAsset(c echo.Context) error {
 		if err != nil {
 			return hub.Errorf(hub.EINVALID, "the multipart form cannot be read: %v", err)
 		}
-		part, _, err := nextFile(mr)
+		part, fields, err := nextFile(mr)
 		if err != nil {
 			return err
 		}
@@ -71,6 +74,11 @@ func (a *API) putAsset(c echo.Context) error {
 		}
 		defer part.Close()
 		up.Body, up.Size = part, -1
+		if up.Type == "" {
+			if up.Type, err = assetType(fields["type"]); err != nil {
+				return err
+			}
+		}
 	}
 	asset, created, err := a.svc.PutAsset(r.Context(), keyOf(c), id, up)
 	if err != nil {
@@ -100,6 +108,11 @@ func nextFile(mr *multipart.Reader) (part *multipart.Part, fields map[string]str
 		// "../x" into "x" without a word; read the raw parameter instead.
 		_, params, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
 		if filename, ok := params["filename"]; ok {
+			if filename == "" && fields["name"] == "" {
+				// A browser's file input left empty: no file to store.
+				part.Close()
+				continue
+			}
 			if fields["name"] == "" {
 				fields["name"] = filename
 			}
@@ -176,13 +189,12 @@ func (a *API) getAsset(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	p, asset, blob, err := a.svc.OpenAsset(ctx, keyOf(c), id, name)
+	p, asset, err := a.svc.Asset(ctx, keyOf(c), id, name)
 	if err != nil {
 		return err
 	}
-	defer blob.Close()
 	kind := "attachment"
-	if inlineSafe(asset.ContentType) && c.QueryParam("download") == "" {
+	if _, forced := c.QueryParams()["download"]; inlineSafe(asset.ContentType) && !forced {
 		kind = "inline"
 	}
 	disposition := ContentDisposition(kind, asset.Name)
@@ -194,13 +206,20 @@ func (a *API) getAsset(c echo.Context) error {
 			return c.Redirect(http.StatusFound, u)
 		}
 	}
+	blob, err := a.svc.OpenAsset(ctx, asset)
+	if err != nil {
+		return err
+	}
+	defer blob.Close()
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, asset.ContentType)
 	h.Set(echo.HeaderContentDisposition, disposition)
 	h.Set("ETag", `"`+asset.SHA256+`"`)
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set(echo.HeaderCacheControl, "private, no-cache")
-	http.ServeContent(c.Response(), c.Request(), "", blob.Stat().ModTime, blob)
+	// Last-Modified is the upload of this asset, not of the blob, which an
+	// identical earlier upload may have stored long before.
+	http.ServeContent(c.Response(), c.Request(), "", asset.Uploaded, blob)
 	return nil
 }
 

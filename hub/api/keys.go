@@ -27,7 +27,7 @@ type keyView struct {
 	Partner   string     `json:"partner,omitempty"`
 	Expires   *time.Time `json:"expires,omitempty"`
 	Created   time.Time  `json:"created"`
-	Prefix    string     `json:"prefix"`
+	Prefix    string     `json:"prefix,omitempty"`
 	// Key is the secret, present only in the answer that created it.
 	Key string `json:"key,omitempty"`
 }

@@ -63,6 +63,9 @@ func problemFor(err error, path string) Problem {
 }
 
 func echoCode(status int) string {
+	if status == http.StatusMethodNotAllowed {
+		return "method_not_allowed"
+	}
 	for code, s := range statusOf {
 		if s == status {
 			return code

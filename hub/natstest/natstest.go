@@ -4,6 +4,9 @@ package natstest
 
 import (
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -41,4 +44,23 @@ func Connect(tb testing.TB, srv *natsserver.Server) (*nats.Conn, jetstream.JetSt
 		tb.Fatalf("JetStream: %v", err)
 	}
 	return nc, js
+}
+
+// StartExternal runs a plain NATS server with JetStream and no
+// authentication, standing in for an operator's external NATS (the hub
+// reaches it by URL, as with HUB_NATS_URL). It returns the client URL.
+func StartExternal(tb testing.TB) string {
+	tb.Helper()
+	srv, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: tb.TempDir(), NoSigs: true,
+	})
+	if err != nil {
+		tb.Fatalf("configure NATS: %v", err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		tb.Fatal("external NATS did not start")
+	}
+	tb.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	return srv.ClientURL()
 }

@@ -1,0 +1,459 @@
+package api
+
+// These tests hold openapi.json to the code: the document must be valid
+// OpenAPI, name exactly the routes the API has, and describe the JSON the
+// handlers read and write field for field. The package is api, not
+// api_test, so the unexported request and response types can be compared.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+
+	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/ninjs"
+)
+
+// openapiLoad loads and validates the document the API serves.
+func openapiLoad(t *testing.T) *openapi3.T {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(OpenAPIDocument())
+	if err != nil {
+		t.Fatalf("load openapi.json: %v", err)
+	}
+	if err := doc.Validate(context.Background(), openapi3.EnableExamplesValidation()); err != nil {
+		t.Fatalf("openapi.json is not a valid OpenAPI document: %v", err)
+	}
+	return doc
+}
+
+func TestOpenAPIDocumentIsValid(t *testing.T) {
+	doc := openapiLoad(t)
+	if !doc.IsOpenAPI31OrLater() {
+		t.Errorf("openapi is %q; the document uses OpenAPI 3.1 keywords", doc.OpenAPI)
+	}
+	if !json.Valid(OpenAPIDocument()) {
+		t.Error("openapi.json is not valid JSON")
+	}
+}
+
+// TestOpenAPIServed checks that /openapi.json answers with the embedded
+// document, without a key.
+func TestOpenAPIServed(t *testing.T) {
+	rec := httptest.NewRecorder()
+	New(nil, Options{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /openapi.json: %d %s", rec.Code, rec.Body)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if !bytes.Equal(rec.Body.Bytes(), OpenAPIDocument()) {
+		t.Error("the served document differs from OpenAPIDocument()")
+	}
+}
+
+// openapiEchoParam matches Echo's path parameters, ":id", to write them
+// as OpenAPI does, "{id}".
+var openapiEchoParam = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
+
+// openapiRouteKey is how both sides name an operation: "GET /v1/packages/{id}".
+func openapiRouteKey(method, path string) string {
+	return strings.ToUpper(method) + " " + openapiEchoParam.ReplaceAllString(path, "{$1}")
+}
+
+// openapiRoutes returns the API's routes, leaving out the catch-alls Echo
+// adds so that group middleware (authentication) runs for unknown paths.
+// A nil service is fine: building the API only reads the route table.
+func openapiRoutes(t *testing.T) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, r := range New(nil, Options{}).Routes() {
+		if r.Method == echo.RouteNotFound || strings.HasSuffix(r.Path, "/*") {
+			continue
+		}
+		out[openapiRouteKey(r.Method, r.Path)] = true
+	}
+	if len(out) == 0 {
+		t.Fatal("the API has no routes")
+	}
+	return out
+}
+
+// openapiOperations returns every operation in the document, keyed like
+// openapiRoutes.
+func openapiOperations(doc *openapi3.T) map[string]*openapi3.Operation {
+	out := map[string]*openapi3.Operation{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			out[openapiRouteKey(method, path)] = op
+		}
+	}
+	return out
+}
+
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	ops := openapiOperations(openapiLoad(t))
+	for route := range openapiRoutes(t) {
+		t.Run(route, func(t *testing.T) {
+			if ops[route] == nil {
+				t.Errorf("the API routes %s, but openapi.json does not document it", route)
+			}
+		})
+	}
+}
+
+func TestOpenAPIOperationsExist(t *testing.T) {
+	routes := openapiRoutes(t)
+	for op := range openapiOperations(openapiLoad(t)) {
+		t.Run(op, func(t *testing.T) {
+			if !routes[op] {
+				t.Errorf("openapi.json documents %s, which the API does not route", op)
+			}
+		})
+	}
+}
+
+// TestOpenAPIOperations pins what callers rely on in each operation:
+// whether it needs a key, and the statuses it answers with.
+func TestOpenAPIOperations(t *testing.T) {
+	doc := openapiLoad(t)
+	ops := openapiOperations(doc)
+	type row struct {
+		op       string
+		public   bool
+		statuses []string
+	}
+	tests := []row{
+		{op: "GET /healthz", public: true, statuses: []string{"200"}},
+		{op: "GET /readyz", public: true, statuses: []string{"200", "503"}},
+		{op: "GET /metrics", public: true, statuses: []string{"200"}},
+		{op: "GET /openapi.json", public: true, statuses: []string{"200"}},
+		{op: "POST /v1/keys", statuses: []string{"201", "400", "401", "403", "413", "415"}},
+		{op: "GET /v1/keys", statuses: []string{"200", "401", "403"}},
+		{op: "DELETE /v1/keys/{id}", statuses: []string{"204", "401", "403", "404"}},
+		{op: "POST /v1/packages", statuses: []string{"201", "400", "401", "403", "413", "415"}},
+		{op: "GET /v1/packages", statuses: []string{"200", "400", "401"}},
+		{op: "GET /v1/packages/{id}", statuses: []string{"200", "401", "404"}},
+		{op: "PATCH /v1/packages/{id}", statuses: []string{"200", "400", "401", "403", "404", "409", "413", "415"}},
+		{op: "DELETE /v1/packages/{id}", statuses: []string{"204", "401", "403", "404", "409"}},
+		{op: "POST /v1/packages/{id}/assets", statuses: []string{"201", "400", "401", "403", "404", "409", "413", "415"}},
+		{op: "PUT /v1/packages/{id}/assets/{name}", statuses: []string{"200", "201", "400", "401", "403", "404", "409", "413", "415"}},
+		{op: "GET /v1/packages/{id}/assets/{name}", statuses: []string{"200", "206", "302", "304", "400", "401", "404", "416"}},
+		{op: "HEAD /v1/packages/{id}/assets/{name}", statuses: []string{"200", "206", "302", "304", "400", "401", "404", "416"}},
+		{op: "PATCH /v1/packages/{id}/assets/{name}", statuses: []string{"200", "400", "401", "403", "404", "409", "413", "415"}},
+		{op: "DELETE /v1/packages/{id}/assets/{name}", statuses: []string{"204", "400", "401", "403", "404", "409"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.op, func(t *testing.T) {
+			op := ops[tt.op]
+			if op == nil {
+				t.Fatalf("%s is not in openapi.json", tt.op)
+			}
+			security := doc.Security
+			if op.Security != nil {
+				security = *op.Security
+			}
+			needsKey := slices.ContainsFunc(security, func(r openapi3.SecurityRequirement) bool {
+				_, ok := r["bearerAuth"]
+				return ok
+			})
+			if needsKey == tt.public {
+				t.Errorf("needs a key: %v, want %v", needsKey, !tt.public)
+			}
+			for _, status := range tt.statuses {
+				if op.Responses.Value(status) == nil {
+					t.Errorf("status %s is not documented", status)
+				}
+			}
+			if op.OperationID == "" {
+				t.Error("no operationId")
+			}
+			// Error answers with a body are problem documents; HEAD has
+			// no bodies, and a 416 comes from http.ServeContent as text.
+			if strings.HasPrefix(tt.op, http.MethodHead+" ") {
+				return
+			}
+			for status, resp := range op.Responses.Map() {
+				if status == "416" || (status != "default" && status < "400") {
+					continue
+				}
+				if resp.Value.Content.Get("application/problem+json") == nil {
+					t.Errorf("status %s is not application/problem+json", status)
+				}
+			}
+		})
+	}
+	for op := range ops {
+		if !slices.ContainsFunc(tests, func(tt row) bool { return tt.op == op }) {
+			t.Errorf("%s has no row in this test", op)
+		}
+	}
+}
+
+// openapiJSONFields returns the JSON names of a struct's fields, and
+// which of them are always present (not omitempty).
+func openapiJSONFields(typ reflect.Type) (names, always []string) {
+	for f := range typ.Fields() {
+		tag := f.Tag.Get("json")
+		if tag == "-" || !f.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = f.Name
+		}
+		names = append(names, name)
+		if !slices.Contains(strings.Split(opts, ","), "omitempty") {
+			always = append(always, name)
+		}
+	}
+	sort.Strings(names)
+	sort.Strings(always)
+	return names, always
+}
+
+// TestOpenAPISchemasMatchGoTypes compares each schema's properties with
+// the JSON fields of the Go type the handlers decode or encode, so a
+// field added in one place and not the other fails here. For answers,
+// required must be exactly the fields that are never omitted.
+func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
+	schemas := openapiLoad(t).Components.Schemas
+	tests := []struct {
+		schema string
+		typ    any
+		answer bool
+	}{
+		{"PackageFields", packageFields{}, false},
+		{"AssetPatch", assetFields{}, false},
+		{"KeyRequest", keyRequest{}, false},
+		{"Text", hub.Text{}, true},
+		{"Subject", hub.Subject{}, true},
+		{"Place", hub.Place{}, true},
+		{"Item", ninjs.Item{}, true},
+		{"Association", ninjs.Association{}, true},
+		{"Rendition", ninjs.Rendition{}, true},
+		{"PackageList", packageList{}, true},
+		{"AssetsUploaded", assetsUploaded{}, true},
+		{"Key", keyView{}, true},
+		{"Problem", Problem{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.schema, func(t *testing.T) {
+			ref := schemas[tt.schema]
+			if ref == nil || ref.Value == nil {
+				t.Fatalf("no schema %s", tt.schema)
+			}
+			s := ref.Value
+			names, always := openapiJSONFields(reflect.TypeOf(tt.typ))
+			var props []string
+			for name := range s.Properties {
+				props = append(props, name)
+			}
+			sort.Strings(props)
+			if !slices.Equal(props, names) {
+				t.Errorf("properties %v, but the Go type has %v", props, names)
+			}
+			if !tt.answer {
+				// The hub decodes with DisallowUnknownFields.
+				if s.AdditionalProperties.Has == nil || *s.AdditionalProperties.Has {
+					t.Error("a request body the hub decodes strictly needs additionalProperties: false")
+				}
+				return
+			}
+			required := slices.Sorted(slices.Values(s.Required))
+			if !slices.Equal(required, always) {
+				t.Errorf("required %v, but the Go type always writes %v", required, always)
+			}
+		})
+	}
+}
+
+// TestOpenAPIRequestBodies checks the JSON bodies the operations take,
+// through the references, so PackageCreate keeps PackageFields' closed
+// shape and adds the fields creation requires.
+func TestOpenAPIRequestBodies(t *testing.T) {
+	ops := openapiOperations(openapiLoad(t))
+	tests := []struct {
+		op       string
+		required []string
+		valid    string
+		invalid  []string
+	}{
+		{
+			op: "POST /v1/packages", required: []string{"campaign", "language"},
+			valid: `{"campaign": "korgau123", "language": "ru", "headlines": [{"value": "Домогательства на работе — это преступление"}]}`,
+			invalid: []string{
+				`{"language": "ru"}`,
+				`{"campaign": "korgau123", "language": "ru", "status": "released"}`,
+				`{"campaign": "korgau123", "language": "ru", "headlines": [{"value": "x", "lang": "ru"}]}`,
+			},
+		},
+		{
+			op:      "PATCH /v1/packages/{id}",
+			valid:   `{"usageterms": "Free to republish with credit", "anonymized": true}`,
+			invalid: []string{`{"id": "01JD3Z8Q4VJ5K6XW0M2N7P9RST"}`},
+		},
+		{
+			op:      "PATCH /v1/packages/{id}/assets/{name}",
+			valid:   `{"caption": "Плакат", "language": "", "primary": true}`,
+			invalid: []string{`{"type": "graphic"}`, `{"language": "not a tag"}`},
+		},
+		{
+			op: "POST /v1/keys", required: []string{"role", "name"},
+			valid:   `{"role": "producer", "name": "KORGAU123 team", "campaigns": ["korgau123"], "expires": "2027-01-01T00:00:00Z"}`,
+			invalid: []string{`{"name": "no role"}`, `{"role": "owner", "name": "x"}`, `{"role": "partner", "name": "x", "secret": "y"}`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.op, func(t *testing.T) {
+			op := ops[tt.op]
+			if op == nil || op.RequestBody == nil {
+				t.Fatalf("%s has no request body", tt.op)
+			}
+			if !op.RequestBody.Value.Required {
+				t.Error("the request body is not marked required")
+			}
+			mt := op.RequestBody.Value.Content.Get("application/json")
+			if mt == nil || mt.Schema == nil {
+				t.Fatal("no application/json request body")
+			}
+			s := mt.Schema.Value
+			for _, field := range tt.required {
+				if !openapiRequires(s, field) {
+					t.Errorf("%s is not required", field)
+				}
+			}
+			if err := openapiVisit(s, tt.valid); err != nil {
+				t.Errorf("the schema refuses a valid body %s: %v", tt.valid, err)
+			}
+			for _, body := range tt.invalid {
+				if openapiVisit(s, body) == nil {
+					t.Errorf("the schema accepts %s, which the hub refuses", body)
+				}
+			}
+		})
+	}
+}
+
+// openapiRequires reports whether s requires field, itself or through
+// allOf (where the loader puts keywords written next to a $ref).
+func openapiRequires(s *openapi3.Schema, field string) bool {
+	if slices.Contains(s.Required, field) {
+		return true
+	}
+	for _, sub := range s.AllOf {
+		if sub.Value != nil && openapiRequires(sub.Value, field) {
+			return true
+		}
+	}
+	return false
+}
+
+// openapiVisit validates a JSON text against s as JSON Schema 2020-12,
+// the dialect of OpenAPI 3.1.
+func openapiVisit(s *openapi3.Schema, text string) error {
+	var v any
+	if err := json.Unmarshal([]byte(text), &v); err != nil {
+		return err
+	}
+	return s.VisitJSON(v, openapi3.EnableJSONSchema2020(), openapi3.EnableFormatValidation())
+}
+
+// openapiJSON encodes v as the handlers do.
+func openapiJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestOpenAPIAnswersMatchSchemas renders real answers with the code the
+// handlers use and validates them against the documented schemas.
+func TestOpenAPIAnswersMatchSchemas(t *testing.T) {
+	schemas := openapiLoad(t).Components.Schemas
+	now := time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
+	embargo := now.Add(48 * time.Hour)
+	base := "https://hub.example.org"
+	asset := hub.Asset{
+		Name: "Плакат кампании.png", Type: hub.AssetPicture, ContentType: "image/png", Size: 482113,
+		SHA256: "293b9207228b7854bc3ccb2959ebea1583e066d41983124a5b381d6fdf6575f8", BlobKey: "01JD3Z8Q4VJ5K6XW0M2N7P9RSV",
+		Caption: "Плакат", Credit: "Dobrye Vesti", Language: "ru", Primary: true, Uploaded: now,
+	}
+	bare := hub.Asset{
+		Name: "interview.mxf", Type: hub.AssetVideo, ContentType: "application/mxf", Size: 9,
+		SHA256: "02540942346fdfbf21a94f8b823af2ae315f20cb71721c2cc6e205097d560840", BlobKey: "01JD3Z8Q4VJ5K6XW0M2N7P9RSW", Uploaded: now,
+	}
+	full := &hub.Package{
+		ID: "01JD3Z8Q4VJ5K6XW0M2N7P9RST", Campaign: "korgau123", Language: "ru", Version: 2, Status: hub.StatusScheduled,
+		FirstCreated: now.Add(-time.Hour), VersionCreated: now, Embargo: &embargo,
+		Headlines:    []hub.Text{{Value: "Домогательства на работе — это преступление"}},
+		Descriptions: []hub.Text{{Role: "summary", ContentType: "text/plain", Value: "Куда обратиться"}},
+		Bodies:       []hub.Text{{ContentType: "text/html", Value: "<p>…</p>"}},
+		Subjects:     []hub.Subject{{Name: "#korgau123", URI: "https://example.org/tags/korgau123", Code: "k", Rel: "about"}},
+		Places:       []hub.Place{{Name: "Алматы", Code: "KZ-75"}},
+		By:           "Dobrye Vesti", CopyrightNotice: "© Dobrye Vesti", UsageTerms: "Free to republish with credit",
+		ContentWarning: "Describes harassment.", Anonymized: true, Translations: []string{"01JD3Z8Q4VJ5K6XW0M2N7P9RSX"},
+		Assets: []hub.Asset{asset, bare},
+	}
+	empty := &hub.Package{
+		ID: "01JD3Z8Q4VJ5K6XW0M2N7P9RSY", Campaign: "korgau123", Language: "kk", Version: 1, Status: hub.StatusDraft,
+		FirstCreated: now, VersionCreated: now,
+	}
+	expires := now.Add(24 * time.Hour)
+	key := keyView{ID: "01JD3Z8Q4VJ5K6XW0M2N7P9RSZ", Name: "KORGAU123 team", Role: hub.RoleProducer,
+		Campaigns: []string{"korgau123"}, Expires: &expires, Created: now, Prefix: "hub_Xk3v9Q"}
+	created := key
+	created.Key = "hub_Xk3v9Qexample"
+	items := []ninjs.Item{ninjs.FromPackage(base, full), ninjs.FromPackage(base, empty)}
+
+	tests := []struct {
+		name, schema string
+		value        any
+	}{
+		{"package with everything", "Item", ninjs.FromPackage(base, full)},
+		{"empty draft", "Item", ninjs.FromPackage(base, empty)},
+		{"asset with caption", "Association", ninjs.FromAsset(base, full.ID, &asset)},
+		{"bare asset", "Association", ninjs.FromAsset(base, full.ID, &bare)},
+		{"list page", "PackageList", packageList{Items: items, Next: empty.ID}},
+		{"last list page", "PackageList", packageList{Items: []ninjs.Item{}}},
+		{"form upload", "AssetsUploaded", assetsUploaded{Assets: []ninjs.Association{ninjs.FromAsset(base, full.ID, &asset)}}},
+		{"key", "Key", key},
+		{"new key", "KeyCreated", created},
+		{"not found", "Problem", problemFor(hub.Errorf(hub.ENOTFOUND, "there is no package %q", "x"), "/v1/packages/x")},
+		{"internal", "Problem", problemFor(errors.New("boom"), "/v1/packages")},
+		{"canceled", "Problem", problemFor(hub.Errorf(hub.ECANCELED, "gone"), "/v1/packages/x/assets/y")},
+		{"echo 405", "Problem", problemFor(echo.ErrMethodNotAllowed, "/v1/packages")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ref := schemas[tt.schema]
+			if ref == nil {
+				t.Fatalf("no schema %s", tt.schema)
+			}
+			text := openapiJSON(t, tt.value)
+			if err := openapiVisit(ref.Value, text); err != nil {
+				t.Errorf("%s does not match %s: %v\n%s", tt.name, tt.schema, err, text)
+			}
+		})
+	}
+	// A key as listed never carries its secret; a new one always does.
+	if openapiVisit(schemas["KeyCreated"].Value, openapiJSON(t, key)) == nil {
+		t.Error("KeyCreated accepts a key without its secret")
+	}
+}
