@@ -1,0 +1,20 @@
+package hub
+
+import "io"
+
+// DigestForTest drains r through a digestReader in reads of readSize and
+// returns the hex SHA-256 and the count.
+func DigestForTest(r io.Reader, readSize int) (string, int64, error) {
+	d := newDigestReader(r, 1<<40)
+	buf := make([]byte, readSize)
+	for {
+		_, err := d.Read(buf)
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			d.Close()
+			return "", 0, err
+		}
+	}
+	return d.Sum(), d.n, nil
+}
