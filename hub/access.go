@@ -1,23 +1,73 @@
 package hub
 
-// This file is the one place that decides what a caller may see and change.
-// Every path (API, downloads, listings, and later feeds, zips, NATS and
-// webhooks) asks these functions, so a rule changes in one place.
+import "slices"
 
-// CanRead reports whether the holder of k may see p at all. Whatever it
-// may not see is answered as not found, so existence does not leak.
-func CanRead(k *Key, p *Package) bool {
-	switch k.Role {
+// This file is the one place that decides what a caller may see and change.
+// Every path (API, downloads, listings, the change log, NATS consumers,
+// webhooks, and later feeds and zips) asks these functions, so a rule
+// changes in one place.
+
+// Audience is a caller as the visibility rules need it: the key, and for
+// a partner key the partner record it belongs to (nil for a partner key
+// without one, which sees public campaigns only).
+type Audience struct {
+	Key     *Key
+	Partner *Partner
+}
+
+// MaySeeCampaign reports whether a partner audience may see released
+// packages of campaign c: public ones always, others when entitled.
+func (a Audience) MaySeeCampaign(c *Campaign) bool {
+	switch {
+	case c == nil:
+		return false
+	case c.Visibility == VisibilityPublic:
+		return true
+	case a.Partner != nil && a.Partner.Active && a.Partner.EntitledTo(c.Slug):
+		return true
+	}
+	return false
+}
+
+// CanRead reports whether the audience may see package p (of campaign c)
+// at all. Whatever it may not see is answered as not found, so existence
+// does not leak. Producers and admins see the working copy; partners see
+// only what has been released, and nothing before its embargo.
+func CanRead(a Audience, c *Campaign, p *Package) bool {
+	switch a.Key.Role {
 	case RoleAdmin:
 		return true
 	case RoleProducer:
-		return k.mayUseCampaign(p.Campaign)
+		return a.Key.mayUseCampaign(p.Campaign)
 	case RolePartner:
-		// Partners see a package only once it is released; entitlements
-		// per partner narrow this further when partners exist.
-		return p.Status == StatusReleased || p.Status == StatusWithdrawn
+		return PartnerView(p) != nil && a.MaySeeCampaign(c)
 	}
 	return false
+}
+
+// PartnerView returns the package as partners see it: the live version
+// with the current status, a tombstone after a purge, or nil while
+// nothing has been released.
+func PartnerView(p *Package) *Package {
+	switch {
+	case p.Status == StatusPurged:
+		return p.Tombstone()
+	case p.Live == nil:
+		return nil
+	case p.Status != StatusReleased && p.Status != StatusWithdrawn:
+		return nil
+	}
+	v := p.Live.Clone()
+	v.Status = p.Status
+	v.Live, v.Pending, v.Blobs = nil, nil, nil
+	return v
+}
+
+// Tombstone is what remains of a purged package: who it was (an id) and
+// where it belonged, nothing that could identify anyone in it.
+func (p *Package) Tombstone() *Package {
+	return &Package{ID: p.ID, Campaign: p.Campaign, Language: p.Language, Version: p.Version,
+		Status: StatusPurged, FirstCreated: p.FirstCreated, VersionCreated: p.VersionCreated}
 }
 
 // CanEdit reports whether the holder of k may change p.
@@ -29,6 +79,16 @@ func CanEdit(k *Key, p *Package) bool {
 		return k.mayUseCampaign(p.Campaign)
 	}
 	return false
+}
+
+// CanDownload reports whether the audience may fetch the bytes of p's
+// assets. A withdrawn package stays readable as a kill notice, but its
+// assets stop being served to partners: they must take it down.
+func CanDownload(a Audience, c *Campaign, p *Package) bool {
+	if !CanRead(a, c, p) || p.Status == StatusPurged {
+		return false
+	}
+	return p.Status != StatusWithdrawn || CanEdit(a.Key, p)
 }
 
 // CanCreateIn reports whether k may create packages in campaign c.
@@ -45,12 +105,15 @@ func CanCreateIn(k *Key, campaign string) error {
 	return nil
 }
 
-// CanDownload reports whether the holder of k may fetch the bytes of p's
-// assets. A withdrawn package stays readable as a kill notice, but its
-// assets stop being served to partners: they must take it down.
-func CanDownload(k *Key, p *Package) bool {
-	if !CanRead(k, p) {
-		return false
+// VisibleCampaigns returns the slugs of the campaigns whose releases the
+// partner audience may receive, for filters on NATS consumers.
+func (a Audience) VisibleCampaigns(all []*Campaign) []string {
+	var out []string
+	for _, c := range all {
+		if a.MaySeeCampaign(c) {
+			out = append(out, c.Slug)
+		}
 	}
-	return p.Status != StatusWithdrawn || CanEdit(k, p)
+	slices.Sort(out)
+	return out
 }

@@ -122,42 +122,6 @@ func TestKeySecrets(t *testing.T) {
 	}
 }
 
-func TestAccessRules(t *testing.T) {
-	admin := &hub.Key{Role: hub.RoleAdmin}
-	anyProducer := &hub.Key{Role: hub.RoleProducer}
-	korgau := &hub.Key{Role: hub.RoleProducer, Campaigns: []string{"korgau123"}}
-	partner := &hub.Key{Role: hub.RolePartner}
-	pkg := func(campaign string, s hub.Status) *hub.Package { return &hub.Package{Campaign: campaign, Status: s} }
-	for _, tc := range []struct {
-		name                 string
-		key                  *hub.Key
-		p                    *hub.Package
-		read, edit, download bool
-	}{
-		{"admin, a draft", admin, pkg("x", hub.StatusDraft), true, true, true},
-		{"producer, any campaign", anyProducer, pkg("x", hub.StatusDraft), true, true, true},
-		{"limited producer, own campaign", korgau, pkg("korgau123", hub.StatusDraft), true, true, true},
-		{"limited producer, other campaign", korgau, pkg("x", hub.StatusReleased), false, false, false},
-		{"partner, a draft", partner, pkg("x", hub.StatusDraft), false, false, false},
-		{"partner, scheduled", partner, pkg("x", hub.StatusScheduled), false, false, false},
-		{"partner, released", partner, pkg("x", hub.StatusReleased), true, false, true},
-		{"partner, withdrawn: the notice but not the bytes", partner, pkg("x", hub.StatusWithdrawn), true, false, false},
-		{"producer, withdrawn: still its own", korgau, pkg("korgau123", hub.StatusWithdrawn), true, true, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := hub.CanRead(tc.key, tc.p); got != tc.read {
-				t.Errorf("CanRead = %v", got)
-			}
-			if got := hub.CanEdit(tc.key, tc.p); got != tc.edit {
-				t.Errorf("CanEdit = %v", got)
-			}
-			if got := hub.CanDownload(tc.key, tc.p); got != tc.download {
-				t.Errorf("CanDownload = %v", got)
-			}
-		})
-	}
-}
-
 func TestIDs(t *testing.T) {
 	ids := hub.NewIDSource(func() time.Time { return time.Unix(1_800_000_000, 0) })
 	prev := ""

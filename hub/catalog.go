@@ -53,6 +53,51 @@ type Catalog interface {
 	// DeleteKey removes the key with the given id. Returns ENOTFOUND.
 	DeleteKey(ctx context.Context, id string) error
 
+	// PutVersion archives a released version (p.Version of package p.ID);
+	// writing the same version again is harmless.
+	PutVersion(ctx context.Context, p *Package) error
+
+	// Version returns archived version n of package id, or ENOTFOUND.
+	Version(ctx context.Context, id string, n int) (*Package, error)
+
+	// DeleteVersions removes every archived version of package id.
+	DeleteVersions(ctx context.Context, id string) error
+
+	// MarkUpload records (or renews) upload uploadID into package id.
+	// Records not renewed for a minute expire, so a crashed upload does
+	// not block a release for long.
+	MarkUpload(ctx context.Context, id, uploadID string) error
+
+	// ClearUpload removes the record of a finished upload.
+	ClearUpload(ctx context.Context, id, uploadID string) error
+
+	// UploadsInProgress reports whether package id has uploads running.
+	UploadsInProgress(ctx context.Context, id string) (bool, error)
+
+	// CreateCampaign records a campaign. Returns ECONFLICT if its slug exists.
+	CreateCampaign(ctx context.Context, c *Campaign) error
+
+	// Campaign returns the campaign with slug, or ENOTFOUND.
+	Campaign(ctx context.Context, slug string) (*Campaign, error)
+
+	// Campaigns returns every campaign, by slug.
+	Campaigns(ctx context.Context) ([]*Campaign, error)
+
+	// UpdateCampaign changes a campaign under a revision check.
+	UpdateCampaign(ctx context.Context, slug string, fn func(c *Campaign) error) (*Campaign, error)
+
+	// CreatePartner records a partner. Returns ECONFLICT if its id exists.
+	CreatePartner(ctx context.Context, p *Partner) error
+
+	// Partner returns the partner with id, or ENOTFOUND.
+	Partner(ctx context.Context, id string) (*Partner, error)
+
+	// Partners returns every partner, oldest first.
+	Partners(ctx context.Context) ([]*Partner, error)
+
+	// UpdatePartner changes a partner under a revision check.
+	UpdatePartner(ctx context.Context, id string, fn func(p *Partner) error) (*Partner, error)
+
 	// Check reports whether the catalog's store answers; /readyz calls it.
 	Check(ctx context.Context) error
 }

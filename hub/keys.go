@@ -21,6 +21,15 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Key, error)
 	case k.Expired(s.now()):
 		return nil, Errorf(EUNAUTHORIZED, "the key expired at %s", k.Expires.Format("2006-01-02 15:04 MST"))
 	}
+	if k.Partner != "" {
+		p, err := s.catalog.Partner(ctx, k.Partner)
+		if err != nil && ErrorCode(err) != ENOTFOUND {
+			return nil, fmt.Errorf("look up partner: %w", err)
+		}
+		if p == nil || !p.Active {
+			return nil, Errorf(EUNAUTHORIZED, "the partner this key belongs to is not active")
+		}
+	}
 	return k, nil
 }
 
@@ -28,7 +37,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Key, error)
 // calls it before reading a body, so a producer learns nothing from one.
 func RequireAdmin(k *Key) error {
 	if k.Role != RoleAdmin {
-		return Errorf(EFORBIDDEN, "only an admin key can manage keys")
+		return Errorf(EFORBIDDEN, "only an admin key can do this")
 	}
 	return nil
 }
@@ -41,6 +50,13 @@ func (s *Service) CreateKey(ctx context.Context, caller *Key, req Key) (*Key, st
 	}
 	if err := req.Validate(s.now()); err != nil {
 		return nil, "", err
+	}
+	if req.Partner != "" {
+		if _, err := s.catalog.Partner(ctx, req.Partner); ErrorCode(err) == ENOTFOUND {
+			return nil, "", Errorf(EINVALID, "there is no partner %q; create the partner first", req.Partner)
+		} else if err != nil {
+			return nil, "", fmt.Errorf("look up partner: %w", err)
+		}
 	}
 	return s.createKey(ctx, req)
 }

@@ -12,13 +12,16 @@ import (
 type Status string
 
 // The lifecycle: a draft is edited freely; a scheduled package waits for its
-// embargo; a released one is visible to the partners entitled to it; a
-// withdrawn one must be taken down by everyone who republished it.
+// embargo; a released one is visible to the partners entitled to it (edits
+// to it make a revision, released as a correction); a withdrawn one must
+// be taken down by everyone who republished it; a purged one is gone but
+// for a tombstone, because someone in it withdrew their consent.
 const (
 	StatusDraft     Status = "draft"
 	StatusScheduled Status = "scheduled"
 	StatusReleased  Status = "released"
 	StatusWithdrawn Status = "withdrawn"
+	StatusPurged    Status = "purged"
 )
 
 // Package is one campaign package in one language: headlines, texts,
@@ -45,6 +48,18 @@ type Package struct {
 	Anonymized      bool       `json:"anonymized,omitempty"`
 	Translations    []string   `json:"translations,omitempty"`
 	Assets          []Asset    `json:"assets,omitempty"`
+
+	// Live is the version partners see: a copy of the package as it was
+	// last released, kept in the same catalog entry as the working copy
+	// so one revision check covers both. nil before the first release.
+	Live *Package `json:"live,omitempty"`
+	// Pending is an announcement recorded with the state change that
+	// caused it and cleared once published: the outbox a reconciler
+	// drains after a crash.
+	Pending *Announcement `json:"pending,omitempty"`
+	// Blobs lists the content (by SHA-256) this package holds a reference
+	// to, in any version, so a purge can let go of every byte.
+	Blobs []string `json:"blobs,omitempty"`
 }
 
 // Text is a piece of text in the package's language, as ninjs carries
@@ -105,6 +120,14 @@ func (p *Package) Clone() *Package {
 	c.Places = append([]Place(nil), p.Places...)
 	c.Translations = append([]string(nil), p.Translations...)
 	c.Assets = append([]Asset(nil), p.Assets...)
+	c.Blobs = append([]string(nil), p.Blobs...)
+	if p.Live != nil {
+		c.Live = p.Live.Clone()
+	}
+	if p.Pending != nil {
+		a := *p.Pending
+		c.Pending = &a
+	}
 	return &c
 }
 

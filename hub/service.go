@@ -1,27 +1,28 @@
 package hub
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 )
 
 // Service is what producers, partners and admins act through. It applies
 // the rules (who may see and change what, the lifecycle, the upload
-// checks) over a Catalog for metadata and a BlobStore for bytes.
+// checks) over a Catalog for metadata and a BlobStore for bytes, and
+// hands state changes to an Announcer.
 type Service struct {
 	catalog       Catalog
 	blobs         BlobStore
+	announcer     Announcer
+	log           ReleaseLog
 	ids           *IDSource
 	now           func() time.Time
 	maxAssetBytes int64
-	log           *slog.Logger
+	logger        *slog.Logger
+	scheduled     chan struct{}
 }
 
 // ServiceOptions configures a Service.
@@ -30,6 +31,11 @@ type ServiceOptions struct {
 	MaxAssetBytes int64
 	// Now is the clock; nil means time.Now. Tests set it to make embargoes exact.
 	Now func() time.Time
+	// Announcer publishes releases, corrections, withdrawals and purges;
+	// nil keeps them pending (for tests of the domain alone).
+	Announcer Announcer
+	// ReleaseLog reads back what was announced, for GET /v1/releases.
+	ReleaseLog ReleaseLog
 	// Logger receives what goes wrong out of a caller's sight; nil discards.
 	Logger *slog.Logger
 }
@@ -40,15 +46,19 @@ const DefaultMaxAssetBytes = 8 << 30
 
 // NewService returns a Service over the given catalog and blob store.
 func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service {
-	s := &Service{catalog: catalog, blobs: blobs, now: opts.Now, maxAssetBytes: opts.MaxAssetBytes, log: opts.Logger}
+	s := &Service{
+		catalog: catalog, blobs: blobs, announcer: opts.Announcer, log: opts.ReleaseLog,
+		now: opts.Now, maxAssetBytes: opts.MaxAssetBytes, logger: opts.Logger,
+		scheduled: make(chan struct{}, 1),
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.maxAssetBytes <= 0 {
 		s.maxAssetBytes = DefaultMaxAssetBytes
 	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
 	}
 	s.ids = NewIDSource(s.now)
 	return s
@@ -57,6 +67,9 @@ func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service 
 // MaxAssetBytes returns the largest asset the service accepts, so the HTTP
 // layer can refuse an over-long Content-Length before reading a byte.
 func (s *Service) MaxAssetBytes() int64 { return s.maxAssetBytes }
+
+// Now returns the service's clock reading.
+func (s *Service) Now() time.Time { return s.now() }
 
 // Ready reports whether the catalog and the blob store both answer.
 func (s *Service) Ready(ctx context.Context) error {
@@ -97,6 +110,60 @@ func (s *Service) missingPackage(id string, err error) error {
 	return err
 }
 
+// Audience resolves the visibility inputs for k: its partner record, if
+// it belongs to one.
+func (s *Service) Audience(ctx context.Context, k *Key) (Audience, error) {
+	a := Audience{Key: k}
+	if k.Role == RolePartner && k.Partner != "" {
+		p, err := s.catalog.Partner(ctx, k.Partner)
+		if err != nil && ErrorCode(err) != ENOTFOUND {
+			return a, fmt.Errorf("load partner %s: %w", k.Partner, err)
+		}
+		a.Partner = p
+	}
+	return a, nil
+}
+
+// campaign returns the campaign record for slug, or nil when there is none.
+func (s *Service) campaign(ctx context.Context, slug string) (*Campaign, error) {
+	c, err := s.catalog.Campaign(ctx, slug)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, nil
+	}
+	return c, err
+}
+
+// visible returns p as the audience may see it (the working copy for
+// producers and admins, the partner view for partners), or nil.
+func (s *Service) visible(ctx context.Context, a Audience, p *Package) (*Package, error) {
+	c, err := s.campaign(ctx, p.Campaign)
+	if err != nil {
+		return nil, err
+	}
+	if !CanRead(a, c, p) {
+		return nil, nil
+	}
+	if a.Key.Role == RolePartner {
+		return PartnerView(p), nil
+	}
+	return p, nil
+}
+
+// ensureCampaign records a campaign with the defaults the first time a
+// package names it, so the first exchange works on a fresh hub.
+func (s *Service) ensureCampaign(ctx context.Context, slug string) error {
+	if _, err := s.catalog.Campaign(ctx, slug); err == nil {
+		return nil
+	} else if ErrorCode(err) != ENOTFOUND {
+		return fmt.Errorf("look up campaign %s: %w", slug, err)
+	}
+	err := s.catalog.CreateCampaign(ctx, NewCampaign(slug, s.now()))
+	if err != nil && ErrorCode(err) != ECONFLICT {
+		return fmt.Errorf("create campaign %s: %w", slug, err)
+	}
+	return nil
+}
+
 // CreatePackage creates a draft from the producer-set fields of p.
 func (s *Service) CreatePackage(ctx context.Context, k *Key, p *Package) (*Package, error) {
 	if err := p.Validate(); err != nil {
@@ -105,13 +172,15 @@ func (s *Service) CreatePackage(ctx context.Context, k *Key, p *Package) (*Packa
 	if err := CanCreateIn(k, p.Campaign); err != nil {
 		return nil, err
 	}
+	if err := s.ensureCampaign(ctx, p.Campaign); err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	p.ID = s.ids.New()
 	p.Version = 1
 	p.Status = StatusDraft
 	p.FirstCreated, p.VersionCreated = now, now
-	p.Embargo = nil
-	p.Assets = nil
+	p.Embargo, p.Assets, p.Live, p.Pending, p.Blobs = nil, nil, nil, nil, nil
 	if err := s.catalog.CreatePackage(ctx, p); err != nil {
 		return nil, fmt.Errorf("create package: %w", err)
 	}
@@ -125,12 +194,23 @@ func (s *Service) Package(ctx context.Context, k *Key, id string) (*Package, err
 		return nil, notFound(id)
 	}
 	p, err := s.catalog.Package(ctx, id)
-	if ErrorCode(err) == ENOTFOUND || (err == nil && !CanRead(k, p)) {
+	if ErrorCode(err) == ENOTFOUND {
 		return nil, notFound(id)
 	} else if err != nil {
 		return nil, fmt.Errorf("read package %s: %w", id, err)
 	}
-	return p, nil
+	a, err := s.Audience(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.visible(ctx, a, p)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, notFound(id)
+	}
+	return v, nil
 }
 
 // PackageQuery filters and pages a listing. Zero values mean "any".
@@ -158,7 +238,8 @@ type PackagePage struct {
 	Next  string
 }
 
-// Packages lists the packages k may see that match q, newest first.
+// Packages lists the packages k may see that match q, newest first, each
+// as k may see it.
 func (s *Service) Packages(ctx context.Context, k *Key, q PackageQuery) (PackagePage, error) {
 	if q.Limit == 0 {
 		q.Limit = DefaultPageSize
@@ -169,20 +250,29 @@ func (s *Service) Packages(ctx context.Context, k *Key, q PackageQuery) (Package
 	if q.After != "" && !ValidID(q.After) {
 		return PackagePage{}, Errorf(EINVALID, "the cursor %q is not one this hub gave out", q.After)
 	}
+	a, err := s.Audience(ctx, k)
+	if err != nil {
+		return PackagePage{}, err
+	}
 	all, err := s.catalog.Packages(ctx)
 	if err != nil {
 		return PackagePage{}, fmt.Errorf("list packages: %w", err)
 	}
 	var page PackagePage
 	for i := len(all) - 1; i >= 0; i-- {
-		p := all[i]
+		if q.After != "" && all[i].ID >= q.After {
+			continue
+		}
+		p, err := s.visible(ctx, a, all[i])
+		if err != nil {
+			return PackagePage{}, err
+		}
 		switch {
-		case q.After != "" && p.ID >= q.After,
+		case p == nil,
 			q.Campaign != "" && p.Campaign != q.Campaign,
 			q.Language != "" && p.Language != q.Language,
 			q.Status != "" && p.Status != q.Status,
-			q.Type != "" && !p.HasAssetType(q.Type),
-			!CanRead(k, p):
+			q.Type != "" && !p.HasAssetType(q.Type):
 			continue
 		}
 		if len(page.Items) == q.Limit {
@@ -247,198 +337,103 @@ func (pp PackagePatch) Apply(p *Package) {
 	}
 }
 
-// editable loads the package for a change by k: ENOTFOUND when k may not
-// see it, EFORBIDDEN when k may see but not change it, ECONFLICT when its
-// state does not allow changes.
+// editable checks that k may change p now: ENOTFOUND when k may not see
+// it, EFORBIDDEN when k may see but not change it, ECONFLICT when its
+// state allows no changes. A change to a released package starts a
+// revision, released later as a correction.
 func (s *Service) editable(k *Key, id string, p *Package) error {
-	if !CanRead(k, p) {
+	switch {
+	case k.Role == RolePartner:
+		// Partners never learn more than a not found from a write.
 		return notFound(id)
-	}
-	if !CanEdit(k, p) {
-		return Errorf(EFORBIDDEN, "a %s key cannot change packages", k.Role)
-	}
-	if p.Status != StatusDraft {
-		return Errorf(ECONFLICT, "package %s is %s; only drafts can be changed", id, p.Status)
+	case !CanEdit(k, p):
+		return notFound(id)
+	case p.Status == StatusWithdrawn:
+		return Errorf(ECONFLICT, "package %s was withdrawn; a withdrawn package cannot be changed or corrected", id)
+	case p.Status == StatusPurged:
+		return Errorf(ECONFLICT, "package %s was purged", id)
 	}
 	return nil
 }
 
-// UpdatePackage applies patch to a draft.
+// touch records an edit: the edit time, and on a released package the
+// start of a revision (the next version number).
+func (s *Service) touch(p *Package) {
+	p.VersionCreated = s.now().UTC()
+	if p.Live != nil && p.Version == p.Live.Version {
+		p.Version++
+	}
+}
+
+// UpdatePackage applies patch to the working copy.
 func (s *Service) UpdatePackage(ctx context.Context, k *Key, id string, patch PackagePatch) (*Package, error) {
 	if !ValidID(id) {
 		return nil, notFound(id)
+	}
+	if patch.Campaign != nil {
+		if err := CanCreateIn(k, *patch.Campaign); err != nil {
+			return nil, err
+		}
 	}
 	p, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
 		if err := s.editable(k, id, p); err != nil {
 			return err
 		}
+		if patch.Campaign != nil && *patch.Campaign != p.Campaign && p.Live != nil {
+			return Errorf(ECONFLICT, "package %s was released in campaign %s; it cannot move to another", id, p.Campaign)
+		}
 		patch.Apply(p)
 		if err := p.Validate(); err != nil {
 			return err
 		}
-		if err := CanCreateIn(k, p.Campaign); err != nil {
-			return err
-		}
-		p.VersionCreated = s.now().UTC()
+		s.touch(p)
 		return nil
 	})
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, notFound(id)
+	if err != nil {
+		return nil, s.missingPackage(id, err)
 	}
-	return p, err
+	if patch.Campaign != nil {
+		if err := s.ensureCampaign(ctx, p.Campaign); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
-// DeletePackage removes a draft and the stored bytes no other package shares.
+// DeletePackage removes a draft and the stored bytes no other package
+// shares. Released packages are withdrawn or purged instead.
 func (s *Service) DeletePackage(ctx context.Context, k *Key, id string) error {
 	if !ValidID(id) {
 		return notFound(id)
 	}
-	p, err := s.catalog.DeletePackage(ctx, id, func(p *Package) error { return s.editable(k, id, p) })
-	if ErrorCode(err) == ENOTFOUND {
-		return notFound(id)
-	} else if err != nil {
-		return err
+	p, err := s.catalog.DeletePackage(ctx, id, func(p *Package) error {
+		if err := s.editable(k, id, p); err != nil {
+			return err
+		}
+		if p.Status != StatusDraft {
+			return Errorf(ECONFLICT, "package %s is %s; only drafts are deleted (withdraw or purge a released one)", id, p.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		return s.missingPackage(id, err)
 	}
-	for _, a := range p.Assets {
-		s.releaseBlob(ctx, a.SHA256)
+	for _, sum := range p.Blobs {
+		s.releaseBlob(context.WithoutCancel(ctx), sum)
 	}
 	return nil
 }
 
-// AssetUpload is one asset's bytes on their way in.
-type AssetUpload struct {
-	Name string
-	// Type is the asset type the uploader asked for, or "" to infer it
-	// from the sniffed content type.
-	Type AssetType
-	Body io.Reader
-	// Size is the exact length when the client declared it, else -1.
-	Size int64
-}
-
-// PutAsset streams an asset into the blob store and records it on a draft,
-// replacing an asset of the same name. The bytes are hashed and sniffed on
-// the way; the content type a client claims is ignored. If anything fails
-// (a disconnect, a type not allowed, the size limit, a concurrent change)
-// nothing is recorded and no blob stays behind. created is false when an
-// existing asset was replaced.
-func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUpload) (asset *Asset, created bool, err error) {
-	if err := ValidAssetName(up.Name); err != nil {
-		return nil, false, err
-	}
-	if !ValidID(id) {
-		return nil, false, notFound(id)
-	}
-	p, err := s.catalog.Package(ctx, id)
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, false, notFound(id)
-	} else if err != nil {
-		return nil, false, fmt.Errorf("read package %s: %w", id, err)
-	}
-	if err := s.editable(k, id, p); err != nil {
-		return nil, false, err
-	}
-	if up.Size > s.maxAssetBytes {
-		return nil, false, Errorf(ETOOLARGE, "the asset is %d bytes; the limit is %d", up.Size, s.maxAssetBytes)
-	}
-	if up.Size == 0 {
-		return nil, false, Errorf(EINVALID, "the asset is empty")
-	}
-
-	digest := newDigestReader(up.Body, s.maxAssetBytes)
-	defer digest.Close()
-	body := bufio.NewReaderSize(digest, 64<<10)
-	head, err := body.Peek(SniffLength)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, false, s.uploadError(digest, err)
-	}
-	if len(head) == 0 {
-		return nil, false, Errorf(EINVALID, "the asset is empty")
-	}
-	contentType := SniffContentType(head)
-	typ, err := CheckAssetContent(up.Type, contentType)
-	if err != nil {
-		return nil, false, err
-	}
-
-	blobKey := s.ids.New()
-	n, err := s.blobs.Put(ctx, blobKey, body, up.Size)
-	if err != nil {
-		return nil, false, s.uploadError(digest, err)
-	}
-	sum := digest.Sum()
-	// From here on the work must finish or be undone even if the client
-	// has gone: a blob without a record would never be cleaned up.
-	ctx = context.WithoutCancel(ctx)
-	rec, err := s.catalog.AcquireBlob(ctx, sum, BlobRecord{Key: blobKey, Size: n})
-	if err != nil {
-		s.deleteBlob(ctx, blobKey)
-		return nil, false, fmt.Errorf("record blob: %w", err)
-	}
-	if rec.Key != blobKey {
-		s.deleteBlob(ctx, blobKey) // the same bytes are stored already
-	}
-	a := Asset{
-		Name: up.Name, Type: typ, ContentType: contentType, Size: n, SHA256: sum,
-		BlobKey: rec.Key, Uploaded: s.now().UTC(),
-	}
-	var replaced *Asset
-	_, err = s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
-		replaced = nil
-		if err := s.editable(k, id, p); err != nil {
-			return err
-		}
-		if old := p.Asset(up.Name); old != nil {
-			prev := *old
-			replaced = &prev
-			// Keep what a producer set by PATCH; only the bytes change.
-			a.Caption, a.Credit, a.Language, a.Primary = old.Caption, old.Credit, old.Language, old.Primary
-			*old = a
-		} else {
-			p.Assets = append(p.Assets, a)
-		}
-		p.VersionCreated = s.now().UTC()
-		return nil
-	})
-	if err != nil {
-		s.releaseBlob(ctx, sum)
-		if ErrorCode(err) == ENOTFOUND {
-			return nil, false, notFound(id)
-		}
-		return nil, false, err
-	}
-	if replaced != nil {
-		s.releaseBlob(ctx, replaced.SHA256)
-	}
-	return &a, replaced == nil, nil
-}
-
-// uploadError explains why streaming an upload failed, in terms of who
-// caused it: the client (too big, went away) or the hub's storage.
-func (s *Service) uploadError(d *digestReader, err error) error {
-	switch {
-	case d.tooBig:
-		return Errorf(ETOOLARGE, "the asset is larger than the limit of %d bytes; nothing was stored", s.maxAssetBytes)
-	case d.readErr != nil:
-		return Errorf(ECANCELED, "the upload broke off after %d bytes (%v); nothing was stored", d.n, d.readErr)
-	case errors.Is(err, context.Canceled):
-		return Errorf(ECANCELED, "the upload was cancelled after %d bytes; nothing was stored", d.n)
-	case ErrorCode(err) == EINVALID:
-		return Errorf(EINVALID, "the body was not as long as its declared Content-Length; nothing was stored")
-	}
-	return fmt.Errorf("store asset bytes: %w", err)
-}
-
 func (s *Service) deleteBlob(ctx context.Context, key string) {
 	if err := s.blobs.Delete(ctx, key); err != nil {
-		s.log.Error("delete blob", "key", key, "err", err)
+		s.logger.Error("delete blob", "key", key, "err", err)
 	}
 }
 
 func (s *Service) releaseBlob(ctx context.Context, sum string) {
 	orphan, err := s.catalog.ReleaseBlob(ctx, sum)
 	if err != nil {
-		s.log.Error("release blob reference", "sha256", sum, "err", err)
+		s.logger.Error("release blob reference", "sha256", sum, "err", err)
 		return
 	}
 	if orphan != "" {
@@ -446,136 +441,17 @@ func (s *Service) releaseBlob(ctx context.Context, sum string) {
 	}
 }
 
-// AssetPatch holds the asset fields a PATCH changes; nil leaves one alone.
-type AssetPatch struct {
-	Caption  *string
-	Credit   *string
-	Language *string
-	Primary  *bool
+// dropUnusedBlob removes sum from p.Blobs when no asset of the working copy
+// uses it and no version was ever released (a released version may use it;
+// its bytes then stay until a purge). Reports whether it was dropped.
+func dropUnusedBlob(p *Package, sum string) bool {
+	if p.Live != nil || slices.ContainsFunc(p.Assets, func(a Asset) bool { return a.SHA256 == sum }) {
+		return false
+	}
+	i := slices.Index(p.Blobs, sum)
+	if i < 0 {
+		return false
+	}
+	p.Blobs = slices.Delete(p.Blobs, i, i+1)
+	return true
 }
-
-// UpdateAsset sets an asset's caption, credit, language or primary flag.
-// Marking one asset primary unmarks the others.
-func (s *Service) UpdateAsset(ctx context.Context, k *Key, id, name string, patch AssetPatch) (*Asset, error) {
-	if !ValidID(id) {
-		return nil, notFound(id)
-	}
-	if patch.Language != nil && *patch.Language != "" {
-		lang, err := NormalizeLanguage(*patch.Language)
-		if err != nil {
-			return nil, err
-		}
-		patch.Language = &lang
-	}
-	for _, f := range []*string{patch.Caption, patch.Credit} {
-		if f != nil && strings.ContainsFunc(*f, isControlNotSpace) {
-			return nil, Errorf(EINVALID, "caption and credit may not contain control characters")
-		}
-	}
-	var out Asset
-	_, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
-		if err := s.editable(k, id, p); err != nil {
-			return err
-		}
-		a := p.Asset(name)
-		if a == nil {
-			return noAsset(id, name)
-		}
-		if patch.Caption != nil {
-			a.Caption = *patch.Caption
-		}
-		if patch.Credit != nil {
-			a.Credit = *patch.Credit
-		}
-		if patch.Language != nil {
-			a.Language = *patch.Language
-		}
-		if patch.Primary != nil {
-			if *patch.Primary {
-				for i := range p.Assets {
-					p.Assets[i].Primary = false
-				}
-			}
-			a.Primary = *patch.Primary
-		}
-		p.VersionCreated = s.now().UTC()
-		out = *a
-		return nil
-	})
-	if err != nil {
-		return nil, s.missingPackage(id, err)
-	}
-	return &out, nil
-}
-
-// DeleteAsset removes an asset from a draft, and its bytes unless another
-// asset shares them.
-func (s *Service) DeleteAsset(ctx context.Context, k *Key, id, name string) error {
-	if !ValidID(id) {
-		return notFound(id)
-	}
-	var removed Asset
-	_, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
-		if err := s.editable(k, id, p); err != nil {
-			return err
-		}
-		i := slices.IndexFunc(p.Assets, func(a Asset) bool { return a.Name == name })
-		if i < 0 {
-			return noAsset(id, name)
-		}
-		removed = p.Assets[i]
-		p.Assets = slices.Delete(p.Assets, i, i+1)
-		p.VersionCreated = s.now().UTC()
-		return nil
-	})
-	if err != nil {
-		return s.missingPackage(id, err)
-	}
-	s.releaseBlob(context.WithoutCancel(ctx), removed.SHA256)
-	return nil
-}
-
-// Asset returns a package the caller may download from and one of its
-// assets. Returns ENOTFOUND for a package it may not see or fetch from,
-// and for a name the package lacks.
-func (s *Service) Asset(ctx context.Context, k *Key, id, name string) (*Package, *Asset, error) {
-	p, err := s.Package(ctx, k, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	a := p.Asset(name)
-	if a == nil || !CanDownload(k, p) {
-		return nil, nil, noAsset(id, name)
-	}
-	return p, a, nil
-}
-
-// OpenAsset opens the bytes of an asset that Asset returned, ready to be
-// served with ranges. The caller closes the Blob.
-func (s *Service) OpenAsset(ctx context.Context, a *Asset) (Blob, error) {
-	b, err := s.blobs.Open(ctx, a.BlobKey)
-	if err != nil {
-		return nil, fmt.Errorf("open asset %s: %w", a.Name, err)
-	}
-	return b, nil
-}
-
-// PresignAsset returns a short-lived direct download URL for an asset of a
-// released package, when the blob store can make one; ok is false when it
-// cannot, or the package is not released (drafts never leave through a
-// URL that outlives the check).
-func (s *Service) PresignAsset(ctx context.Context, p *Package, a *Asset, disposition string) (url string, ok bool, err error) {
-	ps, can := s.blobs.(BlobPresigner)
-	if !can || p.Status != StatusReleased {
-		return "", false, nil
-	}
-	u, err := ps.PresignGet(ctx, a.BlobKey, PresignTTL, disposition, a.ContentType)
-	if err != nil {
-		return "", false, fmt.Errorf("presign %s: %w", a.Name, err)
-	}
-	return u.String(), true, nil
-}
-
-// PresignTTL is how long a presigned download URL works: long enough to
-// follow a redirect, too short to pass around.
-const PresignTTL = 60 * time.Second

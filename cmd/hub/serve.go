@@ -26,6 +26,7 @@ import (
 	"github.com/syndication-hub/hub/hub/disk"
 	"github.com/syndication-hub/hub/hub/natsserver"
 	"github.com/syndication-hub/hub/hub/s3"
+	"github.com/syndication-hub/hub/publisher"
 )
 
 func newServeCommand() *cobra.Command {
@@ -76,6 +77,8 @@ type Server struct {
 	http      *http.Server
 	listener  net.Listener
 	serveDone chan error
+	stopLoops context.CancelFunc
+	loops     sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -108,7 +111,17 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ 
 	if err := s.openBlobs(openCtx); err != nil {
 		return nil, err
 	}
-	s.service = hub.NewService(s.catalog, s.blobs, hub.ServiceOptions{MaxAssetBytes: cfg.MaxAssetBytes, Logger: log})
+	pub, err := publisher.Open(openCtx, js, publisher.Options{PublicURL: cfg.PublicURL, Replicas: cfg.NATSReplicas})
+	if err != nil {
+		return nil, err
+	}
+	s.service = hub.NewService(s.catalog, s.blobs, hub.ServiceOptions{
+		MaxAssetBytes: cfg.MaxAssetBytes, Logger: log, Announcer: pub, ReleaseLog: pub,
+	})
+	runCtx, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopLoops = stopLoops
+	scheduler := publisher.NewScheduler(s.service, func(err error) { log.Warn("scheduler", "err", err) })
+	s.loops.Go(func() { scheduler.Run(runCtx) })
 	generated, err := s.service.EnsureAdminKey(openCtx, cfg.AdminKey)
 	if err != nil {
 		return nil, fmt.Errorf("admin key: %w", err)
@@ -231,6 +244,10 @@ func (s *Server) close(ctx context.Context) error {
 }
 
 func (s *Server) closeBackends() {
+	if s.stopLoops != nil {
+		s.stopLoops()
+		s.loops.Wait()
+	}
 	if s.catalog != nil {
 		s.catalog.Close()
 	}

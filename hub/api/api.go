@@ -83,6 +83,22 @@ func (a *API) routes() {
 	v1.GET("/packages/:id", a.getPackage)
 	v1.PATCH("/packages/:id", a.patchPackage)
 	v1.DELETE("/packages/:id", a.deletePackage)
+	v1.POST("/packages/:id/release", a.release)
+	v1.POST("/packages/:id/unschedule", a.unschedule)
+	v1.POST("/packages/:id/withdraw", a.withdraw)
+	v1.POST("/packages/:id/purge", a.purge)
+	v1.GET("/packages/:id/versions/:n", a.getVersion)
+	v1.GET("/releases", a.listReleases)
+
+	v1.POST("/campaigns", a.createCampaign)
+	v1.GET("/campaigns", a.listCampaigns)
+	v1.GET("/campaigns/:slug", a.getCampaign)
+	v1.PATCH("/campaigns/:slug", a.patchCampaign)
+
+	v1.POST("/partners", a.createPartner, adminOnly)
+	v1.GET("/partners", a.listPartners, adminOnly)
+	v1.GET("/partners/:id", a.getPartner)
+	v1.PATCH("/partners/:id", a.patchPartner, adminOnly)
 
 	v1.POST("/packages/:id/assets", a.postAssetsForm)
 	v1.PUT("/packages/:id/assets/:name", a.putAsset)

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syndication-hub/hub/hub"
 )
 
 func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
@@ -307,14 +305,7 @@ func TestPresignedDownloadOfReleasedAsset(t *testing.T) {
 		t.Fatalf("a draft's asset answered %d; drafts are never presigned", resp.StatusCode)
 	}
 
-	// Releasing arrives with the releases work; set the state directly.
-	setStatus := func(s hub.Status) {
-		if _, err := h.catalog.UpdatePackage(context.Background(), id, func(p *hub.Package) error { p.Status = s; return nil }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	setStatus(hub.StatusReleased)
-	t.Cleanup(func() { setStatus(hub.StatusDraft) })
+	h.do("POST", "/v1/packages/"+id+"/release", producer, nil).expect(t, http.StatusOK)
 	partner := h.key("partner")
 	resp := get(partner)
 	if resp.StatusCode != http.StatusFound {

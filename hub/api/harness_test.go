@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/api"
@@ -27,6 +29,7 @@ import (
 	"github.com/syndication-hub/hub/hub/miniotest"
 	"github.com/syndication-hub/hub/hub/natstest"
 	"github.com/syndication-hub/hub/hub/s3"
+	"github.com/syndication-hub/hub/publisher"
 )
 
 // minioServer is the one MinIO this package's tests share (nil when the
@@ -54,6 +57,7 @@ type testHub struct {
 	svc     *hub.Service
 	catalog *catalog.Catalog
 	blobs   hub.BlobStore
+	js      jetstream.JetStream
 	// listBlobs returns every object key in the store, to prove that a
 	// rejected request left nothing behind.
 	listBlobs func() []string
@@ -124,7 +128,19 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 			return keys
 		}
 	}
-	h.svc = hub.NewService(cat, h.blobs, hub.ServiceOptions{MaxAssetBytes: opts.maxAssetBytes})
+	pub, err := publisher.Open(ctx, js, publisher.Options{PublicURL: "https://hub.example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.js = js
+	h.svc = hub.NewService(cat, h.blobs, hub.ServiceOptions{
+		MaxAssetBytes: opts.maxAssetBytes, Announcer: pub, ReleaseLog: pub, Logger: testLogger(t),
+	})
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	sched := publisher.NewScheduler(h.svc, func(err error) { t.Logf("scheduler: %v", err) })
+	done := make(chan struct{})
+	go func() { defer close(done); sched.Run(loopCtx) }()
+	t.Cleanup(func() { stopLoop(); <-done })
 	admin, err := h.svc.EnsureAdminKey(ctx, "")
 	if err != nil {
 		t.Fatal(err)
@@ -139,8 +155,16 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 		}
 		ps, _ := cat.Packages(ctx)
 		for _, p := range ps {
-			if err := h.svc.DeletePackage(ctx, k, p.ID); err != nil {
-				t.Errorf("teardown: delete package %s: %v", p.ID, err)
+			switch p.Status {
+			case hub.StatusDraft:
+				err = h.svc.DeletePackage(ctx, k, p.ID)
+			case hub.StatusPurged:
+				err = nil
+			default:
+				_, err = h.svc.Purge(ctx, k, p.ID)
+			}
+			if err != nil {
+				t.Errorf("teardown: remove package %s: %v", p.ID, err)
 			}
 		}
 		if left := h.listBlobs(); store == "disk" && len(left) > 0 {
@@ -317,3 +341,12 @@ func pngBytes(t testing.TB, w, h int, seed uint8) []byte {
 
 // pdfBytes is a minimal PDF, enough for content sniffing.
 var pdfBytes = []byte("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+
+// testLogger sends the hub's warnings to the test log.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }

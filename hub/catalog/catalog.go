@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -24,10 +25,17 @@ import (
 // Bucket names. They are part of the operator's view of the NATS account
 // (and of the permissions a partner must never get).
 const (
-	PackagesBucket = "hub_packages"
-	KeysBucket     = "hub_keys"
-	BlobsBucket    = "hub_blobs"
+	PackagesBucket  = "hub_packages"
+	KeysBucket      = "hub_keys"
+	BlobsBucket     = "hub_blobs"
+	VersionsBucket  = "hub_versions"
+	CampaignsBucket = "hub_campaigns"
+	PartnersBucket  = "hub_partners"
+	UploadsBucket   = "hub_uploads"
 )
+
+// uploadMarkerTTL is how long an upload marker lives without renewal.
+const uploadMarkerTTL = time.Minute
 
 // Options configures a Catalog.
 type Options struct {
@@ -42,7 +50,12 @@ type Catalog struct {
 	packages jetstream.KeyValue
 	keys     jetstream.KeyValue
 	blobs    jetstream.KeyValue
+	versions jetstream.KeyValue
+	uploads  jetstream.KeyValue
 	log      *slog.Logger
+
+	campaigns *records[hub.Campaign]
+	partners  *records[hub.Partner]
 
 	mu       sync.RWMutex
 	pkgIndex map[string]indexed[*hub.Package]
@@ -76,17 +89,23 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	var campaigns, partners jetstream.KeyValue
 	for _, b := range []struct {
 		name string
 		kv   *jetstream.KeyValue
 		desc string
+		ttl  time.Duration
 	}{
-		{PackagesBucket, &c.packages, "syndication hub: packages"},
-		{KeysBucket, &c.keys, "syndication hub: API keys, by SHA-256 of the secret"},
-		{BlobsBucket, &c.blobs, "syndication hub: stored content by SHA-256, with reference counts"},
+		{PackagesBucket, &c.packages, "syndication hub: packages, working copy and live version", 0},
+		{KeysBucket, &c.keys, "syndication hub: API keys, by SHA-256 of the secret", 0},
+		{BlobsBucket, &c.blobs, "syndication hub: stored content by SHA-256, with reference counts", 0},
+		{VersionsBucket, &c.versions, "syndication hub: every released version of every package", 0},
+		{CampaignsBucket, &campaigns, "syndication hub: campaigns", 0},
+		{PartnersBucket, &partners, "syndication hub: partner outlets and their entitlements", 0},
+		{UploadsBucket, &c.uploads, "syndication hub: uploads in progress", uploadMarkerTTL},
 	} {
 		kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: b.name, Description: b.desc, History: 1,
+			Bucket: b.name, Description: b.desc, History: 1, TTL: b.ttl,
 			Storage: jetstream.FileStorage, Replicas: opts.Replicas,
 		})
 		if err != nil {
@@ -95,20 +114,28 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		*b.kv = kv
 	}
 
+	c.campaigns = newRecords[hub.Campaign](campaigns, "campaign", c.log)
+	c.partners = newRecords[hub.Partner](partners, "partner", c.log)
+
 	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	c.stop = stop
-	pkgReady, err := watch(watchCtx, c, c.packages, c.applyPackage)
-	if err != nil {
-		stop()
-		return nil, err
+	var readies []chan struct{}
+	for _, w := range []struct {
+		kv    jetstream.KeyValue
+		apply func(jetstream.KeyValueEntry)
+	}{
+		{c.packages, c.applyPackage}, {c.keys, c.applyKey},
+		{campaigns, c.campaigns.apply}, {partners, c.partners.apply},
+	} {
+		ready, err := watch(watchCtx, c, w.kv, w.apply)
+		if err != nil {
+			stop()
+			c.stopped.Wait()
+			return nil, err
+		}
+		readies = append(readies, ready)
 	}
-	keyReady, err := watch(watchCtx, c, c.keys, c.applyKey)
-	if err != nil {
-		stop()
-		c.stopped.Wait()
-		return nil, err
-	}
-	for _, ready := range []chan struct{}{pkgReady, keyReady} {
+	for _, ready := range readies {
 		select {
 		case <-ready:
 		case <-ctx.Done():

@@ -1,0 +1,271 @@
+package catalog
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/syndication-hub/hub/hub"
+)
+
+// records is a bucket of JSON records of one type, with an in-memory
+// index kept by a watch: campaigns and partners, read on every request.
+type records[T any] struct {
+	kv    jetstream.KeyValue
+	noun  string
+	log   *slog.Logger
+	mu    sync.RWMutex
+	index map[string]indexed[*T]
+}
+
+func newRecords[T any](kv jetstream.KeyValue, noun string, log *slog.Logger) *records[T] {
+	return &records[T]{kv: kv, noun: noun, log: log, index: map[string]indexed[*T]{}}
+}
+
+func (r *records[T]) apply(e jetstream.KeyValueEntry) {
+	var v *T
+	if e.Operation() == jetstream.KeyValuePut {
+		v = new(T)
+		if err := json.Unmarshal(e.Value(), v); err != nil {
+			r.log.Error("skip unreadable entry", "bucket", r.kv.Bucket(), "key", e.Key(), "err", err)
+			return
+		}
+	}
+	r.remember(e.Key(), e.Revision(), v)
+}
+
+// remember indexes v (nil for a deletion) unless a newer revision is known.
+func (r *records[T]) remember(key string, rev uint64, v *T) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cur, ok := r.index[key]; ok && cur.rev >= rev {
+		return
+	}
+	r.index[key] = indexed[*T]{rev, v}
+}
+
+func (r *records[T]) create(ctx context.Context, key string, v *T) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", r.noun, err)
+	}
+	rev, err := r.kv.Create(ctx, key, b)
+	if isConflict(err) {
+		return hub.Errorf(hub.ECONFLICT, "%s %s exists", r.noun, key)
+	} else if err != nil {
+		return fmt.Errorf("create %s %s: %w", r.noun, key, err)
+	}
+	c := *v
+	r.remember(key, rev, &c)
+	return nil
+}
+
+// get answers from the index, and from the bucket when the index does not
+// have the key yet (another replica may have written it a moment ago).
+func (r *records[T]) get(ctx context.Context, key string) (*T, error) {
+	r.mu.RLock()
+	e, ok := r.index[key]
+	r.mu.RUnlock()
+	if ok && e.value != nil {
+		c := *e.value
+		return &c, nil
+	}
+	if ok || !validKey(key) {
+		return nil, hub.Errorf(hub.ENOTFOUND, "no %s %s", r.noun, key)
+	}
+	v, _, err := r.read(ctx, key)
+	return v, err
+}
+
+func (r *records[T]) read(ctx context.Context, key string) (*T, uint64, error) {
+	e, err := r.kv.Get(ctx, key)
+	if isMissing(err) {
+		return nil, 0, hub.Errorf(hub.ENOTFOUND, "no %s %s", r.noun, key)
+	} else if err != nil {
+		return nil, 0, fmt.Errorf("get %s %s: %w", r.noun, key, err)
+	}
+	v := new(T)
+	if err := json.Unmarshal(e.Value(), v); err != nil {
+		return nil, 0, fmt.Errorf("decode %s %s: %w", r.noun, key, err)
+	}
+	return v, e.Revision(), nil
+}
+
+func (r *records[T]) update(ctx context.Context, key string, fn func(*T) error) (*T, error) {
+	if !validKey(key) {
+		return nil, hub.Errorf(hub.ENOTFOUND, "no %s %s", r.noun, key)
+	}
+	for range casAttempts {
+		v, rev, err := r.read(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if err := fn(v); err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", r.noun, err)
+		}
+		newRev, err := r.kv.Update(ctx, key, b, rev)
+		if isConflict(err) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("update %s %s: %w", r.noun, key, err)
+		}
+		c := *v
+		r.remember(key, newRev, &c)
+		return v, nil
+	}
+	return nil, hub.Errorf(hub.ECONFLICT, "%s %s is being changed by someone else; try again", r.noun, key)
+}
+
+// list returns copies of every record, ordered by key.
+func (r *records[T]) list() []*T {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	keys := make([]string, 0, len(r.index))
+	for k, e := range r.index {
+		if e.value != nil {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, cmp.Compare)
+	out := make([]*T, 0, len(keys))
+	for _, k := range keys {
+		c := *r.index[k].value
+		out = append(out, &c)
+	}
+	return out
+}
+
+// validKey reports whether s can be a KV key; anything else is absent.
+func validKey(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// CreateCampaign records a campaign under its slug.
+func (c *Catalog) CreateCampaign(ctx context.Context, camp *hub.Campaign) error {
+	return c.campaigns.create(ctx, camp.Slug, camp)
+}
+
+// Campaign returns the campaign with slug.
+func (c *Catalog) Campaign(ctx context.Context, slug string) (*hub.Campaign, error) {
+	return c.campaigns.get(ctx, slug)
+}
+
+// Campaigns returns every campaign, by slug.
+func (c *Catalog) Campaigns(ctx context.Context) ([]*hub.Campaign, error) {
+	return c.campaigns.list(), nil
+}
+
+// UpdateCampaign changes a campaign under a revision check.
+func (c *Catalog) UpdateCampaign(ctx context.Context, slug string, fn func(*hub.Campaign) error) (*hub.Campaign, error) {
+	return c.campaigns.update(ctx, slug, fn)
+}
+
+// CreatePartner records a partner under its id.
+func (c *Catalog) CreatePartner(ctx context.Context, p *hub.Partner) error {
+	return c.partners.create(ctx, p.ID, p)
+}
+
+// Partner returns the partner with id.
+func (c *Catalog) Partner(ctx context.Context, id string) (*hub.Partner, error) {
+	return c.partners.get(ctx, id)
+}
+
+// Partners returns every partner, oldest first (ids are ULIDs).
+func (c *Catalog) Partners(ctx context.Context) ([]*hub.Partner, error) {
+	return c.partners.list(), nil
+}
+
+// UpdatePartner changes a partner under a revision check.
+func (c *Catalog) UpdatePartner(ctx context.Context, id string, fn func(*hub.Partner) error) (*hub.Partner, error) {
+	return c.partners.update(ctx, id, fn)
+}
+
+func versionKey(id string, n int) string { return id + "." + strconv.Itoa(n) }
+
+// PutVersion archives a released version.
+func (c *Catalog) PutVersion(ctx context.Context, p *hub.Package) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode version: %w", err)
+	}
+	if _, err := c.versions.Put(ctx, versionKey(p.ID, p.Version), b); err != nil {
+		return fmt.Errorf("archive version %d of %s: %w", p.Version, p.ID, err)
+	}
+	return nil
+}
+
+// Version returns an archived version.
+func (c *Catalog) Version(ctx context.Context, id string, n int) (*hub.Package, error) {
+	if !validKey(id) || n < 1 {
+		return nil, hub.Errorf(hub.ENOTFOUND, "no version %d of %s", n, id)
+	}
+	e, err := c.versions.Get(ctx, versionKey(id, n))
+	if isMissing(err) {
+		return nil, hub.Errorf(hub.ENOTFOUND, "no version %d of %s", n, id)
+	} else if err != nil {
+		return nil, fmt.Errorf("get version %d of %s: %w", n, id, err)
+	}
+	var p hub.Package
+	if err := json.Unmarshal(e.Value(), &p); err != nil {
+		return nil, fmt.Errorf("decode version %d of %s: %w", n, id, err)
+	}
+	return &p, nil
+}
+
+// DeleteVersions purges every archived version of a package, history and
+// all: a purge must leave nothing to read back.
+func (c *Catalog) DeleteVersions(ctx context.Context, id string) error {
+	keys, err := c.versions.ListKeysFiltered(ctx, id+".*")
+	if err != nil {
+		return fmt.Errorf("list versions of %s: %w", id, err)
+	}
+	for k := range keys.Keys() {
+		if err := c.versions.Purge(ctx, k); err != nil {
+			return fmt.Errorf("purge %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// MarkUpload records or renews an upload in progress.
+func (c *Catalog) MarkUpload(ctx context.Context, id, uploadID string) error {
+	_, err := c.uploads.Put(ctx, id+"."+uploadID, nil)
+	return err
+}
+
+// ClearUpload forgets a finished upload.
+func (c *Catalog) ClearUpload(ctx context.Context, id, uploadID string) error {
+	return c.uploads.Purge(ctx, id+"."+uploadID)
+}
+
+// UploadsInProgress reports whether the package has uploads running.
+func (c *Catalog) UploadsInProgress(ctx context.Context, id string) (bool, error) {
+	keys, err := c.uploads.ListKeysFiltered(ctx, id+".*")
+	if err != nil {
+		return false, fmt.Errorf("list uploads of %s: %w", id, err)
+	}
+	found := false
+	for range keys.Keys() {
+		found = true
+	}
+	return found, nil
+}

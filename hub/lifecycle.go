@@ -1,0 +1,338 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Release publishes a package. Without an embargo a draft (or a scheduled
+// package) is released now, and a released package with a revision is
+// released as a correction, version N+1. With an embargo, a draft is
+// scheduled, and a scheduled package rescheduled; nothing about it reaches
+// a partner before that time. Corrections take no embargo.
+func (s *Service) Release(ctx context.Context, k *Key, id string, embargo *time.Time) (*Package, error) {
+	if !ValidID(id) {
+		return nil, notFound(id)
+	}
+	now := s.now().UTC()
+	if embargo != nil && !embargo.After(now) {
+		return nil, Errorf(EINVALID, "the embargo %s is not in the future (it is now %s); release without an embargo to publish at once",
+			embargo.Format(time.RFC3339), now.Format(time.RFC3339))
+	}
+	uploading, err := s.catalog.UploadsInProgress(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("check uploads: %w", err)
+	}
+	p, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
+		if err := s.editable(k, id, p); err != nil {
+			return err
+		}
+		if err := releasable(p, uploading); err != nil {
+			return err
+		}
+		switch {
+		case p.Status == StatusReleased && embargo != nil:
+			return Errorf(EINVALID, "package %s is released; a correction goes out at once and takes no embargo", id)
+		case p.Status == StatusReleased && p.Version == p.Live.Version:
+			return Errorf(ECONFLICT, "package %s has no changes since version %d; edit it first to release a correction", id, p.Live.Version)
+		case embargo != nil:
+			e := embargo.UTC()
+			p.Status, p.Embargo = StatusScheduled, &e
+			return nil
+		}
+		s.publish(p, now)
+		return nil
+	})
+	if err != nil {
+		return nil, s.missingPackage(id, err)
+	}
+	if p.Status == StatusScheduled {
+		s.wakeScheduler()
+	}
+	s.announce(ctx, p)
+	return p, nil
+}
+
+// releasable says why p cannot be released yet, if it cannot.
+func releasable(p *Package, uploading bool) error {
+	var missing []string
+	if len(p.Headlines) == 0 {
+		missing = append(missing, "a headline")
+	}
+	if len(p.Assets) == 0 {
+		missing = append(missing, "an asset")
+	}
+	if len(missing) > 0 {
+		return Errorf(ECONFLICT, "package %s cannot be released without %s", p.ID, strings.Join(missing, " and "))
+	}
+	if uploading {
+		return Errorf(ECONFLICT, "package %s has an asset still uploading; release it when the upload has finished", p.ID)
+	}
+	return nil
+}
+
+// publish turns the working copy into the live version and records the
+// announcement to make; the caller writes it under a revision check.
+func (s *Service) publish(p *Package, now time.Time) {
+	event := EventReleased
+	if p.Live != nil {
+		event = EventCorrected
+	}
+	p.Status, p.Embargo = StatusReleased, nil
+	p.VersionCreated = now
+	live := p.Clone()
+	live.Live, live.Pending, live.Blobs = nil, nil, nil
+	p.Live = live
+	p.Pending = &Announcement{Event: event, Version: p.Version, Time: now}
+}
+
+// Unschedule takes a scheduled package back to draft.
+func (s *Service) Unschedule(ctx context.Context, k *Key, id string) (*Package, error) {
+	if !ValidID(id) {
+		return nil, notFound(id)
+	}
+	p, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
+		if err := s.editable(k, id, p); err != nil {
+			return err
+		}
+		if p.Status != StatusScheduled {
+			return Errorf(ECONFLICT, "package %s is %s, not scheduled", id, p.Status)
+		}
+		p.Status, p.Embargo = StatusDraft, nil
+		return nil
+	})
+	if err != nil {
+		return nil, s.missingPackage(id, err)
+	}
+	return p, nil
+}
+
+// Withdraw sends a kill notice for a released package: outlets must take
+// it down, and its assets stop being served to them.
+func (s *Service) Withdraw(ctx context.Context, k *Key, id string) (*Package, error) {
+	if !ValidID(id) {
+		return nil, notFound(id)
+	}
+	p, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
+		if err := s.editable(k, id, p); err != nil {
+			return err
+		}
+		if p.Status != StatusReleased {
+			return Errorf(ECONFLICT, "package %s is %s; only a released package can be withdrawn", id, p.Status)
+		}
+		now := s.now().UTC()
+		p.Status = StatusWithdrawn
+		p.Pending = &Announcement{Event: EventWithdrawn, Version: p.Live.Version, Time: now}
+		return nil
+	})
+	if err != nil {
+		return nil, s.missingPackage(id, err)
+	}
+	s.announce(ctx, p)
+	return p, nil
+}
+
+// Purge is for when someone in a package withdraws their consent: every
+// byte of every version is deleted from the store (unless an unrelated
+// package holds the very same file), the metadata is reduced to a
+// tombstone, and if it was ever released a kill notice goes out.
+func (s *Service) Purge(ctx context.Context, k *Key, id string) (*Package, error) {
+	if !ValidID(id) {
+		return nil, notFound(id)
+	}
+	var held []string
+	p, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
+		if err := s.editable(k, id, p); err != nil {
+			return err
+		}
+		held = p.Blobs
+		wasReleased := p.Live != nil
+		t := p.Tombstone()
+		t.VersionCreated = s.now().UTC()
+		if wasReleased {
+			t.Pending = &Announcement{Event: EventPurged, Version: p.Live.Version, Time: t.VersionCreated}
+		}
+		*p = *t
+		return nil
+	})
+	if err != nil {
+		return nil, s.missingPackage(id, err)
+	}
+	ctx = context.WithoutCancel(ctx)
+	for _, sum := range held {
+		s.releaseBlob(ctx, sum)
+	}
+	if err := s.catalog.DeleteVersions(ctx, id); err != nil {
+		s.logger.Error("delete archived versions of a purged package", "package", id, "err", err)
+	}
+	s.announce(ctx, p)
+	return p, nil
+}
+
+// Version returns released version n of a package as the caller may see
+// it. Returns ENOTFOUND for a version never released or hidden.
+func (s *Service) Version(ctx context.Context, k *Key, id string, n int) (*Package, error) {
+	p, err := s.Package(ctx, k, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.Status == StatusPurged {
+		return nil, Errorf(ENOTFOUND, "package %s has no version %d", id, n)
+	}
+	v, err := s.catalog.Version(ctx, id, n)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, Errorf(ENOTFOUND, "package %s has no released version %d", id, n)
+	} else if err != nil {
+		return nil, fmt.Errorf("read version %d of %s: %w", n, id, err)
+	}
+	v.Status = p.Status
+	return v, nil
+}
+
+// announce publishes p's pending announcement and then marks it done.
+// A failure is only logged: the announcement stays pending in the
+// catalog, and Reconcile publishes it later.
+func (s *Service) announce(ctx context.Context, p *Package) {
+	if p.Pending == nil || s.announcer == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	if err := s.archive(ctx, p); err != nil {
+		s.logger.Warn("archive released version; will retry", "package", p.ID, "err", err)
+		return
+	}
+	if err := s.announcer.Announce(ctx, *p.Pending, PartnerView(p)); err != nil {
+		s.logger.Warn("announce; will retry", "package", p.ID, "event", p.Pending.Event, "err", err)
+		return
+	}
+	s.markAnnounced(ctx, p.ID, *p.Pending)
+}
+
+// archive keeps a released version readable after the next one replaces it.
+func (s *Service) archive(ctx context.Context, p *Package) error {
+	if p.Live == nil || p.Status == StatusPurged {
+		return nil
+	}
+	return s.catalog.PutVersion(ctx, p.Live)
+}
+
+func (s *Service) markAnnounced(ctx context.Context, id string, a Announcement) {
+	_, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
+		if p.Pending == nil || *p.Pending != a {
+			return errAlreadyDone
+		}
+		p.Pending = nil
+		return nil
+	})
+	if err != nil && err != errAlreadyDone {
+		s.logger.Warn("mark announced; the reconciler will check", "package", id, "err", err)
+	}
+}
+
+// errAlreadyDone aborts an update that another replica made unnecessary.
+var errAlreadyDone = Errorf(ECONFLICT, "already done")
+
+// Reconcile publishes every announcement left pending (by a crash between
+// the state change and the publish, or NATS being away), unless the
+// stream shows it was published already. Replicas may run it at once:
+// the stream deduplicates, and marking done is revision-checked.
+func (s *Service) Reconcile(ctx context.Context) (published int, err error) {
+	if s.announcer == nil {
+		return 0, nil
+	}
+	all, err := s.catalog.Packages(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, indexed := range all {
+		if indexed.Pending == nil {
+			continue
+		}
+		p, err := s.catalog.Package(ctx, indexed.ID)
+		if err != nil || p.Pending == nil {
+			continue
+		}
+		last, err := s.announcer.LastAnnounced(ctx, p)
+		if err != nil {
+			return published, fmt.Errorf("last announcement of %s: %w", p.ID, err)
+		}
+		if last == p.Pending.ID(p.ID) {
+			s.markAnnounced(ctx, p.ID, *p.Pending)
+			continue
+		}
+		if err := s.archive(ctx, p); err != nil {
+			return published, fmt.Errorf("archive %s: %w", p.ID, err)
+		}
+		if err := s.announcer.Announce(ctx, *p.Pending, PartnerView(p)); err != nil {
+			return published, fmt.Errorf("announce %s: %w", p.ID, err)
+		}
+		s.markAnnounced(ctx, p.ID, *p.Pending)
+		published++
+	}
+	return published, nil
+}
+
+// NextEmbargo returns the earliest embargo among scheduled packages, and
+// false when none is scheduled.
+func (s *Service) NextEmbargo(ctx context.Context) (time.Time, bool) {
+	all, err := s.catalog.Packages(ctx)
+	if err != nil {
+		return time.Time{}, false
+	}
+	var next time.Time
+	for _, p := range all {
+		if p.Status == StatusScheduled && p.Embargo != nil && (next.IsZero() || p.Embargo.Before(next)) {
+			next = *p.Embargo
+		}
+	}
+	return next, !next.IsZero()
+}
+
+// Scheduled is signalled when this replica schedules a release, so the
+// scheduler can look at the new embargo at once.
+func (s *Service) Scheduled() <-chan struct{} { return s.scheduled }
+
+func (s *Service) wakeScheduler() {
+	select {
+	case s.scheduled <- struct{}{}:
+	default:
+	}
+}
+
+// FireDue releases every scheduled package whose embargo has come. With
+// several replicas each may try; the revision-checked change lets exactly
+// one win, and only the winner announces.
+func (s *Service) FireDue(ctx context.Context) (fired int, err error) {
+	all, err := s.catalog.Packages(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, indexed := range all {
+		if indexed.Status != StatusScheduled || indexed.Embargo == nil || indexed.Embargo.After(s.now()) {
+			continue
+		}
+		won := false
+		p, err := s.catalog.UpdatePackage(ctx, indexed.ID, func(p *Package) error {
+			won = false
+			now := s.now().UTC()
+			if p.Status != StatusScheduled || p.Embargo == nil || p.Embargo.After(now) {
+				return errAlreadyDone
+			}
+			s.publish(p, now)
+			won = true
+			return nil
+		})
+		if err == errAlreadyDone || ErrorCode(err) == ENOTFOUND {
+			continue
+		} else if err != nil {
+			return fired, fmt.Errorf("fire embargo of %s: %w", indexed.ID, err)
+		}
+		if won {
+			fired++
+			s.announce(ctx, p)
+		}
+	}
+	return fired, nil
+}

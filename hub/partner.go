@@ -1,0 +1,63 @@
+package hub
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// Medium is how a partner outlet reaches its audience; reach reports
+// break down by it.
+type Medium string
+
+// The media partner outlets work in.
+const (
+	MediumTV     Medium = "tv"
+	MediumRadio  Medium = "radio"
+	MediumPrint  Medium = "print"
+	MediumOnline Medium = "online"
+)
+
+// Partner is an outlet that republishes packages: a regional TV station,
+// a newspaper, an online medium. Campaigns lists the campaigns it is
+// entitled to beyond the public ones. An inactive partner's keys stop
+// working and its deliveries stop.
+type Partner struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Region    string    `json:"region,omitempty"`
+	Medium    Medium    `json:"medium"`
+	Languages []string  `json:"languages,omitempty"`
+	Campaigns []string  `json:"campaigns,omitempty"`
+	Active    bool      `json:"active"`
+	Created   time.Time `json:"created"`
+}
+
+// Validate checks a partner's fields and normalizes its languages.
+func (p *Partner) Validate() error {
+	if strings.TrimSpace(p.Name) == "" || strings.ContainsFunc(p.Name, isControlNotSpace) {
+		return Errorf(EINVALID, "name is required, as plain text")
+	}
+	switch p.Medium {
+	case MediumTV, MediumRadio, MediumPrint, MediumOnline:
+	default:
+		return Errorf(EINVALID, "medium %q is not one of tv, radio, print, online", p.Medium)
+	}
+	for i, l := range p.Languages {
+		n, err := NormalizeLanguage(l)
+		if err != nil {
+			return err
+		}
+		p.Languages[i] = n
+	}
+	for _, c := range p.Campaigns {
+		if !ValidCampaign(c) {
+			return Errorf(EINVALID, "campaign %q is not a slug", c)
+		}
+	}
+	return nil
+}
+
+// EntitledTo reports whether the partner is entitled to campaign c
+// (public campaigns need no entitlement).
+func (p *Partner) EntitledTo(c string) bool { return slices.Contains(p.Campaigns, c) }

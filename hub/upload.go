@@ -1,0 +1,347 @@
+package hub
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// AssetUpload is one asset's bytes on their way in.
+type AssetUpload struct {
+	Name string
+	// Type is the asset type the uploader asked for, or "" to infer it
+	// from the sniffed content type.
+	Type AssetType
+	Body io.Reader
+	// Size is the exact length when the client declared it, else -1.
+	Size int64
+}
+
+// uploadHeartbeat is how often a running upload renews its marker; the
+// catalog forgets markers a few heartbeats old, so a crashed upload never
+// blocks a release for long.
+const uploadHeartbeat = 20 * time.Second
+
+// PutAsset streams an asset into the blob store and records it on the
+// working copy, replacing an asset of the same name. The bytes are hashed
+// and sniffed on the way; the content type a client claims is ignored. If
+// anything fails (a disconnect, a type not allowed, the size limit, a
+// concurrent change) nothing is recorded and no blob stays behind.
+// created is false when an existing asset was replaced.
+func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUpload) (asset *Asset, created bool, err error) {
+	if !ValidID(id) {
+		return nil, false, notFound(id)
+	}
+	if err := ValidAssetName(up.Name); err != nil {
+		return nil, false, err
+	}
+	p, err := s.catalog.Package(ctx, id)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, false, notFound(id)
+	} else if err != nil {
+		return nil, false, fmt.Errorf("read package %s: %w", id, err)
+	}
+	if err := s.editable(k, id, p); err != nil {
+		return nil, false, err
+	}
+	if up.Size > s.maxAssetBytes {
+		return nil, false, Errorf(ETOOLARGE, "the asset is %d bytes; the limit is %d", up.Size, s.maxAssetBytes)
+	}
+	if up.Size == 0 {
+		return nil, false, Errorf(EINVALID, "the asset is empty")
+	}
+
+	// Mark the upload in the catalog, so a release on any replica waits for it.
+	uploadID := s.ids.New()
+	stopMarker, err := s.markUploading(ctx, id, uploadID)
+	if err != nil {
+		return nil, false, err
+	}
+	defer stopMarker()
+
+	digest := newDigestReader(up.Body, s.maxAssetBytes)
+	defer digest.Close()
+	body := bufio.NewReaderSize(digest, 64<<10)
+	head, err := body.Peek(SniffLength)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, false, s.uploadError(digest, err)
+	}
+	if len(head) == 0 {
+		return nil, false, Errorf(EINVALID, "the asset is empty")
+	}
+	contentType := SniffContentType(head)
+	typ, err := CheckAssetContent(up.Type, contentType)
+	if err != nil {
+		return nil, false, err
+	}
+
+	blobKey := s.ids.New()
+	n, err := s.blobs.Put(ctx, blobKey, body, up.Size)
+	if err != nil {
+		return nil, false, s.uploadError(digest, err)
+	}
+	sum := digest.Sum()
+	// From here on the work must finish or be undone even if the client
+	// has gone: a blob without a record would never be cleaned up.
+	ctx = context.WithoutCancel(ctx)
+	rec, err := s.catalog.AcquireBlob(ctx, sum, BlobRecord{Key: blobKey, Size: n})
+	if err != nil {
+		s.deleteBlob(ctx, blobKey)
+		return nil, false, fmt.Errorf("record blob: %w", err)
+	}
+	if rec.Key != blobKey {
+		s.deleteBlob(ctx, blobKey) // the same bytes are stored already
+	}
+	a := Asset{
+		Name: up.Name, Type: typ, ContentType: contentType, Size: n, SHA256: sum,
+		BlobKey: rec.Key, Uploaded: s.now().UTC(),
+	}
+	var release []string // references to let go of once the update is in
+	var replaced bool
+	_, err = s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
+		release, replaced = nil, false
+		if err := s.editable(k, id, p); err != nil {
+			return err
+		}
+		if slices.Contains(p.Blobs, sum) {
+			release = append(release, sum) // the package holds a reference already
+		} else {
+			p.Blobs = append(p.Blobs, sum)
+		}
+		if old := p.Asset(up.Name); old != nil {
+			replaced = true
+			oldSum := old.SHA256
+			// Keep what a producer set by PATCH; only the bytes change.
+			a.Caption, a.Credit, a.Language, a.Primary = old.Caption, old.Credit, old.Language, old.Primary
+			*old = a
+			if oldSum != sum && dropUnusedBlob(p, oldSum) {
+				release = append(release, oldSum)
+			}
+		} else {
+			p.Assets = append(p.Assets, a)
+		}
+		s.touch(p)
+		return nil
+	})
+	if err != nil {
+		s.releaseBlob(ctx, sum)
+		return nil, false, s.missingPackage(id, err)
+	}
+	for _, r := range release {
+		s.releaseBlob(ctx, r)
+	}
+	return &a, !replaced, nil
+}
+
+// markUploading records an upload in progress and renews the record until
+// the returned stop is called.
+func (s *Service) markUploading(ctx context.Context, id, uploadID string) (stop func(), err error) {
+	if err := s.catalog.MarkUpload(ctx, id, uploadID); err != nil {
+		return nil, fmt.Errorf("mark upload: %w", err)
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(uploadHeartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if err := s.catalog.MarkUpload(context.WithoutCancel(ctx), id, uploadID); err != nil {
+					s.logger.Warn("renew upload marker", "package", id, "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		if err := s.catalog.ClearUpload(context.WithoutCancel(ctx), id, uploadID); err != nil {
+			s.logger.Warn("clear upload marker", "package", id, "err", err)
+		}
+	}, nil
+}
+
+// uploadError explains why streaming an upload failed, in terms of who
+// caused it: the client (too big, went away) or the hub's storage.
+func (s *Service) uploadError(d *digestReader, err error) error {
+	switch {
+	case d.tooBig:
+		return Errorf(ETOOLARGE, "the asset is larger than the limit of %d bytes; nothing was stored", s.maxAssetBytes)
+	case d.readErr != nil:
+		return Errorf(ECANCELED, "the upload broke off after %d bytes (%v); nothing was stored", d.n, d.readErr)
+	case errors.Is(err, context.Canceled):
+		return Errorf(ECANCELED, "the upload was cancelled after %d bytes; nothing was stored", d.n)
+	case ErrorCode(err) == EINVALID:
+		return Errorf(EINVALID, "the body was not as long as its declared Content-Length; nothing was stored")
+	}
+	return fmt.Errorf("store asset bytes: %w", err)
+}
+
+// AssetPatch holds the asset fields a PATCH changes; nil leaves one alone.
+type AssetPatch struct {
+	Caption  *string
+	Credit   *string
+	Language *string
+	Primary  *bool
+}
+
+// UpdateAsset sets an asset's caption, credit, language or primary flag.
+// Marking one asset primary unmarks the others.
+func (s *Service) UpdateAsset(ctx context.Context, k *Key, id, name string, patch AssetPatch) (*Asset, error) {
+	if !ValidID(id) {
+		return nil, notFound(id)
+	}
+	if patch.Language != nil && *patch.Language != "" {
+		lang, err := NormalizeLanguage(*patch.Language)
+		if err != nil {
+			return nil, err
+		}
+		patch.Language = &lang
+	}
+	for _, f := range []*string{patch.Caption, patch.Credit} {
+		if f != nil && strings.ContainsFunc(*f, isControlNotSpace) {
+			return nil, Errorf(EINVALID, "caption and credit may not contain control characters")
+		}
+	}
+	var out Asset
+	_, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
+		if err := s.editable(k, id, p); err != nil {
+			return err
+		}
+		a := p.Asset(name)
+		if a == nil {
+			return noAsset(id, name)
+		}
+		if patch.Caption != nil {
+			a.Caption = *patch.Caption
+		}
+		if patch.Credit != nil {
+			a.Credit = *patch.Credit
+		}
+		if patch.Language != nil {
+			a.Language = *patch.Language
+		}
+		if patch.Primary != nil {
+			if *patch.Primary {
+				for i := range p.Assets {
+					p.Assets[i].Primary = false
+				}
+			}
+			a.Primary = *patch.Primary
+		}
+		out = *a
+		s.touch(p)
+		return nil
+	})
+	if err != nil {
+		return nil, s.missingPackage(id, err)
+	}
+	return &out, nil
+}
+
+// DeleteAsset removes an asset from the working copy, and its bytes unless
+// another asset or a released version uses them.
+func (s *Service) DeleteAsset(ctx context.Context, k *Key, id, name string) error {
+	if !ValidID(id) {
+		return notFound(id)
+	}
+	var release string
+	_, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
+		release = ""
+		if err := s.editable(k, id, p); err != nil {
+			return err
+		}
+		i := slices.IndexFunc(p.Assets, func(a Asset) bool { return a.Name == name })
+		if i < 0 {
+			return noAsset(id, name)
+		}
+		sum := p.Assets[i].SHA256
+		p.Assets = slices.Delete(p.Assets, i, i+1)
+		if dropUnusedBlob(p, sum) {
+			release = sum
+		}
+		s.touch(p)
+		return nil
+	})
+	if err != nil {
+		return s.missingPackage(id, err)
+	}
+	if release != "" {
+		s.releaseBlob(context.WithoutCancel(ctx), release)
+	}
+	return nil
+}
+
+// Asset returns the package (as the caller sees it) and one of its assets,
+// when the caller may download it. Returns ENOTFOUND for a package it may
+// not see or fetch from, and for a name the package lacks.
+func (s *Service) Asset(ctx context.Context, k *Key, id, name string) (*Package, *Asset, error) {
+	if !ValidID(id) {
+		return nil, nil, notFound(id)
+	}
+	p, err := s.catalog.Package(ctx, id)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, nil, notFound(id)
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("read package %s: %w", id, err)
+	}
+	aud, err := s.Audience(ctx, k)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.campaign(ctx, p.Campaign)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := s.visible(ctx, aud, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v == nil {
+		return nil, nil, notFound(id)
+	}
+	a := v.Asset(name)
+	if a == nil || !CanDownload(aud, c, p) {
+		return nil, nil, noAsset(id, name)
+	}
+	return v, a, nil
+}
+
+// OpenAsset opens the bytes of an asset that Asset returned, ready to be
+// served with ranges. The caller closes the Blob.
+func (s *Service) OpenAsset(ctx context.Context, a *Asset) (Blob, error) {
+	b, err := s.blobs.Open(ctx, a.BlobKey)
+	if err != nil {
+		return nil, fmt.Errorf("open asset %s: %w", a.Name, err)
+	}
+	return b, nil
+}
+
+// PresignAsset returns a short-lived direct download URL for an asset of a
+// released package, when the blob store can make one; ok is false when it
+// cannot, or the package is not released (drafts and embargoed packages
+// never leave through a URL that outlives the check).
+func (s *Service) PresignAsset(ctx context.Context, p *Package, a *Asset, disposition string) (url string, ok bool, err error) {
+	ps, can := s.blobs.(BlobPresigner)
+	if !can || p.Status != StatusReleased {
+		return "", false, nil
+	}
+	u, err := ps.PresignGet(ctx, a.BlobKey, PresignTTL, disposition, a.ContentType)
+	if err != nil {
+		return "", false, fmt.Errorf("presign %s: %w", a.Name, err)
+	}
+	return u.String(), true, nil
+}
+
+// PresignTTL is how long a presigned download URL works: long enough to
+// follow a redirect, too short to pass around.
+const PresignTTL = 60 * time.Second
