@@ -144,8 +144,12 @@ func (s *Service) Purge(ctx context.Context, k *Key, id string) (*Package, error
 	}
 	var held []string
 	p, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
-		if err := s.editable(k, id, p); err != nil {
-			return err
+		if p.Status != StatusWithdrawn { // a withdrawn package may still be purged
+			if err := s.editable(k, id, p); err != nil {
+				return err
+			}
+		} else if k.Role == RolePartner || !CanEdit(k, p) {
+			return notFound(id)
 		}
 		held = p.Blobs
 		wasReleased := p.Live != nil
