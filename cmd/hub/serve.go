@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,10 +132,18 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ 
 		fmt.Fprintf(out, "\nA first admin key was generated. It is shown this once; keep it:\n\n    %s\n\n", generated)
 	}
 
+	access, err := s.partnerAccess(js)
+	if err != nil {
+		return nil, err
+	}
+	s.loops.Go(func() {
+		access.Run(runCtx, 2*time.Second, func(err error) { log.Warn("partner NATS access", "err", err) })
+	})
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler := api.New(s.service, api.Options{
-		PublicURL: cfg.PublicURL, PresignDownloads: cfg.S3Presign, Registry: reg, Logger: log,
+		PublicURL: cfg.PublicURL, PresignDownloads: cfg.S3Presign, Registry: reg, Logger: log, NATSAccess: access,
 	})
 	s.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -180,6 +190,54 @@ func (s *Server) connectNATS() error {
 	}
 	s.nc = nc
 	return nil
+}
+
+// partnerAccess sets up partners' consumers, and on the embedded server
+// their NATS users, whose passwords derive from a secret kept in the data
+// dir (replace the file to rotate them all).
+func (s *Server) partnerAccess(js jetstream.JetStream) (*publisher.PartnerAccess, error) {
+	if s.embedded == nil {
+		return publisher.NewPartnerAccess(js, s.catalog, publisher.PartnerAccessOptions{URL: redactURLs(s.cfg.NATSURL)}), nil
+	}
+	secret, err := readOrCreateSecret(filepath.Join(s.cfg.DataDir, "nats-partners.secret"))
+	if err != nil {
+		return nil, err
+	}
+	return publisher.NewPartnerAccess(js, s.catalog, publisher.PartnerAccessOptions{
+		URL: s.embedded.ClientURL(), Users: s.embedded, Secret: secret,
+	}), nil
+}
+
+// redactURLs drops credentials from a comma-separated list of NATS URLs,
+// so the list can be shown to partners.
+func redactURLs(list string) string {
+	var out []string
+	for _, raw := range strings.Split(list, ",") {
+		u, err := url.Parse(strings.TrimSpace(raw))
+		if err != nil {
+			continue
+		}
+		u.User = nil
+		out = append(out, u.String())
+	}
+	return strings.Join(out, ",")
+}
+
+func readOrCreateSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) >= 32 {
+		return b, nil
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	b = make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return b, nil
 }
 
 func (s *Server) openBlobs(ctx context.Context) error {

@@ -25,6 +25,8 @@ type Options struct {
 	// PresignDownloads answers downloads of released assets with a redirect
 	// to a short-lived URL of the blob store, when it can make one.
 	PresignDownloads bool
+	// NATSAccess hands partners their NATS consumer and credentials.
+	NATSAccess hub.NATSAccessProvider
 	// Registry receives the API's metrics and is served at /metrics.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
@@ -89,6 +91,7 @@ func (a *API) routes() {
 	v1.POST("/packages/:id/purge", a.purge)
 	v1.GET("/packages/:id/versions/:n", a.getVersion)
 	v1.GET("/releases", a.listReleases)
+	v1.GET("/me/nats", a.myNATS)
 
 	v1.POST("/campaigns", a.createCampaign)
 	v1.GET("/campaigns", a.listCampaigns)

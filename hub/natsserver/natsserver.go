@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -32,6 +33,20 @@ type Server struct {
 	srv         *server.Server
 	hubUser     string
 	hubPassword string
+
+	mu      sync.Mutex
+	opts    *server.Options
+	hubAuth *server.User
+	hashes  map[string]string // password -> bcrypt hash, so a reload does not rehash
+}
+
+// ClientUser is an outlet's NATS user: a name, a password, and the only
+// subjects it may publish to and subscribe on.
+type ClientUser struct {
+	Name      string
+	Password  string
+	Publish   []string
+	Subscribe []string
 }
 
 // Start runs the server and waits until it accepts connections.
@@ -51,7 +66,7 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{hubUser: "hub", hubPassword: password}
+	s := &Server{hubUser: "hub", hubPassword: password, hashes: map[string]string{}}
 	// The server keeps only a bcrypt hash, as it would from a config file.
 	hashed, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	if err != nil {
@@ -72,6 +87,7 @@ func Start(opts Options) (*Server, error) {
 		NoSigs:     true,
 		MaxPayload: 8 << 20,
 	}
+	s.opts, s.hubAuth = so, so.Users[0]
 	srv, err := server.NewServer(so)
 	if err != nil {
 		return nil, fmt.Errorf("configure embedded NATS: %w", err)
@@ -94,6 +110,39 @@ func randomSecret() (string, error) {
 		return "", fmt.Errorf("make NATS password: %w", err)
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// SetClientUsers replaces the outlets' users with users, reloading the
+// server's authorization: connections of users no longer listed are
+// closed, the others get their new permissions.
+func (s *Server) SetClientUsers(users []ClientUser) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := *s.opts
+	next.Users = []*server.User{s.hubAuth}
+	for _, u := range users {
+		hash, ok := s.hashes[u.Password]
+		if !ok {
+			b, err := bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.MinCost)
+			if err != nil {
+				return fmt.Errorf("hash password of %s: %w", u.Name, err)
+			}
+			hash = string(b)
+			s.hashes[u.Password] = hash
+		}
+		next.Users = append(next.Users, &server.User{
+			Username: u.Name, Password: hash,
+			Permissions: &server.Permissions{
+				Publish:   &server.SubjectPermission{Allow: u.Publish},
+				Subscribe: &server.SubjectPermission{Allow: u.Subscribe},
+			},
+		})
+	}
+	if err := s.srv.ReloadOptions(&next); err != nil {
+		return fmt.Errorf("reload NATS users: %w", err)
+	}
+	s.opts = &next
+	return nil
 }
 
 // Connect opens an in-process connection as the hub's own user.

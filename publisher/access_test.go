@@ -1,0 +1,212 @@
+package publisher_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/natstest"
+	"github.com/syndication-hub/hub/publisher"
+)
+
+// outlet is a partner's own NATS client, connected over TCP with the
+// credentials GET /v1/me/nats hands out.
+type outlet struct {
+	nc  *nats.Conn
+	js  jetstream.JetStream
+	acc hub.NATSAccess
+}
+
+func connectOutlet(t *testing.T, acc hub.NATSAccess) *outlet {
+	t.Helper()
+	nc, err := nats.Connect(acc.URL, nats.UserInfo(acc.User, acc.Password), nats.CustomInboxPrefix(acc.InboxPrefix),
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+	if err != nil {
+		t.Fatalf("outlet connect: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &outlet{nc: nc, js: js, acc: acc}
+}
+
+// fetch takes what the outlet's consumer has, acking each, and returns the
+// package ids (ce-subject) in order.
+func (o *outlet) fetch(t *testing.T) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cons, err := o.js.Consumer(ctx, o.acc.Stream, o.acc.Consumer)
+	if err != nil {
+		t.Fatalf("outlet consumer: %v", err)
+	}
+	var ids []string
+	batch, err := cons.Fetch(100, jetstream.FetchMaxWait(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m := range batch.Messages() {
+		ids = append(ids, m.Headers().Get("ce-subject"))
+		if err := m.DoubleAck(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ids
+}
+
+func TestPartnerNATSAccessIsLimitedToItsConsumer(t *testing.T) {
+	ctx := context.Background()
+	srv := natstest.Start(t, "")
+	r := newReplica(t, srv, t.TempDir(), nil)
+	access := publisher.NewPartnerAccess(r.js, r.catalog, publisher.PartnerAccessOptions{
+		URL: srv.ClientURL(), Users: srv, Secret: []byte("0123456789abcdef0123456789abcdef"),
+	})
+	if _, err := r.svc.CreateCampaign(ctx, r.admin, &hub.Campaign{Slug: "survivors", Visibility: hub.VisibilityPartners}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := r.svc.CreatePartner(ctx, r.admin, &hub.Partner{Name: "Almaty TV", Medium: hub.MediumTV, Campaigns: []string{"survivors"}, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.svc.CreatePartner(ctx, r.admin, &hub.Partner{Name: "Bishkek Online", Medium: hub.MediumOnline, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed, open := r.readyPackage(t, "survivors"), r.readyPackage(t, "korgau123")
+	for _, p := range []*hub.Package{closed, open} {
+		if _, err := r.svc.Release(ctx, r.admin, p.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := access.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	accessOf := func(p *hub.Partner) hub.NATSAccess {
+		k := &hub.Key{Role: hub.RolePartner, Partner: p.ID}
+		acc, err := r.svc.PartnerNATS(ctx, k, access)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return acc
+	}
+	accA, accB := accessOf(a), accessOf(b)
+	outA, outB := connectOutlet(t, accA), connectOutlet(t, accB)
+	if got := outA.fetch(t); !slices.Equal(got, []string{closed.ID, open.ID}) {
+		t.Errorf("entitled partner received %v, want both packages", got)
+	}
+	if got := outB.fetch(t); !slices.Equal(got, []string{open.ID}) {
+		t.Errorf("partner B received %v, want only the public package", got)
+	}
+
+	// B tries every other JetStream way to campaign "survivors".
+	short := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, time.Second) }
+	attempts := map[string]func() error{
+		"use A's consumer": func() error {
+			c, cancel := short()
+			defer cancel()
+			_, err := outB.js.Consumer(c, publisher.Stream, accA.Consumer)
+			return err
+		},
+		"create a consumer of its own": func() error {
+			c, cancel := short()
+			defer cancel()
+			_, err := outB.js.CreateOrUpdateConsumer(c, publisher.Stream, jetstream.ConsumerConfig{Durable: "mine", FilterSubject: "hub.releases.survivors.>"})
+			return err
+		},
+		"read the stream by sequence": func() error {
+			c, cancel := short()
+			defer cancel()
+			_, err := outB.nc.RequestWithContext(c, "$JS.API.STREAM.MSG.GET."+publisher.Stream, []byte(`{"seq":1}`))
+			return err
+		},
+		"direct get": func() error {
+			c, cancel := short()
+			defer cancel()
+			_, err := outB.nc.RequestWithContext(c, "$JS.API.DIRECT.GET."+publisher.Stream, []byte(`{"last_by_subj":"hub.releases.survivors.ru.`+closed.ID+`"}`))
+			return err
+		},
+		"read the packages bucket": func() error {
+			c, cancel := short()
+			defer cancel()
+			_, err := outB.nc.RequestWithContext(c, "$JS.API.DIRECT.GET.KV_hub_packages", []byte(`{"last_by_subj":"$KV.hub_packages.`+closed.ID+`"}`))
+			return err
+		},
+		"subscribe to the subjects": func() error {
+			sub, err := outB.nc.SubscribeSync("hub.releases.>")
+			if err != nil {
+				return err
+			}
+			outB.nc.Flush()
+			_, err = sub.NextMsg(300 * time.Millisecond)
+			if err == nil {
+				return nil
+			}
+			return outB.nc.LastError()
+		},
+		"publish an announcement": func() error {
+			c, cancel := short()
+			defer cancel()
+			_, err := outB.js.Publish(c, "hub.releases.survivors.ru.X", []byte("{}"))
+			return err
+		},
+	}
+	for name, try := range attempts {
+		t.Run(name, func(t *testing.T) {
+			if err := try(); err == nil {
+				t.Errorf("partner B could %s", name)
+			}
+		})
+	}
+	if _, err := nats.Connect(srv.ClientURL(), nats.Timeout(time.Second)); err == nil {
+		t.Error("the client listener admitted a connection without credentials")
+	}
+	if _, err := nats.Connect(srv.ClientURL(), nats.UserInfo(accB.User, "wrong"), nats.Timeout(time.Second)); err == nil {
+		t.Error("the client listener admitted a wrong password")
+	}
+
+	// An outlet offline for a while replays what it missed, from where it stopped.
+	outB.nc.Close()
+	later := r.readyPackage(t, "korgau123")
+	if _, err := r.svc.Release(ctx, r.admin, later.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := connectOutlet(t, accB).fetch(t); !slices.Equal(got, []string{later.ID}) {
+		t.Errorf("after reconnecting partner B received %v, want only the release it missed", got)
+	}
+
+	// Entitlements narrow at once on the next sync: A loses "survivors".
+	if _, err := r.svc.UpdatePartner(ctx, r.admin, a.ID, hub.PartnerPatch{Campaigns: &[]string{}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := access.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	another := r.readyPackage(t, "survivors")
+	if _, err := r.svc.Release(ctx, r.admin, another.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := outA.fetch(t); slices.Contains(got, another.ID) {
+		t.Errorf("partner A still receives a campaign it lost: %v", got)
+	}
+	// A deactivated partner's user and consumer are gone.
+	active := false
+	if _, err := r.svc.UpdatePartner(ctx, r.admin, b.ID, hub.PartnerPatch{Active: &active}); err != nil {
+		t.Fatal(err)
+	}
+	if err := access.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nats.Connect(accB.URL, nats.UserInfo(accB.User, accB.Password), nats.Timeout(time.Second)); err == nil {
+		t.Error("a deactivated partner can still connect")
+	}
+	if _, err := r.js.Consumer(ctx, publisher.Stream, accB.Consumer); err == nil {
+		t.Error("a deactivated partner's consumer remains")
+	}
+}
