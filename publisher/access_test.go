@@ -3,6 +3,7 @@ package publisher_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +49,7 @@ func (o *outlet) fetch(t *testing.T) []string {
 		t.Fatalf("outlet consumer: %v", err)
 	}
 	var ids []string
-	batch, err := cons.Fetch(100, jetstream.FetchMaxWait(time.Second))
+	batch, err := cons.FetchNoWait(100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,38 +108,38 @@ func TestPartnerNATSAccessIsLimitedToItsConsumer(t *testing.T) {
 
 	// B tries every other JetStream way to campaign "survivors".
 	short := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, time.Second) }
-	attempts := map[string]func() error{
-		"use A's consumer": func() error {
+	attempts := map[string]func(outB *outlet) error{
+		"use A's consumer": func(outB *outlet) error {
 			c, cancel := short()
 			defer cancel()
 			_, err := outB.js.Consumer(c, publisher.Stream, accA.Consumer)
 			return err
 		},
-		"create a consumer of its own": func() error {
+		"create a consumer of its own": func(outB *outlet) error {
 			c, cancel := short()
 			defer cancel()
 			_, err := outB.js.CreateOrUpdateConsumer(c, publisher.Stream, jetstream.ConsumerConfig{Durable: "mine", FilterSubject: "hub.releases.survivors.>"})
 			return err
 		},
-		"read the stream by sequence": func() error {
+		"read the stream by sequence": func(outB *outlet) error {
 			c, cancel := short()
 			defer cancel()
 			_, err := outB.nc.RequestWithContext(c, "$JS.API.STREAM.MSG.GET."+publisher.Stream, []byte(`{"seq":1}`))
 			return err
 		},
-		"direct get": func() error {
+		"direct get": func(outB *outlet) error {
 			c, cancel := short()
 			defer cancel()
 			_, err := outB.nc.RequestWithContext(c, "$JS.API.DIRECT.GET."+publisher.Stream, []byte(`{"last_by_subj":"hub.releases.survivors.ru.`+closed.ID+`"}`))
 			return err
 		},
-		"read the packages bucket": func() error {
+		"read the packages bucket": func(outB *outlet) error {
 			c, cancel := short()
 			defer cancel()
 			_, err := outB.nc.RequestWithContext(c, "$JS.API.DIRECT.GET.KV_hub_packages", []byte(`{"last_by_subj":"$KV.hub_packages.`+closed.ID+`"}`))
 			return err
 		},
-		"subscribe to the subjects": func() error {
+		"subscribe to the subjects": func(outB *outlet) error {
 			sub, err := outB.nc.SubscribeSync("hub.releases.>")
 			if err != nil {
 				return err
@@ -150,20 +151,27 @@ func TestPartnerNATSAccessIsLimitedToItsConsumer(t *testing.T) {
 			}
 			return outB.nc.LastError()
 		},
-		"publish an announcement": func() error {
+		"publish an announcement": func(outB *outlet) error {
 			c, cancel := short()
 			defer cancel()
 			_, err := outB.js.Publish(c, "hub.releases.survivors.ru.X", []byte("{}"))
 			return err
 		},
 	}
-	for name, try := range attempts {
-		t.Run(name, func(t *testing.T) {
-			if err := try(); err == nil {
-				t.Errorf("partner B could %s", name)
-			}
-		})
-	}
+	t.Run("denied", func(t *testing.T) {
+		for name, try := range attempts {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				o := connectOutlet(t, accB) // its own connection, so its errors are its own
+				if err := try(o); err == nil {
+					t.Fatalf("partner B could %s", name)
+				}
+				if err := o.nc.LastError(); err == nil || !strings.Contains(err.Error(), "Permissions Violation") {
+					t.Errorf("the server did not refuse it as a permissions violation: %v", err)
+				}
+			})
+		}
+	})
 	if _, err := nats.Connect(srv.ClientURL(), nats.Timeout(time.Second)); err == nil {
 		t.Error("the client listener admitted a connection without credentials")
 	}
