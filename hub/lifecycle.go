@@ -203,12 +203,15 @@ func (s *Service) announce(ctx context.Context, p *Package) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
-	if err := s.archive(ctx, p); err != nil {
-		s.logger.Warn("archive released version; will retry", "package", p.ID, "err", err)
-		return
-	}
+	// Publish first: outlets wait on it. The archive of the version is
+	// only for later reads, and the announcement stays pending (so the
+	// reconciler archives it) until both are done.
 	if err := s.announcer.Announce(ctx, *p.Pending, PartnerView(p)); err != nil {
 		s.logger.Warn("announce; will retry", "package", p.ID, "event", p.Pending.Event, "err", err)
+		return
+	}
+	if err := s.archive(ctx, p); err != nil {
+		s.logger.Warn("archive released version; will retry", "package", p.ID, "err", err)
 		return
 	}
 	s.markAnnounced(ctx, p.ID, *p.Pending)
@@ -258,6 +261,9 @@ func (s *Service) Reconcile(ctx context.Context) (published int, err error) {
 		if err != nil || p.Pending == nil {
 			continue
 		}
+		if err := s.archive(ctx, p); err != nil {
+			return published, fmt.Errorf("archive %s: %w", p.ID, err)
+		}
 		last, err := s.announcer.LastAnnounced(ctx, p)
 		if err != nil {
 			return published, fmt.Errorf("last announcement of %s: %w", p.ID, err)
@@ -265,9 +271,6 @@ func (s *Service) Reconcile(ctx context.Context) (published int, err error) {
 		if last == p.Pending.ID(p.ID) {
 			s.markAnnounced(ctx, p.ID, *p.Pending)
 			continue
-		}
-		if err := s.archive(ctx, p); err != nil {
-			return published, fmt.Errorf("archive %s: %w", p.ID, err)
 		}
 		if err := s.announcer.Announce(ctx, *p.Pending, PartnerView(p)); err != nil {
 			return published, fmt.Errorf("announce %s: %w", p.ID, err)

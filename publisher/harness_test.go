@@ -31,8 +31,14 @@ type replica struct {
 // not nil, replaces the publisher as the service's announcer.
 func newReplica(t *testing.T, srv *natsserver.Server, dir string, announcer hub.Announcer) *replica {
 	t.Helper()
-	ctx := context.Background()
 	_, js := natstest.Connect(t, srv)
+	return newReplicaOn(t, js, dir, announcer)
+}
+
+// newReplicaOn starts a replica on an existing JetStream connection.
+func newReplicaOn(t *testing.T, js jetstream.JetStream, dir string, announcer hub.Announcer) *replica {
+	t.Helper()
+	ctx := context.Background()
 	cat, err := catalog.Open(ctx, js, catalog.Options{})
 	if err != nil {
 		t.Fatal(err)

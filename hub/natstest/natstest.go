@@ -3,6 +3,7 @@
 package natstest
 
 import (
+	"net"
 	"testing"
 	"time"
 
@@ -46,21 +47,53 @@ func Connect(tb testing.TB, srv *natsserver.Server) (*nats.Conn, jetstream.JetSt
 	return nc, js
 }
 
-// StartExternal runs a plain NATS server with JetStream and no
-// authentication, standing in for an operator's external NATS (the hub
-// reaches it by URL, as with HUB_NATS_URL). It returns the client URL.
-func StartExternal(tb testing.TB) string {
+// External is a plain NATS server with JetStream and no authentication,
+// standing in for an operator's external NATS (the hub reaches it by URL,
+// as with HUB_NATS_URL). It can be stopped and started again on the same
+// port and files, to show the hub survives NATS going away.
+type External struct {
+	tb   testing.TB
+	opts server.Options
+	srv  *server.Server
+}
+
+// StartExternal runs an External server and returns its client URL.
+func StartExternal(tb testing.TB) string { return RunExternal(tb).URL() }
+
+// RunExternal runs an External server, shut down when the test ends.
+func RunExternal(tb testing.TB) *External {
 	tb.Helper()
-	srv, err := server.NewServer(&server.Options{
+	e := &External{tb: tb, opts: server.Options{
 		Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: tb.TempDir(), NoSigs: true,
-	})
+	}}
+	e.Start()
+	tb.Cleanup(e.Stop)
+	return e
+}
+
+// Start (re)starts the server, on the port it had before.
+func (e *External) Start() {
+	e.tb.Helper()
+	opts := e.opts
+	srv, err := server.NewServer(&opts)
 	if err != nil {
-		tb.Fatalf("configure NATS: %v", err)
+		e.tb.Fatalf("configure NATS: %v", err)
 	}
 	go srv.Start()
 	if !srv.ReadyForConnections(10 * time.Second) {
-		tb.Fatal("external NATS did not start")
+		e.tb.Fatal("external NATS did not start")
 	}
-	tb.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	return srv.ClientURL()
+	e.srv = srv
+	e.opts.Port = srv.Addr().(*net.TCPAddr).Port
 }
+
+// Stop shuts the server down.
+func (e *External) Stop() {
+	if e.srv != nil {
+		e.srv.Shutdown()
+		e.srv.WaitForShutdown()
+	}
+}
+
+// URL is the server's client URL.
+func (e *External) URL() string { return e.srv.ClientURL() }
