@@ -29,14 +29,14 @@ type replica struct {
 
 // newReplica starts a replica on srv with blobs under dir. announcer, if
 // not nil, replaces the publisher as the service's announcer.
-func newReplica(t *testing.T, srv *natsserver.Server, dir string, announcer hub.Announcer) *replica {
+func newReplica(t testing.TB, srv *natsserver.Server, dir string, announcer hub.Announcer) *replica {
 	t.Helper()
 	_, js := natstest.Connect(t, srv)
 	return newReplicaOn(t, js, dir, announcer)
 }
 
 // newReplicaOn starts a replica on an existing JetStream connection.
-func newReplicaOn(t *testing.T, js jetstream.JetStream, dir string, announcer hub.Announcer) *replica {
+func newReplicaOn(t testing.TB, js jetstream.JetStream, dir string, announcer hub.Announcer) *replica {
 	t.Helper()
 	ctx := context.Background()
 	cat, err := catalog.Open(ctx, js, catalog.Options{})
@@ -60,7 +60,7 @@ func newReplicaOn(t *testing.T, js jetstream.JetStream, dir string, announcer hu
 }
 
 // runScheduler runs the replica's embargo and outbox loop until the test ends.
-func (r *replica) runScheduler(t *testing.T) {
+func (r *replica) runScheduler(t testing.TB) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	s := publisher.NewScheduler(r.svc, func(err error) { t.Logf("scheduler: %v", err) })
@@ -70,7 +70,7 @@ func (r *replica) runScheduler(t *testing.T) {
 }
 
 // readyPackage creates a package with a headline and one asset.
-func (r *replica) readyPackage(t *testing.T, campaign string) *hub.Package {
+func (r *replica) readyPackage(t testing.TB, campaign string) *hub.Package {
 	t.Helper()
 	ctx := context.Background()
 	p, err := r.svc.CreatePackage(ctx, r.admin, &hub.Package{
@@ -87,7 +87,7 @@ func (r *replica) readyPackage(t *testing.T, campaign string) *hub.Package {
 }
 
 // announcements returns the ce-id of every message on the stream about id.
-func announcements(t *testing.T, js jetstream.JetStream, id string) []string {
+func announcements(t testing.TB, js jetstream.JetStream, id string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
