@@ -24,6 +24,12 @@ type Announcement struct {
 	Time    time.Time `json:"time"`
 }
 
+// Same reports whether a and b are one announcement (times compared as
+// instants: one may have been through JSON).
+func (a Announcement) Same(b Announcement) bool {
+	return a.Event == b.Event && a.Version == b.Version && a.Time.Equal(b.Time)
+}
+
 // ID identifies the announcement across retries and replicas: the NATS
 // message id that JetStream deduplicates on, the CloudEvents id, and the
 // webhook id.

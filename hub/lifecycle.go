@@ -187,6 +187,15 @@ func (s *Service) Version(ctx context.Context, k *Key, id string, n int) (*Packa
 	}
 	v, err := s.catalog.Version(ctx, id, n)
 	if ErrorCode(err) == ENOTFOUND {
+		// The live version is archived right after its announcement; until
+		// then it is read from the package itself.
+		live := p // a partner's p is the live version already
+		if p.Live != nil {
+			live = PartnerView(p)
+		}
+		if live != nil && live.Live == nil && (live.Status == StatusReleased || live.Status == StatusWithdrawn) && live.Version == n {
+			return live, nil
+		}
 		return nil, Errorf(ENOTFOUND, "package %s has no released version %d", id, n)
 	} else if err != nil {
 		return nil, fmt.Errorf("read version %d of %s: %w", n, id, err)
@@ -227,7 +236,7 @@ func (s *Service) archive(ctx context.Context, p *Package) error {
 
 func (s *Service) markAnnounced(ctx context.Context, id string, a Announcement) {
 	_, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
-		if p.Pending == nil || *p.Pending != a {
+		if p.Pending == nil || !p.Pending.Same(a) {
 			return errAlreadyDone
 		}
 		p.Pending = nil
