@@ -309,6 +309,17 @@ func (r *results) report(b *testing.B) {
 		fmt.Fprintf(&t, "hub RSS MiB: before uploads %.1f, peak during uploads %.1f, during downloads %.1f; VmHWM at the end %.1f; target < %d %s\n",
 			mib(r.rssBase), mib(r.rssUp), mib(r.rssDown), mib(r.hwm), targetRSSMiB, verdict(mib(max(peak, r.hwm)) < targetRSSMiB))
 	}
+	// The CPU ratio is what the throughput ratio tends to when the machine
+	// is CPU-bound, as a small one running client, hub and MinIO is; it is
+	// far steadier than the throughput under noise.
+	var cpuRatios []string
+	for _, dir := range []string{"up", "down"} {
+		d, h := r.cpu["direct-"+dir], r.cpu["hub-"+dir]
+		if d != nil && h != nil && d.ok && h.ok {
+			b.ReportMetric(d.total()/h.total(), dir+"-cpu-ratio")
+			cpuRatios = append(cpuRatios, fmt.Sprintf("%s %.2f", dir, d.total()/h.total()))
+		}
+	}
 	gib := float64(r.size) / (1 << 30) * float64(r.rounds)
 	fmt.Fprintf(&t, "CPU seconds per GiB moved, mean of the rounds (bench = this process, the client):\n")
 	fmt.Fprintf(&t, "%-12s %8s %8s %8s %8s\n", "", "bench", "hub", "minio", "total")
@@ -318,7 +329,10 @@ func (r *results) report(b *testing.B) {
 			continue
 		}
 		fmt.Fprintf(&t, "%-12s %8.2f %8s %8s %8.2f\n", name, u.bench/gib, cpuCell(u.hub, name, gib), cpuCell(u.minio, "", gib),
-			(u.bench+u.hub+u.minio)/gib)
+			u.total()/gib)
+	}
+	if len(cpuRatios) > 0 {
+		fmt.Fprintf(&t, "total CPU per GiB, direct/hub: %s\n", strings.Join(cpuRatios, ", "))
 	}
 	// To stdout rather than b.Log, which go test cuts at ten lines. The
 	// benchmark body runs before go test prints the result line, so the
@@ -356,6 +370,8 @@ type cpuUse struct {
 	ok                bool // all three were readable
 }
 
+func (u *cpuUse) total() float64 { return u.bench + u.hub + u.minio }
+
 func (u *cpuUse) add(before, after map[string]float64) {
 	if len(before) != 3 || len(after) != 3 {
 		return
@@ -376,8 +392,11 @@ func cpuSeconds(pid int) (float64, error) {
 	// Fields after the command name, which is in parentheses and may
 	// contain spaces; utime and stime are fields 14 and 15 of the line.
 	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
 	f := strings.Fields(string(data[i+1:]))
-	if i < 0 || len(f) < 13 {
+	if len(f) < 13 {
 		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
 	}
 	utime, err1 := strconv.ParseInt(f[11], 10, 64)

@@ -50,8 +50,10 @@ func CanRead(a Audience, c *Campaign, p *Package) bool {
 // nothing has been released.
 func PartnerView(p *Package) *Package {
 	switch {
-	case p.Status == StatusPurged:
+	case p.Status == StatusPurged && (p.WasReleased || p.Live != nil):
 		return p.Tombstone()
+	case p.Status == StatusPurged:
+		return nil // never released: partners never learn it existed
 	case p.Live == nil:
 		return nil
 	case p.Status != StatusReleased && p.Status != StatusWithdrawn:
@@ -66,8 +68,14 @@ func PartnerView(p *Package) *Package {
 // Tombstone is what remains of a purged package: who it was (an id) and
 // where it belonged, nothing that could identify anyone in it.
 func (p *Package) Tombstone() *Package {
-	return &Package{ID: p.ID, Campaign: p.Campaign, Language: p.Language, Version: p.Version,
-		Status: StatusPurged, FirstCreated: p.FirstCreated, VersionCreated: p.VersionCreated}
+	t := &Package{ID: p.ID, Campaign: p.Campaign, Language: p.Language, Version: p.Version,
+		Status: StatusPurged, FirstCreated: p.FirstCreated, VersionCreated: p.VersionCreated,
+		WasReleased: p.WasReleased || p.Live != nil}
+	if p.Live != nil {
+		// The subject it was announced on, so the kill notice follows it.
+		t.Language, t.Version = p.Live.Language, p.Live.Version
+	}
+	return t
 }
 
 // CanEdit reports whether the holder of k may change p.

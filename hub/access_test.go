@@ -77,4 +77,8 @@ func TestPartnerViewShowsTheLiveVersion(t *testing.T) {
 	if v := hub.PartnerView(p); v.By != "" || v.Status != hub.StatusPurged || v.ID != "X" {
 		t.Fatalf("tombstone %+v", v)
 	}
+	draft := &hub.Package{ID: "Y", Status: hub.StatusDraft}
+	if v := hub.PartnerView(draft.Tombstone()); v != nil {
+		t.Fatalf("a purged draft shows partners a tombstone: %+v", v)
+	}
 }

@@ -98,6 +98,32 @@ type Catalog interface {
 	// UpdatePartner changes a partner under a revision check.
 	UpdatePartner(ctx context.Context, id string, fn func(p *Partner) error) (*Partner, error)
 
+	// CreateWebhook records a webhook. Returns ECONFLICT if its id exists.
+	CreateWebhook(ctx context.Context, w *Webhook) error
+
+	// Webhook returns the webhook with id, or ENOTFOUND.
+	Webhook(ctx context.Context, id string) (*Webhook, error)
+
+	// Webhooks returns every webhook, oldest first.
+	Webhooks(ctx context.Context) ([]*Webhook, error)
+
+	// DeleteWebhook removes a webhook and its dead letters. Returns ENOTFOUND.
+	DeleteWebhook(ctx context.Context, id string) error
+
+	// PutDeadLetter records (or replaces) a dead letter.
+	PutDeadLetter(ctx context.Context, d *DeadLetter) error
+
+	// DeadLetter returns the dead letter of announcement msgID for webhook,
+	// or ENOTFOUND.
+	DeadLetter(ctx context.Context, webhook, msgID string) (*DeadLetter, error)
+
+	// DeadLetters returns a webhook's dead letters, oldest failure first.
+	DeadLetters(ctx context.Context, webhook string) ([]*DeadLetter, error)
+
+	// DeleteDeadLetter removes a dead letter; removing one that is not
+	// there is no error.
+	DeleteDeadLetter(ctx context.Context, webhook, msgID string) error
+
 	// Check reports whether the catalog's store answers; /readyz calls it.
 	Check(ctx context.Context) error
 }

@@ -57,6 +57,9 @@ type Package struct {
 	// caused it and cleared once published: the outbox a reconciler
 	// drains after a crash.
 	Pending *Announcement `json:"pending,omitempty"`
+	// WasReleased marks a purged package's tombstone when the package had
+	// been released: only then may partners learn it existed.
+	WasReleased bool `json:"wasreleased,omitempty"`
 	// Blobs lists the content (by SHA-256) this package holds a reference
 	// to, in any version, so a purge can let go of every byte.
 	Blobs []string `json:"blobs,omitempty"`

@@ -31,6 +31,10 @@ type Partner struct {
 	Campaigns []string  `json:"campaigns,omitempty"`
 	Active    bool      `json:"active"`
 	Created   time.Time `json:"created"`
+
+	// FeedTokenHash is the SHA-256 (hex) of the partner's feed token, the
+	// secret in its private feed URLs (see feedtoken.go); "" when none.
+	FeedTokenHash string `json:"feedtokenhash,omitempty"`
 }
 
 // Validate checks a partner's fields and normalizes its languages.

@@ -23,6 +23,9 @@ type Service struct {
 	maxAssetBytes int64
 	logger        *slog.Logger
 	scheduled     chan struct{}
+
+	// allowPrivateTargets lets webhooks point at non-public addresses.
+	allowPrivateTargets bool
 }
 
 // ServiceOptions configures a Service.
@@ -38,6 +41,10 @@ type ServiceOptions struct {
 	ReleaseLog ReleaseLog
 	// Logger receives what goes wrong out of a caller's sight; nil discards.
 	Logger *slog.Logger
+	// AllowPrivateWebhookTargets lets webhooks point at loopback, private
+	// and link-local addresses (HUB_WEBHOOKS_ALLOW_PRIVATE): for tests
+	// and closed networks. The deliverer has the same switch.
+	AllowPrivateWebhookTargets bool
 }
 
 // DefaultMaxAssetBytes is 8 GiB: a long broadcast-quality interview fits,
@@ -61,6 +68,7 @@ func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service 
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	s.ids = NewIDSource(s.now)
+	s.allowPrivateTargets = opts.AllowPrivateWebhookTargets
 	return s
 }
 
@@ -381,6 +389,11 @@ func (s *Service) UpdatePackage(ctx context.Context, k *Key, id string, patch Pa
 		}
 		if patch.Campaign != nil && *patch.Campaign != p.Campaign && p.Live != nil {
 			return Errorf(ECONFLICT, "package %s was released in campaign %s; it cannot move to another", id, p.Campaign)
+		}
+		if patch.Language != nil && *patch.Language != p.Language && p.Live != nil {
+			// Its announcements and outlets' copies are filed under the
+			// language; another language is a sibling package.
+			return Errorf(ECONFLICT, "package %s was released in %s; make a sibling package for another language and link it in translations", id, p.Language)
 		}
 		patch.Apply(p)
 		if err := p.Validate(); err != nil {

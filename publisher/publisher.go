@@ -72,7 +72,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Publisher
 	if opts.Replicas == 0 {
 		opts.Replicas = 1
 	}
-	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	cfg := jetstream.StreamConfig{
 		Name:        Stream,
 		Description: "syndication hub: releases, corrections, withdrawals and purges, as ninjs with CloudEvents headers",
 		Subjects:    []string{SubjectPrefix + ".>"},
@@ -81,7 +81,13 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Publisher
 		Retention:   jetstream.LimitsPolicy,
 		// Retries of one announcement within this window are stored once.
 		Duplicates: 5 * time.Minute,
-	})
+	}
+	// Create first, update only an existing stream: see catalog.Open for
+	// the hang concurrent create-or-update calls cause on a fresh cluster.
+	s, err := js.CreateStream(ctx, cfg)
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		s, err = js.UpdateStream(ctx, cfg)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open stream %s: %w", Stream, err)
 	}

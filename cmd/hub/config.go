@@ -34,6 +34,10 @@ type Config struct {
 	S3Presign     bool
 	MaxAssetBytes int64
 	LogLevel      string
+
+	// WebhooksAllowPrivate lets webhooks reach loopback, private and
+	// link-local addresses: for tests and closed networks.
+	WebhooksAllowPrivate bool
 }
 
 // registerFlags declares the flags with their defaults.
@@ -55,6 +59,7 @@ func (c *Config) registerFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.S3Presign, "s3-presign", false, "answer downloads of released assets with a redirect to a 60-second presigned S3 URL")
 	fs.Int64Var(&c.MaxAssetBytes, "max-asset-bytes", hub.DefaultMaxAssetBytes, "largest single asset in bytes")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", false, "let webhooks point at loopback, private and link-local addresses (tests, closed networks)")
 }
 
 // envName is the environment variable for a flag.

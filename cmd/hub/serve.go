@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/syndication-hub/hub/feeds"
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/api"
 	"github.com/syndication-hub/hub/hub/catalog"
@@ -119,6 +120,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ 
 	}
 	s.service = hub.NewService(s.catalog, s.blobs, hub.ServiceOptions{
 		MaxAssetBytes: cfg.MaxAssetBytes, Logger: log, Announcer: pub, ReleaseLog: pub,
+		AllowPrivateWebhookTargets: cfg.WebhooksAllowPrivate,
 	})
 	runCtx, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopLoops = stopLoops
@@ -139,11 +141,21 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ 
 	s.loops.Go(func() {
 		access.Run(runCtx, 2*time.Second, func(err error) { log.Warn("partner NATS access", "err", err) })
 	})
+	deliverer := publisher.NewDeliverer(js, s.catalog, publisher.DelivererOptions{
+		AllowPrivateTargets: cfg.WebhooksAllowPrivate, Logger: log,
+	})
+	s.loops.Go(func() { deliverer.Run(runCtx) })
+	// Rendered feeds are kept until an announcement reaches the release
+	// stream; each replica empties its own cache from the stream.
+	feedCache := feeds.NewCache(feeds.CacheOptions{})
+	feedInvalidator := feeds.NewInvalidator(js, feedCache, feeds.InvalidatorOptions{IndexShows: s.service.IndexShows, Logger: log})
+	s.loops.Go(func() { feedInvalidator.Run(runCtx) })
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler := api.New(s.service, api.Options{
 		PublicURL: cfg.PublicURL, PresignDownloads: cfg.S3Presign, Registry: reg, Logger: log, NATSAccess: access,
+		Webhooks: deliverer, FeedCache: feedCache,
 	})
 	s.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -186,7 +198,7 @@ func (s *Server) connectNATS() error {
 	}
 	nc, err := nats.Connect(s.cfg.NATSURL, opts...)
 	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w", s.cfg.NATSURL, err)
+		return fmt.Errorf("connect to NATS at %s: %w", redactURLs(s.cfg.NATSURL), err)
 	}
 	s.nc = nc
 	return nil

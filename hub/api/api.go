@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/syndication-hub/hub/feeds"
 	"github.com/syndication-hub/hub/hub"
 )
 
@@ -27,6 +29,11 @@ type Options struct {
 	PresignDownloads bool
 	// NATSAccess hands partners their NATS consumer and credentials.
 	NATSAccess hub.NATSAccessProvider
+	// Webhooks sends dead letters again when a caller replays one.
+	Webhooks hub.WebhookSender
+	// FeedCache keeps rendered feeds until a feeds.Invalidator, reading the
+	// release stream, empties it; nil renders every feed request.
+	FeedCache *feeds.Cache
 	// Registry receives the API's metrics and is served at /metrics.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
@@ -39,6 +46,8 @@ type API struct {
 	log     *slog.Logger
 	echo    *echo.Echo
 	metrics *metrics
+	// copyBuffers hold the 1 MiB buffers downloads are copied through.
+	copyBuffers sync.Pool
 }
 
 // New builds the API over svc with all its routes.
@@ -52,6 +61,7 @@ func New(svc *hub.Service, opts Options) *API {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	a.metrics = newMetrics(opts.Registry)
+	a.copyBuffers.New = func() any { b := make([]byte, 1<<20); return &b }
 	a.echo.HideBanner, a.echo.HidePort = true, true
 	a.echo.HTTPErrorHandler = a.errorHandler
 	a.routes()
@@ -74,6 +84,13 @@ func (a *API) routes() {
 	e.GET("/readyz", a.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(a.opts.Registry, promhttp.HandlerOpts{})))
 	e.GET("/openapi.json", a.openapi)
+
+	// Feeds take no key (readers cannot send one): the public feeds show
+	// public campaigns, a partner's feed is found by the token in its URL.
+	e.GET("/feeds/releases.:format", a.publicFeed)
+	e.HEAD("/feeds/releases.:format", a.publicFeed)
+	e.GET("/feeds/p/:token/releases.:format", a.partnerFeed)
+	e.HEAD("/feeds/p/:token/releases.:format", a.partnerFeed)
 
 	v1 := e.Group("/v1", a.authenticate)
 	v1.POST("/keys", a.createKey, adminOnly)
@@ -102,13 +119,23 @@ func (a *API) routes() {
 	v1.GET("/partners", a.listPartners, adminOnly)
 	v1.GET("/partners/:id", a.getPartner)
 	v1.PATCH("/partners/:id", a.patchPartner, adminOnly)
+	v1.POST("/partners/:id/feedtoken", a.issueFeedToken)
+	v1.DELETE("/partners/:id/feedtoken", a.revokeFeedToken)
 
 	v1.POST("/packages/:id/assets", a.postAssetsForm)
 	v1.PUT("/packages/:id/assets/:name", a.putAsset)
-	v1.GET("/packages/:id/assets/:name", a.getAsset)
-	v1.HEAD("/packages/:id/assets/:name", a.getAsset)
+	// Outside the group, so that the feeds' asset links work without a
+	// key for released packages of public campaigns (see keyOrPublic).
+	e.GET("/v1/packages/:id/assets/:name", a.getAsset, a.keyOrPublic)
+	e.HEAD("/v1/packages/:id/assets/:name", a.getAsset, a.keyOrPublic)
 	v1.PATCH("/packages/:id/assets/:name", a.patchAsset)
 	v1.DELETE("/packages/:id/assets/:name", a.deleteAsset)
+
+	v1.POST("/webhooks", a.createWebhook, webhookCallers)
+	v1.GET("/webhooks", a.listWebhooks, webhookCallers)
+	v1.DELETE("/webhooks/:id", a.deleteWebhook, webhookCallers)
+	v1.GET("/webhooks/:id/deadletters", a.listDeadLetters, webhookCallers)
+	v1.POST("/webhooks/:id/deadletters/:msgid/replay", a.replayDeadLetter, webhookCallers)
 }
 
 //go:embed openapi.json

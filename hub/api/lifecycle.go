@@ -21,9 +21,12 @@ type releaseRequest struct {
 
 func (a *API) release(c echo.Context) error {
 	// No body, or an empty one, means "now".
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxJSONBody))
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxJSONBody+1))
 	if err != nil {
 		return hub.Errorf(hub.ECANCELED, "the request body could not be read: %v", err)
+	}
+	if len(body) > maxJSONBody {
+		return hub.Errorf(hub.ETOOLARGE, "the JSON body is larger than %d bytes", maxJSONBody)
 	}
 	var req releaseRequest
 	if len(bytes.TrimSpace(body)) > 0 {

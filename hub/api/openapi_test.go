@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -133,15 +134,22 @@ func TestOpenAPIOperations(t *testing.T) {
 	doc := openapiLoad(t)
 	ops := openapiOperations(doc)
 	type row struct {
-		op       string
-		public   bool
-		statuses []string
+		op     string
+		public bool
+		// keyOptional: a key is honoured but not required (what a caller
+		// without one gets is the operation's business).
+		keyOptional bool
+		statuses    []string
 	}
 	tests := []row{
 		{op: "GET /healthz", public: true, statuses: []string{"200"}},
 		{op: "GET /readyz", public: true, statuses: []string{"200", "503"}},
 		{op: "GET /metrics", public: true, statuses: []string{"200"}},
 		{op: "GET /openapi.json", public: true, statuses: []string{"200"}},
+		{op: "GET /feeds/releases.{format}", public: true, statuses: []string{"200", "304", "400", "404"}},
+		{op: "HEAD /feeds/releases.{format}", public: true, statuses: []string{"200", "304", "400", "404"}},
+		{op: "GET /feeds/p/{token}/releases.{format}", public: true, statuses: []string{"200", "304", "400", "404"}},
+		{op: "HEAD /feeds/p/{token}/releases.{format}", public: true, statuses: []string{"200", "304", "400", "404"}},
 		{op: "POST /v1/keys", statuses: []string{"201", "400", "401", "403", "413", "415"}},
 		{op: "GET /v1/keys", statuses: []string{"200", "401", "403"}},
 		{op: "DELETE /v1/keys/{id}", statuses: []string{"204", "401", "403", "404"}},
@@ -150,10 +158,32 @@ func TestOpenAPIOperations(t *testing.T) {
 		{op: "GET /v1/packages/{id}", statuses: []string{"200", "401", "404"}},
 		{op: "PATCH /v1/packages/{id}", statuses: []string{"200", "400", "401", "403", "404", "409", "413", "415"}},
 		{op: "DELETE /v1/packages/{id}", statuses: []string{"204", "401", "403", "404", "409"}},
+		{op: "POST /v1/packages/{id}/release", statuses: []string{"200", "400", "401", "404", "409", "415"}},
+		{op: "POST /v1/packages/{id}/unschedule", statuses: []string{"200", "401", "404", "409"}},
+		{op: "POST /v1/packages/{id}/withdraw", statuses: []string{"200", "401", "404", "409"}},
+		{op: "POST /v1/packages/{id}/purge", statuses: []string{"200", "401", "404", "409"}},
+		{op: "GET /v1/packages/{id}/versions/{n}", statuses: []string{"200", "401", "404"}},
+		{op: "GET /v1/releases", statuses: []string{"200", "400", "401", "503"}},
+		{op: "GET /v1/me/nats", statuses: []string{"200", "401", "404"}},
+		{op: "POST /v1/campaigns", statuses: []string{"201", "400", "401", "403", "409", "413", "415"}},
+		{op: "GET /v1/campaigns", statuses: []string{"200", "401"}},
+		{op: "GET /v1/campaigns/{slug}", statuses: []string{"200", "401", "404"}},
+		{op: "PATCH /v1/campaigns/{slug}", statuses: []string{"200", "400", "401", "403", "404", "413", "415"}},
+		{op: "POST /v1/partners", statuses: []string{"201", "400", "401", "403", "413", "415"}},
+		{op: "GET /v1/partners", statuses: []string{"200", "401", "403"}},
+		{op: "GET /v1/partners/{id}", statuses: []string{"200", "401", "403", "404"}},
+		{op: "PATCH /v1/partners/{id}", statuses: []string{"200", "400", "401", "403", "404", "413", "415"}},
+		{op: "POST /v1/partners/{id}/feedtoken", statuses: []string{"201", "401", "403", "404"}},
+		{op: "DELETE /v1/partners/{id}/feedtoken", statuses: []string{"204", "401", "403", "404"}},
+		{op: "POST /v1/webhooks", statuses: []string{"201", "400", "401", "403", "404", "413", "415"}},
+		{op: "GET /v1/webhooks", statuses: []string{"200", "401", "403"}},
+		{op: "DELETE /v1/webhooks/{id}", statuses: []string{"204", "401", "403", "404"}},
+		{op: "GET /v1/webhooks/{id}/deadletters", statuses: []string{"200", "401", "403", "404"}},
+		{op: "POST /v1/webhooks/{id}/deadletters/{msgid}/replay", statuses: []string{"200", "401", "403", "404", "409", "503"}},
 		{op: "POST /v1/packages/{id}/assets", statuses: []string{"201", "400", "401", "403", "404", "409", "413", "415"}},
 		{op: "PUT /v1/packages/{id}/assets/{name}", statuses: []string{"200", "201", "400", "401", "403", "404", "409", "413", "415"}},
-		{op: "GET /v1/packages/{id}/assets/{name}", statuses: []string{"200", "206", "302", "304", "400", "401", "404", "416"}},
-		{op: "HEAD /v1/packages/{id}/assets/{name}", statuses: []string{"200", "206", "302", "304", "400", "401", "404", "416"}},
+		{op: "GET /v1/packages/{id}/assets/{name}", keyOptional: true, statuses: []string{"200", "206", "302", "304", "400", "401", "404", "416"}},
+		{op: "HEAD /v1/packages/{id}/assets/{name}", keyOptional: true, statuses: []string{"200", "206", "302", "304", "400", "401", "404", "416"}},
 		{op: "PATCH /v1/packages/{id}/assets/{name}", statuses: []string{"200", "400", "401", "403", "404", "409", "413", "415"}},
 		{op: "DELETE /v1/packages/{id}/assets/{name}", statuses: []string{"204", "400", "401", "403", "404", "409"}},
 	}
@@ -173,6 +203,11 @@ func TestOpenAPIOperations(t *testing.T) {
 			})
 			if needsKey == tt.public {
 				t.Errorf("needs a key: %v, want %v", needsKey, !tt.public)
+			}
+			// An empty requirement among others makes the key optional.
+			anonymous := slices.ContainsFunc(security, func(r openapi3.SecurityRequirement) bool { return len(r) == 0 })
+			if needsKey && anonymous != tt.keyOptional {
+				t.Errorf("the key is optional: %v, want %v", anonymous, tt.keyOptional)
 			}
 			for _, status := range tt.statuses {
 				if op.Responses.Value(status) == nil {
@@ -240,6 +275,10 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"PackageFields", packageFields{}, false},
 		{"AssetPatch", assetFields{}, false},
 		{"KeyRequest", keyRequest{}, false},
+		{"ReleaseRequest", releaseRequest{}, false},
+		{"CampaignFields", campaignFields{}, false},
+		{"PartnerFields", partnerFields{}, false},
+		{"WebhookRequest", webhookRequest{}, false},
 		{"Text", hub.Text{}, true},
 		{"Subject", hub.Subject{}, true},
 		{"Place", hub.Place{}, true},
@@ -249,6 +288,15 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"PackageList", packageList{}, true},
 		{"AssetsUploaded", assetsUploaded{}, true},
 		{"Key", keyView{}, true},
+		{"ReleaseEntry", releaseEntry{}, true},
+		{"ReleaseLog", releaseLog{}, true},
+		{"Campaign", campaignView{}, true},
+		{"Partner", partnerView{}, true},
+		{"NATSAccess", natsAccess{}, true},
+		{"Webhook", webhookView{}, true},
+		{"DeadLetter", deadLetterView{}, true},
+		{"Replay", replayView{}, true},
+		{"FeedToken", feedTokenView{}, true},
 		{"Problem", Problem{}, true},
 	}
 	for _, tt := range tests {
@@ -289,6 +337,7 @@ func TestOpenAPIRequestBodies(t *testing.T) {
 	ops := openapiOperations(openapiLoad(t))
 	tests := []struct {
 		op       string
+		optional bool // the body may be left out
 		required []string
 		valid    string
 		invalid  []string
@@ -317,6 +366,47 @@ func TestOpenAPIRequestBodies(t *testing.T) {
 			valid:   `{"role": "producer", "name": "KORGAU123 team", "campaigns": ["korgau123"], "expires": "2027-01-01T00:00:00Z"}`,
 			invalid: []string{`{"name": "no role"}`, `{"role": "owner", "name": "x"}`, `{"role": "partner", "name": "x", "secret": "y"}`},
 		},
+		{
+			op: "POST /v1/packages/{id}/release", optional: true,
+			valid:   `{"embargo": "2026-11-25T06:00:00+06:00"}`,
+			invalid: []string{`{"embargo": "tomorrow"}`, `{"embargo": "2026-11-25T06:00:00+06:00", "version": "2"}`},
+		},
+		{
+			op: "POST /v1/campaigns", required: []string{"slug"},
+			valid: `{"slug": "korgau123", "name": "KORGAU123", "visibility": "partners", "hashtags": ["#korgau123"]}`,
+			invalid: []string{
+				`{"name": "no slug"}`,
+				`{"slug": "KORGAU 123"}`,
+				`{"slug": "korgau123", "visibility": "secret"}`,
+				`{"slug": "korgau123", "hashtags": ["two words"]}`,
+				`{"slug": "korgau123", "created": "2026-11-20T09:30:00Z"}`,
+			},
+		},
+		{
+			op:      "PATCH /v1/campaigns/{slug}",
+			valid:   `{"visibility": "public"}`,
+			invalid: []string{`{"visibility": "everyone"}`, `{"owner": "x"}`},
+		},
+		{
+			op: "POST /v1/partners", required: []string{"name", "medium"},
+			valid: `{"name": "Regional TV newsroom", "region": "Almaty region", "medium": "tv", "languages": ["kk", "ru"], "campaigns": ["korgau123"], "active": true}`,
+			invalid: []string{
+				`{"name": "no medium"}`,
+				`{"name": "x", "medium": "satellite"}`,
+				`{"name": "x", "medium": "tv", "campaigns": ["Not A Slug"]}`,
+				`{"name": "x", "medium": "tv", "id": "01JD3Z8Q4VJ5K6XW0M2N7P9RSZ"}`,
+			},
+		},
+		{
+			op:      "PATCH /v1/partners/{id}",
+			valid:   `{"campaigns": ["korgau123", "tynys"], "active": false}`,
+			invalid: []string{`{"active": "no"}`, `{"languages": ["not a tag"]}`},
+		},
+		{
+			op: "POST /v1/webhooks", required: []string{"url"},
+			valid:   `{"url": "https://newsroom.example.kz/hooks/syndication", "partner": "01JD3Z8Q4VJ5K6XW0M2N7P9RSZ"}`,
+			invalid: []string{`{"partner": "01JD3Z8Q4VJ5K6XW0M2N7P9RSZ"}`, `{"url": "https://example.kz/h", "secret": "whsec_x"}`},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.op, func(t *testing.T) {
@@ -324,8 +414,8 @@ func TestOpenAPIRequestBodies(t *testing.T) {
 			if op == nil || op.RequestBody == nil {
 				t.Fatalf("%s has no request body", tt.op)
 			}
-			if !op.RequestBody.Value.Required {
-				t.Error("the request body is not marked required")
+			if op.RequestBody.Value.Required == tt.optional {
+				t.Errorf("the request body is marked required: %v, want %v", op.RequestBody.Value.Required, !tt.optional)
 			}
 			mt := op.RequestBody.Value.Content.Get("application/json")
 			if mt == nil || mt.Schema == nil {
@@ -421,6 +511,39 @@ func TestOpenAPIAnswersMatchSchemas(t *testing.T) {
 	created := key
 	created.Key = "hub_Xk3v9Qexample"
 	items := []ninjs.Item{ninjs.FromPackage(base, full), ninjs.FromPackage(base, empty)}
+	released := full.Clone()
+	released.Status, released.Embargo, released.Version = hub.StatusReleased, nil, 1
+	withdrawn := released.Clone()
+	withdrawn.Status = hub.StatusWithdrawn
+	tombstone := full.Tombstone()
+	entry := func(seq uint64, event hub.Event, p *hub.Package) releaseEntry {
+		return releaseEntry{
+			Cursor: strconv.FormatUint(seq, 10), Event: event, ID: hub.Announcement{Event: event, Version: p.Version}.ID(p.ID),
+			Time: now.Format(time.RFC3339Nano), Campaign: p.Campaign, Language: p.Language,
+			Package: json.RawMessage(openapiJSON(t, ninjs.FromPackage(base, p))),
+		}
+	}
+	log := releaseLog{Items: []releaseEntry{
+		entry(1, hub.EventReleased, released), entry(2, hub.EventWithdrawn, withdrawn), entry(5, hub.EventPurged, tombstone),
+	}, Next: "5"}
+	campaign := viewCampaign(&hub.Campaign{Slug: "korgau123", Name: "KORGAU123", Visibility: hub.VisibilityPartners,
+		Hashtags: []string{"#korgau123"}, Created: now})
+	partner := viewPartner(&hub.Partner{ID: "01JD3Z8Q4VJ5K6XW0M2N7P9RSZ", Name: "Regional TV newsroom", Region: "Almaty region",
+		Medium: hub.MediumTV, Languages: []string{"kk", "ru"}, Campaigns: []string{"korgau123"}, Active: true, Created: now})
+	nats := natsAccess{URL: "nats://hub.example.org:4222", User: "partner-01JD3Z8Q4VJ5K6XW0M2N7P9RSZ", Password: "secret",
+		Stream: "HUB_RELEASES", Consumer: "partner-01JD3Z8Q4VJ5K6XW0M2N7P9RSZ", InboxPrefix: "_INBOX_partner-01JD3Z8Q4VJ5K6XW0M2N7P9RSZ",
+		Subjects: []string{"hub.releases.korgau123.>"}}
+	webhook := viewWebhook(&hub.Webhook{ID: "01JD3Z8Q4VJ5K6XW0M2N7P9RT0", Partner: partner.ID, URL: "https://newsroom.example.kz/hooks/syndication",
+		Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw6rs8AzdkObE=", Active: true, Created: now})
+	secret, err := hub.NewWebhookSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	newWebhook := webhook
+	newWebhook.Secret = secret
+	msgID := hub.Announcement{Event: hub.EventReleased, Version: 1}.ID(full.ID)
+	deadLetter := deadLetterView{Webhook: webhook.ID, MessageID: msgID, Campaign: "korgau123", Sequence: 1043,
+		Attempts: 8, LastStatus: 502, LastError: "the endpoint answered 502 Bad Gateway", Failed: now}
 
 	tests := []struct {
 		name, schema string
@@ -433,6 +556,40 @@ func TestOpenAPIAnswersMatchSchemas(t *testing.T) {
 		{"list page", "PackageList", packageList{Items: items, Next: empty.ID}},
 		{"last list page", "PackageList", packageList{Items: []ninjs.Item{}}},
 		{"form upload", "AssetsUploaded", assetsUploaded{Assets: []ninjs.Association{ninjs.FromAsset(base, full.ID, &asset)}}},
+		{"released", "Item", ninjs.FromPackage(base, released)},
+		{"withdrawn", "Item", ninjs.FromPackage(base, withdrawn)},
+		{"tombstone", "Item", ninjs.FromPackage(base, tombstone)},
+		{"change log", "ReleaseLog", log},
+		{"empty change log", "ReleaseLog", releaseLog{Items: []releaseEntry{}, Next: "0"}},
+		{"campaign", "Campaign", campaign},
+		{"campaign with defaults", "Campaign", viewCampaign(hub.NewCampaign("korgau123", now))},
+		{"campaigns", "CampaignList", struct {
+			Items []campaignView `json:"items"`
+		}{[]campaignView{campaign}}},
+		{"partner", "Partner", partner},
+		{"bare partner", "Partner", viewPartner(&hub.Partner{ID: "01JD3Z8Q4VJ5K6XW0M2N7P9RSZ", Name: "x", Medium: hub.MediumOnline, Created: now})},
+		{"partners", "PartnerList", struct {
+			Items []partnerView `json:"items"`
+		}{[]partnerView{partner}}},
+		{"NATS access", "NATSAccess", nats},
+		{"NATS access on an external cluster", "NATSAccess", natsAccess{URL: nats.URL, Stream: nats.Stream, Consumer: nats.Consumer,
+			InboxPrefix: nats.InboxPrefix, Subjects: nats.Subjects}},
+		{"webhook", "Webhook", webhook},
+		{"new webhook", "WebhookCreated", newWebhook},
+		{"webhooks", "WebhookList", struct {
+			Items []webhookView `json:"items"`
+		}{[]webhookView{webhook}}},
+		{"dead letter", "DeadLetter", deadLetter},
+		{"dead letter without an answer", "DeadLetter", deadLetterView{Webhook: webhook.ID, MessageID: msgID, Campaign: "korgau123",
+			Sequence: 1, Attempts: 8, LastError: "dial tcp: i/o timeout", Failed: now}},
+		{"dead letters", "DeadLetterList", struct {
+			Items []deadLetterView `json:"items"`
+		}{[]deadLetterView{deadLetter}}},
+		{"replay", "Replay", replayView{MessageID: msgID, Status: http.StatusNoContent}},
+		{"feed token", "FeedToken", feedTokenView{Token: "hubfeed_Xk3v9QxP0aLrT7mWcE2nYb8JdF4sHq6uVz1gKoN5tRi",
+			RSS:  base + "/feeds/p/hubfeed_Xk3v9QxP0aLrT7mWcE2nYb8JdF4sHq6uVz1gKoN5tRi/releases.rss",
+			Atom: base + "/feeds/p/hubfeed_Xk3v9QxP0aLrT7mWcE2nYb8JdF4sHq6uVz1gKoN5tRi/releases.atom",
+			JSON: base + "/feeds/p/hubfeed_Xk3v9QxP0aLrT7mWcE2nYb8JdF4sHq6uVz1gKoN5tRi/releases.json"}},
 		{"key", "Key", key},
 		{"new key", "KeyCreated", created},
 		{"not found", "Problem", problemFor(hub.Errorf(hub.ENOTFOUND, "there is no package %q", "x"), "/v1/packages/x")},
@@ -455,5 +612,9 @@ func TestOpenAPIAnswersMatchSchemas(t *testing.T) {
 	// A key as listed never carries its secret; a new one always does.
 	if openapiVisit(schemas["KeyCreated"].Value, openapiJSON(t, key)) == nil {
 		t.Error("KeyCreated accepts a key without its secret")
+	}
+	// Likewise a webhook's signing secret.
+	if openapiVisit(schemas["WebhookCreated"].Value, openapiJSON(t, webhook)) == nil {
+		t.Error("WebhookCreated accepts a webhook without its secret")
 	}
 }

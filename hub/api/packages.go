@@ -164,10 +164,10 @@ func (a *API) listPackages(c echo.Context) error {
 	}
 	if s := c.QueryParam("status"); s != "" {
 		switch st := hub.Status(s); st {
-		case hub.StatusDraft, hub.StatusScheduled, hub.StatusReleased, hub.StatusWithdrawn:
+		case hub.StatusDraft, hub.StatusScheduled, hub.StatusReleased, hub.StatusWithdrawn, hub.StatusPurged:
 			q.Status = st
 		default:
-			return hub.Errorf(hub.EINVALID, "status %q is not one of draft, scheduled, released, withdrawn", s)
+			return hub.Errorf(hub.EINVALID, "status %q is not one of draft, scheduled, released, withdrawn, purged", s)
 		}
 	}
 	if t := c.QueryParam("type"); t != "" {

@@ -57,6 +57,10 @@ type Catalog struct {
 	campaigns *records[hub.Campaign]
 	partners  *records[hub.Partner]
 
+	// Webhooks are indexed; dead letters are read from their bucket.
+	webhooks    *records[hub.Webhook]
+	deadLetters jetstream.KeyValue
+
 	mu       sync.RWMutex
 	pkgIndex map[string]indexed[*hub.Package]
 	keyIndex map[string]indexed[*hub.Key] // by hash
@@ -90,6 +94,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	var campaigns, partners jetstream.KeyValue
+	var webhooks jetstream.KeyValue
 	for _, b := range []struct {
 		name string
 		kv   *jetstream.KeyValue
@@ -103,11 +108,20 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		{CampaignsBucket, &campaigns, "syndication hub: campaigns", 0},
 		{PartnersBucket, &partners, "syndication hub: partner outlets and their entitlements", 0},
 		{UploadsBucket, &c.uploads, "syndication hub: uploads in progress", uploadMarkerTTL},
+		{WebhooksBucket, &webhooks, "syndication hub: partners' webhook endpoints and their signing secrets", 0},
+		{DeadLettersBucket, &c.deadLetters, "syndication hub: announcements a webhook did not accept, for replay", 0},
 	} {
-		kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		cfg := jetstream.KeyValueConfig{
 			Bucket: b.name, Description: b.desc, History: 1, TTL: b.ttl,
 			Storage: jetstream.FileStorage, Replicas: opts.Replicas,
-		})
+		}
+		// Create first and update only an existing bucket: on a fresh
+		// cluster, replicas starting together hang (server 2.12 to 2.15)
+		// when one's update meets another's create of the same stream.
+		kv, err := js.CreateKeyValue(ctx, cfg)
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = js.UpdateKeyValue(ctx, cfg)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("open bucket %s: %w", b.name, err)
 		}
@@ -116,6 +130,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 
 	c.campaigns = newRecords[hub.Campaign](campaigns, "campaign", c.log)
 	c.partners = newRecords[hub.Partner](partners, "partner", c.log)
+	c.webhooks = newRecords[hub.Webhook](webhooks, "webhook", c.log)
 
 	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	c.stop = stop
@@ -126,6 +141,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 	}{
 		{c.packages, c.applyPackage}, {c.keys, c.applyKey},
 		{campaigns, c.campaigns.apply}, {partners, c.partners.apply},
+		{webhooks, c.webhooks.apply},
 	} {
 		ready, err := watch(watchCtx, c, w.kv, w.apply)
 		if err != nil {

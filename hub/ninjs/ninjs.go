@@ -74,7 +74,7 @@ func PubStatus(s hub.Status) string {
 	switch s {
 	case hub.StatusReleased:
 		return "usable"
-	case hub.StatusWithdrawn:
+	case hub.StatusWithdrawn, hub.StatusPurged:
 		return "canceled"
 	}
 	return "withheld"

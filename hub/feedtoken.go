@@ -1,0 +1,142 @@
+package hub
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// This file is what the feeds need of the domain: the feed token that
+// stands for a partner in its private feed URLs (feed readers cannot send
+// an Authorization header, so the secret has to be in the address), and a
+// way to tell that this replica's package index has caught up with an
+// announcement, so a feed cache emptied by the release stream is not
+// refilled from an index that still lags behind it.
+
+// feedTokenPrefix marks feed tokens, so secret scanners and people can
+// tell one in a URL, and so a malformed token is refused without a lookup.
+const feedTokenPrefix = "hubfeed_"
+
+// newFeedToken returns a fresh token: 256 random bits, URL-safe.
+func newFeedToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("make feed token: %w", err)
+	}
+	return feedTokenPrefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// mayManageFeedToken says whether k may issue or revoke partnerID's feed
+// token: an admin, or the partner itself through one of its own keys.
+// Another partner learns nothing (ENOTFOUND), as with Service.Partner.
+func mayManageFeedToken(k *Key, partnerID string) error {
+	switch {
+	case k.Role == RoleAdmin:
+		return nil
+	case k.Role == RolePartner && k.Partner == partnerID:
+		return nil
+	case k.Role == RolePartner:
+		return Errorf(ENOTFOUND, "there is no partner %q", partnerID)
+	}
+	return Errorf(EFORBIDDEN, "only an admin key or the partner's own key can manage its feed token")
+}
+
+// IssueFeedToken gives partner partnerID a new feed token and returns it;
+// it is shown this once, and only its SHA-256 is kept. Issuing again
+// replaces the token, which revokes the old one and every URL holding it.
+// Returns ENOTFOUND for an unknown partner (or another partner's key) and
+// EFORBIDDEN for producers.
+func (s *Service) IssueFeedToken(ctx context.Context, k *Key, partnerID string) (string, error) {
+	if err := mayManageFeedToken(k, partnerID); err != nil {
+		return "", err
+	}
+	token, err := newFeedToken()
+	if err != nil {
+		return "", err
+	}
+	if err := s.setFeedTokenHash(ctx, partnerID, HashKeySecret(token)); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// RevokeFeedToken ends partner partnerID's feed token, if it has one:
+// its private feed URLs answer 404 from then on. Errors as IssueFeedToken.
+func (s *Service) RevokeFeedToken(ctx context.Context, k *Key, partnerID string) error {
+	if err := mayManageFeedToken(k, partnerID); err != nil {
+		return err
+	}
+	return s.setFeedTokenHash(ctx, partnerID, "")
+}
+
+func (s *Service) setFeedTokenHash(ctx context.Context, partnerID, hash string) error {
+	_, err := s.catalog.UpdatePartner(ctx, partnerID, func(p *Partner) error {
+		p.FeedTokenHash = hash
+		return nil
+	})
+	if ErrorCode(err) == ENOTFOUND {
+		return Errorf(ENOTFOUND, "there is no partner %q", partnerID)
+	} else if err != nil {
+		return fmt.Errorf("record feed token of partner %s: %w", partnerID, err)
+	}
+	return nil
+}
+
+// noFeed is the one answer for a token that is malformed, unknown,
+// revoked or belongs to an inactive partner: a 404, never a 401, so that
+// tokens cannot be probed and a revoked URL looks like any wrong one.
+func noFeed() error { return Errorf(ENOTFOUND, "there is no feed at this address") }
+
+// PartnerByFeedToken returns the active partner whose feed token is
+// token. Returns ENOTFOUND otherwise (see noFeed).
+func (s *Service) PartnerByFeedToken(ctx context.Context, token string) (*Partner, error) {
+	if !strings.HasPrefix(token, feedTokenPrefix) || len(token) > 128 {
+		return nil, noFeed()
+	}
+	partners, err := s.catalog.Partners(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list partners: %w", err)
+	}
+	want := []byte(HashKeySecret(token))
+	var found *Partner
+	// Every partner is compared, in constant time, so how long the answer
+	// takes says nothing about how close a guess came.
+	for _, p := range partners {
+		if p.FeedTokenHash != "" && subtle.ConstantTimeCompare([]byte(p.FeedTokenHash), want) == 1 {
+			found = p
+		}
+	}
+	if found == nil || !found.Active {
+		return nil, noFeed()
+	}
+	return found, nil
+}
+
+// IndexShows reports whether this replica's package index already holds
+// the state that an announcement (event, of version) of package id left
+// behind, or a later one. The release stream can reach a replica before
+// the catalog's watch does; a feed cache refilled in between would keep
+// the old state until the next release, so the feeds' invalidator asks
+// this before it empties the cache a second time.
+func (s *Service) IndexShows(ctx context.Context, id string, event Event, version int) bool {
+	all, err := s.catalog.Packages(ctx)
+	if err != nil {
+		return false
+	}
+	i, ok := slices.BinarySearchFunc(all, id, func(p *Package, id string) int { return strings.Compare(p.ID, id) })
+	if !ok {
+		return false
+	}
+	p := all[i]
+	switch event {
+	case EventPurged:
+		return p.Status == StatusPurged
+	case EventWithdrawn:
+		return p.Status == StatusWithdrawn || p.Status == StatusPurged
+	}
+	return p.Status == StatusPurged || p.Live != nil && p.Live.Version >= version
+}
