@@ -326,8 +326,11 @@ func (s *Service) DeadLetters(ctx context.Context, k *Key, id string) ([]*DeadLe
 type WebhookSender interface {
 	// Redeliver reads announcement d back from the release stream and
 	// POSTs it to w. It returns the endpoint's HTTP status (0 when there
-	// was no answer) and an error unless the endpoint accepted it.
-	// Returns ENOTFOUND when the stream no longer holds the announcement.
+	// was no answer) and an error unless the endpoint accepted it: a plain
+	// error for the endpoint's failure, a domain error for the hub's
+	// (ENOTFOUND when the stream no longer holds the announcement,
+	// ECONFLICT when the partner may not receive it now, EUNAVAILABLE
+	// when NATS does not answer).
 	Redeliver(ctx context.Context, w *Webhook, d *DeadLetter) (status int, err error)
 }
 

@@ -53,13 +53,79 @@ type PartnerAccess struct {
 
 	mu       sync.Mutex
 	lastUser string // the user list last loaded, to reload only on change
+	// filters is what Sync last made each partner's consumer filter, so
+	// Current can tell cheaply whether consumers lag the catalog.
+	filters map[string][]string
 }
 
 var _ hub.NATSAccessProvider = (*PartnerAccess)(nil)
 
 // NewPartnerAccess returns the keeper of partners' consumers and users.
 func NewPartnerAccess(js jetstream.JetStream, catalog hub.Catalog, opts PartnerAccessOptions) *PartnerAccess {
-	return &PartnerAccess{js: js, catalog: catalog, opts: opts}
+	return &PartnerAccess{js: js, catalog: catalog, opts: opts, filters: map[string][]string{}}
+}
+
+// desiredFilters returns each active partner's consumer filter as the
+// catalog says it should be now.
+func (a *PartnerAccess) desiredFilters(ctx context.Context) (map[string][]string, []*hub.Partner, error) {
+	partners, err := a.catalog.Partners(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	campaigns, err := a.catalog.Campaigns(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	want := map[string][]string{}
+	for _, p := range partners {
+		if p.Active {
+			aud := hub.Audience{Key: &hub.Key{Role: hub.RolePartner, Partner: p.ID}, Partner: p}
+			want[p.ID] = filterSubjects(aud.VisibleCampaigns(campaigns))
+		}
+	}
+	return want, partners, nil
+}
+
+// Current syncs when any consumer's filter lags the catalog. A consumer
+// moves past every message its filter excludes and a wider filter does
+// not bring them back, so the guarded announcer calls this before each
+// publish: the first release of a new campaign, or right after an
+// entitlement is granted, then reaches every partner that may see it.
+func (a *PartnerAccess) Current(ctx context.Context) error {
+	want, _, err := a.desiredFilters(ctx)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	current := len(want) == len(a.filters)
+	for id, f := range want {
+		current = current && slices.Equal(a.filters[id], f)
+	}
+	a.mu.Unlock()
+	if current {
+		return nil
+	}
+	return a.Sync(ctx)
+}
+
+// Guard returns an announcer that brings partners' consumers up to date
+// before each publish through next.
+func (a *PartnerAccess) Guard(next hub.Announcer) hub.Announcer {
+	return guardedAnnouncer{Announcer: next, access: a}
+}
+
+type guardedAnnouncer struct {
+	hub.Announcer
+	access *PartnerAccess
+}
+
+func (g guardedAnnouncer) Announce(ctx context.Context, an hub.Announcement, view *hub.Package) error {
+	if err := g.access.Current(ctx); err != nil {
+		// Publishing late would be worse than publishing to a consumer
+		// that is a moment behind; the next sync retries.
+		return fmt.Errorf("update partners' consumers before announcing: %w", err)
+	}
+	return g.Announcer.Announce(ctx, an, view)
 }
 
 // ConsumerName returns the durable consumer of partner id.
@@ -141,30 +207,25 @@ func (a *PartnerAccess) ensureConsumer(ctx context.Context, id string, subjects 
 // catalog: consumers for active partners with their current filters,
 // none for inactive or removed ones.
 func (a *PartnerAccess) Sync(ctx context.Context) error {
-	partners, err := a.catalog.Partners(ctx)
-	if err != nil {
-		return err
-	}
-	campaigns, err := a.catalog.Campaigns(ctx)
+	wantFilters, _, err := a.desiredFilters(ctx)
 	if err != nil {
 		return err
 	}
 	want := map[string]bool{}
+	synced := map[string][]string{}
 	var errs []error
-	for _, p := range partners {
-		if !p.Active {
-			continue
-		}
-		want[ConsumerName(p.ID)] = true
-		aud := hub.Audience{Key: &hub.Key{Role: hub.RolePartner, Partner: p.ID}, Partner: p}
-		subjects := filterSubjects(aud.VisibleCampaigns(campaigns))
-		c, err := a.js.Consumer(ctx, Stream, ConsumerName(p.ID))
+	for id, subjects := range wantFilters {
+		want[ConsumerName(id)] = true
+		c, err := a.js.Consumer(ctx, Stream, ConsumerName(id))
 		if err == nil && slices.Equal(currentFilter(c.CachedInfo().Config), subjects) {
+			synced[id] = subjects
 			continue
 		}
-		if err := a.ensureConsumer(ctx, p.ID, subjects); err != nil {
+		if err := a.ensureConsumer(ctx, id, subjects); err != nil {
 			errs = append(errs, err)
+			continue
 		}
+		synced[id] = subjects
 	}
 	stream, err := a.js.Stream(ctx, Stream)
 	if err != nil {
@@ -184,6 +245,9 @@ func (a *PartnerAccess) Sync(ctx context.Context) error {
 	if a.opts.Users != nil {
 		errs = append(errs, a.syncUsers(ctx))
 	}
+	a.mu.Lock()
+	a.filters = synced
+	a.mu.Unlock()
 	return errors.Join(errs...)
 }
 

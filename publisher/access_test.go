@@ -218,3 +218,47 @@ func TestPartnerNATSAccessIsLimitedToItsConsumer(t *testing.T) {
 		t.Error("a deactivated partner's consumer remains")
 	}
 }
+
+// TestNewCampaignsAndEntitlementsReachConsumersAtOnce releases the first
+// package of a brand-new campaign, and one right after an entitlement is
+// granted, with no periodic sync in between: a consumer moves past what
+// its filter excludes, so the guard must widen filters before publishing.
+func TestNewCampaignsAndEntitlementsReachConsumersAtOnce(t *testing.T) {
+	ctx := context.Background()
+	srv := natstest.Start(t, "")
+	r := newReplica(t, srv, t.TempDir(), nil)
+	access := publisher.NewPartnerAccess(r.js, r.catalog, publisher.PartnerAccessOptions{
+		URL: srv.ClientURL(), Users: srv, Secret: []byte("0123456789abcdef0123456789abcdef"),
+	})
+	r.guard(access)
+	p, err := r.svc.CreatePartner(ctx, r.admin, &hub.Partner{Name: "Osh TV", Medium: hub.MediumTV, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := access.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := r.svc.PartnerNATS(ctx, &hub.Key{Role: hub.RolePartner, Partner: p.ID}, access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := connectOutlet(t, acc)
+
+	fresh := r.readyPackage(t, "brand-new-campaign") // creates the public campaign
+	if _, err := r.svc.Release(ctx, r.admin, fresh.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.CreateCampaign(ctx, r.admin, &hub.Campaign{Slug: "closed", Visibility: hub.VisibilityPartners}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.UpdatePartner(ctx, r.admin, p.ID, hub.PartnerPatch{Campaigns: &[]string{"closed"}}); err != nil {
+		t.Fatal(err)
+	}
+	granted := r.readyPackage(t, "closed")
+	if _, err := r.svc.Release(ctx, r.admin, granted.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.fetch(t); !slices.Equal(got, []string{fresh.ID, granted.ID}) {
+		t.Errorf("the partner's consumer delivered %v, want both releases", got)
+	}
+}

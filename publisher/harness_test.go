@@ -24,7 +24,13 @@ type replica struct {
 	catalog *catalog.Catalog
 	pub     *publisher.Publisher
 	svc     *hub.Service
+	blobs   hub.BlobStore
 	admin   *hub.Key
+}
+
+// guard makes the replica announce through access's guard, as serve does.
+func (r *replica) guard(access *publisher.PartnerAccess) {
+	r.svc = hub.NewService(r.catalog, r.blobs, hub.ServiceOptions{Announcer: access.Guard(r.pub), ReleaseLog: r.pub})
 }
 
 // newReplica starts a replica on srv with blobs under dir. announcer, if
@@ -56,7 +62,7 @@ func newReplicaOn(t testing.TB, js jetstream.JetStream, dir string, announcer hu
 		announcer = pub
 	}
 	svc := hub.NewService(cat, blobs, hub.ServiceOptions{Announcer: announcer, ReleaseLog: pub})
-	return &replica{js: js, catalog: cat, pub: pub, svc: svc, admin: &hub.Key{Role: hub.RoleAdmin, Name: "test"}}
+	return &replica{js: js, catalog: cat, pub: pub, svc: svc, blobs: blobs, admin: &hub.Key{Role: hub.RoleAdmin, Name: "test"}}
 }
 
 // runScheduler runs the replica's embargo and outbox loop until the test ends.

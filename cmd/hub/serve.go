@@ -118,8 +118,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ 
 	if err != nil {
 		return nil, err
 	}
+	access, err := s.partnerAccess(js)
+	if err != nil {
+		return nil, err
+	}
 	s.service = hub.NewService(s.catalog, s.blobs, hub.ServiceOptions{
-		MaxAssetBytes: cfg.MaxAssetBytes, Logger: log, Announcer: pub, ReleaseLog: pub,
+		MaxAssetBytes: cfg.MaxAssetBytes, Logger: log, Announcer: access.Guard(pub), ReleaseLog: pub,
 		AllowPrivateWebhookTargets: cfg.WebhooksAllowPrivate,
 	})
 	runCtx, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
@@ -134,10 +138,6 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ 
 		fmt.Fprintf(out, "\nA first admin key was generated. It is shown this once; keep it:\n\n    %s\n\n", generated)
 	}
 
-	access, err := s.partnerAccess(js)
-	if err != nil {
-		return nil, err
-	}
 	s.loops.Go(func() {
 		access.Run(runCtx, 2*time.Second, func(err error) { log.Warn("partner NATS access", "err", err) })
 	})
