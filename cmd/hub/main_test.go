@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -20,17 +19,7 @@ import (
 
 var minioServer *miniotest.Server
 
-func TestMain(m *testing.M) {
-	srv, stop, err := miniotest.StartServer()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	minioServer = srv
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(miniotest.Main(m, &minioServer)) }
 
 // testConfig is `hub serve` with no flags, on free ports and a temp dir.
 func testConfig(t *testing.T) Config {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -36,17 +35,7 @@ import (
 // binary is missing outside CI: the S3 variants then skip).
 var minioServer *miniotest.Server
 
-func TestMain(m *testing.M) {
-	srv, stop, err := miniotest.StartServer()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	minioServer = srv
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(miniotest.Main(m, &minioServer)) }
 
 // testHub is a whole hub on real NATS and a real blob store, served by
 // httptest, with an admin key.

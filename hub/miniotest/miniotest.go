@@ -315,3 +315,19 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// Main is a test package's TestMain body: it starts one MinIO for the
+// whole package, stores it in *srv, runs the tests and stops MinIO,
+// returning the exit code:
+//
+//	func TestMain(m *testing.M) { os.Exit(miniotest.Main(m, &minioServer)) }
+func Main(m *testing.M, srv **Server) int {
+	s, stop, err := StartServer()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer stop()
+	*srv = s
+	return m.Run()
+}

@@ -3,7 +3,6 @@ package s3_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -23,17 +22,7 @@ import (
 // binary, and then the tests skip.
 var minioServer *miniotest.Server
 
-func TestMain(m *testing.M) {
-	s, stop, err := miniotest.StartServer()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	minioServer = s
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(miniotest.Main(m, &minioServer)) }
 
 // mustOpen opens a Store on a fresh bucket that is checked for leftovers
 // when the test ends.
