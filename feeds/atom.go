@@ -29,8 +29,15 @@ func (d *atomDocument) FeedXml() any { return d }
 // atomEntry is gorilla's entry with the extensions after it.
 type atomEntry struct {
 	*gorilla.AtomEntry
-	Lang  string         `xml:"xml:lang,attr,omitempty"`
-	Media []mediaContent `xml:"media:content"`
+	Lang string `xml:"xml:lang,attr,omitempty"`
+	// Categories replaces gorilla's, which writes the name as text where
+	// Atom wants it in a term attribute.
+	Categories []atomCategory `xml:"category"`
+	Media      []mediaContent `xml:"media:content"`
+}
+
+type atomCategory struct {
+	Term string `xml:"term,attr"`
 }
 
 func renderAtom(meta Meta, items []item) ([]byte, error) {
@@ -80,7 +87,11 @@ func renderAtom(meta Meta, items []item) ([]byte, error) {
 			e.Summary.Type = "text"
 		}
 		e.Published = it.time.Format(time.RFC3339)
-		doc.Entries = append(doc.Entries, atomEntry{AtomEntry: e, Lang: it.language, Media: mediaContents(it)})
+		entry := atomEntry{AtomEntry: e, Lang: it.language, Media: mediaContents(it)}
+		for _, c := range it.categories() {
+			entry.Categories = append(entry.Categories, atomCategory{Term: c})
+		}
+		doc.Entries = append(doc.Entries, entry)
 	}
 	af.Entries = nil
 	var b bytes.Buffer

@@ -135,7 +135,7 @@ func Select(packages []*hub.Package, f Filter) []*hub.Package {
 		}
 	}
 	slices.SortStableFunc(out, func(a, b *hub.Package) int {
-		if c := b.VersionCreated.Compare(a.VersionCreated); c != 0 {
+		if c := b.Changed().Compare(a.Changed()); c != 0 {
 			return c
 		}
 		return cmp.Compare(b.ID, a.ID)

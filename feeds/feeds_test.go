@@ -67,9 +67,9 @@ func fixture() []*hub.Package {
 		ID: ruID, Campaign: "korgau123", Language: "ru", Version: 1, Status: hub.StatusReleased,
 		FirstCreated: released.Add(-time.Hour), VersionCreated: released.Add(2 * time.Hour),
 		Headlines: []hub.Text{{Value: "Домогательства на работе — это преступление"}},
-		Bodies: []hub.Text{{ContentType: "text/plain", Value: strings.Repeat("Куда обратиться, если это случилось с вами или с коллегой. ", 12)}},
-		By:     "Добрые вести",
-		Assets: []hub.Asset{{Name: "подкаст.mp3", Type: hub.AssetAudio, ContentType: "audio/mpeg", Size: 12000000}},
+		Bodies:    []hub.Text{{ContentType: "text/plain", Value: strings.Repeat("Куда обратиться, если это случилось с вами или с коллегой. ", 12)}},
+		By:        "Добрые вести",
+		Assets:    []hub.Asset{{Name: "подкаст.mp3", Type: hub.AssetAudio, ContentType: "audio/mpeg", Size: 12000000}},
 	}
 	ky := &hub.Package{
 		ID: kyID, Campaign: "korgau123", Language: "ky", Version: 1, Status: hub.StatusWithdrawn,
@@ -261,6 +261,9 @@ func TestEveryFormatParses(t *testing.T) {
 			}
 			if format == feeds.JSON {
 				return
+			}
+			if !slices.Equal(kk.Categories, []string{"korgau123", "#korgau123"}) {
+				t.Errorf("categories %q, want the campaign and the hashtag", kk.Categories)
 			}
 			checkMedia(t, kk)
 			if len(ru.Extensions["media"]["content"]) != 1 || len(en.Extensions["media"]["content"]) != 1 {

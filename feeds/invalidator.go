@@ -94,6 +94,8 @@ func (v *Invalidator) consume(ctx context.Context) error {
 		return fmt.Errorf("consume %s: %w", publisher.Stream, err)
 	}
 	arrived := make(chan announcement, 64)
+	stopped := make(chan struct{})
+	defer close(stopped)
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		v.cache.Invalidate()
 		a, ok := parseAnnouncement(m.Headers())
@@ -103,7 +105,7 @@ func (v *Invalidator) consume(ctx context.Context) error {
 		a.deadline = time.Now().Add(v.opts.SettleTimeout)
 		select {
 		case arrived <- a:
-		case <-ctx.Done():
+		case <-stopped:
 		}
 	}, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		// The ordered consumer recreates itself from the last message it

@@ -73,7 +73,7 @@ func newItem(base string, p *hub.Package) item {
 	uri := ninjs.PackageURL(base, p.ID)
 	version := strconv.Itoa(p.Version)
 	it := item{
-		id: p.ID, link: uri, language: p.Language, time: p.VersionCreated.UTC(), status: p.Status,
+		id: p.ID, link: uri, language: p.Language, time: p.Changed().UTC(), status: p.Status,
 		campaign: p.Campaign, warning: p.ContentWarning, by: p.By,
 		copyright: p.CopyrightNotice, usageTerms: p.UsageTerms,
 		// The package URI holds the id; the version makes a correction a
@@ -139,6 +139,11 @@ func (it item) description() string {
 		return "⚠ " + it.warning
 	}
 	return "⚠ " + it.warning + "\n\n" + it.summary
+}
+
+// categories are the campaign and the package's hashtags and topics.
+func (it item) categories() []string {
+	return append([]string{it.campaign}, it.tags...)
 }
 
 // headline is the package's first headline, or its id when it has none

@@ -54,9 +54,12 @@ type atomSelfLink struct {
 // rssItem is gorilla's item with the extension elements after it.
 type rssItem struct {
 	*gorilla.RssItem
-	Language string         `xml:"dc:language,omitempty"`
-	Creator  string         `xml:"dc:creator,omitempty"`
-	Media    []mediaContent `xml:"media:content"`
+	// Categories replaces gorilla's single category: the campaign, then
+	// the package's hashtags and topics.
+	Categories []string       `xml:"category"`
+	Language   string         `xml:"dc:language,omitempty"`
+	Creator    string         `xml:"dc:creator,omitempty"`
+	Media      []mediaContent `xml:"media:content"`
 }
 
 func renderRSS(meta Meta, items []item) ([]byte, error) {
@@ -96,9 +99,8 @@ func renderRSS(meta Meta, items []item) ([]byte, error) {
 	for i, ri := range channel.Items {
 		it := items[i]
 		ri.PubDate = it.time.Format(time.RFC1123Z)
-		ri.Category = it.campaign
 		doc.Channel.Items = append(doc.Channel.Items, rssItem{
-			RssItem: ri, Language: it.language, Creator: it.by, Media: mediaContents(it),
+			RssItem: ri, Categories: it.categories(), Language: it.language, Creator: it.by, Media: mediaContents(it),
 		})
 	}
 	channel.Items = nil

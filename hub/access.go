@@ -60,7 +60,7 @@ func PartnerView(p *Package) *Package {
 		return nil
 	}
 	v := p.Live.Clone()
-	v.Status = p.Status
+	v.Status, v.Withdrawn = p.Status, p.Withdrawn
 	v.Live, v.Pending, v.Blobs = nil, nil, nil
 	return v
 }

@@ -123,7 +123,7 @@ func (s *Service) Withdraw(ctx context.Context, k *Key, id string) (*Package, er
 			return Errorf(ECONFLICT, "package %s is %s; only a released package can be withdrawn", id, p.Status)
 		}
 		now := s.now().UTC()
-		p.Status = StatusWithdrawn
+		p.Status, p.Withdrawn = StatusWithdrawn, &now
 		p.Pending = &Announcement{Event: EventWithdrawn, Version: p.Live.Version, Time: now}
 		return nil
 	})

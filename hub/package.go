@@ -57,6 +57,8 @@ type Package struct {
 	// caused it and cleared once published: the outbox a reconciler
 	// drains after a crash.
 	Pending *Announcement `json:"pending,omitempty"`
+	// Withdrawn is when the kill notice went out; feeds order by it.
+	Withdrawn *time.Time `json:"withdrawn,omitempty"`
 	// WasReleased marks a purged package's tombstone when the package had
 	// been released: only then may partners learn it existed.
 	WasReleased bool `json:"wasreleased,omitempty"`
@@ -108,6 +110,15 @@ func (p *Package) HasAssetType(t AssetType) bool {
 	return false
 }
 
+// Changed returns when the package last changed as partners see it: its
+// withdrawal, or the release of its live version.
+func (p *Package) Changed() time.Time {
+	if p.Withdrawn != nil {
+		return *p.Withdrawn
+	}
+	return p.VersionCreated
+}
+
 // Clone returns a deep copy, so a caller can change it without touching a
 // value shared with an index.
 func (p *Package) Clone() *Package {
@@ -115,6 +126,10 @@ func (p *Package) Clone() *Package {
 	if p.Embargo != nil {
 		e := *p.Embargo
 		c.Embargo = &e
+	}
+	if p.Withdrawn != nil {
+		w := *p.Withdrawn
+		c.Withdrawn = &w
 	}
 	c.Headlines = append([]Text(nil), p.Headlines...)
 	c.Descriptions = append([]Text(nil), p.Descriptions...)
