@@ -171,6 +171,12 @@ func (s *Service) Purge(ctx context.Context, k *Key, id string) (*Package, error
 	if err := s.catalog.DeleteVersions(ctx, id); err != nil {
 		s.logger.Error("delete archived versions of a purged package", "package", id, "err", err)
 	}
+	// Pickups name assets and republication URLs: they go too.
+	if s.pickups != nil {
+		if err := s.pickups.Forget(ctx, p.Campaign, id); err != nil {
+			s.logger.Error("forget pickups of a purged package", "package", id, "err", err)
+		}
+	}
 	s.announce(ctx, p)
 	return p, nil
 }

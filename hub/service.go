@@ -26,6 +26,9 @@ type Service struct {
 
 	// allowPrivateTargets lets webhooks point at non-public addresses.
 	allowPrivateTargets bool
+
+	// pickups records downloads and republications (see pickup.go).
+	pickups PickupLog
 }
 
 // ServiceOptions configures a Service.
@@ -45,6 +48,9 @@ type ServiceOptions struct {
 	// and link-local addresses (HUB_WEBHOOKS_ALLOW_PRIVATE): for tests
 	// and closed networks. The deliverer has the same switch.
 	AllowPrivateWebhookTargets bool
+	// Pickups records partners' downloads and republication reports, for
+	// campaign reach; nil records nothing (and reach is unavailable).
+	Pickups PickupLog
 }
 
 // DefaultMaxAssetBytes is 8 GiB: a long broadcast-quality interview fits,
@@ -69,6 +75,7 @@ func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service 
 	}
 	s.ids = NewIDSource(s.now)
 	s.allowPrivateTargets = opts.AllowPrivateWebhookTargets
+	s.pickups = opts.Pickups
 	return s
 }
 

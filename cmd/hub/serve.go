@@ -122,9 +122,14 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ 
 	if err != nil {
 		return nil, err
 	}
+	// Partners' downloads and republication reports, for campaign reach.
+	pickups, err := publisher.OpenPickupLog(openCtx, js, publisher.PickupOptions{Replicas: cfg.NATSReplicas, Logger: log})
+	if err != nil {
+		return nil, err
+	}
 	s.service = hub.NewService(s.catalog, s.blobs, hub.ServiceOptions{
 		MaxAssetBytes: cfg.MaxAssetBytes, Logger: log, Announcer: access.Guard(pub), ReleaseLog: pub,
-		AllowPrivateWebhookTargets: cfg.WebhooksAllowPrivate,
+		AllowPrivateWebhookTargets: cfg.WebhooksAllowPrivate, Pickups: pickups,
 	})
 	runCtx, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopLoops = stopLoops

@@ -130,6 +130,15 @@ func (a *API) routes() {
 	e.HEAD("/v1/packages/:id/assets/:name", a.getAsset, a.keyOrPublic)
 	v1.PATCH("/packages/:id/assets/:name", a.patchAsset)
 	v1.DELETE("/packages/:id/assets/:name", a.deleteAsset)
+	// The whole package as a zip, keyless for public packages like its
+	// assets (see archive.go).
+	e.GET("/v1/packages/:id/archive.zip", a.getArchive, a.keyOrPublic)
+	e.HEAD("/v1/packages/:id/archive.zip", a.getArchive, a.keyOrPublic)
+
+	// Pickups and reach (see reach.go).
+	v1.POST("/packages/:id/republications", a.postRepublication)
+	v1.GET("/packages/:id/pickups", a.listPackagePickups)
+	v1.GET("/campaigns/:slug/reach", a.getReach)
 
 	v1.POST("/webhooks", a.createWebhook, webhookCallers)
 	v1.GET("/webhooks", a.listWebhooks, webhookCallers)

@@ -194,6 +194,7 @@ func (a *API) getAsset(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	defer a.assetPickedUp(c, p, asset) // a partner's download is a pickup (see reach.go)
 	kind := "attachment"
 	if _, forced := c.QueryParams()["download"]; inlineSafe(asset.ContentType) && !forced {
 		kind = "inline"

@@ -1,0 +1,207 @@
+package publisher
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/syndication-hub/hub/hub"
+)
+
+// PickupStream is the stream of the pickup log, and PickupSubjectPrefix
+// the start of its subjects: hub.pickups.<campaign>.<package id>, one JSON
+// hub.Pickup per message.
+const (
+	PickupStream        = "HUB_PICKUPS"
+	PickupSubjectPrefix = "hub.pickups"
+)
+
+// PickupSubject returns the subject of a package's pickups.
+func PickupSubject(campaign, id string) string {
+	return strings.Join([]string{PickupSubjectPrefix, campaign, id}, ".")
+}
+
+// CampaignPickups returns the filter subject covering one campaign's pickups.
+func CampaignPickups(campaign string) string { return PickupSubjectPrefix + "." + campaign + ".>" }
+
+// PickupOptions configures the pickup log.
+type PickupOptions struct {
+	// Replicas is how many copies a NATS cluster keeps of the stream.
+	Replicas int
+	// Logger receives the records that could not be stored.
+	Logger *slog.Logger
+}
+
+// PickupLog is the hub.PickupLog on a JetStream stream: every download by
+// a partner and every republication report is one message, kept for as
+// long as the stream is (no age limit: it is what reach reports count).
+type PickupLog struct {
+	// js is a JetStream context of the log's own, so that its handler of
+	// failed asynchronous publishes sees only pickups.
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	log    *slog.Logger
+}
+
+var _ hub.PickupLog = (*PickupLog)(nil)
+
+// Limits of asynchronous recording: how many records may await the
+// server's ack, how long one may wait for it, and how long a record waits
+// for room when that many are outstanding before it is dropped (and
+// logged): a download's handler must not hang on a slow NATS.
+const (
+	pickupMaxPending = 4096
+	pickupAckTimeout = 30 * time.Second
+	pickupStallWait  = 200 * time.Millisecond
+	// scanWaitPending bounds how long a scan waits for this replica's
+	// records in flight, so that a reader sees what was just done.
+	scanWaitPending = time.Second
+)
+
+// OpenPickupLog creates or updates the pickup stream.
+func OpenPickupLog(ctx context.Context, js jetstream.JetStream, opts PickupOptions) (*PickupLog, error) {
+	if opts.Replicas == 0 {
+		opts.Replicas = 1
+	}
+	l := &PickupLog{log: opts.Logger}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	own, err := jetstream.New(js.Conn(),
+		jetstream.WithPublishAsyncMaxPending(pickupMaxPending),
+		jetstream.WithPublishAsyncTimeout(pickupAckTimeout),
+		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
+			l.log.Warn("a pickup was not recorded", "subject", m.Subject, "err", err)
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("JetStream context for pickups: %w", err)
+	}
+	l.js = own
+	cfg := jetstream.StreamConfig{
+		Name:        PickupStream,
+		Description: "syndication hub: partners' downloads and republication reports, for campaign reach",
+		Subjects:    []string{PickupSubjectPrefix + ".>"},
+		Storage:     jetstream.FileStorage,
+		Replicas:    opts.Replicas,
+		Retention:   jetstream.LimitsPolicy,
+		// A republication report sent again within this window (a retry
+		// after a lost answer) is stored once.
+		Duplicates: 5 * time.Minute,
+	}
+	// Create first, update only an existing stream: see catalog.Open.
+	s, err := own.CreateStream(ctx, cfg)
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		s, err = own.UpdateStream(ctx, cfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open stream %s: %w", PickupStream, err)
+	}
+	l.stream = s
+	return l, nil
+}
+
+func pickupMsg(p hub.Pickup) (*nats.Msg, error) {
+	body, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("encode pickup: %w", err)
+	}
+	msg := nats.NewMsg(PickupSubject(p.Campaign, p.Package))
+	msg.Data = body
+	return msg, nil
+}
+
+// Record publishes p without waiting for the ack; a failure is logged.
+func (l *PickupLog) Record(p hub.Pickup) {
+	msg, err := pickupMsg(p)
+	if err == nil {
+		_, err = l.js.PublishMsgAsync(msg, jetstream.WithExpectStream(PickupStream), jetstream.WithStallWait(pickupStallWait))
+	}
+	if err != nil {
+		l.log.Warn("a pickup was not recorded", "kind", p.Kind, "package", p.Package, "partner", p.Partner, "err", err)
+	}
+}
+
+// Append publishes p and waits for the stream's ack. A republication
+// report carries its id as the message id, so a retry is stored once.
+func (l *PickupLog) Append(ctx context.Context, p hub.Pickup) error {
+	msg, err := pickupMsg(p)
+	if err != nil {
+		return err
+	}
+	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(PickupStream)}
+	if p.ID != "" {
+		opts = append(opts, jetstream.WithMsgID(p.ID))
+	}
+	if _, err := l.js.PublishMsg(ctx, msg, opts...); err != nil {
+		return fmt.Errorf("record %s pickup of %s: %w", p.Kind, p.Package, err)
+	}
+	return nil
+}
+
+// Scan reads the pickups of a campaign (or of one package of it) with an
+// ordered consumer, from the first to the last stored when it began.
+func (l *PickupLog) Scan(ctx context.Context, campaign, pkg string, fn func(hub.Pickup) error) error {
+	// This replica's records still on their way: a producer looking at
+	// reach right after a download should see it.
+	wait := time.NewTimer(scanWaitPending)
+	select {
+	case <-l.js.PublishAsyncComplete():
+	case <-wait.C:
+	case <-ctx.Done():
+	}
+	wait.Stop()
+
+	filter := CampaignPickups(campaign)
+	if pkg != "" {
+		filter = PickupSubject(campaign, pkg)
+	}
+	last, err := l.stream.GetLastMsgForSubject(ctx, filter)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("last pickup on %s: %w", filter, err)
+	}
+	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
+	if err != nil {
+		return fmt.Errorf("consumer on %s: %w", filter, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(512))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", filter, err)
+	}
+	defer it.Stop()
+	for {
+		m, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return fmt.Errorf("read %s: %w", filter, err)
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			return fmt.Errorf("read %s: %w", filter, err)
+		}
+		var p hub.Pickup
+		if err := json.Unmarshal(m.Data(), &p); err != nil {
+			l.log.Warn("an unreadable pickup was skipped", "sequence", meta.Sequence.Stream, "err", err)
+		} else if err := fn(p); err != nil {
+			return err
+		}
+		if meta.Sequence.Stream >= last.Sequence || meta.NumPending == 0 {
+			return nil
+		}
+	}
+}
+
+// Forget purges the package's subject from the stream.
+func (l *PickupLog) Forget(ctx context.Context, campaign, id string) error {
+	if err := l.stream.Purge(ctx, jetstream.WithPurgeSubject(PickupSubject(campaign, id))); err != nil {
+		return fmt.Errorf("forget the pickups of %s: %w", id, err)
+	}
+	return nil
+}
