@@ -33,5 +33,6 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand())
+	root.AddCommand(newPushCommand(), newPullCommand(), newReportCommand())
 	return root
 }

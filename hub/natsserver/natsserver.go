@@ -6,17 +6,19 @@ package natsserver
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Options configures the embedded server.
@@ -34,10 +36,13 @@ type Server struct {
 	hubUser     string
 	hubPassword string
 
+	// Outlets' users live here, not in the server's options: the server
+	// asks authenticator on each connect, so users change without a
+	// configuration reload (which, in nats-server 2.15, races with
+	// JetStream reads).
 	mu      sync.Mutex
-	opts    *server.Options
-	hubAuth *server.User
-	hashes  map[string]string // password -> bcrypt hash, so a reload does not rehash
+	clients map[string]ClientUser
+	conns   map[string][]uint64 // client connection ids by user, to close them when a user goes
 }
 
 // ClientUser is an outlet's NATS user: a name, a password, and the only
@@ -66,12 +71,7 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{hubUser: "hub", hubPassword: password, hashes: map[string]string{}}
-	// The server keeps only a bcrypt hash, as it would from a config file.
-	hashed, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
-	if err != nil {
-		return nil, fmt.Errorf("hash NATS password: %w", err)
-	}
+	s := &Server{hubUser: "hub", hubPassword: password, clients: map[string]ClientUser{}, conns: map[string][]uint64{}}
 	so := &server.Options{
 		ServerName: "hub-embedded",
 		Host:       host,
@@ -81,13 +81,12 @@ func Start(opts Options) (*Server, error) {
 		// Every acknowledged write is on disk: a crash right after an
 		// announcement must not lose the state it announced.
 		SyncAlways: true,
-		// The hub's own user; its password lives only in this process.
-		// Outlets get users of their own, each limited to its consumer.
-		Users:      []*server.User{{Username: s.hubUser, Password: string(hashed)}},
-		NoSigs:     true,
-		MaxPayload: 8 << 20,
+		// The hub's own user (its password lives only in this process) and
+		// the outlets' users, each limited to its consumer.
+		CustomClientAuthentication: authenticator{s},
+		NoSigs:                     true,
+		MaxPayload:                 8 << 20,
 	}
-	s.opts, s.hubAuth = so, so.Users[0]
 	srv, err := server.NewServer(so)
 	if err != nil {
 		return nil, fmt.Errorf("configure embedded NATS: %w", err)
@@ -95,12 +94,12 @@ func Start(opts Options) (*Server, error) {
 	if opts.Logger != nil {
 		srv.SetLoggerV2(slogAdapter{opts.Logger.With("component", "nats")}, false, false, false)
 	}
+	s.srv = srv
 	go srv.Start()
 	if !srv.ReadyForConnections(30 * time.Second) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("embedded NATS did not become ready (listen %s, store %s)", opts.Listen, opts.StoreDir)
 	}
-	s.srv = srv
 	return s, nil
 }
 
@@ -112,37 +111,77 @@ func randomSecret() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// SetClientUsers replaces the outlets' users with users, reloading the
-// server's authorization: connections of users no longer listed are
-// closed, the others get their new permissions.
-func (s *Server) SetClientUsers(users []ClientUser) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	next := *s.opts
-	next.Users = []*server.User{s.hubAuth}
-	for _, u := range users {
-		hash, ok := s.hashes[u.Password]
-		if !ok {
-			b, err := bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.MinCost)
-			if err != nil {
-				return fmt.Errorf("hash password of %s: %w", u.Name, err)
-			}
-			hash = string(b)
-			s.hashes[u.Password] = hash
+// sameSecret compares two secrets in constant time.
+func sameSecret(a, b string) bool {
+	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
+}
+
+// authenticator admits the hub's own user with every permission and the
+// outlets' users with theirs; nobody else.
+type authenticator struct{ s *Server }
+
+func (a authenticator) Check(c server.ClientAuthentication) bool {
+	o := c.GetOpts()
+	if o.Username == a.s.hubUser {
+		if !sameSecret(o.Password, a.s.hubPassword) {
+			return false
 		}
-		next.Users = append(next.Users, &server.User{
-			Username: u.Name, Password: hash,
-			Permissions: &server.Permissions{
-				Publish:   &server.SubjectPermission{Allow: u.Publish},
-				Subscribe: &server.SubjectPermission{Allow: u.Subscribe},
-			},
-		})
+		c.RegisterUser(&server.User{Username: a.s.hubUser})
+		return true
 	}
-	if err := s.srv.ReloadOptions(&next); err != nil {
-		return fmt.Errorf("reload NATS users: %w", err)
+	a.s.mu.Lock()
+	u, ok := a.s.clients[o.Username]
+	if ok && sameSecret(o.Password, u.Password) {
+		// Remember recent connections only: an outlet keeps one or two
+		// open, and ids of closed ones just cost a no-op kick later.
+		ids := append(a.s.conns[u.Name], c.GetID())
+		a.s.conns[u.Name] = ids[max(0, len(ids)-32):]
 	}
-	s.opts = &next
+	a.s.mu.Unlock()
+	if !ok || !sameSecret(o.Password, u.Password) {
+		return false
+	}
+	c.RegisterUser(&server.User{
+		Username: u.Name,
+		Permissions: &server.Permissions{
+			Publish:   &server.SubjectPermission{Allow: u.Publish},
+			Subscribe: &server.SubjectPermission{Allow: u.Subscribe},
+		},
+	})
+	return true
+}
+
+// SetClientUsers replaces the outlets' users with users. Connections of
+// users no longer listed, or whose password or permissions changed, are
+// closed; their clients reconnect (or not) under the new rules.
+func (s *Server) SetClientUsers(users []ClientUser) error {
+	next := make(map[string]ClientUser, len(users))
+	for _, u := range users {
+		if u.Name == s.hubUser {
+			return fmt.Errorf("the NATS user name %q is the hub's own", u.Name)
+		}
+		next[u.Name] = u
+	}
+	s.mu.Lock()
+	var kick []uint64
+	for name, old := range s.clients {
+		if u, ok := next[name]; !ok || !sameUser(old, u) {
+			kick = append(kick, s.conns[name]...)
+			delete(s.conns, name)
+		}
+	}
+	s.clients = next
+	s.mu.Unlock()
+	for _, id := range kick {
+		// An id of a connection that has closed since is no error here.
+		_ = s.srv.DisconnectClientByID(id)
+	}
 	return nil
+}
+
+func sameUser(a, b ClientUser) bool {
+	return a.Password == b.Password && slices.Equal(a.Publish, b.Publish) && slices.Equal(a.Subscribe, b.Subscribe)
 }
 
 // Connect opens an in-process connection as the hub's own user.

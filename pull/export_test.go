@@ -1,0 +1,7 @@
+package pull
+
+// Exported for the tests of package pull_test.
+var (
+	LocalName  = localName
+	PackageDir = packageDir
+)

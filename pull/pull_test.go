@@ -1,0 +1,346 @@
+package pull_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/hubtest"
+	"github.com/syndication-hub/hub/hubclient"
+	"github.com/syndication-hub/hub/pull"
+)
+
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func readState(t *testing.T, dest string) pull.State {
+	t.Helper()
+	var s pull.State
+	b, err := os.ReadFile(filepath.Join(dest, pull.StateDir, "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestPullMirrorsReleaseCorrectionWithdrawalAndPurge runs `hub pull`
+// without --follow after each change, as a cron job would.
+func TestPullMirrorsReleaseCorrectionWithdrawalAndPurge(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, hubtest.Options{})
+	poster, article := png("poster", 5000), []byte("Текст статьи.\n")
+	id := e.publish(t, "korgau123", "ru", "Домогательства на работе — это преступление", map[string][]byte{
+		"Плакат кампании.png": poster, "статья.txt": article, "package.json": []byte("an asset named like the sidecar\n"),
+	})
+	e.pull(t, nil, pull.Options{})
+	dir := e.dir("korgau123", "ru", id)
+	got := files(t, dir)
+	if !bytes.Equal(got["Плакат кампании.png"], poster) || !bytes.Equal(got["статья.txt"], article) || string(got["_package.json"]) != "an asset named like the sidecar\n" {
+		t.Fatalf("first pull mirrored %v", keys(got))
+	}
+	var side map[string]any
+	if err := json.Unmarshal(got["package.json"], &side); err != nil || side["id"] != id || side["version"] != "1" {
+		t.Fatalf("sidecar %s: %v", got["package.json"], err)
+	}
+	if left := files(t, filepath.Join(e.dest, pull.StateDir, "partial")); len(left) != 0 {
+		t.Errorf("partial files left: %v", keys(left))
+	}
+	st := readState(t, e.dest)
+	if st.Cursor == "" || st.Packages[id].Version != 1 || st.Packages[id].Status != "released" {
+		t.Errorf("state %+v", st)
+	}
+
+	// A run with nothing new downloads nothing.
+	before := len(e.hub.Requests("GET", "/assets/"))
+	e.pull(t, nil, pull.Options{})
+	if n := len(e.hub.Requests("GET", "/assets/")) - before; n != 0 {
+		t.Errorf("an idle run downloaded %d assets", n)
+	}
+
+	// A correction: one asset changes, the headline too.
+	poster2 := png("poster, corrected", 5000)
+	e.upload(t, id, map[string][]byte{"Плакат кампании.png": poster2})
+	headline := "Домогательства на работе — преступление (исправлено)"
+	if _, err := e.producer.UpdatePackage(ctx, id, hubclient.PackageFields{Headlines: &[]hub.Text{{Value: headline}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.release(t, id)
+	before = len(e.hub.Requests("GET", "/assets/"))
+	e.pull(t, nil, pull.Options{})
+	got = files(t, dir)
+	if !bytes.Equal(got["Плакат кампании.png"], poster2) || !bytes.Equal(got["статья.txt"], article) ||
+		!bytes.Contains(got["package.json"], []byte("исправлено")) {
+		t.Errorf("after the correction: %v", keys(got))
+	}
+	if !bytes.Equal(got[".versions/1/Плакат кампании.png"], poster) || !bytes.Equal(got[".versions/1/статья.txt"], article) ||
+		!bytes.Contains(got[".versions/1/package.json"], []byte(`"version": "1"`)) {
+		t.Errorf("the first version was not kept aside: %v", keys(got))
+	}
+	if downloads := e.hub.Requests("GET", "/assets/")[before:]; len(downloads) != 1 {
+		t.Errorf("the correction downloaded %d assets, want only the changed one: %v", len(downloads), downloads)
+	}
+
+	// Withdrawal: the files go, the notice stays.
+	if _, err := e.producer.Withdraw(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	e.pull(t, nil, pull.Options{})
+	got = files(t, dir)
+	if !slices.Equal(keys(got), []string{"WITHDRAWN.txt", "package.json"}) {
+		t.Fatalf("after the withdrawal the folder holds %v", keys(got))
+	}
+	if n := string(got["WITHDRAWN.txt"]); !strings.Contains(n, "WITHDRAWN - DO NOT USE") || !strings.Contains(n, headline) || !strings.Contains(n, id) {
+		t.Errorf("notice:\n%s", n)
+	}
+	if !bytes.Contains(got["package.json"], []byte(`"status": "withdrawn"`)) {
+		t.Errorf("sidecar after the withdrawal: %s", got["package.json"])
+	}
+
+	// Purge: the notice says so and names nobody.
+	if _, err := e.producer.Purge(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	e.pull(t, nil, pull.Options{})
+	got = files(t, dir)
+	if n := string(got["WITHDRAWN.txt"]); !strings.Contains(n, "PURGED") || strings.Contains(n, "Домогательства") {
+		t.Errorf("purge notice:\n%s", n)
+	}
+	if bytes.Contains(got["package.json"], []byte("Домогательства")) {
+		t.Errorf("the sidecar keeps the purged headline: %s", got["package.json"])
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestPullCatchesUpToTheLatestVersionOnly: an outlet away during a
+// release, a correction and another package's withdrawal mirrors version
+// 2 once and never the withdrawn package.
+func TestPullCatchesUpToTheLatestVersionOnly(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, hubtest.Options{})
+	id := e.publish(t, "korgau123", "kk", "Жұмыстағы қудалау — қылмыс", map[string][]byte{"poster.png": png("v1", 100)})
+	e.upload(t, id, map[string][]byte{"poster.png": png("v2", 100)})
+	e.release(t, id)
+	gone := e.publish(t, "korgau123", "kk", "Withdrawn soon", map[string][]byte{"x.png": png("x", 100)})
+	if _, err := e.producer.Withdraw(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	e.pull(t, nil, pull.Options{})
+	if got := files(t, e.dir("korgau123", "kk", id)); !bytes.Equal(got["poster.png"], png("v2", 100)) || len(got) != 2 {
+		t.Errorf("mirrored %v", keys(got))
+	}
+	if _, err := os.Stat(e.dir("korgau123", "kk", gone)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a package withdrawn before it was mirrored got a folder: %v", err)
+	}
+	if n := len(e.hub.Requests("GET", "/assets/")); n != 1 {
+		t.Errorf("%d downloads, want 1", n)
+	}
+}
+
+func TestPullFiltersByCampaignAndLanguage(t *testing.T) {
+	e := newEnv(t, hubtest.Options{})
+	want := e.publish(t, "korgau123", "ky", "Кыргызча", map[string][]byte{"a.png": png("a", 10)})
+	otherLang := e.publish(t, "korgau123", "ru", "По-русски", map[string][]byte{"b.png": png("b", 10)})
+	otherCampaign := e.publish(t, "other", "ky", "Башка", map[string][]byte{"c.png": png("c", 10)})
+	e.pull(t, nil, pull.Options{Campaigns: []string{"korgau123"}, Languages: []string{"KY"}})
+	if _, err := os.Stat(e.dir("korgau123", "ky", want)); err != nil {
+		t.Error(err)
+	}
+	for _, d := range []string{e.dir("korgau123", "ru", otherLang), e.dir("other", "ky", otherCampaign)} {
+		if _, err := os.Stat(d); err == nil {
+			t.Errorf("%s mirrored despite the filter", d)
+		}
+	}
+}
+
+// TestPullResumesAfterBeingKilledMidDownload stops a pull in the middle
+// of an asset, then runs a new one: it asks only for the rest, with
+// If-Range naming the bytes it holds, and nothing partial ever shows in
+// the package folder.
+func TestPullResumesAfterBeingKilledMidDownload(t *testing.T) {
+	e := newEnv(t, hubtest.Options{})
+	video := png("interview ", 300_000) // 3 MB
+	id := e.publish(t, "korgau123", "ru", "Интервью", map[string][]byte{"интервью.png": video})
+
+	ctx, kill := context.WithCancel(context.Background())
+	const cut = 1 << 20
+	tr := &transport{body: func(_ int, r io.ReadCloser) io.ReadCloser {
+		var n int
+		return funcReader{read: func(p []byte) (int, error) {
+			if n >= cut {
+				kill()
+				<-ctx.Done()
+				return 0, ctx.Err()
+			}
+			p = p[:min(len(p), cut-n)]
+			m, err := r.Read(p)
+			n += m
+			return m, err
+		}, close: r.Close}
+	}}
+	if err := e.puller(t, tr, pull.Options{}).Run(ctx); err != nil {
+		t.Fatalf("a stopped pull: %v", err)
+	}
+	partials := files(t, filepath.Join(e.dest, pull.StateDir, "partial"))
+	if len(partials) != 1 {
+		t.Fatalf("partial folder after the kill: %v", keys(partials))
+	}
+	for _, b := range partials {
+		if len(b) < cut/2 || len(b) >= len(video) {
+			t.Fatalf("partial download of %d bytes", len(b))
+		}
+	}
+	if got := files(t, e.dir("korgau123", "ru", id)); len(got) != 0 {
+		t.Fatalf("the package folder shows %v before the download finished", keys(got))
+	}
+
+	before := len(e.hub.Requests("GET", "/assets/"))
+	e.pull(t, nil, pull.Options{})
+	resumed := e.hub.Requests("GET", "/assets/")[before:]
+	if len(resumed) != 1 {
+		t.Fatalf("the second run downloaded %d times", len(resumed))
+	}
+	h := resumed[0].Header
+	sum := assetSHA(t, e, id, "интервью.png")
+	if !strings.HasPrefix(h.Get("Range"), "bytes=") || h.Get("Range") == "bytes=0-" || h.Get("If-Range") != `"`+sum+`"` {
+		t.Errorf("resumed with Range %q and If-Range %q", h.Get("Range"), h.Get("If-Range"))
+	}
+	if !fileIs(filepath.Join(e.dir("korgau123", "ru", id), "интервью.png"), video) {
+		t.Error("the resumed file differs from the asset")
+	}
+	if left := files(t, filepath.Join(e.dest, pull.StateDir, "partial")); len(left) != 0 {
+		t.Errorf("partial files left: %v", keys(left))
+	}
+}
+
+func assetSHA(t *testing.T, e *env, id, name string) string {
+	t.Helper()
+	p, err := e.producer.Package(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range p.Associations {
+		if a.Name == name {
+			return a.SHA256
+		}
+	}
+	t.Fatalf("no asset %s", name)
+	return ""
+}
+
+// corrupt flips one byte of a download body.
+func corrupt(r io.ReadCloser) io.ReadCloser {
+	first := true
+	return funcReader{read: func(p []byte) (int, error) {
+		n, err := r.Read(p)
+		if n > 0 && first {
+			p[n/2] ^= 0xff
+			first = false
+		}
+		return n, err
+	}, close: r.Close}
+}
+
+func TestPullRetriesACorruptedDownloadAndNeverInstallsIt(t *testing.T) {
+	e := newEnv(t, hubtest.Options{})
+	poster := png("poster", 20_000)
+	id := e.publish(t, "korgau123", "ru", "Плакат", map[string][]byte{"poster.png": poster})
+
+	// Corrupted every time: the pull fails, and nothing is in place.
+	always := &transport{body: func(_ int, r io.ReadCloser) io.ReadCloser { return corrupt(r) }}
+	err := e.puller(t, always, pull.Options{}).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "do not match") {
+		t.Fatalf("pull of a corrupted asset: %v", err)
+	}
+	if always.n != 3 {
+		t.Errorf("%d attempts, want 3", always.n)
+	}
+	if _, err := os.Stat(e.dir("korgau123", "ru", id)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the package folder exists after a failed verification: %v", err)
+	}
+	if left := files(t, filepath.Join(e.dest, pull.StateDir, "partial")); len(left) != 0 {
+		t.Errorf("corrupted bytes kept: %v", keys(left))
+	}
+	if _, err := os.Stat(filepath.Join(e.dest, pull.StateDir, "state.json")); err == nil && readState(t, e.dest).Cursor != "" {
+		t.Error("the cursor moved past a package that was not mirrored")
+	}
+
+	// Corrupted once: the retry succeeds.
+	once := &transport{body: func(n int, r io.ReadCloser) io.ReadCloser {
+		if n == 1 {
+			return corrupt(r)
+		}
+		return r
+	}}
+	e.pull(t, once, pull.Options{})
+	if once.n != 2 || !fileIs(filepath.Join(e.dir("korgau123", "ru", id), "poster.png"), poster) {
+		t.Errorf("after %d downloads the file is not the asset", once.n)
+	}
+}
+
+func TestUnsafeNamesNeverLeaveTheDestination(t *testing.T) {
+	for _, name := range []string{"..", ".", "a/b", `a\b`, "x\x00y", "x\ny", ""} {
+		if _, err := pull.LocalName(name); err == nil {
+			t.Errorf("asset name %q accepted", name)
+		}
+		if _, err := pull.PackageDir("korgau123", name, "01K"); err == nil {
+			t.Errorf("language %q accepted", name)
+		}
+	}
+	for in, want := range map[string]string{
+		"poster.png": "poster.png", "Плакат кампании.png": "Плакат кампании.png", "package.json": "_package.json",
+		"WITHDRAWN.txt": "_WITHDRAWN.txt", ".versions": "_.versions", "_x": "__x",
+	} {
+		if got, err := pull.LocalName(in); err != nil || got != want {
+			t.Errorf("LocalName(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+func TestOnePullPerDestination(t *testing.T) {
+	e := newEnv(t, hubtest.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	p := e.puller(t, nil, pull.Options{Follow: true, NoNATS: true})
+	go func() { done <- p.Run(ctx) }()
+	waitFor(t, "the first pull to take the lock", 5*time.Second, func() bool {
+		_, err := os.Stat(filepath.Join(e.dest, pull.StateDir, "state.json"))
+		return err == nil
+	})
+	err := e.puller(t, nil, pull.Options{}).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "another hub pull") {
+		t.Errorf("a second pull on the same folder: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("the first pull: %v", err)
+	}
+}

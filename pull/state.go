@@ -1,0 +1,186 @@
+package pull
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// StateDir is where `hub pull` keeps its state inside the destination:
+// state.json (the change-log cursor and what is mirrored), partial/
+// (downloads under way and files about to be moved into place) and lock.
+// It is on the same file system as the package folders, so moving a
+// finished file into place is a rename.
+const StateDir = ".hub-pull"
+
+// State is what `hub pull` remembers between runs.
+type State struct {
+	// Hub is the hub this destination mirrors.
+	Hub string `json:"hub"`
+	// Cursor is the change-log position everything up to which has been
+	// mirrored (the release stream's sequence).
+	Cursor string `json:"cursor,omitempty"`
+	// Packages are the packages mirrored, by id.
+	Packages map[string]*PackageState `json:"packages"`
+}
+
+// PackageState is one package as it is mirrored.
+type PackageState struct {
+	Campaign string `json:"campaign"`
+	Language string `json:"language"`
+	// Dir is the package's folder, relative to the destination.
+	Dir     string `json:"dir"`
+	Version int    `json:"version"`
+	// Status is "released", "withdrawn" or "purged".
+	Status string `json:"status"`
+	// Files are the assets in Dir, by asset name.
+	Files map[string]FileState `json:"files,omitempty"`
+	// Installing is the version being moved into place; set before the
+	// first rename, so a run that stopped midway does not move the new
+	// version's files aside as if they were the old one's.
+	Installing int       `json:"installing,omitempty"`
+	Mirrored   time.Time `json:"mirrored"`
+}
+
+// FileState is one mirrored asset file.
+type FileState struct {
+	// Local is the file's name in the package folder.
+	Local  string `json:"local"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// Package folder contents that are not assets.
+const (
+	SidecarName  = "package.json"
+	NoticeName   = "WITHDRAWN.txt"
+	VersionsName = ".versions"
+)
+
+func (p *Puller) statePath() string  { return filepath.Join(p.dest, StateDir, "state.json") }
+func (p *Puller) partialDir() string { return filepath.Join(p.dest, StateDir, "partial") }
+
+func (p *Puller) loadState() error {
+	b, err := p.fs.ReadFile(p.statePath())
+	if errors.Is(err, fs.ErrNotExist) {
+		p.state = &State{Hub: p.client.BaseURL(), Packages: map[string]*PackageState{}}
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("read the state of %s: %w", p.dest, err)
+	}
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("the state file %s is damaged (%v); move it away to mirror everything again", p.statePath(), err)
+	}
+	if s.Hub != p.client.BaseURL() {
+		return fmt.Errorf("%s mirrors the hub at %s, not %s; use another destination folder", p.dest, s.Hub, p.client.BaseURL())
+	}
+	if s.Packages == nil {
+		s.Packages = map[string]*PackageState{}
+	}
+	p.state = &s
+	return nil
+}
+
+// saveState replaces the state file whole (write a temporary file, sync,
+// rename, sync the folder), so a crash or a full disk leaves the previous
+// state intact.
+func (p *Puller) saveState() error {
+	b, err := json.MarshalIndent(p.state, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := p.writeFileAtomic(p.statePath(), append(b, '\n')); err != nil {
+		return p.destError("save the state", err)
+	}
+	return nil
+}
+
+// writeFileAtomic writes b to path through a temporary file in the
+// partial folder: watch-folder software never sees a half-written file,
+// and a failure leaves what was at path untouched.
+func (p *Puller) writeFileAtomic(path string, b []byte) error {
+	tmp := filepath.Join(p.partialDir(), "tmp-"+filepath.Base(path)+"-"+randomSuffix())
+	f, err := p.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = p.fs.Rename(tmp, path)
+	}
+	if err != nil {
+		p.fs.Remove(tmp)
+		return err
+	}
+	return p.fs.SyncDir(filepath.Dir(path))
+}
+
+// destError explains a failure to write into the destination; a full
+// disk is said in so many words.
+func (p *Puller) destError(doing string, err error) error {
+	if isDiskFull(err) {
+		return fmt.Errorf("%s: the destination %s is full (%w); free some space and run hub pull again: it resumes where it stopped, and nothing half-written was moved into place", doing, p.dest, err)
+	}
+	return fmt.Errorf("%s in %s: %w", doing, p.dest, err)
+}
+
+// safeName checks one path component that came from the hub (a campaign,
+// a language, an id, an asset name). The hub refuses separators, control
+// characters and dot names already; this is a second line of defence
+// against anything that would land outside the destination.
+func safeName(s string) error {
+	switch {
+	case s == "" || s == "." || s == "..":
+		return fmt.Errorf("%q is not a file name", s)
+	case len(s) > 255:
+		return fmt.Errorf("%q is longer than 255 bytes", s)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%q is not valid UTF-8", s)
+	case strings.ContainsAny(s, `/\`):
+		return fmt.Errorf("%q contains a path separator", s)
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return fmt.Errorf("%q contains a control character", s)
+	case !filepath.IsLocal(s):
+		return fmt.Errorf("%q is not a plain file name here", s)
+	}
+	return nil
+}
+
+// localName is the file name an asset gets in its package folder: its
+// own, except that names the folder uses itself (the sidecar, the notice,
+// hidden names such as .versions) get a leading underscore.
+func localName(asset string) (string, error) {
+	if err := safeName(asset); err != nil {
+		return "", fmt.Errorf("asset name: %w", err)
+	}
+	if strings.HasPrefix(asset, ".") || strings.HasPrefix(asset, "_") ||
+		strings.EqualFold(asset, SidecarName) || strings.EqualFold(asset, NoticeName) {
+		return "_" + asset, nil
+	}
+	return asset, nil
+}
+
+// packageDir returns a package's folder, relative to the destination:
+// <campaign>/<language>/<id>.
+func packageDir(campaign, language, id string) (string, error) {
+	for _, part := range []string{campaign, language, id} {
+		if err := safeName(part); err != nil {
+			return "", fmt.Errorf("package folder: %w", err)
+		}
+	}
+	return filepath.Join(campaign, language, id), nil
+}
