@@ -6,12 +6,16 @@ package api
 // api_test, so the unexported request and response types can be compared.
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
@@ -25,7 +29,11 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/catalog"
+	"github.com/syndication-hub/hub/hub/disk"
+	"github.com/syndication-hub/hub/hub/natstest"
 	"github.com/syndication-hub/hub/hub/ninjs"
+	"github.com/syndication-hub/hub/publisher"
 )
 
 // openapiLoad loads and validates the document the API serves.
@@ -186,6 +194,11 @@ func TestOpenAPIOperations(t *testing.T) {
 		{op: "HEAD /v1/packages/{id}/assets/{name}", keyOptional: true, statuses: []string{"200", "206", "302", "304", "400", "401", "404", "416"}},
 		{op: "PATCH /v1/packages/{id}/assets/{name}", statuses: []string{"200", "400", "401", "403", "404", "409", "413", "415"}},
 		{op: "DELETE /v1/packages/{id}/assets/{name}", statuses: []string{"204", "400", "401", "403", "404", "409"}},
+		{op: "GET /v1/packages/{id}/archive.zip", keyOptional: true, statuses: []string{"200", "401", "404"}},
+		{op: "HEAD /v1/packages/{id}/archive.zip", keyOptional: true, statuses: []string{"200", "401", "404"}},
+		{op: "POST /v1/packages/{id}/republications", statuses: []string{"201", "400", "401", "403", "404", "413", "415", "503"}},
+		{op: "GET /v1/packages/{id}/pickups", statuses: []string{"200", "401", "404", "503"}},
+		{op: "GET /v1/campaigns/{slug}/reach", statuses: []string{"200", "401", "404", "503"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.op, func(t *testing.T) {
@@ -240,14 +253,21 @@ func TestOpenAPIOperations(t *testing.T) {
 }
 
 // openapiJSONFields returns the JSON names of a struct's fields, and
-// which of them are always present (not omitempty).
+// which of them are always present (not omitempty). The fields of an
+// embedded struct without a JSON name are the struct's own, as
+// encoding/json writes them (pickupView embeds hub.Pickup).
 func openapiJSONFields(typ reflect.Type) (names, always []string) {
 	for f := range typ.Fields() {
 		tag := f.Tag.Get("json")
-		if tag == "-" || !f.IsExported() {
+		if tag == "-" || (!f.IsExported() && !f.Anonymous) {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			n, a := openapiJSONFields(f.Type)
+			names, always = append(names, n...), append(always, a...)
+			continue
+		}
 		if name == "" {
 			name = f.Name
 		}
@@ -297,6 +317,14 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"DeadLetter", deadLetterView{}, true},
 		{"Replay", replayView{}, true},
 		{"FeedToken", feedTokenView{}, true},
+		{"RepublicationRequest", republicationRequest{}, false},
+		{"Republication", republicationView{}, true},
+		{"Pickup", pickupView{}, true},
+		{"Reach", hub.Reach{}, true},
+		{"ReachDownloads", hub.ReachDownloads{}, true},
+		{"AssetReach", hub.AssetReach{}, true},
+		{"RegionReach", hub.RegionReach{}, true},
+		{"MediumReach", hub.MediumReach{}, true},
 		{"Problem", Problem{}, true},
 	}
 	for _, tt := range tests {
@@ -401,6 +429,22 @@ func TestOpenAPIRequestBodies(t *testing.T) {
 			op:      "PATCH /v1/partners/{id}",
 			valid:   `{"campaigns": ["korgau123", "tynys"], "active": false}`,
 			invalid: []string{`{"active": "no"}`, `{"languages": ["not a tag"]}`},
+		},
+		{
+			op: "POST /v1/packages/{id}/republications", required: []string{"url", "published"},
+			valid: `{"url": "https://almaty.tv/news/12345", "medium": "online", "published": "2026-11-25T09:00:00+06:00", "audience": 120000}`,
+			invalid: []string{
+				`{"published": "2026-11-25T09:00:00+06:00"}`,
+				`{"url": "https://almaty.tv/news/12345"}`,
+				`{"url": "/news/12345", "published": "2026-11-25T09:00:00+06:00"}`,
+				`{"url": "ftp://almaty.tv/12345", "published": "2026-11-25T09:00:00+06:00"}`,
+				`{"url": "https://almaty.tv/news/12345", "published": "2026-11-25T09:00:00+06:00", "medium": "carrier pigeon"}`,
+				`{"url": "https://almaty.tv/news/12345", "published": "yesterday"}`,
+				`{"url": "https://almaty.tv/news/12345", "published": "2026-11-25T09:00:00+06:00", "audience": -1}`,
+				`{"url": "https://almaty.tv/news/12345", "published": "2026-11-25T09:00:00+06:00", "audience": 1.5}`,
+				`{"url": "https://almaty.tv/news/12345", "published": "2026-11-25T09:00:00+06:00", "audience": 100000000000}`,
+				`{"url": "https://almaty.tv/news/12345", "published": "2026-11-25T09:00:00+06:00", "reach": 5}`,
+			},
 		},
 		{
 			op: "POST /v1/webhooks", required: []string{"url"},
@@ -616,5 +660,236 @@ func TestOpenAPIAnswersMatchSchemas(t *testing.T) {
 	// Likewise a webhook's signing secret.
 	if openapiVisit(schemas["WebhookCreated"].Value, openapiJSON(t, webhook)) == nil {
 		t.Error("WebhookCreated accepts a webhook without its secret")
+	}
+}
+
+// TestOpenAPIArchivePickupAndReachAnswers sends real requests through the
+// API and the service on real NATS and a disk store, and holds every
+// answer to what the document says of its operation.
+func TestOpenAPIArchivePickupAndReachAnswers(t *testing.T) {
+	ops := openapiOperations(openapiLoad(t))
+	ctx := context.Background()
+	srv := natstest.Start(t, "")
+	_, js := natstest.Connect(t, srv)
+	cat, err := catalog.Open(ctx, js, catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cat.Close() })
+	blobs, err := disk.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pickups, err := publisher.OpenPickupLog(ctx, js, publisher.PickupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := hub.NewService(cat, blobs, hub.ServiceOptions{Pickups: pickups})
+	withLog := New(svc, Options{PublicURL: "https://hub.example.org"})
+	withoutLog := New(hub.NewService(cat, blobs, hub.ServiceOptions{}), Options{PublicURL: "https://hub.example.org"})
+
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	adminSecret, err := svc.EnsureAdminKey(ctx, "")
+	must(err)
+	admin, err := svc.Authenticate(ctx, adminSecret)
+	must(err)
+	_, producerSecret, err := svc.CreateKey(ctx, admin, hub.Key{Name: "KORGAU123 team", Role: hub.RoleProducer})
+	must(err)
+	partner, err := svc.CreatePartner(ctx, admin, &hub.Partner{Name: "Almaty TV", Region: "Almaty region", Medium: hub.MediumTV, Active: true})
+	must(err)
+	_, partnerSecret, err := svc.CreateKey(ctx, admin, hub.Key{Name: "Almaty TV", Role: hub.RolePartner, Partner: partner.ID})
+	must(err)
+	_, err = svc.CreateCampaign(ctx, admin, &hub.Campaign{Slug: "tynys"})
+	must(err)
+	released, err := svc.CreatePackage(ctx, admin, &hub.Package{Campaign: "korgau123", Language: "ru",
+		Headlines: []hub.Text{{Value: "Домогательства на работе — это преступление"}},
+		By:        "Dobrye Vesti", UsageTerms: "Free to republish with credit"})
+	must(err)
+	poster := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00poster")
+	asset, _, err := svc.PutAsset(ctx, admin, released.ID, hub.AssetUpload{Name: "Плакат кампании.png", Body: bytes.NewReader(poster), Size: int64(len(poster))})
+	must(err)
+	_, err = svc.Release(ctx, admin, released.ID, nil)
+	must(err)
+	now := time.Now().UTC().Truncate(time.Second)
+
+	do := func(t *testing.T, a *API, op, path, key, body string, status int) *httptest.ResponseRecorder {
+		t.Helper()
+		method, _, _ := strings.Cut(op, " ")
+		var r io.Reader
+		if body != "" {
+			r = strings.NewReader(body)
+		}
+		req := httptest.NewRequest(method, path, r)
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, req)
+		if rec.Code != status {
+			t.Fatalf("%s %s answered %d, want %d: %s", method, path, rec.Code, status, rec.Body)
+		}
+		openapiCheckAnswer(t, ops[op], op, rec)
+		return rec
+	}
+
+	id := released.ID
+	zipPath := "/v1/packages/" + id + "/archive.zip"
+	unknown := "/v1/packages/01ARZ3NDEKTSV4RRFFQ69G5FAV/archive.zip"
+
+	t.Run("zip", func(t *testing.T) {
+		head := do(t, withLog, "HEAD /v1/packages/{id}/archive.zip", zipPath, "", "", http.StatusOK)
+		get := do(t, withLog, "GET /v1/packages/{id}/archive.zip", zipPath, "", "", http.StatusOK)
+		if cl := get.Header().Get("Content-Length"); cl != strconv.Itoa(get.Body.Len()) || head.Header().Get("Content-Length") != cl {
+			t.Errorf("Content-Length: GET %s, HEAD %s, body %d bytes", cl, head.Header().Get("Content-Length"), get.Body.Len())
+		}
+		z, err := zip.NewReader(bytes.NewReader(get.Body.Bytes()), int64(get.Body.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, f := range z.File {
+			names = append(names, f.Name)
+		}
+		if want := []string{"manifest.json", "CREDITS.txt", asset.Name}; !slices.Equal(names, want) {
+			t.Fatalf("the zip holds %v, want %v as documented", names, want)
+		}
+		if f := z.File[2]; f.Method != zip.Store || f.NonUTF8 {
+			t.Errorf("the asset is stored with method %d, non-UTF-8 name %v; documented: stored, UTF-8", f.Method, f.NonUTF8)
+		}
+		mf, err := z.File[0].Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		manifest, err := io.ReadAll(mf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := openapiVisit(openapiLoad(t).Components.Schemas["Item"].Value, string(manifest)); err != nil {
+			t.Errorf("manifest.json is not a ninjs Item as documented: %v", err)
+		}
+		do(t, withLog, "GET /v1/packages/{id}/archive.zip", unknown, "", "", http.StatusUnauthorized)
+		do(t, withLog, "HEAD /v1/packages/{id}/archive.zip", unknown, "", "", http.StatusUnauthorized)
+		do(t, withLog, "GET /v1/packages/{id}/archive.zip", unknown, partnerSecret, "", http.StatusNotFound)
+		do(t, withLog, "HEAD /v1/packages/{id}/archive.zip", unknown, partnerSecret, "", http.StatusNotFound)
+		do(t, withLog, "GET /v1/packages/{id}/archive.zip", zipPath, partnerSecret, "", http.StatusOK)
+		do(t, withLog, "GET /v1/packages/{id}/assets/{name}", "/v1/packages/"+id+"/assets/"+url.PathEscape(asset.Name),
+			partnerSecret, "", http.StatusOK)
+	})
+
+	report := "/v1/packages/" + id + "/republications"
+	published := now.Add(-time.Hour).Format(time.RFC3339)
+	t.Run("republications", func(t *testing.T) {
+		for _, audience := range []int{5000, 6000} {
+			do(t, withLog, "POST /v1/packages/{id}/republications", report, partnerSecret,
+				`{"url": "https://almaty.tv/news/12345", "published": "`+published+`", "audience": `+strconv.Itoa(audience)+`}`, http.StatusCreated)
+		}
+		do(t, withLog, "POST /v1/packages/{id}/republications", report, producerSecret,
+			`{"url": "https://almaty.tv/news/12345", "published": "`+published+`"}`, http.StatusForbidden)
+		do(t, withLog, "POST /v1/packages/{id}/republications", report, partnerSecret,
+			`{"url": "https://almaty.tv/news/12345", "published": "yesterday"}`, http.StatusBadRequest)
+		do(t, withLog, "POST /v1/packages/{id}/republications", "/v1/packages/01ARZ3NDEKTSV4RRFFQ69G5FAV/republications", partnerSecret,
+			`{"url": "https://almaty.tv/news/12345", "published": "`+published+`"}`, http.StatusNotFound)
+		do(t, withoutLog, "POST /v1/packages/{id}/republications", report, partnerSecret,
+			`{"url": "https://almaty.tv/news/12345", "published": "`+published+`"}`, http.StatusServiceUnavailable)
+	})
+
+	t.Run("pickups", func(t *testing.T) {
+		rec := do(t, withLog, "GET /v1/packages/{id}/pickups", "/v1/packages/"+id+"/pickups", producerSecret, "", http.StatusOK)
+		var list struct{ Items []pickupView }
+		if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil {
+			t.Fatal(err)
+		}
+		// Newest first: two reports, the asset and the zip by the outlet,
+		// the zip without a key. HEADs and errors are no pickups.
+		var kinds []hub.PickupKind
+		for _, p := range list.Items {
+			kinds = append(kinds, p.Kind)
+		}
+		want := []hub.PickupKind{hub.PickupRepublication, hub.PickupRepublication, hub.PickupDownload, hub.PickupArchive, hub.PickupArchive}
+		if !slices.Equal(kinds, want) {
+			t.Errorf("pickups %v, want %v", kinds, want)
+		}
+		if first := list.Items[0]; first.PartnerName != partner.Name {
+			t.Errorf("the newest pickup names its outlet %q", first.PartnerName)
+		}
+		do(t, withLog, "GET /v1/packages/{id}/pickups", "/v1/packages/"+id+"/pickups", partnerSecret, "", http.StatusNotFound)
+		do(t, withLog, "GET /v1/packages/{id}/pickups", "/v1/packages/"+id+"/pickups", "", "", http.StatusUnauthorized)
+		do(t, withoutLog, "GET /v1/packages/{id}/pickups", "/v1/packages/"+id+"/pickups", producerSecret, "", http.StatusServiceUnavailable)
+	})
+
+	t.Run("reach", func(t *testing.T) {
+		rec := do(t, withLog, "GET /v1/campaigns/{slug}/reach", "/v1/campaigns/korgau123/reach", producerSecret, "", http.StatusOK)
+		var r hub.Reach
+		if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		// As documented: the URL reported twice counts once, its last audience.
+		if r.Republications != 1 || r.Audience != 6000 || r.Downloads.Total != 3 || r.Downloads.Anonymous != 1 || r.Outlets != 1 {
+			t.Errorf("reach %+v", r)
+		}
+		do(t, withLog, "GET /v1/campaigns/{slug}/reach", "/v1/campaigns/tynys/reach", producerSecret, "", http.StatusOK)
+		do(t, withLog, "GET /v1/campaigns/{slug}/reach", "/v1/campaigns/korgau123/reach", partnerSecret, "", http.StatusNotFound)
+		do(t, withLog, "GET /v1/campaigns/{slug}/reach", "/v1/campaigns/no-such-campaign/reach", producerSecret, "", http.StatusNotFound)
+		do(t, withLog, "GET /v1/campaigns/{slug}/reach", "/v1/campaigns/korgau123/reach", "", "", http.StatusUnauthorized)
+		do(t, withoutLog, "GET /v1/campaigns/{slug}/reach", "/v1/campaigns/korgau123/reach", producerSecret, "", http.StatusServiceUnavailable)
+	})
+}
+
+// openapiCheckAnswer holds an answer to what the document says of op.
+func openapiCheckAnswer(t *testing.T, op *openapi3.Operation, name string, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	if op == nil {
+		t.Fatalf("%s is not in openapi.json", name)
+	}
+	ref := op.Responses.Value(strconv.Itoa(rec.Code))
+	if ref == nil {
+		t.Fatalf("%s answered %d, which is not documented", name, rec.Code)
+	}
+	resp := ref.Value
+	for header, h := range resp.Headers {
+		v := rec.Header().Get(header)
+		if v == "" {
+			t.Errorf("%s %d: the documented header %s was not sent", name, rec.Code, header)
+			continue
+		}
+		if h.Value.Schema == nil {
+			continue
+		}
+		s := h.Value.Schema.Value
+		text := strconv.Quote(v)
+		if s.Type.Is(openapi3.TypeInteger) {
+			text = v
+		}
+		if err := openapiVisit(s, text); err != nil {
+			t.Errorf("%s %d: header %s: %s does not match its schema: %v", name, rec.Code, header, v, err)
+		}
+	}
+	if strings.HasPrefix(name, http.MethodHead+" ") {
+		if rec.Body.Len() != 0 {
+			t.Errorf("%s %d has a body", name, rec.Code)
+		}
+		return
+	}
+	ct := rec.Header().Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		t.Fatalf("%s %d: Content-Type %q: %v", name, rec.Code, ct, err)
+	}
+	media := resp.Content.Get(mt)
+	if media == nil {
+		t.Fatalf("%s %d: Content-Type %s is not documented", name, rec.Code, mt)
+	}
+	if mt == "application/json" || strings.HasSuffix(mt, "+json") {
+		if err := openapiVisit(media.Schema.Value, rec.Body.String()); err != nil {
+			t.Errorf("%s %d does not match its schema: %v\n%s", name, rec.Code, err, rec.Body)
+		}
 	}
 }
