@@ -61,7 +61,7 @@ func PartnerView(p *Package) *Package {
 	}
 	v := p.Live.Clone()
 	v.Status, v.Withdrawn = p.Status, p.Withdrawn
-	v.Live, v.Pending, v.Blobs = nil, nil, nil
+	v.Live, v.Pending, v.Blobs, v.Uploads = nil, nil, nil, nil
 	return v
 }
 

@@ -63,17 +63,6 @@ type Catalog interface {
 	// DeleteVersions removes every archived version of package id.
 	DeleteVersions(ctx context.Context, id string) error
 
-	// MarkUpload records (or renews) upload uploadID into package id.
-	// Records not renewed for a minute expire, so a crashed upload does
-	// not block a release for long.
-	MarkUpload(ctx context.Context, id, uploadID string) error
-
-	// ClearUpload removes the record of a finished upload.
-	ClearUpload(ctx context.Context, id, uploadID string) error
-
-	// UploadsInProgress reports whether package id has uploads running.
-	UploadsInProgress(ctx context.Context, id string) (bool, error)
-
 	// CreateCampaign records a campaign. Returns ECONFLICT if its slug exists.
 	CreateCampaign(ctx context.Context, c *Campaign) error
 

@@ -21,15 +21,11 @@ func (s *Service) Release(ctx context.Context, k *Key, id string, embargo *time.
 		return nil, Errorf(EINVALID, "the embargo %s is not in the future (it is now %s); release without an embargo to publish at once",
 			embargo.Format(time.RFC3339), now.Format(time.RFC3339))
 	}
-	uploading, err := s.catalog.UploadsInProgress(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("check uploads: %w", err)
-	}
 	p, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
 		if err := s.editable(k, id, p); err != nil {
 			return err
 		}
-		if err := releasable(p, uploading); err != nil {
+		if err := releasable(p, p.uploading(now)); err != nil {
 			return err
 		}
 		switch {
@@ -83,7 +79,7 @@ func (s *Service) publish(p *Package, now time.Time) {
 	p.Status, p.Embargo = StatusReleased, nil
 	p.VersionCreated = now
 	live := p.Clone()
-	live.Live, live.Pending, live.Blobs = nil, nil, nil
+	live.Live, live.Pending, live.Blobs, live.Uploads = nil, nil, nil, nil
 	p.Live = live
 	p.Pending = &Announcement{Event: event, Version: p.Version, Time: now}
 }

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"maps"
 	"regexp"
 	"strings"
 	"time"
@@ -57,6 +58,10 @@ type Package struct {
 	// caused it and cleared once published: the outbox a reconciler
 	// drains after a crash.
 	Pending *Announcement `json:"pending,omitempty"`
+	// Uploads are the uploads into this package still running, by upload
+	// id, with the time each last said it was alive. Kept in the package
+	// entry so a release sees them under the same revision check.
+	Uploads map[string]time.Time `json:"uploads,omitempty"`
 	// Withdrawn is when the kill notice went out; feeds order by it.
 	Withdrawn *time.Time `json:"withdrawn,omitempty"`
 	// WasReleased marks a purged package's tombstone when the package had
@@ -130,6 +135,9 @@ func (p *Package) Clone() *Package {
 	if p.Withdrawn != nil {
 		w := *p.Withdrawn
 		c.Withdrawn = &w
+	}
+	if p.Uploads != nil {
+		c.Uploads = maps.Clone(p.Uploads)
 	}
 	c.Headlines = append([]Text(nil), p.Headlines...)
 	c.Descriptions = append([]Text(nil), p.Descriptions...)

@@ -138,11 +138,47 @@ func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUploa
 	return &a, !replaced, nil
 }
 
-// markUploading records an upload in progress and renews the record until
-// the returned stop is called.
+// uploadStale is how long an upload that stopped renewing its marker
+// still blocks a release: a few heartbeats, so a crashed upload does not
+// block it for long.
+const uploadStale = 3 * uploadHeartbeat
+
+// uploading reports whether any upload into p was alive within uploadStale.
+func (p *Package) uploading(now time.Time) bool {
+	for _, alive := range p.Uploads {
+		if now.Sub(alive) < uploadStale {
+			return true
+		}
+	}
+	return false
+}
+
+// markUploading records an upload in progress in the package entry and
+// renews the record until the returned stop is called, which removes it.
 func (s *Service) markUploading(ctx context.Context, id, uploadID string) (stop func(), err error) {
-	if err := s.catalog.MarkUpload(ctx, id, uploadID); err != nil {
-		return nil, fmt.Errorf("mark upload: %w", err)
+	mark := func(ctx context.Context, alive bool) error {
+		_, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
+			now := s.now().UTC()
+			if alive {
+				if p.Uploads == nil {
+					p.Uploads = map[string]time.Time{}
+				}
+				p.Uploads[uploadID] = now
+			} else {
+				delete(p.Uploads, uploadID)
+			}
+			// Forget markers of uploads that died without clearing theirs.
+			for other, seen := range p.Uploads {
+				if now.Sub(seen) >= uploadStale {
+					delete(p.Uploads, other)
+				}
+			}
+			return nil
+		})
+		return err
+	}
+	if err := mark(ctx, true); err != nil {
+		return nil, s.missingPackage(id, fmt.Errorf("mark upload: %w", err))
 	}
 	done := make(chan struct{})
 	finished := make(chan struct{})
@@ -155,7 +191,7 @@ func (s *Service) markUploading(ctx context.Context, id, uploadID string) (stop 
 			case <-done:
 				return
 			case <-t.C:
-				if err := s.catalog.MarkUpload(context.WithoutCancel(ctx), id, uploadID); err != nil {
+				if err := mark(context.WithoutCancel(ctx), true); err != nil {
 					s.logger.Warn("renew upload marker", "package", id, "err", err)
 				}
 			}
@@ -164,7 +200,7 @@ func (s *Service) markUploading(ctx context.Context, id, uploadID string) (stop 
 	return func() {
 		close(done)
 		<-finished
-		if err := s.catalog.ClearUpload(context.WithoutCancel(ctx), id, uploadID); err != nil {
+		if err := mark(context.WithoutCancel(ctx), false); err != nil {
 			s.logger.Warn("clear upload marker", "package", id, "err", err)
 		}
 	}, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -335,4 +336,41 @@ func TestVisibilityOfCampaignsToPartners(t *testing.T) {
 		h.do("POST", "/v1/packages/"+closed+"/withdraw", entitledKey, nil).expect(t, 404)
 		h.do("POST", "/v1/partners", entitledKey, map[string]any{"name": "x", "medium": "tv"}).expect(t, 403)
 	})
+}
+
+// TestReleaseWaitsForRunningUploads starts an upload that is still
+// streaming when the producer releases: refused with the reason, then
+// fine once the upload has finished.
+func TestReleaseWaitsForRunningUploads(t *testing.T) {
+	h := newTestHub(t, "disk", hubOptions{})
+	producer := h.key("producer")
+	id := h.readyPackage(producer, "korgau123")
+	body, feed := io.Pipe()
+	done := make(chan response)
+	go func() {
+		done <- h.do("PUT", "/v1/packages/"+id+"/assets/interview.png", producer, body)
+	}()
+	feed.Write(pngBytes(t, 32, 32, 3)[:64]) // the start of the file: sniffed, streaming
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p, err := h.catalog.Package(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Uploads) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the upload never showed as running")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r := h.do("POST", "/v1/packages/"+id+"/release", producer, nil).expect(t, http.StatusConflict)
+	if p := r.problem(t); !strings.Contains(p.Detail, "still uploading") {
+		t.Errorf("detail %q", p.Detail)
+	}
+	feed.Write(pngBytes(t, 32, 32, 3)[64:])
+	feed.Close()
+	(<-done).expect(t, http.StatusCreated)
+	h.do("POST", "/v1/packages/"+id+"/release", producer, nil).expect(t, http.StatusOK)
 }

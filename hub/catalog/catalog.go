@@ -31,11 +31,7 @@ const (
 	VersionsBucket  = "hub_versions"
 	CampaignsBucket = "hub_campaigns"
 	PartnersBucket  = "hub_partners"
-	UploadsBucket   = "hub_uploads"
 )
-
-// uploadMarkerTTL is how long an upload marker lives without renewal.
-const uploadMarkerTTL = time.Minute
 
 // Options configures a Catalog.
 type Options struct {
@@ -51,7 +47,6 @@ type Catalog struct {
 	keys     jetstream.KeyValue
 	blobs    jetstream.KeyValue
 	versions jetstream.KeyValue
-	uploads  jetstream.KeyValue
 	log      *slog.Logger
 
 	campaigns *records[hub.Campaign]
@@ -107,7 +102,6 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		{VersionsBucket, &c.versions, "syndication hub: every released version of every package", 0},
 		{CampaignsBucket, &campaigns, "syndication hub: campaigns", 0},
 		{PartnersBucket, &partners, "syndication hub: partner outlets and their entitlements", 0},
-		{UploadsBucket, &c.uploads, "syndication hub: uploads in progress", uploadMarkerTTL},
 		{WebhooksBucket, &webhooks, "syndication hub: partners' webhook endpoints and their signing secrets", 0},
 		{DeadLettersBucket, &c.deadLetters, "syndication hub: announcements a webhook did not accept, for replay", 0},
 	} {

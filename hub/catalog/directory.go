@@ -245,27 +245,3 @@ func (c *Catalog) DeleteVersions(ctx context.Context, id string) error {
 	}
 	return nil
 }
-
-// MarkUpload records or renews an upload in progress.
-func (c *Catalog) MarkUpload(ctx context.Context, id, uploadID string) error {
-	_, err := c.uploads.Put(ctx, id+"."+uploadID, nil)
-	return err
-}
-
-// ClearUpload forgets a finished upload.
-func (c *Catalog) ClearUpload(ctx context.Context, id, uploadID string) error {
-	return c.uploads.Purge(ctx, id+"."+uploadID)
-}
-
-// UploadsInProgress reports whether the package has uploads running.
-func (c *Catalog) UploadsInProgress(ctx context.Context, id string) (bool, error) {
-	keys, err := c.uploads.ListKeysFiltered(ctx, id+".*")
-	if err != nil {
-		return false, fmt.Errorf("list uploads of %s: %w", id, err)
-	}
-	found := false
-	for range keys.Keys() {
-		found = true
-	}
-	return found, nil
-}
