@@ -16,31 +16,14 @@ import (
 // of a withdrawn package for partners. Returns ENOTFOUND for a package the
 // caller may not see or fetch from.
 func (s *Service) Archive(ctx context.Context, k *Key, id string) (*Package, error) {
-	if !ValidID(id) {
-		return nil, notFound(id)
-	}
-	p, err := s.catalog.Package(ctx, id)
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, notFound(id)
-	} else if err != nil {
-		return nil, fmt.Errorf("read package %s: %w", id, err)
-	}
-	aud, err := s.Audience(ctx, k)
+	sg, err := s.sight(ctx, k, id)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.campaign(ctx, p.Campaign)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.visible(ctx, aud, p)
-	if err != nil {
-		return nil, err
-	}
-	if v == nil || !CanDownload(aud, c, p) {
+	if !sg.mayDownload() {
 		return nil, notFound(id)
 	}
-	return v, nil
+	return sg.view, nil
 }
 
 // maxArchiveNameRunes keeps a zip's file name short enough for every file

@@ -197,24 +197,12 @@ func (s *Service) ReportRepublication(ctx context.Context, k *Key, id string, r 
 	case k.Partner == "":
 		return nil, Errorf(EFORBIDDEN, "this partner key belongs to no partner record, so a republication could not be credited to an outlet; ask the hub's admin for a key of your outlet")
 	}
-	if !ValidID(id) {
-		return nil, notFound(id)
-	}
-	p, err := s.catalog.Package(ctx, id)
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, notFound(id)
-	} else if err != nil {
-		return nil, fmt.Errorf("read package %s: %w", id, err)
-	}
-	aud, err := s.Audience(ctx, k)
+	sg, err := s.sight(ctx, k, id)
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.visible(ctx, aud, p)
-	if err != nil {
-		return nil, err
-	}
-	if v == nil || aud.Partner == nil || v.Status == StatusPurged {
+	v, aud := sg.view, sg.audience
+	if aud.Partner == nil || v.Status == StatusPurged {
 		return nil, notFound(id)
 	}
 	now := s.now().UTC()

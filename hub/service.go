@@ -202,30 +202,57 @@ func (s *Service) CreatePackage(ctx context.Context, k *Key, p *Package) (*Packa
 	return p, nil
 }
 
-// Package returns the package with id as the caller may see it.
-// Returns ENOTFOUND when it is absent or hidden from k.
-func (s *Service) Package(ctx context.Context, k *Key, id string) (*Package, error) {
+// sighting is a package as one caller meets it: the stored package, the
+// caller's audience and the package's campaign (which the visibility rule
+// needs), and the view the caller gets (nil when it may not see it).
+type sighting struct {
+	stored   *Package
+	audience Audience
+	campaign *Campaign
+	view     *Package
+}
+
+// sight reads package id and applies the visibility rule for k. A
+// malformed, absent or hidden package is the uniform not-found answer.
+func (s *Service) sight(ctx context.Context, k *Key, id string) (sighting, error) {
 	if !ValidID(id) {
-		return nil, notFound(id)
+		return sighting{}, notFound(id)
 	}
 	p, err := s.catalog.Package(ctx, id)
 	if ErrorCode(err) == ENOTFOUND {
-		return nil, notFound(id)
+		return sighting{}, notFound(id)
 	} else if err != nil {
-		return nil, fmt.Errorf("read package %s: %w", id, err)
+		return sighting{}, fmt.Errorf("read package %s: %w", id, err)
 	}
-	a, err := s.Audience(ctx, k)
+	aud, err := s.Audience(ctx, k)
 	if err != nil {
-		return nil, err
+		return sighting{}, err
 	}
-	v, err := s.visible(ctx, a, p)
+	c, err := s.campaign(ctx, p.Campaign)
 	if err != nil {
-		return nil, err
+		return sighting{}, err
+	}
+	v, err := s.visible(ctx, aud, p)
+	if err != nil {
+		return sighting{}, err
 	}
 	if v == nil {
-		return nil, notFound(id)
+		return sighting{}, notFound(id)
 	}
-	return v, nil
+	return sighting{stored: p, audience: aud, campaign: c, view: v}, nil
+}
+
+// mayDownload reports whether the caller of sg may fetch the package's bytes.
+func (sg sighting) mayDownload() bool { return CanDownload(sg.audience, sg.campaign, sg.stored) }
+
+// Package returns the package with id as the caller may see it.
+// Returns ENOTFOUND when it is absent or hidden from k.
+func (s *Service) Package(ctx context.Context, k *Key, id string) (*Package, error) {
+	sg, err := s.sight(ctx, k, id)
+	if err != nil {
+		return nil, err
+	}
+	return sg.view, nil
 }
 
 // PackageQuery filters and pages a listing. Zero values mean "any".

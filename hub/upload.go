@@ -321,35 +321,15 @@ func (s *Service) DeleteAsset(ctx context.Context, k *Key, id, name string) erro
 // when the caller may download it. Returns ENOTFOUND for a package it may
 // not see or fetch from, and for a name the package lacks.
 func (s *Service) Asset(ctx context.Context, k *Key, id, name string) (*Package, *Asset, error) {
-	if !ValidID(id) {
-		return nil, nil, notFound(id)
-	}
-	p, err := s.catalog.Package(ctx, id)
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, nil, notFound(id)
-	} else if err != nil {
-		return nil, nil, fmt.Errorf("read package %s: %w", id, err)
-	}
-	aud, err := s.Audience(ctx, k)
+	sg, err := s.sight(ctx, k, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := s.campaign(ctx, p.Campaign)
-	if err != nil {
-		return nil, nil, err
-	}
-	v, err := s.visible(ctx, aud, p)
-	if err != nil {
-		return nil, nil, err
-	}
-	if v == nil {
-		return nil, nil, notFound(id)
-	}
-	a := v.Asset(name)
-	if a == nil || !CanDownload(aud, c, p) {
+	a := sg.view.Asset(name)
+	if a == nil || !sg.mayDownload() {
 		return nil, nil, noAsset(id, name)
 	}
-	return v, a, nil
+	return sg.view, a, nil
 }
 
 // OpenAsset opens the bytes of an asset that Asset returned, ready to be
