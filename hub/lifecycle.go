@@ -217,7 +217,7 @@ func (s *Service) announce(ctx context.Context, p *Package) {
 	// Publish first: outlets wait on it. The archive of the version is
 	// only for later reads, and the announcement stays pending (so the
 	// reconciler archives it) until both are done.
-	if err := s.announcer.Announce(ctx, *p.Pending, PartnerView(p)); err != nil {
+	if err := s.announcer.Announce(ctx, *p.Pending, s.announcedView(ctx, p)); err != nil {
 		s.logger.Warn("announce; will retry", "package", p.ID, "event", p.Pending.Event, "err", err)
 		return
 	}
@@ -279,11 +279,14 @@ func (s *Service) Reconcile(ctx context.Context) (published int, err error) {
 		if err != nil {
 			return published, fmt.Errorf("last announcement of %s: %w", p.ID, err)
 		}
-		if last == p.Pending.ID(p.ID) {
+		// A purge is announced again even if it was: publishing it also
+		// clears the package's earlier messages from the stream, which a
+		// crash may have left undone.
+		if last == p.Pending.ID(p.ID) && p.Pending.Event != EventPurged {
 			s.markAnnounced(ctx, p.ID, *p.Pending)
 			continue
 		}
-		if err := s.announcer.Announce(ctx, *p.Pending, PartnerView(p)); err != nil {
+		if err := s.announcer.Announce(ctx, *p.Pending, s.announcedView(ctx, p)); err != nil {
 			return published, fmt.Errorf("announce %s: %w", p.ID, err)
 		}
 		s.markAnnounced(ctx, p.ID, *p.Pending)

@@ -159,9 +159,40 @@ func (s *Service) visible(ctx context.Context, a Audience, p *Package) (*Package
 		return nil, nil
 	}
 	if a.Key.Role == RolePartner {
-		return PartnerView(p), nil
+		v := PartnerView(p)
+		v.Translations = s.siblings(ctx, v.Translations, func(sib *Package) bool {
+			sc, err := s.campaign(ctx, sib.Campaign)
+			return err == nil && CanRead(a, sc, sib)
+		})
+		return v, nil
 	}
 	return p, nil
+}
+
+// siblings keeps the translation ids whose packages pass keep: a link
+// must not reveal a sibling the reader may not see (a draft, one under
+// embargo, one in a campaign hidden from it).
+func (s *Service) siblings(ctx context.Context, ids []string, keep func(*Package) bool) []string {
+	var out []string
+	for _, id := range ids {
+		if sib, err := s.catalog.Package(ctx, id); err == nil && keep(sib) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// announcedView is p as its announcement carries it to every partner who
+// may see its campaign: the partner view, linking only released siblings
+// of the same campaign.
+func (s *Service) announcedView(ctx context.Context, p *Package) *Package {
+	v := PartnerView(p)
+	if v != nil {
+		v.Translations = s.siblings(ctx, v.Translations, func(sib *Package) bool {
+			return sib.Campaign == p.Campaign && sib.Status != StatusPurged && PartnerView(sib) != nil
+		})
+	}
+	return v
 }
 
 // ensureCampaign records a campaign with the defaults the first time a

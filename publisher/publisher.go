@@ -117,6 +117,14 @@ func (p *Publisher) Announce(ctx context.Context, a hub.Announcement, view *hub.
 	if _, err := p.js.PublishMsg(ctx, msg, jetstream.WithMsgID(id), jetstream.WithExpectStream(Stream)); err != nil {
 		return fmt.Errorf("publish %s: %w", id, err)
 	}
+	if a.Event == hub.EventPurged {
+		// Consent withdrawn: the earlier announcements carry the content
+		// (headlines, bylines, captions). Keep only the tombstone, so no
+		// change log, consumer or webhook retry can hand it out again.
+		if err := p.stream.Purge(ctx, jetstream.WithPurgeSubject(msg.Subject), jetstream.WithPurgeKeep(1)); err != nil {
+			return fmt.Errorf("clear the announcements of purged package %s: %w", view.ID, err)
+		}
+	}
 	return nil
 }
 

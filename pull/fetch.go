@@ -31,7 +31,26 @@ var errChanged = errors.New("the hub serves other bytes for this asset now")
 // named by package, version and content, so a resumed download continues
 // only the very bytes it started.
 func (p *Puller) partialPath(id string, version int, sha string) string {
+	if !isSHA256(sha) {
+		// install refuses such an asset first; this keeps a bad value from
+		// ever naming a path outside the partial directory.
+		sha = "invalid"
+	}
 	return filepath.Join(p.partialDir(), id+"."+strconv.Itoa(version)+"."+sha)
+}
+
+// isSHA256 reports whether s is a SHA-256 in lowercase hex, the only form
+// of a digest the agent lets into a file name.
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // fetch brings one asset's verified bytes to its partial path and returns

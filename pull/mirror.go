@@ -33,6 +33,9 @@ func (p *Puller) install(ctx context.Context, item *hubclient.Package) error {
 	files := map[string]FileState{}
 	locals := map[string]string{}
 	for _, a := range item.Associations {
+		if !isSHA256(a.SHA256) || a.Size < 0 {
+			return fmt.Errorf("package %s: asset %q has no valid sha256 and size; refusing it", item.ID, a.Name)
+		}
 		local, err := localName(a.Name)
 		if err != nil {
 			return fmt.Errorf("package %s: %w", item.ID, err)

@@ -78,12 +78,13 @@ func echoCode(status int) string {
 // are the hub's fault.
 func (a *API) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
-		a.log.Warn("error after response started", "path", c.Request().URL.Path, "err", err)
+		a.log.Warn("error after response started", "route", c.Path(), "err", err)
 		return
 	}
 	p := problemFor(err, c.Request().URL.Path)
 	if p.Status >= 500 {
-		a.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		// The route pattern, not the path: a private feed's path holds its token.
+		a.log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "err", err)
 	}
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	if c.Request().Method == http.MethodHead {

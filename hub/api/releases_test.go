@@ -209,8 +209,10 @@ func TestCorrectionWithdrawalAndPurge(t *testing.T) {
 	for _, e := range log.Items {
 		events = append(events, e.Event)
 	}
-	if strings.Join(events, ",") != "released,corrected,withdrawn,purged" {
-		t.Errorf("change log events %v", events)
+	// A purge leaves only its tombstone on the stream: the earlier
+	// announcements carried the content someone withdrew consent for.
+	if strings.Join(events, ",") != "purged" {
+		t.Errorf("change log events after the purge %v, want only the purge", events)
 	}
 	h.do("GET", "/v1/releases?after="+log.Next, partner, nil).expect(t, 200).json(t, &log)
 	if len(log.Items) != 0 {
@@ -373,4 +375,25 @@ func TestReleaseWaitsForRunningUploads(t *testing.T) {
 	feed.Close()
 	(<-done).expect(t, http.StatusCreated)
 	h.do("POST", "/v1/packages/"+id+"/release", producer, nil).expect(t, http.StatusOK)
+}
+
+// TestTranslationsRevealNoHiddenSibling links a released package to a
+// sibling still in draft: partners must not learn the draft's id.
+func TestTranslationsRevealNoHiddenSibling(t *testing.T) {
+	h := newTestHub(t, "disk", hubOptions{})
+	producer, partner := h.key("producer"), h.key("partner")
+	draft := h.createPackage(producer, "korgau123")
+	id := h.readyPackage(producer, "korgau123")
+	h.do("PATCH", "/v1/packages/"+id, producer, map[string]any{"translations": []string{draft}}).expect(t, 200)
+	sub := h.subscribe("hub.releases.>")
+	h.do("POST", "/v1/packages/"+id+"/release", producer, nil).expect(t, 200)
+	if m := sub.next(2 * time.Second); bytes.Contains(m.Data(), []byte(draft)) {
+		t.Error("the announcement names the draft sibling")
+	}
+	if r := h.do("GET", "/v1/packages/"+id, partner, nil).expect(t, 200); bytes.Contains(r.body, []byte(draft)) {
+		t.Error("a partner reads the draft sibling's id")
+	}
+	if r := h.do("GET", "/v1/packages/"+id, producer, nil).expect(t, 200); !bytes.Contains(r.body, []byte(draft)) {
+		t.Error("the producer no longer sees its own link")
+	}
 }
