@@ -387,11 +387,14 @@ func (s *Service) ReplayDeadLetter(ctx context.Context, k *Key, id, msgID string
 	// A package purged since (someone withdrew consent) is not sent again:
 	// only its kill notice may still go out.
 	pkgID, _, _ := strings.Cut(msgID, ".")
-	if p, err := s.catalog.Package(ctx, pkgID); err == nil && p.Status == StatusPurged && !strings.HasSuffix(msgID, "."+string(EventPurged)) {
+	// Nor is a release or correction of a package withdrawn since, or of
+	// a version a later one replaced: it would put killed content back.
+	killNotice := strings.HasSuffix(msgID, "."+string(EventPurged)) || strings.HasSuffix(msgID, "."+string(EventWithdrawn))
+	if p, err := s.catalog.Package(ctx, pkgID); err == nil && !killNotice && replaced(p, msgID) {
 		if err := s.catalog.DeleteDeadLetter(ctx, w.ID, msgID); err != nil {
-			return 0, fmt.Errorf("drop dead letter of a purged package: %w", err)
+			return 0, fmt.Errorf("drop a superseded dead letter: %w", err)
 		}
-		return 0, Errorf(ECONFLICT, "package %s was purged since; the dead letter %s is dropped and not sent", pkgID, msgID)
+		return 0, Errorf(ECONFLICT, "package %s was %s or released again since; the dead letter %s is dropped and not sent", pkgID, p.Status, msgID)
 	}
 	status, sendErr := sender.Redeliver(ctx, w, d)
 	if code := ErrorCode(sendErr); code != "" && code != EINTERNAL {
@@ -409,4 +412,15 @@ func (s *Service) ReplayDeadLetter(ctx context.Context, k *Key, id, msgID string
 		s.logger.Warn("record a failed replay", "webhook", w.ID, "message", msgID, "err", err)
 	}
 	return status, Errorf(EUNAVAILABLE, "the endpoint did not accept %s (%s); the dead letter stays for another replay", msgID, sendErr)
+}
+
+// replaced reports whether the release or correction announced as msgID
+// (<package>.<version>.<event>) is out of date for p.
+func replaced(p *Package, msgID string) bool {
+	parts := strings.Split(msgID, ".")
+	version := 0
+	if len(parts) == 3 {
+		version, _ = strconv.Atoi(parts[1])
+	}
+	return p.Status != StatusReleased || p.Live == nil || p.Live.Version > version
 }

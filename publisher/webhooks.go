@@ -319,6 +319,24 @@ func (d *Deliverer) consume(ctx context.Context, id string, cons jetstream.Consu
 	}
 }
 
+// superseded reports whether a release or correction announcement is out
+// of date by now: its package withdrawn, purged or gone, or released again
+// in a later version. Kill notices are never superseded.
+func (d *Deliverer) superseded(ctx context.Context, h nats.Header) (bool, error) {
+	switch h.Get("ce-type") {
+	case EventType(hub.EventWithdrawn), EventType(hub.EventPurged):
+		return false, nil
+	}
+	p, err := d.catalog.Package(ctx, h.Get("ce-subject"))
+	if hub.ErrorCode(err) == hub.ENOTFOUND {
+		return true, nil
+	} else if err != nil {
+		return false, err
+	}
+	version, _ := strconv.Atoi(h.Get("ce-packageversion"))
+	return p.Status != hub.StatusReleased || p.Live == nil || p.Live.Version > version, nil
+}
+
 // handle makes one attempt at one announcement and settles the message:
 // ack when delivered (or not to be delivered), nak with a delay to retry,
 // and after the last attempt a dead letter and term.
@@ -351,6 +369,17 @@ func (d *Deliverer) handle(ctx context.Context, id string, msg jetstream.Msg) {
 		// A campaign the partner may not see, or the partner or webhook is
 		// inactive: this announcement is not for them.
 		log.Debug("not visible to the partner; skipped", "campaign", campaign)
+		_ = msg.Ack()
+		return
+	}
+	if superseded, err := d.superseded(ctx, msg.Headers()); err != nil {
+		log.Warn("check the package's state; will retry", "err", err)
+		_ = msg.NakWithDelay(retry)
+		return
+	} else if superseded {
+		// A retry that outlived a kill notice or a newer version: sending
+		// it now could put a withdrawn package back on an outlet's site.
+		log.Info("superseded by a later announcement; not sent")
 		_ = msg.Ack()
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -515,5 +516,36 @@ func BenchmarkWebhookFanout(b *testing.B) {
 		b.Logf("release -> all %d endpoints accepted: p50 %v, max %v over %d releases; one endpoint: p50 %v, p99 %v; "+
 			"release -> a plain NATS consumer: p50 %v", endpoints, percentile(fanouts, .5), slices.Max(fanouts), rounds,
 			percentile(each, .5), percentile(each, .99), percentile(streamed, .5))
+	}
+}
+
+// TestWebhookRetryOutlivedByAKillNoticeIsNotSent has an endpoint down at
+// the release and back only after the package was withdrawn: it gets the
+// kill notice, never the release it could republish.
+func TestWebhookRetryOutlivedByAKillNoticeIsNotSent(t *testing.T) {
+	h := newWebhookHub(t)
+	var down atomic.Bool
+	down.Store(true)
+	rcv, _ := h.hook(t, h.partner(t, "flaky"), func(w http.ResponseWriter, r *http.Request, attempt int) bool {
+		if down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return false
+		}
+		return webhooktest.OK(w, r, attempt)
+	})
+	h.run(t, fastRetries)
+	id := h.release(t, "korgau123")
+	released := id + ".1.released"
+	for rcv.Attempts(released) == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := h.svc.Withdraw(context.Background(), h.admin, id); err != nil {
+		t.Fatal(err)
+	}
+	down.Store(false)
+	rcv.WaitFor(t, id+".1.withdrawn", 10*time.Second)
+	settle()
+	if n := rcv.Accepted(released); n != 0 {
+		t.Errorf("the release went out %d times after its kill notice", n)
 	}
 }
