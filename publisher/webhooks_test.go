@@ -116,7 +116,10 @@ func TestWebhookDeliversSignedCloudEventsOnce(t *testing.T) {
 
 	// The campaign is made by this first package, after the consumer: a
 	// consumer filtered by campaign would have skipped the release.
+	// Each step waits for its delivery: a release that a correction or a
+	// withdrawal overtakes is, by design, not sent any more.
 	id := h.release(t, "korgau123")
+	rcv.WaitFor(t, id+".1.released", 5*time.Second)
 	headline := "Домогательства на работе — это преступление (исправлено)"
 	if _, err := h.svc.UpdatePackage(ctx, h.admin, id, hub.PackagePatch{Headlines: &[]hub.Text{{Value: headline}}}); err != nil {
 		t.Fatal(err)
@@ -124,6 +127,7 @@ func TestWebhookDeliversSignedCloudEventsOnce(t *testing.T) {
 	if _, err := h.svc.Release(ctx, h.admin, id, nil); err != nil {
 		t.Fatal(err)
 	}
+	rcv.WaitFor(t, id+".2.corrected", 5*time.Second)
 	if _, err := h.svc.Withdraw(ctx, h.admin, id); err != nil {
 		t.Fatal(err)
 	}
