@@ -757,23 +757,7 @@ func (h *hubProcess) upload(ctx context.Context, key, id, name string, body io.R
 
 // download GETs asset name of package id into w and returns its length.
 func (h *hubProcess) download(ctx context.Context, key, id, name string, w io.Writer, buf []byte) (time.Duration, int64, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", h.url+"/v1/packages/"+id+"/assets/"+name, nil)
-	if err != nil {
-		return 0, 0, err
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	start := time.Now()
-	resp, err := h.client.Do(req)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		out, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return 0, 0, fmt.Errorf("GET %s: %s: %s", name, resp.Status, out)
-	}
-	n, err := io.CopyBuffer(w, resp.Body, buf)
-	return time.Since(start), n, err
+	return h.get(ctx, key, "/v1/packages/"+id+"/assets/"+name, w, buf)
 }
 
 // procStatus is a process's resident memory now (VmRSS) and at its highest

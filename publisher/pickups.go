@@ -95,11 +95,7 @@ func OpenPickupLog(ctx context.Context, js jetstream.JetStream, opts PickupOptio
 		// after a lost answer) is stored once.
 		Duplicates: 5 * time.Minute,
 	}
-	// Create first, update only an existing stream: see catalog.Open.
-	s, err := own.CreateStream(ctx, cfg)
-	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		s, err = own.UpdateStream(ctx, cfg)
-	}
+	s, err := openStream(ctx, own, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open stream %s: %w", PickupStream, err)
 	}

@@ -82,16 +82,22 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Publisher
 		// Retries of one announcement within this window are stored once.
 		Duplicates: 5 * time.Minute,
 	}
-	// Create first, update only an existing stream: see catalog.Open for
-	// the hang concurrent create-or-update calls cause on a fresh cluster.
-	s, err := js.CreateStream(ctx, cfg)
-	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		s, err = js.UpdateStream(ctx, cfg)
-	}
+	s, err := openStream(ctx, js, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open stream %s: %w", Stream, err)
 	}
 	return &Publisher{js: js, stream: s, opts: opts}, nil
+}
+
+// openStream creates the stream, or updates it when it exists. Create
+// first: on a fresh cluster, replicas calling create-or-update at once
+// hang each other (see catalog.Open).
+func openStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	s, err := js.CreateStream(ctx, cfg)
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		s, err = js.UpdateStream(ctx, cfg)
+	}
+	return s, err
 }
 
 // Announce publishes a about view and waits for the stream's ack.
