@@ -44,11 +44,11 @@ type Options struct {
 // Catalog is the hub.Catalog on JetStream KV.
 type Catalog struct {
 	packages jetstream.KeyValue
-	keys     jetstream.KeyValue
 	blobs    jetstream.KeyValue
 	versions jetstream.KeyValue
 	log      *slog.Logger
 
+	keys      *records[hub.Key] // by SHA-256 of the secret
 	campaigns *records[hub.Campaign]
 	partners  *records[hub.Partner]
 
@@ -58,8 +58,7 @@ type Catalog struct {
 
 	mu       sync.RWMutex
 	pkgIndex map[string]indexed[*hub.Package]
-	keyIndex map[string]indexed[*hub.Key] // by hash
-	sorted   []*hub.Package               // cache of pkgIndex by id; nil when stale
+	sorted   []*hub.Package // cache of pkgIndex by id; nil when stale
 
 	stop    context.CancelFunc
 	stopped sync.WaitGroup
@@ -83,13 +82,12 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 	c := &Catalog{
 		log:      opts.Logger,
 		pkgIndex: map[string]indexed[*hub.Package]{},
-		keyIndex: map[string]indexed[*hub.Key]{},
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	var campaigns, partners jetstream.KeyValue
-	var webhooks jetstream.KeyValue
+	var keys, webhooks jetstream.KeyValue
 	for _, b := range []struct {
 		name string
 		kv   *jetstream.KeyValue
@@ -97,7 +95,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		ttl  time.Duration
 	}{
 		{PackagesBucket, &c.packages, "syndication hub: packages, working copy and live version", 0},
-		{KeysBucket, &c.keys, "syndication hub: API keys, by SHA-256 of the secret", 0},
+		{KeysBucket, &keys, "syndication hub: API keys, by SHA-256 of the secret", 0},
 		{BlobsBucket, &c.blobs, "syndication hub: stored content by SHA-256, with reference counts", 0},
 		{VersionsBucket, &c.versions, "syndication hub: every released version of every package", 0},
 		{CampaignsBucket, &campaigns, "syndication hub: campaigns", 0},
@@ -122,6 +120,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		*b.kv = kv
 	}
 
+	c.keys = newRecords[hub.Key](keys, "key", c.log)
 	c.campaigns = newRecords[hub.Campaign](campaigns, "campaign", c.log)
 	c.partners = newRecords[hub.Partner](partners, "partner", c.log)
 	c.webhooks = newRecords[hub.Webhook](webhooks, "webhook", c.log)
@@ -133,7 +132,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		kv    jetstream.KeyValue
 		apply func(jetstream.KeyValueEntry)
 	}{
-		{c.packages, c.applyPackage}, {c.keys, c.applyKey},
+		{c.packages, c.applyPackage}, {keys, c.keys.apply},
 		{campaigns, c.campaigns.apply}, {partners, c.partners.apply},
 		{webhooks, c.webhooks.apply},
 	} {
@@ -216,24 +215,6 @@ func (c *Catalog) applyPackage(e jetstream.KeyValueEntry) {
 	}
 	c.pkgIndex[e.Key()] = indexed[*hub.Package]{e.Revision(), &p}
 	c.sorted = nil
-}
-
-func (c *Catalog) applyKey(e jetstream.KeyValueEntry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cur, ok := c.keyIndex[e.Key()]; ok && cur.rev >= e.Revision() {
-		return
-	}
-	if e.Operation() != jetstream.KeyValuePut {
-		delete(c.keyIndex, e.Key())
-		return
-	}
-	var k hub.Key
-	if err := json.Unmarshal(e.Value(), &k); err != nil {
-		c.log.Error("skip unreadable key entry", "key", e.Key(), "err", err)
-		return
-	}
-	c.keyIndex[e.Key()] = indexed[*hub.Key]{e.Revision(), &k}
 }
 
 // indexPackage records a write this process made, so its own next listing

@@ -1,170 +1,185 @@
 package catalog
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
-	"strings"
+	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
 )
 
-// AcquireBlob adds a reference to the content with sha256 sum, recording
-// candidate when the content is new.
-func (c *Catalog) AcquireBlob(ctx context.Context, sum string, candidate hub.BlobRecord) (hub.BlobRecord, error) {
-	for range casAttempts {
-		e, err := c.blobs.Get(ctx, sum)
-		if isMissing(err) {
-			candidate.Refs = 1
-			b, _ := json.Marshal(candidate)
-			if _, err := c.blobs.Create(ctx, sum, b); isConflict(err) {
-				continue
-			} else if err != nil {
-				return hub.BlobRecord{}, fmt.Errorf("record blob %s: %w", sum, err)
-			}
-			return candidate, nil
-		} else if err != nil {
-			return hub.BlobRecord{}, fmt.Errorf("get blob %s: %w", sum, err)
-		}
-		var rec hub.BlobRecord
-		if err := json.Unmarshal(e.Value(), &rec); err != nil {
-			return hub.BlobRecord{}, fmt.Errorf("decode blob %s: %w", sum, err)
-		}
-		rec.Refs++
-		b, _ := json.Marshal(rec)
-		if _, err := c.blobs.Update(ctx, sum, b, e.Revision()); isConflict(err) {
-			continue
-		} else if err != nil {
-			return hub.BlobRecord{}, fmt.Errorf("reference blob %s: %w", sum, err)
-		}
-		return rec, nil
-	}
-	return hub.BlobRecord{}, hub.Errorf(hub.ECONFLICT, "the blob record %s keeps changing; try again", sum)
+// records is a bucket of JSON records of one type, with an in-memory
+// index kept by a watch: keys, campaigns, partners and webhooks, read on
+// every request.
+type records[T any] struct {
+	kv    jetstream.KeyValue
+	noun  string
+	log   *slog.Logger
+	mu    sync.RWMutex
+	index map[string]indexed[*T]
 }
 
-// ReleaseBlob drops a reference and returns the blob key once none is left.
-func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
-	for range casAttempts {
-		e, err := c.blobs.Get(ctx, sum)
-		if isMissing(err) {
-			return "", nil
-		} else if err != nil {
-			return "", fmt.Errorf("get blob %s: %w", sum, err)
-		}
-		var rec hub.BlobRecord
-		if err := json.Unmarshal(e.Value(), &rec); err != nil {
-			return "", fmt.Errorf("decode blob %s: %w", sum, err)
-		}
-		if rec.Refs <= 1 {
-			err := c.blobs.Delete(ctx, sum, jetstream.LastRevision(e.Revision()))
-			if isConflict(err) {
-				continue
-			} else if err != nil {
-				return "", fmt.Errorf("drop blob %s: %w", sum, err)
-			}
-			return rec.Key, nil
-		}
-		rec.Refs--
-		b, _ := json.Marshal(rec)
-		if _, err := c.blobs.Update(ctx, sum, b, e.Revision()); isConflict(err) {
-			continue
-		} else if err != nil {
-			return "", fmt.Errorf("unreference blob %s: %w", sum, err)
-		}
-		return "", nil
-	}
-	return "", hub.Errorf(hub.ECONFLICT, "the blob record %s keeps changing; try again", sum)
+func newRecords[T any](kv jetstream.KeyValue, noun string, log *slog.Logger) *records[T] {
+	return &records[T]{kv: kv, noun: noun, log: log, index: map[string]indexed[*T]{}}
 }
 
-// CreateKey records a key under the hash of its secret.
-func (c *Catalog) CreateKey(ctx context.Context, k *hub.Key) error {
-	b, err := json.Marshal(k)
+func (r *records[T]) apply(e jetstream.KeyValueEntry) {
+	var v *T
+	if e.Operation() == jetstream.KeyValuePut {
+		v = new(T)
+		if err := json.Unmarshal(e.Value(), v); err != nil {
+			r.log.Error("skip unreadable entry", "bucket", r.kv.Bucket(), "key", e.Key(), "err", err)
+			return
+		}
+	}
+	r.remember(e.Key(), e.Revision(), v)
+}
+
+// remember indexes v (nil for a deletion) unless a newer revision is known.
+func (r *records[T]) remember(key string, rev uint64, v *T) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cur, ok := r.index[key]; ok && cur.rev >= rev {
+		return
+	}
+	r.index[key] = indexed[*T]{rev, v}
+}
+
+func (r *records[T]) create(ctx context.Context, key string, v *T) error {
+	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("encode key: %w", err)
+		return fmt.Errorf("encode %s: %w", r.noun, err)
 	}
-	rev, err := c.keys.Create(ctx, k.Hash, b)
+	rev, err := r.kv.Create(ctx, key, b)
 	if isConflict(err) {
-		return hub.Errorf(hub.ECONFLICT, "that key exists")
+		return hub.Errorf(hub.ECONFLICT, "%s %s exists", r.noun, key)
 	} else if err != nil {
-		return fmt.Errorf("create key: %w", err)
+		return fmt.Errorf("create %s %s: %w", r.noun, key, err)
 	}
-	c.mu.Lock()
-	if cur, ok := c.keyIndex[k.Hash]; !ok || cur.rev < rev {
-		kc := *k
-		c.keyIndex[k.Hash] = indexed[*hub.Key]{rev, &kc}
-	}
-	c.mu.Unlock()
+	c := *v
+	r.remember(key, rev, &c)
 	return nil
 }
 
-// KeyByHash looks in the index first and then in the bucket, since a key
-// made on another replica a moment ago may not have reached the index.
-func (c *Catalog) KeyByHash(ctx context.Context, hash string) (*hub.Key, error) {
-	c.mu.RLock()
-	e, ok := c.keyIndex[hash]
-	c.mu.RUnlock()
+// get answers from the index, and from the bucket when the index does not
+// have the key yet (another replica may have written it a moment ago).
+func (r *records[T]) get(ctx context.Context, key string) (*T, error) {
+	r.mu.RLock()
+	e, ok := r.index[key]
+	r.mu.RUnlock()
 	if ok && e.value != nil {
-		k := *e.value
-		return &k, nil
+		c := *e.value
+		return &c, nil
 	}
-	if !isHex(hash) {
-		return nil, hub.Errorf(hub.ENOTFOUND, "no such key")
+	if ok || !validKey(key) {
+		return nil, hub.Errorf(hub.ENOTFOUND, "no %s %s", r.noun, key)
 	}
-	entry, err := c.keys.Get(ctx, hash)
+	v, _, err := r.read(ctx, key)
+	return v, err
+}
+
+func (r *records[T]) read(ctx context.Context, key string) (*T, uint64, error) {
+	e, err := r.kv.Get(ctx, key)
 	if isMissing(err) {
-		return nil, hub.Errorf(hub.ENOTFOUND, "no such key")
+		return nil, 0, hub.Errorf(hub.ENOTFOUND, "no %s %s", r.noun, key)
 	} else if err != nil {
-		return nil, fmt.Errorf("get key: %w", err)
+		return nil, 0, fmt.Errorf("get %s %s: %w", r.noun, key, err)
 	}
-	var k hub.Key
-	if err := json.Unmarshal(entry.Value(), &k); err != nil {
-		return nil, fmt.Errorf("decode key: %w", err)
+	v := new(T)
+	if err := json.Unmarshal(e.Value(), v); err != nil {
+		return nil, 0, fmt.Errorf("decode %s %s: %w", r.noun, key, err)
 	}
-	return &k, nil
+	return v, e.Revision(), nil
 }
 
-func isHex(s string) bool {
-	return s != "" && strings.Trim(s, "0123456789abcdef") == ""
+func (r *records[T]) update(ctx context.Context, key string, fn func(*T) error) (*T, error) {
+	if !validKey(key) {
+		return nil, hub.Errorf(hub.ENOTFOUND, "no %s %s", r.noun, key)
+	}
+	for range casAttempts {
+		v, rev, err := r.read(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if err := fn(v); err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", r.noun, err)
+		}
+		newRev, err := r.kv.Update(ctx, key, b, rev)
+		if isConflict(err) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("update %s %s: %w", r.noun, key, err)
+		}
+		c := *v
+		r.remember(key, newRev, &c)
+		return v, nil
+	}
+	return nil, hub.Errorf(hub.ECONFLICT, "%s %s is being changed by someone else; try again", r.noun, key)
 }
 
-// Keys returns the indexed keys, oldest first.
-func (c *Catalog) Keys(ctx context.Context) ([]*hub.Key, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	out := make([]*hub.Key, 0, len(c.keyIndex))
-	for _, e := range c.keyIndex {
+// list returns copies of every record, ordered by key.
+func (r *records[T]) list() []*T {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	keys := make([]string, 0, len(r.index))
+	for k, e := range r.index {
 		if e.value != nil {
-			k := *e.value
-			out = append(out, &k)
+			keys = append(keys, k)
 		}
 	}
-	slices.SortFunc(out, func(a, b *hub.Key) int { return strings.Compare(a.ID, b.ID) })
-	return out, nil
+	slices.SortFunc(keys, cmp.Compare)
+	out := make([]*T, 0, len(keys))
+	for _, k := range keys {
+		c := *r.index[k].value
+		out = append(out, &c)
+	}
+	return out
 }
 
-// DeleteKey removes the key with the given id.
-func (c *Catalog) DeleteKey(ctx context.Context, id string) error {
-	c.mu.RLock()
-	var hash string
-	for h, e := range c.keyIndex {
-		if e.value != nil && e.value.ID == id {
-			hash = h
+// validKey reports whether s can be a KV key; anything else is absent.
+func validKey(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
 		}
 	}
-	c.mu.RUnlock()
-	if hash == "" {
-		return hub.Errorf(hub.ENOTFOUND, "no key %s", id)
+	return true
+}
+
+// delete removes a record under a revision check, so a concurrent update
+// is not lost silently. Returns ENOTFOUND if the record is absent.
+func (r *records[T]) delete(ctx context.Context, key string) error {
+	if !validKey(key) {
+		return hub.Errorf(hub.ENOTFOUND, "no %s %s", r.noun, key)
 	}
-	if err := c.keys.Delete(ctx, hash); err != nil {
-		return fmt.Errorf("delete key %s: %w", id, err)
+	for range casAttempts {
+		_, rev, err := r.read(ctx, key)
+		if err != nil {
+			return err
+		}
+		err = r.kv.Delete(ctx, key, jetstream.LastRevision(rev))
+		if isConflict(err) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("delete %s %s: %w", r.noun, key, err)
+		}
+		// The delete marker's revision is above rev; any older watch event
+		// must not bring the record back.
+		r.remember(key, rev+1, nil)
+		return nil
 	}
-	c.mu.Lock()
-	if cur, ok := c.keyIndex[hash]; ok {
-		c.keyIndex[hash] = indexed[*hub.Key]{cur.rev + 1, nil}
-	}
-	c.mu.Unlock()
-	return nil
+	return hub.Errorf(hub.ECONFLICT, "%s %s is being changed by someone else; try again", r.noun, key)
 }

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/syndication-hub/hub/hub"
 )
 
@@ -36,31 +34,6 @@ func deadLetterKey(webhook, msgID string) string {
 		}
 	}
 	return webhook + "." + msgID
-}
-
-// delete removes a record under a revision check, so a concurrent update
-// is not lost silently. Returns ENOTFOUND if the record is absent.
-func (r *records[T]) delete(ctx context.Context, key string) error {
-	if !validKey(key) {
-		return hub.Errorf(hub.ENOTFOUND, "no %s %s", r.noun, key)
-	}
-	for range casAttempts {
-		_, rev, err := r.read(ctx, key)
-		if err != nil {
-			return err
-		}
-		err = r.kv.Delete(ctx, key, jetstream.LastRevision(rev))
-		if isConflict(err) {
-			continue
-		} else if err != nil {
-			return fmt.Errorf("delete %s %s: %w", r.noun, key, err)
-		}
-		// The delete marker's revision is above rev; any older watch event
-		// must not bring the record back.
-		r.remember(key, rev+1, nil)
-		return nil
-	}
-	return hub.Errorf(hub.ECONFLICT, "%s %s is being changed by someone else; try again", r.noun, key)
 }
 
 // CreateWebhook records a webhook under its id.

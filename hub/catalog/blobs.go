@@ -1,0 +1,78 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/syndication-hub/hub/hub"
+)
+
+// AcquireBlob adds a reference to the content with sha256 sum, recording
+// candidate when the content is new.
+func (c *Catalog) AcquireBlob(ctx context.Context, sum string, candidate hub.BlobRecord) (hub.BlobRecord, error) {
+	for range casAttempts {
+		e, err := c.blobs.Get(ctx, sum)
+		if isMissing(err) {
+			candidate.Refs = 1
+			b, _ := json.Marshal(candidate)
+			if _, err := c.blobs.Create(ctx, sum, b); isConflict(err) {
+				continue
+			} else if err != nil {
+				return hub.BlobRecord{}, fmt.Errorf("record blob %s: %w", sum, err)
+			}
+			return candidate, nil
+		} else if err != nil {
+			return hub.BlobRecord{}, fmt.Errorf("get blob %s: %w", sum, err)
+		}
+		var rec hub.BlobRecord
+		if err := json.Unmarshal(e.Value(), &rec); err != nil {
+			return hub.BlobRecord{}, fmt.Errorf("decode blob %s: %w", sum, err)
+		}
+		rec.Refs++
+		b, _ := json.Marshal(rec)
+		if _, err := c.blobs.Update(ctx, sum, b, e.Revision()); isConflict(err) {
+			continue
+		} else if err != nil {
+			return hub.BlobRecord{}, fmt.Errorf("reference blob %s: %w", sum, err)
+		}
+		return rec, nil
+	}
+	return hub.BlobRecord{}, hub.Errorf(hub.ECONFLICT, "the blob record %s keeps changing; try again", sum)
+}
+
+// ReleaseBlob drops a reference and returns the blob key once none is left.
+func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
+	for range casAttempts {
+		e, err := c.blobs.Get(ctx, sum)
+		if isMissing(err) {
+			return "", nil
+		} else if err != nil {
+			return "", fmt.Errorf("get blob %s: %w", sum, err)
+		}
+		var rec hub.BlobRecord
+		if err := json.Unmarshal(e.Value(), &rec); err != nil {
+			return "", fmt.Errorf("decode blob %s: %w", sum, err)
+		}
+		if rec.Refs <= 1 {
+			err := c.blobs.Delete(ctx, sum, jetstream.LastRevision(e.Revision()))
+			if isConflict(err) {
+				continue
+			} else if err != nil {
+				return "", fmt.Errorf("drop blob %s: %w", sum, err)
+			}
+			return rec.Key, nil
+		}
+		rec.Refs--
+		b, _ := json.Marshal(rec)
+		if _, err := c.blobs.Update(ctx, sum, b, e.Revision()); isConflict(err) {
+			continue
+		} else if err != nil {
+			return "", fmt.Errorf("unreference blob %s: %w", sum, err)
+		}
+		return "", nil
+	}
+	return "", hub.Errorf(hub.ECONFLICT, "the blob record %s keeps changing; try again", sum)
+}
