@@ -291,32 +291,35 @@ const casAttempts = 20
 
 // UpdatePackage applies fn under a revision check, retrying on conflict.
 func (c *Catalog) UpdatePackage(ctx context.Context, id string, fn func(p *hub.Package) error) (*hub.Package, error) {
-	for range casAttempts {
-		p, rev, err := c.readPackage(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if err := fn(p); err != nil {
-			return nil, err
-		}
+	return c.changePackage(ctx, id, fn, func(p *hub.Package, rev uint64) error {
 		b, err := json.Marshal(p)
 		if err != nil {
-			return nil, fmt.Errorf("encode package: %w", err)
+			return fmt.Errorf("encode package: %w", err)
 		}
 		newRev, err := c.packages.Update(ctx, id, b, rev)
-		if isConflict(err) {
-			continue
-		} else if err != nil {
-			return nil, fmt.Errorf("update package %s: %w", id, err)
+		if err != nil {
+			return err
 		}
 		c.indexPackage(id, newRev, p)
-		return p, nil
-	}
-	return nil, hub.Errorf(hub.ECONFLICT, "package %s is being changed by someone else; try again", id)
+		return nil
+	})
 }
 
 // DeletePackage removes a package when fn allows it.
 func (c *Catalog) DeletePackage(ctx context.Context, id string, fn func(p *hub.Package) error) (*hub.Package, error) {
+	return c.changePackage(ctx, id, fn, func(_ *hub.Package, rev uint64) error {
+		if err := c.packages.Delete(ctx, id, jetstream.LastRevision(rev)); err != nil {
+			return err
+		}
+		c.indexPackage(id, rev+1, nil)
+		return nil
+	})
+}
+
+// changePackage reads the package, lets fn decide on it, and has write
+// store the outcome under the revision it read; another writer in between
+// makes it start over.
+func (c *Catalog) changePackage(ctx context.Context, id string, fn func(*hub.Package) error, write func(p *hub.Package, rev uint64) error) (*hub.Package, error) {
 	for range casAttempts {
 		p, rev, err := c.readPackage(ctx, id)
 		if err != nil {
@@ -325,13 +328,12 @@ func (c *Catalog) DeletePackage(ctx context.Context, id string, fn func(p *hub.P
 		if err := fn(p); err != nil {
 			return nil, err
 		}
-		err = c.packages.Delete(ctx, id, jetstream.LastRevision(rev))
+		err = write(p, rev)
 		if isConflict(err) {
 			continue
 		} else if err != nil {
-			return nil, fmt.Errorf("delete package %s: %w", id, err)
+			return nil, fmt.Errorf("change package %s: %w", id, err)
 		}
-		c.indexPackage(id, rev+1, nil)
 		return p, nil
 	}
 	return nil, hub.Errorf(hub.ECONFLICT, "package %s is being changed by someone else; try again", id)
