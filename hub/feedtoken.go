@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -114,29 +113,4 @@ func (s *Service) PartnerByFeedToken(ctx context.Context, token string) (*Partne
 		return nil, noFeed()
 	}
 	return found, nil
-}
-
-// IndexShows reports whether this replica's package index already holds
-// the state that an announcement (event, of version) of package id left
-// behind, or a later one. The release stream can reach a replica before
-// the catalog's watch does; a feed cache refilled in between would keep
-// the old state until the next release, so the feeds' invalidator asks
-// this before it empties the cache a second time.
-func (s *Service) IndexShows(ctx context.Context, id string, event Event, version int) bool {
-	all, err := s.catalog.Packages(ctx)
-	if err != nil {
-		return false
-	}
-	i, ok := slices.BinarySearchFunc(all, id, func(p *Package, id string) int { return strings.Compare(p.ID, id) })
-	if !ok {
-		return false
-	}
-	p := all[i]
-	switch event {
-	case EventPurged:
-		return p.Status == StatusPurged
-	case EventWithdrawn:
-		return p.Status == StatusWithdrawn || p.Status == StatusPurged
-	}
-	return p.Status == StatusPurged || p.Live != nil && p.Live.Version >= version
 }

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -356,4 +357,29 @@ func (s *Service) FireDue(ctx context.Context) (fired int, err error) {
 		}
 	}
 	return fired, nil
+}
+
+// IndexShows reports whether this replica's package index already holds
+// the state that an announcement (event, of version) of package id left
+// behind, or a later one. The release stream can reach a replica before
+// the catalog's watch does; a feed cache refilled in between would keep
+// the old state until the next release, so the feeds' invalidator asks
+// this before it empties the cache a second time.
+func (s *Service) IndexShows(ctx context.Context, id string, event Event, version int) bool {
+	all, err := s.catalog.Packages(ctx)
+	if err != nil {
+		return false
+	}
+	i, ok := slices.BinarySearchFunc(all, id, func(p *Package, id string) int { return strings.Compare(p.ID, id) })
+	if !ok {
+		return false
+	}
+	p := all[i]
+	switch event {
+	case EventPurged:
+		return p.Status == StatusPurged
+	case EventWithdrawn:
+		return p.Status == StatusWithdrawn || p.Status == StatusPurged
+	}
+	return p.Status == StatusPurged || p.Live != nil && p.Live.Version >= version
 }
