@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
-	"github.com/syndication-hub/hub/publisher"
+	"github.com/syndication-hub/hub/publisher/wire"
 )
 
 // InvalidatorOptions configures an Invalidator.
@@ -86,23 +85,24 @@ func (v *Invalidator) Run(ctx context.Context) {
 
 // consume runs one ordered consumer until ctx ends or the consumer closes.
 func (v *Invalidator) consume(ctx context.Context) error {
-	cons, err := v.js.OrderedConsumer(ctx, publisher.Stream, jetstream.OrderedConsumerConfig{
+	cons, err := v.js.OrderedConsumer(ctx, wire.Stream, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverNewPolicy,
 		HeadersOnly:   true,
 	})
 	if err != nil {
-		return fmt.Errorf("consume %s: %w", publisher.Stream, err)
+		return fmt.Errorf("consume %s: %w", wire.Stream, err)
 	}
 	arrived := make(chan announcement, 64)
 	stopped := make(chan struct{})
 	defer close(stopped)
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		v.cache.Invalidate()
-		a, ok := parseAnnouncement(m.Headers())
-		if !ok || v.opts.IndexShows == nil {
+		an, err := wire.Decode(m.Headers(), nil)
+		if err != nil || v.opts.IndexShows == nil {
 			return
 		}
-		a.deadline = time.Now().Add(v.opts.SettleTimeout)
+		a := announcement{id: an.ID.Package, event: an.ID.Event, version: an.ID.Version,
+			deadline: time.Now().Add(v.opts.SettleTimeout)}
 		select {
 		case arrived <- a:
 		case <-stopped:
@@ -115,7 +115,7 @@ func (v *Invalidator) consume(ctx context.Context) error {
 		v.opts.Logger.Warn("feed invalidation: release stream consumer", "err", err)
 	}))
 	if err != nil {
-		return fmt.Errorf("consume %s: %w", publisher.Stream, err)
+		return fmt.Errorf("consume %s: %w", wire.Stream, err)
 	}
 	defer cc.Stop()
 	v.cache.watch(true)
@@ -125,7 +125,7 @@ func (v *Invalidator) consume(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	return fmt.Errorf("the consumer of %s closed", publisher.Stream)
+	return fmt.Errorf("the consumer of %s closed", wire.Stream)
 }
 
 // settle waits for the index to show each announcement, then empties the
@@ -167,22 +167,4 @@ func (v *Invalidator) settle(ctx context.Context, closed <-chan struct{}, arrive
 			}
 		}
 	}
-}
-
-// parseAnnouncement reads package id, event and version from the
-// CloudEvents headers the publisher sets.
-func parseAnnouncement(h interface{ Get(string) string }) (announcement, bool) {
-	a := announcement{id: h.Get("ce-subject")}
-	var err error
-	if a.version, err = strconv.Atoi(h.Get("ce-packageversion")); err != nil || a.id == "" {
-		return a, false
-	}
-	ceType := h.Get("ce-type")
-	for _, e := range []hub.Event{hub.EventReleased, hub.EventCorrected, hub.EventWithdrawn, hub.EventPurged} {
-		if publisher.EventType(e) == ceType {
-			a.event = e
-			return a, true
-		}
-	}
-	return a, false
 }

@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -334,24 +333,6 @@ type WebhookSender interface {
 	Redeliver(ctx context.Context, w *Webhook, d *DeadLetter) (status int, err error)
 }
 
-// ValidAnnouncementID reports whether s has the shape Announcement.ID
-// gives: package id, version and event, joined by dots.
-func ValidAnnouncementID(s string) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 || !ValidID(parts[0]) {
-		return false
-	}
-	n, err := strconv.Atoi(parts[1])
-	if err != nil || n < 1 || strconv.Itoa(n) != parts[1] {
-		return false
-	}
-	switch Event(parts[2]) {
-	case EventReleased, EventCorrected, EventWithdrawn, EventPurged:
-		return true
-	}
-	return false
-}
-
 // ReplayDeadLetter delivers a dead letter again now, through sender, and
 // removes it once the endpoint accepts it. When the endpoint still fails,
 // the dead letter stays (with the new attempt counted) and the answer is
@@ -365,7 +346,8 @@ func (s *Service) ReplayDeadLetter(ctx context.Context, k *Key, id, msgID string
 	if sender == nil {
 		return 0, Errorf(EUNAVAILABLE, "webhook delivery is not running on this hub")
 	}
-	if !ValidAnnouncementID(msgID) {
+	aid, err := ParseAnnouncementID(msgID)
+	if err != nil {
 		return 0, missing
 	}
 	d, err := s.catalog.DeadLetter(ctx, w.ID, msgID)
@@ -384,17 +366,24 @@ func (s *Service) ReplayDeadLetter(ctx context.Context, k *Key, id, msgID string
 		}
 		return 0, Errorf(ECONFLICT, "partner %s may not receive announcements of campaign %s now (or the partner or webhook is inactive)", w.Partner, d.Campaign)
 	}
-	// A package purged since (someone withdrew consent) is not sent again:
-	// only its kill notice may still go out.
-	pkgID, _, _ := strings.Cut(msgID, ".")
-	// Nor is a release or correction of a package withdrawn since, or of
-	// a version a later one replaced: it would put killed content back.
-	killNotice := strings.HasSuffix(msgID, "."+string(EventPurged)) || strings.HasSuffix(msgID, "."+string(EventWithdrawn))
-	if p, err := s.catalog.Package(ctx, pkgID); err == nil && !killNotice && replaced(p, msgID) {
+	// A release or correction of a package withdrawn, purged or released
+	// again since is not sent: it would put killed content back. Only a
+	// kill notice may still go out.
+	p, err := s.catalog.Package(ctx, aid.Package)
+	if err != nil && ErrorCode(err) != ENOTFOUND {
+		return 0, fmt.Errorf("read package %s: %w", aid.Package, err)
+	} else if err != nil {
+		p = nil
+	}
+	if Superseded(aid, p) {
 		if err := s.catalog.DeleteDeadLetter(ctx, w.ID, msgID); err != nil {
 			return 0, fmt.Errorf("drop a superseded dead letter: %w", err)
 		}
-		return 0, Errorf(ECONFLICT, "package %s was %s or released again since; the dead letter %s is dropped and not sent", pkgID, p.Status, msgID)
+		state := "deleted"
+		if p != nil {
+			state = string(p.Status)
+		}
+		return 0, Errorf(ECONFLICT, "package %s was %s or released again since; the dead letter %s is dropped and not sent", aid.Package, state, msgID)
 	}
 	status, sendErr := sender.Redeliver(ctx, w, d)
 	if code := ErrorCode(sendErr); code != "" && code != EINTERNAL {
@@ -412,15 +401,4 @@ func (s *Service) ReplayDeadLetter(ctx context.Context, k *Key, id, msgID string
 		s.logger.Warn("record a failed replay", "webhook", w.ID, "message", msgID, "err", err)
 	}
 	return status, Errorf(EUNAVAILABLE, "the endpoint did not accept %s (%s); the dead letter stays for another replay", msgID, sendErr)
-}
-
-// replaced reports whether the release or correction announced as msgID
-// (<package>.<version>.<event>) is out of date for p.
-func replaced(p *Package, msgID string) bool {
-	parts := strings.Split(msgID, ".")
-	version := 0
-	if len(parts) == 3 {
-		version, _ = strconv.Atoi(parts[1])
-	}
-	return p.Status != StatusReleased || p.Live == nil || p.Live.Version > version
 }

@@ -21,19 +21,6 @@ func TestPublicAddr(t *testing.T) {
 	}
 }
 
-func TestValidAnnouncementID(t *testing.T) {
-	id := "01JD3Z8Q4VJ5K6XW0M2N7P9RST"
-	for s, valid := range map[string]bool{
-		id + ".1.released": true, id + ".12.corrected": true, id + ".3.withdrawn": true, id + ".3.purged": true,
-		id + ".0.released": false, id + ".01.released": false, id + ".1.deleted": false, id + ".1": false,
-		"x.1.released": false, id + ".1.released.x": false, "": false, id + ".-1.released": false,
-	} {
-		if got := hub.ValidAnnouncementID(s); got != valid {
-			t.Errorf("ValidAnnouncementID(%q) = %v", s, got)
-		}
-	}
-}
-
 func TestWebhookMayReceive(t *testing.T) {
 	public := &hub.Campaign{Slug: "korgau123", Visibility: hub.VisibilityPublic}
 	closed := &hub.Campaign{Slug: "survivors", Visibility: hub.VisibilityPartners}

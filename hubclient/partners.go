@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/syndication-hub/hub/hub"
 )
 
 // ReleaseEntry is one line of the change log: a release, correction,
@@ -14,9 +16,10 @@ import (
 type ReleaseEntry struct {
 	// Cursor is the entry's place in the log (the release stream's
 	// sequence); poll with after=Cursor to continue past it.
-	Cursor string `json:"cursor"`
-	// Event is "released", "corrected", "withdrawn" or "purged".
-	Event    string          `json:"event"`
+	Cursor string    `json:"cursor"`
+	Event  hub.Event `json:"event"`
+	// ID is the announcement id: <package>.<version>.<event>
+	// (hub.ParseAnnouncementID takes it apart).
 	ID       string          `json:"id"`
 	Time     string          `json:"time"`
 	Campaign string          `json:"campaign"`

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hubclient"
+	"github.com/syndication-hub/hub/publisher/wire"
 )
 
 // errNoNATS means this key has no NATS access at all, so there is no
@@ -134,17 +135,15 @@ func (p *Puller) followNATS(ctx context.Context) error {
 
 // handleMsg mirrors one announcement from NATS and acks it.
 func (p *Puller) handleMsg(ctx context.Context, msg jetstream.Msg) error {
-	h := msg.Headers()
-	ev := event{Kind: eventKind(h.Get("ce-type")), ID: h.Get("ce-subject"), Campaign: h.Get("ce-campaign"),
-		Language: h.Get("ce-language"), Body: msg.Data()}
-	ev.Version, _ = strconv.Atoi(h.Get("ce-packageversion"))
-	ev.Time, _ = time.Parse(time.RFC3339Nano, h.Get("ce-time"))
-	if ev.ID == "" || ev.Kind == "" {
-		p.log.Warn("ignoring a message that is not a hub announcement", "subject", msg.Subject())
+	an, err := wire.Decode(msg.Headers(), msg.Data())
+	if err != nil {
+		p.log.Warn("ignoring a message that is not a hub announcement", "subject", msg.Subject(), "err", err)
 		return msg.Ack()
 	}
+	ev := event{Kind: an.ID.Event, ID: an.ID.Package, Version: an.ID.Version, Time: an.Time,
+		Campaign: an.Campaign, Language: an.Language, Body: an.Body}
 	stop := keepAlive(msg, 20*time.Second)
-	err := p.handle(ctx, ev)
+	err = p.handle(ctx, ev)
 	stop()
 	if err != nil {
 		return err
@@ -179,19 +178,4 @@ func keepAlive(msg jetstream.Msg, every time.Duration) (stop func()) {
 		}
 	})
 	return func() { close(done); wg.Wait() }
-}
-
-// eventKind maps a CloudEvents type to the change log's event name.
-func eventKind(ceType string) string {
-	switch ceType {
-	case "org.syndicationhub.package.released":
-		return "released"
-	case "org.syndicationhub.package.corrected":
-		return "corrected"
-	case "org.syndicationhub.package.withdrawn":
-		return "withdrawn"
-	case "org.syndicationhub.package.purged":
-		return "purged"
-	}
-	return ""
 }

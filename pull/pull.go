@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hubclient"
 	"github.com/syndication-hub/hub/progress"
 )
@@ -148,7 +149,7 @@ func (p *Puller) Run(ctx context.Context) error {
 
 // event is one announcement, from the change log or from NATS.
 type event struct {
-	Kind     string // released, corrected, withdrawn, purged
+	Kind     hub.Event
 	ID       string
 	Campaign string
 	Language string
@@ -190,15 +191,13 @@ func (p *Puller) pollOnce(ctx context.Context) (more bool, err error) {
 		}
 	}()
 	for _, e := range page.Items {
-		ev := event{Kind: e.Event, ID: e.ID, Campaign: e.Campaign, Language: e.Language, Body: e.Package}
-		var head struct {
-			ID      string `json:"id"`
-			Version string `json:"version"`
+		id, err := hub.ParseAnnouncementID(e.ID)
+		if err != nil || id.Event != e.Event {
+			p.log.Warn("skipping a change-log entry that is not a hub announcement", "id", e.ID, "event", e.Event)
+			p.advance(e.Cursor)
+			continue
 		}
-		if err := json.Unmarshal(e.Package, &head); err == nil {
-			ev.ID = head.ID
-			ev.Version, _ = strconv.Atoi(head.Version)
-		}
+		ev := event{Kind: id.Event, ID: id.Package, Version: id.Version, Campaign: e.Campaign, Language: e.Language, Body: e.Package}
 		ev.Time, _ = time.Parse(time.RFC3339Nano, e.Time)
 		if err := p.handle(ctx, ev); err != nil {
 			return false, err
@@ -245,15 +244,15 @@ func (p *Puller) handle(ctx context.Context, ev event) error {
 	if ps := p.state.Packages[ev.ID]; ps != nil {
 		done := ps.Version >= ev.Version && ps.Installing == 0
 		switch ev.Kind {
-		case "released", "corrected":
+		case hub.EventReleased, hub.EventCorrected:
 			if done || ps.Status != "released" {
 				return nil
 			}
-		case "withdrawn":
+		case hub.EventWithdrawn:
 			if ps.Status != "released" {
 				return nil
 			}
-		case "purged":
+		case hub.EventPurged:
 			if ps.Status == "purged" {
 				return nil
 			}
@@ -264,7 +263,7 @@ func (p *Puller) handle(ctx context.Context, ev event) error {
 	for range 3 {
 		item, err := p.client.Package(ctx, ev.ID)
 		if hubclient.IsNotFound(err) {
-			if ev.Kind == "withdrawn" || ev.Kind == "purged" {
+			if ev.Kind.KillNotice() {
 				var pkg hubclient.Package
 				if json.Unmarshal(ev.Body, &pkg.Item) == nil && pkg.ID == ev.ID {
 					pkg.Raw = ev.Body

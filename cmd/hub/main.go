@@ -1,5 +1,6 @@
 // Command hub is the syndication hub: one binary that serves the API
-// (`hub serve`) and, in time, the producer and outlet tools.
+// (`hub serve`), the producer's upload tool (`hub push`), the outlets'
+// ingest agent (`hub pull`) and republication reports (`hub report`).
 package main
 
 import (

@@ -15,6 +15,7 @@ import (
 
 	"github.com/syndication-hub/hub/hub/miniotest"
 	"github.com/syndication-hub/hub/hub/natstest"
+	"github.com/syndication-hub/hub/server"
 )
 
 var minioServer *miniotest.Server
@@ -22,12 +23,12 @@ var minioServer *miniotest.Server
 func TestMain(m *testing.M) { os.Exit(miniotest.Main(m, &minioServer)) }
 
 // testConfig is `hub serve` with no flags, on free ports and a temp dir.
-func testConfig(t *testing.T) Config {
-	var cfg Config
+func testConfig(t *testing.T) server.Config {
+	var cfg server.Config
 	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
-	cfg.registerFlags(fs)
+	cfg.RegisterFlags(fs)
 	cfg.Addr, cfg.NATSListen, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
-	if err := cfg.resolve(); err != nil {
+	if err := cfg.Resolve(); err != nil {
 		t.Fatal(err)
 	}
 	return cfg
@@ -35,10 +36,10 @@ func testConfig(t *testing.T) Config {
 
 // startHub runs the whole program as `hub serve` does and returns it with
 // what it printed.
-func startHub(t *testing.T, cfg Config) (*Server, string) {
+func startHub(t *testing.T, cfg server.Config) (*server.Server, string) {
 	t.Helper()
 	var out bytes.Buffer
-	s, err := Start(context.Background(), cfg, testLogger(t), &out)
+	s, err := server.Start(context.Background(), cfg, server.Options{Logger: testLogger(t), AdminKeyOut: &out})
 	if err != nil {
 		t.Fatalf("start hub: %v", err)
 	}
@@ -46,7 +47,7 @@ func startHub(t *testing.T, cfg Config) (*Server, string) {
 	return s, out.String()
 }
 
-func stopHub(t *testing.T, s *Server) {
+func stopHub(t *testing.T, s *server.Server) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -55,7 +56,7 @@ func stopHub(t *testing.T, s *Server) {
 	}
 }
 
-func call(t *testing.T, s *Server, method, path, key string, body []byte, want int) []byte {
+func call(t *testing.T, s *server.Server, method, path, key string, body []byte, want int) []byte {
 	t.Helper()
 	req, _ := http.NewRequest(method, s.URL()+path, bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+key)
@@ -153,7 +154,7 @@ func TestAdminKeyFromEnvironment(t *testing.T) {
 	}
 	stopHub(t, hub2)
 	cfg.AdminKey = "short"
-	if _, err := Start(context.Background(), cfg, testLogger(t), io.Discard); err == nil || !strings.Contains(err.Error(), "too short") {
+	if _, err := server.Start(context.Background(), cfg, server.Options{Logger: testLogger(t)}); err == nil || !strings.Contains(err.Error(), "too short") {
 		t.Errorf("a short HUB_ADMIN_KEY: %v", err)
 	}
 }
@@ -186,54 +187,4 @@ func TestTwoReplicasShareExternalNATSAndS3(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	call(t, a, "DELETE", "/v1/packages/"+id, producer, nil, 204)
-}
-
-func TestConfigFromFlagsAndEnvironment(t *testing.T) {
-	var cfg Config
-	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
-	cfg.registerFlags(fs)
-	if err := fs.Parse([]string{"--addr", "0.0.0.0:9000"}); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{
-		"HUB_ADDR": "127.0.0.1:1", "HUB_DATA_DIR": "/srv/hub", "HUB_S3_SECURE": "true",
-		"HUB_MAX_ASSET_BYTES": "1048576", "HUB_NATS_URL": "nats://a:4222,nats://b:4222",
-	}
-	if err := applyEnv(fs, func(k string) string { return env[k] }); err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.resolve(); err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Addr != "0.0.0.0:9000" || cfg.DataDir != "/srv/hub" || !cfg.S3Secure || cfg.MaxAssetBytes != 1<<20 ||
-		cfg.NATSURL != "nats://a:4222,nats://b:4222" || cfg.PublicURL != "http://localhost:9000" {
-		t.Errorf("config %+v", cfg)
-	}
-	for _, tc := range []struct{ env, value, want string }{
-		{"HUB_S3_SECURE", "maybe", "HUB_S3_SECURE"},
-		{"HUB_MAX_ASSET_BYTES", "lots", "HUB_MAX_ASSET_BYTES"},
-	} {
-		var c Config
-		fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
-		c.registerFlags(fs)
-		err := applyEnv(fs, func(k string) string {
-			if k == tc.env {
-				return tc.value
-			}
-			return ""
-		})
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s=%s: %v", tc.env, tc.value, err)
-		}
-	}
-	for _, c := range []Config{
-		{Addr: "nope", MaxAssetBytes: 1, NATSReplicas: 1},
-		{Addr: ":1", PublicURL: "ftp://x", MaxAssetBytes: 1, NATSReplicas: 1},
-		{Addr: ":1", S3Endpoint: "minio:9000", MaxAssetBytes: 1, NATSReplicas: 1},
-		{Addr: ":1", MaxAssetBytes: 200 << 30, NATSReplicas: 1},
-	} {
-		if err := c.resolve(); err == nil {
-			t.Errorf("%+v resolved without error", c)
-		}
-	}
 }

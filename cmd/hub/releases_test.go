@@ -15,7 +15,8 @@ import (
 
 	"github.com/syndication-hub/hub/hub/natstest"
 	"github.com/syndication-hub/hub/hub/webhooktest"
-	"github.com/syndication-hub/hub/publisher"
+	"github.com/syndication-hub/hub/publisher/wire"
+	"github.com/syndication-hub/hub/server"
 )
 
 // TestEmbargoCorrectionWithdrawalAcrossTwoHubs is the releases work end
@@ -64,7 +65,7 @@ func TestEmbargoCorrectionWithdrawalAcrossTwoHubs(t *testing.T) {
 		t.Fatal(err)
 	}
 	js, _ := jetstream.New(nc)
-	consumer, err := js.Consumer(ctx, publisher.Stream, access.Consumer)
+	consumer, err := js.Consumer(ctx, wire.Stream, access.Consumer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestEmbargoCorrectionWithdrawalAcrossTwoHubs(t *testing.T) {
 	embargo := time.Now().Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
 	call(t, b, "POST", "/v1/packages/"+id+"/release", producer, []byte(`{"embargo":"`+embargo.Format(time.RFC3339)+`"}`), 200)
 
-	sees := func(s *Server) map[string]bool {
+	sees := func(s *server.Server) map[string]bool {
 		get := func(path string) (int, []byte) {
 			req, _ := http.NewRequest("GET", s.URL()+path, nil)
 			req.Header.Set("Authorization", "Bearer "+partner)
@@ -114,7 +115,7 @@ func TestEmbargoCorrectionWithdrawalAcrossTwoHubs(t *testing.T) {
 		return seen
 	}
 	for time.Until(embargo) > 300*time.Millisecond {
-		for name, s := range map[string]*Server{"a": a, "b": b} {
+		for name, s := range map[string]*server.Server{"a": a, "b": b} {
 			for path, ok := range sees(s) {
 				if ok {
 					t.Fatalf("before the embargo the partner gets the package from hub %s through %s", name, path)
@@ -130,7 +131,7 @@ func TestEmbargoCorrectionWithdrawalAcrossTwoHubs(t *testing.T) {
 	released := id + ".1.released"
 	hook.WaitFor(t, released, 5*time.Second)
 	t.Logf("webhook delivered %v after the embargo", time.Since(embargo))
-	for name, s := range map[string]*Server{"a": a, "b": b} {
+	for name, s := range map[string]*server.Server{"a": a, "b": b} {
 		for path, ok := range sees(s) {
 			if !ok {
 				t.Errorf("after the embargo the partner does not get the package from hub %s through %s", name, path)

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/syndication-hub/hub/hubclient"
+	"github.com/syndication-hub/hub/server"
 )
 
 // toolConfig is what every tool that talks to a hub (push, pull, report)
@@ -24,7 +25,7 @@ func (c *toolConfig) registerFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (env HUB_LOG_LEVEL)")
 }
 
-// toolEnv is the environment the tools read, through applyEnv: only the
+// toolEnv is the environment the tools read, through server.ApplyEnv: only the
 // connection settings. A switch such as --release or --follow never comes
 // from the environment, where it could act without anyone asking.
 var toolEnv = map[string]string{
@@ -36,7 +37,7 @@ var toolEnv = map[string]string{
 // applyToolEnv fills --hub, --key and --log-level from HUB_URL, HUB_KEY
 // and HUB_LOG_LEVEL when they are not given.
 func applyToolEnv(fs *pflag.FlagSet, getenv func(string) string) error {
-	return applyEnv(fs, func(name string) string {
+	return server.ApplyEnv(fs, func(name string) string {
 		if env, ok := toolEnv[name]; ok {
 			return getenv(env)
 		}

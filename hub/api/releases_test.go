@@ -12,7 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/syndication-hub/hub/publisher"
+	"github.com/syndication-hub/hub/publisher/wire"
 )
 
 // subscriber collects announcements from the release stream, as an
@@ -24,7 +24,7 @@ type subscriber struct {
 
 func (h *testHub) subscribe(filter string) *subscriber {
 	h.t.Helper()
-	cons, err := h.js.OrderedConsumer(context.Background(), publisher.Stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
+	cons, err := h.js.OrderedConsumer(context.Background(), wire.Stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -1,17 +1,14 @@
 // Package hubtest runs a whole hub in-process for the tests of the tools
-// that talk to it over HTTP and NATS (hubclient, push, pull): the
-// embedded NATS server with its client listener and partner users, the
-// catalog, blobs on disk, the publisher with its scheduler, partners'
-// durable consumers, the pickup log, and the API on a loopback port. It
-// wires the same parts as `hub serve` (cmd/hub/serve.go), which tests
-// outside package main cannot call.
+// that talk to it over HTTP and NATS (hubclient, push, pull): the server
+// package's composition root, exactly as `hub serve` runs it, with the
+// embedded NATS server's client listener on a free loopback port, blobs
+// on disk, and the API on a free loopback port.
 package hubtest
 
 import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -19,12 +16,9 @@ import (
 	"time"
 
 	"github.com/syndication-hub/hub/hub"
-	"github.com/syndication-hub/hub/hub/api"
-	"github.com/syndication-hub/hub/hub/catalog"
-	"github.com/syndication-hub/hub/hub/disk"
 	"github.com/syndication-hub/hub/hub/natsserver"
-	"github.com/syndication-hub/hub/hub/natstest"
-	"github.com/syndication-hub/hub/publisher"
+	"github.com/syndication-hub/hub/publisher/partners"
+	"github.com/syndication-hub/hub/server"
 )
 
 // Options configures a test hub.
@@ -43,7 +37,7 @@ type Hub struct {
 	Service  *hub.Service
 	NATS     *natsserver.Server
 
-	access *publisher.PartnerAccess
+	access *partners.Access
 
 	mu       sync.Mutex
 	requests []Request
@@ -59,62 +53,38 @@ type Request struct {
 // Start runs a hub until the test ends.
 func Start(tb testing.TB, opts Options) *Hub {
 	tb.Helper()
-	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := natstest.Start(tb, "")
-	_, js := natstest.Connect(tb, srv)
-	cat, err := catalog.Open(ctx, js, catalog.Options{Logger: log})
-	if err != nil {
-		tb.Fatalf("hubtest: open catalog: %v", err)
+	cfg := server.Config{Addr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", DataDir: tb.TempDir(),
+		NATSReplicas: 1, MaxAssetBytes: hub.DefaultMaxAssetBytes, AdminKey: "hub_hubtest-admin-key-0123456789"}
+	if err := cfg.Resolve(); err != nil {
+		tb.Fatalf("hubtest: %v", err)
 	}
-	tb.Cleanup(func() { cat.Close() })
-	blobs, err := disk.Open(tb.TempDir())
-	if err != nil {
-		tb.Fatalf("hubtest: open blobs: %v", err)
-	}
-	pub, err := publisher.Open(ctx, js, publisher.Options{})
-	if err != nil {
-		tb.Fatalf("hubtest: open publisher: %v", err)
-	}
-	natsURL := srv.ClientURL()
-	if opts.AdvertisedNATSURL != "" {
-		natsURL = opts.AdvertisedNATSURL
-	}
-	access := publisher.NewPartnerAccess(js, cat, publisher.PartnerAccessOptions{
-		URL: natsURL, Users: srv, Secret: []byte("hubtest-partner-secret-0123456789abcdef"),
+	h := &Hub{}
+	srv, err := server.Start(context.Background(), cfg, server.Options{
+		Logger: log, AdvertisedNATSURL: opts.AdvertisedNATSURL,
+		// PartnerKey brings users and consumers up to date itself; the
+		// periodic sync is only a backstop here (see PartnerKey).
+		PartnerSyncEvery: time.Minute,
+		Middleware: func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h.mu.Lock()
+				h.requests = append(h.requests, Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()})
+				h.mu.Unlock()
+				next.ServeHTTP(w, r)
+			})
+		},
 	})
-	pickups, err := publisher.OpenPickupLog(ctx, js, publisher.PickupOptions{Logger: log})
 	if err != nil {
-		tb.Fatalf("hubtest: open pickup log: %v", err)
+		tb.Fatalf("hubtest: start the hub: %v", err)
 	}
-	svc := hub.NewService(cat, blobs, hub.ServiceOptions{
-		Announcer: access.Guard(pub), ReleaseLog: pub, Pickups: pickups, Logger: log,
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Close(ctx); err != nil {
+			tb.Errorf("hubtest: stop the hub: %v", err)
+		}
 	})
-	h := &Hub{Service: svc, NATS: srv, access: access}
-
-	loops, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	tb.Cleanup(func() { stop(); wg.Wait() })
-	sched := publisher.NewScheduler(svc, func(err error) { log.Warn("scheduler", "err", err) })
-	wg.Go(func() { sched.Run(loops) })
-	// PartnerKey brings users and consumers up to date itself; the
-	// periodic sync is only a backstop here (see PartnerKey).
-	wg.Go(func() { access.Run(loops, time.Minute, func(err error) { log.Warn("partner access", "err", err) }) })
-
-	if h.AdminKey, err = svc.EnsureAdminKey(ctx, ""); err != nil {
-		tb.Fatalf("hubtest: admin key: %v", err)
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	h.URL = "http://" + ts.Listener.Addr().String()
-	handler := api.New(svc, api.Options{PublicURL: h.URL, NATSAccess: access, Logger: log})
-	ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.mu.Lock()
-		h.requests = append(h.requests, Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()})
-		h.mu.Unlock()
-		handler.ServeHTTP(w, r)
-	})
-	ts.Start()
-	tb.Cleanup(ts.Close)
+	h.URL, h.AdminKey, h.Service, h.NATS, h.access = srv.URL(), cfg.AdminKey, srv.Service(), srv.EmbeddedNATS(), srv.PartnerAccess()
 	return h
 }
 

@@ -1,4 +1,4 @@
-package publisher_test
+package webhooks_test
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 	"github.com/syndication-hub/hub/hub/disk"
 	"github.com/syndication-hub/hub/hub/natstest"
 	"github.com/syndication-hub/hub/hub/webhooktest"
-	"github.com/syndication-hub/hub/publisher"
+	"github.com/syndication-hub/hub/publisher/wire"
 )
 
 // fastRetries keeps the suite quick: attempts time out after 300 ms and
@@ -351,7 +351,7 @@ func TestDeletedWebhookStops(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		_, err := h.js.Consumer(ctx, publisher.Stream, publisher.WebhookConsumerName(w.ID))
+		_, err := h.js.Consumer(ctx, wire.Stream, publisher.WebhookConsumerName(w.ID))
 		if errors.Is(err, jetstream.ErrConsumerNotFound) {
 			break
 		}
@@ -494,7 +494,7 @@ func BenchmarkWebhookFanout(b *testing.B) {
 	h.run(b, publisher.DelivererOptions{AllowPrivateTargets: true, SyncEvery: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 	f.wait(b, h.release(b, "korgau123")+".1.released") // warm-up: consumers made, connections open
 	// When the announcement reaches a plain NATS consumer: what the fan-out adds is the rest.
-	announced := watchArrivals(b, h.js, publisher.Stream, func(m jetstream.Msg) string { return m.Headers().Get("ce-id") })
+	announced := watchArrivals(b, h.js, wire.Stream, func(m jetstream.Msg) string { return m.Headers().Get("ce-id") })
 
 	b.ResetTimer()
 	for range b.N {

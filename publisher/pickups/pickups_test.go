@@ -1,4 +1,4 @@
-package publisher_test
+package pickups_test
 
 import (
 	"context"

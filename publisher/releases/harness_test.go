@@ -1,4 +1,4 @@
-package publisher_test
+package releases_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"github.com/syndication-hub/hub/hub/disk"
 	"github.com/syndication-hub/hub/hub/natsserver"
 	"github.com/syndication-hub/hub/hub/natstest"
-	"github.com/syndication-hub/hub/publisher"
+	"github.com/syndication-hub/hub/publisher/wire"
 )
 
 // replica is one hub process's state-side parts on a shared NATS: its
@@ -97,7 +97,7 @@ func announcements(t testing.TB, js jetstream.JetStream, id string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	cons, err := js.OrderedConsumer(ctx, publisher.Stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"hub.releases.*.*." + id}})
+	cons, err := js.OrderedConsumer(ctx, wire.Stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"hub.releases.*.*." + id}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,6 @@
-package publisher
+// Package webhooks delivers announcements to partners' webhooks, signed
+// by the Standard Webhooks rules, one durable consumer per webhook.
+package webhooks
 
 import (
 	"bytes"
@@ -6,7 +8,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,13 +25,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/publisher/wire"
 )
 
 // webhookConsumerPrefix starts the durable consumer name of every webhook.
 const webhookConsumerPrefix = "webhook-"
 
-// WebhookConsumerName returns the durable consumer of webhook id.
-func WebhookConsumerName(id string) string { return webhookConsumerPrefix + id }
+// ConsumerName returns the durable consumer of webhook id.
+func ConsumerName(id string) string { return webhookConsumerPrefix + id }
 
 // registrationSkew is how far before its registration a webhook's
 // consumer starts reading the stream: the registration time comes from
@@ -39,8 +41,8 @@ func WebhookConsumerName(id string) string { return webhookConsumerPrefix + id }
 // Anything it lets in is an announcement the partner may see anyway.
 const registrationSkew = time.Second
 
-// DelivererOptions configures the Deliverer. Zero values take the defaults.
-type DelivererOptions struct {
+// Options configures the Deliverer. Zero values take the defaults.
+type Options struct {
 	// AllowPrivateTargets lets deliveries reach loopback, private and
 	// link-local addresses (HUB_WEBHOOKS_ALLOW_PRIVATE): for tests and
 	// closed networks. Without it every connection is checked at dial
@@ -65,7 +67,7 @@ type DelivererOptions struct {
 	Logger    *slog.Logger
 }
 
-func (o *DelivererOptions) defaults() {
+func (o *Options) defaults() {
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 8
 	}
@@ -109,7 +111,7 @@ func (o *DelivererOptions) defaults() {
 type Deliverer struct {
 	js      jetstream.JetStream
 	catalog hub.Catalog
-	opts    DelivererOptions
+	opts    Options
 	log     *slog.Logger
 	client  *http.Client
 
@@ -134,8 +136,8 @@ func (w *webhookWorker) running() bool {
 	}
 }
 
-// NewDeliverer returns a Deliverer over the release stream and catalog.
-func NewDeliverer(js jetstream.JetStream, catalog hub.Catalog, opts DelivererOptions) *Deliverer {
+// New returns a Deliverer over the release stream and catalog.
+func New(js jetstream.JetStream, catalog hub.Catalog, opts Options) *Deliverer {
 	opts.defaults()
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second, Control: dialGuard(opts.AllowPrivateTargets)}
 	transport := &http.Transport{
@@ -214,7 +216,7 @@ func (d *Deliverer) sync(ctx context.Context) error {
 	var errs []error
 	want := map[string]bool{}
 	for _, w := range hooks {
-		want[WebhookConsumerName(w.ID)] = true
+		want[ConsumerName(w.ID)] = true
 		if worker := d.workers[w.ID]; worker != nil && worker.running() {
 			continue
 		}
@@ -232,7 +234,7 @@ func (d *Deliverer) sync(ctx context.Context) error {
 		}()
 	}
 	for id, worker := range d.workers {
-		if !want[WebhookConsumerName(id)] {
+		if !want[ConsumerName(id)] {
 			worker.cancel()
 			<-worker.done
 			delete(d.workers, id)
@@ -247,8 +249,8 @@ func (d *Deliverer) sync(ctx context.Context) error {
 // this call (up to SyncEvery later) is missed.
 func (d *Deliverer) ensureConsumer(ctx context.Context, w *hub.Webhook) (jetstream.Consumer, error) {
 	start := w.Created.Add(-registrationSkew)
-	cons, err := d.js.CreateOrUpdateConsumer(ctx, Stream, jetstream.ConsumerConfig{
-		Durable:       WebhookConsumerName(w.ID),
+	cons, err := d.js.CreateOrUpdateConsumer(ctx, wire.Stream, jetstream.ConsumerConfig{
+		Durable:       ConsumerName(w.ID),
 		Description:   "syndication hub: webhook " + w.ID + " of partner " + w.Partner,
 		DeliverPolicy: jetstream.DeliverByStartTimePolicy,
 		OptStartTime:  &start,
@@ -263,7 +265,7 @@ func (d *Deliverer) ensureConsumer(ctx context.Context, w *hub.Webhook) (jetstre
 		MaxDeliver:    -1,
 		MaxAckPending: 1000,
 		// Every release subject; see Deliverer for why not per campaign.
-		FilterSubject: SubjectPrefix + ".>",
+		FilterSubject: wire.SubjectPrefix + ".>",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("consumer of webhook %s: %w", w.ID, err)
@@ -275,7 +277,7 @@ func (d *Deliverer) ensureConsumer(ctx context.Context, w *hub.Webhook) (jetstre
 // A webhook this replica's index does not know yet (made a moment ago on
 // another replica) is looked up in the bucket before its consumer goes.
 func (d *Deliverer) deleteStaleConsumers(ctx context.Context, want map[string]bool) error {
-	stream, err := d.js.Stream(ctx, Stream)
+	stream, err := d.js.Stream(ctx, wire.Stream)
 	if err != nil {
 		return err
 	}
@@ -289,7 +291,7 @@ func (d *Deliverer) deleteStaleConsumers(ctx context.Context, want map[string]bo
 		if _, err := d.catalog.Webhook(ctx, id); hub.ErrorCode(err) != hub.ENOTFOUND {
 			continue
 		}
-		if err := d.js.DeleteConsumer(ctx, Stream, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		if err := d.js.DeleteConsumer(ctx, wire.Stream, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 			errs = append(errs, fmt.Errorf("delete consumer %s: %w", name, err))
 		}
 	}
@@ -319,31 +321,30 @@ func (d *Deliverer) consume(ctx context.Context, id string, cons jetstream.Consu
 	}
 }
 
-// superseded reports whether a release or correction announcement is out
-// of date by now: its package withdrawn, purged or gone, or released again
-// in a later version. Kill notices are never superseded.
-func (d *Deliverer) superseded(ctx context.Context, h nats.Header) (bool, error) {
-	switch h.Get("ce-type") {
-	case EventType(hub.EventWithdrawn), EventType(hub.EventPurged):
-		return false, nil
-	}
-	p, err := d.catalog.Package(ctx, h.Get("ce-subject"))
+// superseded reports whether announcement id is out of date by now, by
+// the one rule (hub.Superseded) against the package's current state.
+func (d *Deliverer) superseded(ctx context.Context, id hub.AnnouncementID) (bool, error) {
+	p, err := d.catalog.Package(ctx, id.Package)
 	if hub.ErrorCode(err) == hub.ENOTFOUND {
-		return true, nil
-	} else if err != nil {
+		p, err = nil, nil
+	}
+	if err != nil {
 		return false, err
 	}
-	version, _ := strconv.Atoi(h.Get("ce-packageversion"))
-	return p.Status != hub.StatusReleased || p.Live == nil || p.Live.Version > version, nil
+	return hub.Superseded(id, p), nil
 }
 
 // handle makes one attempt at one announcement and settles the message:
 // ack when delivered (or not to be delivered), nak with a delay to retry,
 // and after the last attempt a dead letter and term.
 func (d *Deliverer) handle(ctx context.Context, id string, msg jetstream.Msg) {
-	log := d.log.With("webhook", id, "message", msg.Headers().Get("ce-id"))
+	log := d.log.With("webhook", id, "message", msg.Headers().Get(wire.HeaderID))
 	meta, err := msg.Metadata()
-	if err != nil || !hub.ValidAnnouncementID(msg.Headers().Get("ce-id")) {
+	var an wire.Message
+	if err == nil {
+		an, err = wire.Decode(msg.Headers(), msg.Data())
+	}
+	if err != nil {
 		log.Error("not an announcement; dropped", "subject", msg.Subject(), "err", err)
 		_ = msg.Term()
 		return
@@ -358,7 +359,7 @@ func (d *Deliverer) handle(ctx context.Context, id string, msg jetstream.Msg) {
 		_ = msg.NakWithDelay(retry)
 		return
 	}
-	campaign := msg.Headers().Get("ce-campaign")
+	campaign := an.Campaign
 	ok, err := d.mayDeliver(ctx, w, campaign)
 	if err != nil {
 		log.Warn("check visibility; will retry", "err", err)
@@ -372,7 +373,7 @@ func (d *Deliverer) handle(ctx context.Context, id string, msg jetstream.Msg) {
 		_ = msg.Ack()
 		return
 	}
-	if superseded, err := d.superseded(ctx, msg.Headers()); err != nil {
+	if superseded, err := d.superseded(ctx, an.ID); err != nil {
 		log.Warn("check the package's state; will retry", "err", err)
 		_ = msg.NakWithDelay(retry)
 		return
@@ -397,7 +398,7 @@ func (d *Deliverer) handle(ctx context.Context, id string, msg jetstream.Msg) {
 		_ = msg.Nak() // stopping: another replica, or this one later, tries again
 	case meta.NumDelivered >= uint64(d.opts.MaxAttempts):
 		dl := &hub.DeadLetter{
-			Webhook: w.ID, MessageID: msg.Headers().Get("ce-id"), Campaign: campaign, Sequence: meta.Sequence.Stream,
+			Webhook: w.ID, MessageID: an.ID.String(), Campaign: campaign, Sequence: meta.Sequence.Stream,
 			Attempts: int(meta.NumDelivered), LastStatus: status, LastError: err.Error(), Failed: time.Now().UTC(),
 		}
 		if perr := d.catalog.PutDeadLetter(settle, dl); perr != nil {
@@ -447,17 +448,21 @@ func (d *Deliverer) mayDeliver(ctx context.Context, w *hub.Webhook, campaign str
 // Redeliver reads a dead letter's announcement back from the stream and
 // makes one attempt at once, for a replay.
 func (d *Deliverer) Redeliver(ctx context.Context, w *hub.Webhook, dl *hub.DeadLetter) (int, error) {
-	stream, err := d.js.Stream(ctx, Stream)
+	stream, err := d.js.Stream(ctx, wire.Stream)
 	if err != nil {
 		return 0, hub.Errorf(hub.EUNAVAILABLE, "the release stream is not available: %v", err)
 	}
 	m, err := stream.GetMsg(ctx, dl.Sequence)
-	if errors.Is(err, jetstream.ErrMsgNotFound) || (err == nil && m.Header.Get("ce-id") != dl.MessageID) {
+	if errors.Is(err, jetstream.ErrMsgNotFound) || (err == nil && m.Header.Get(wire.HeaderID) != dl.MessageID) {
 		return 0, hub.Errorf(hub.ENOTFOUND, "the release stream no longer holds %s", dl.MessageID)
 	} else if err != nil {
 		return 0, hub.Errorf(hub.EUNAVAILABLE, "read %s from the release stream: %v", dl.MessageID, err)
 	}
-	ok, err := d.mayDeliver(ctx, w, m.Header.Get("ce-campaign"))
+	an, err := wire.Decode(m.Header, m.Data)
+	if err != nil {
+		return 0, hub.Errorf(hub.ENOTFOUND, "the release stream holds no announcement %s", dl.MessageID)
+	}
+	ok, err := d.mayDeliver(ctx, w, an.Campaign)
 	if err != nil {
 		return 0, hub.Errorf(hub.EUNAVAILABLE, "check visibility: %v", err)
 	}
@@ -471,7 +476,7 @@ func (d *Deliverer) Redeliver(ctx context.Context, w *hub.Webhook, dl *hub.DeadL
 // signed by the Standard Webhooks rules. It returns the HTTP status (0
 // without an answer) and an error unless the endpoint answered 2xx.
 func (d *Deliverer) post(ctx context.Context, w *hub.Webhook, h nats.Header, data []byte) (int, error) {
-	body, err := structuredEvent(h, data)
+	body, err := wire.Structured(h, data)
 	if err != nil {
 		return 0, err
 	}
@@ -479,7 +484,7 @@ func (d *Deliverer) post(ctx context.Context, w *hub.Webhook, h nats.Header, dat
 	if err != nil {
 		return 0, fmt.Errorf("webhook %s: %w", w.ID, err)
 	}
-	id := h.Get("ce-id")
+	id := h.Get(wire.HeaderID)
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	ctx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
 	defer cancel()
@@ -513,27 +518,4 @@ func Sign(key []byte, id, timestamp string, body []byte) string {
 	m.Write([]byte(id + "." + timestamp + "."))
 	m.Write(body)
 	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
-
-// structuredEvent turns an announcement as the stream holds it (binary
-// mode: ce-* headers, ninjs body) into a CloudEvents structured-mode JSON
-// document with the ninjs as data. Extension attributes (campaign,
-// language, packageversion) come along as the NATS headers carry them.
-func structuredEvent(h nats.Header, data []byte) ([]byte, error) {
-	ev := map[string]any{}
-	for name, values := range h {
-		if attr, ok := strings.CutPrefix(strings.ToLower(name), "ce-"); ok && attr != "" && len(values) > 0 {
-			ev[attr] = values[0]
-		}
-	}
-	if json.Valid(data) {
-		ev["data"] = json.RawMessage(data)
-	} else {
-		ev["data_base64"] = base64.StdEncoding.EncodeToString(data)
-	}
-	b, err := json.Marshal(ev)
-	if err != nil {
-		return nil, fmt.Errorf("encode CloudEvent: %w", err)
-	}
-	return b, nil
 }

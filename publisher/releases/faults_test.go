@@ -1,4 +1,4 @@
-package publisher_test
+package releases_test
 
 import (
 	"context"

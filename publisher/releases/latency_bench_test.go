@@ -1,4 +1,4 @@
-package publisher_test
+package releases_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/natstest"
-	"github.com/syndication-hub/hub/publisher"
+	"github.com/syndication-hub/hub/publisher/wire"
 )
 
 func percentile(l []time.Duration, p float64) time.Duration {
@@ -82,7 +82,7 @@ func BenchmarkReleaseToSubscriber(b *testing.B) {
 	if _, err := sub.CreateStream(ctx, jetstream.StreamConfig{Name: "RAW", Subjects: []string{"raw.>"}, Storage: jetstream.FileStorage}); err != nil {
 		b.Fatal(err)
 	}
-	hubArrivals := watchArrivals(b, sub, publisher.Stream, func(m jetstream.Msg) string { return m.Headers().Get("ce-subject") })
+	hubArrivals := watchArrivals(b, sub, wire.Stream, func(m jetstream.Msg) string { return m.Headers().Get("ce-subject") })
 	rawArrivals := watchArrivals(b, sub, "RAW", func(m jetstream.Msg) string { return m.Subject() })
 	var ready []*hub.Package
 	for range n {
@@ -131,7 +131,7 @@ func BenchmarkEmbargoFiringDelay(b *testing.B) {
 	r := newReplica(b, srv, b.TempDir(), nil)
 	r.runScheduler(b)
 	_, sub := natstest.Connect(b, srv)
-	got := watchArrivals(b, sub, publisher.Stream, func(m jetstream.Msg) string { return m.Headers().Get("ce-subject") })
+	got := watchArrivals(b, sub, wire.Stream, func(m jetstream.Msg) string { return m.Headers().Get("ce-subject") })
 	for range b.N {
 		embargoes := map[string]time.Time{}
 		base := time.Now().Add(time.Second)

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"fmt"
@@ -15,7 +15,8 @@ import (
 // Config is everything `hub serve` can be told. Each field is a flag and
 // an environment variable: HUB_ plus the flag name in upper case with
 // dashes as underscores (--s3-endpoint is HUB_S3_ENDPOINT). A flag given
-// on the command line wins over the environment.
+// on the command line wins over the environment. RegisterFlags and
+// ApplyEnv are the one place flags and the environment are read.
 type Config struct {
 	Addr          string
 	DataDir       string
@@ -40,8 +41,8 @@ type Config struct {
 	WebhooksAllowPrivate bool
 }
 
-// registerFlags declares the flags with their defaults.
-func (c *Config) registerFlags(fs *pflag.FlagSet) {
+// RegisterFlags declares the flags with their defaults.
+func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 	fs.StringVar(&c.DataDir, "data-dir", "./hub-data", "directory for the embedded NATS store and local-disk blobs")
 	fs.StringVar(&c.PublicURL, "public-url", "", "absolute base URL for links in feeds, events and ninjs hrefs (default http:// + addr)")
@@ -62,43 +63,40 @@ func (c *Config) registerFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", false, "let webhooks point at loopback, private and link-local addresses (tests, closed networks)")
 }
 
-// envName is the environment variable for a flag.
-func envName(flag string) string {
+// EnvName is the environment variable for a flag.
+func EnvName(flag string) string {
 	return "HUB_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// applyEnv fills every flag not set on the command line from its
+// ApplyEnv fills every flag not set on the command line from its
 // environment variable: the one place where the environment is read.
-func applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
+func ApplyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
 		if f.Changed || err != nil {
 			return
 		}
-		if v := getenv(envName(f.Name)); v != "" {
+		if v := getenv(EnvName(f.Name)); v != "" {
 			if e := fs.Set(f.Name, v); e != nil {
-				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, e)
+				err = fmt.Errorf("%s=%q: %w", EnvName(f.Name), v, e)
 			}
 		}
 	})
 	return err
 }
 
-// resolve fills defaults that depend on other settings and checks the rest.
-func (c *Config) resolve() error {
-	if c.PublicURL == "" {
-		host, port, err := net.SplitHostPort(c.Addr)
-		if err != nil {
-			return fmt.Errorf("HUB_ADDR %q is not host:port: %w", c.Addr, err)
-		}
-		if host == "" || host == "0.0.0.0" || host == "::" {
-			host = "localhost"
-		}
-		c.PublicURL = "http://" + net.JoinHostPort(host, port)
+// Resolve fills defaults that depend on other settings and checks the
+// rest; Start expects a resolved Config.
+func (c *Config) Resolve() error {
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("HUB_ADDR %q is not host:port: %w", c.Addr, err)
 	}
-	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
-	if !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
-		return fmt.Errorf("HUB_PUBLIC_URL %q must start with http:// or https://", c.PublicURL)
+	if c.PublicURL == "" && port == "0" {
+		// A free port is picked when listening; Start derives the public
+		// URL from it then.
+	} else if err := c.derivePublicURL(host, port); err != nil {
+		return err
 	}
 	if c.S3Endpoint != "" && (c.S3AccessKey == "" || c.S3SecretKey == "") {
 		return fmt.Errorf("HUB_S3_ENDPOINT is set, so HUB_S3_ACCESS_KEY and HUB_S3_SECRET_KEY are needed too")
@@ -112,7 +110,24 @@ func (c *Config) resolve() error {
 	return nil
 }
 
-func (c *Config) logger() (*slog.Logger, error) {
+// derivePublicURL defaults the public URL to http:// + the listen
+// address (localhost for a wildcard host) and checks it.
+func (c *Config) derivePublicURL(host, port string) error {
+	if c.PublicURL == "" {
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		c.PublicURL = "http://" + net.JoinHostPort(host, port)
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		return fmt.Errorf("HUB_PUBLIC_URL %q must start with http:// or https://", c.PublicURL)
+	}
+	return nil
+}
+
+// Logger returns the text logger on stderr at the configured level.
+func (c *Config) Logger() (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return nil, fmt.Errorf("HUB_LOG_LEVEL %q: %w", c.LogLevel, err)

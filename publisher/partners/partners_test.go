@@ -1,4 +1,4 @@
-package publisher_test
+package partners_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/natstest"
-	"github.com/syndication-hub/hub/publisher"
+	"github.com/syndication-hub/hub/publisher/wire"
 )
 
 // outlet is a partner's own NATS client, connected over TCP with the
@@ -112,25 +112,25 @@ func TestPartnerNATSAccessIsLimitedToItsConsumer(t *testing.T) {
 		"use A's consumer": func(outB *outlet) error {
 			c, cancel := short()
 			defer cancel()
-			_, err := outB.js.Consumer(c, publisher.Stream, accA.Consumer)
+			_, err := outB.js.Consumer(c, wire.Stream, accA.Consumer)
 			return err
 		},
 		"create a consumer of its own": func(outB *outlet) error {
 			c, cancel := short()
 			defer cancel()
-			_, err := outB.js.CreateOrUpdateConsumer(c, publisher.Stream, jetstream.ConsumerConfig{Durable: "mine", FilterSubject: "hub.releases.survivors.>"})
+			_, err := outB.js.CreateOrUpdateConsumer(c, wire.Stream, jetstream.ConsumerConfig{Durable: "mine", FilterSubject: "hub.releases.survivors.>"})
 			return err
 		},
 		"read the stream by sequence": func(outB *outlet) error {
 			c, cancel := short()
 			defer cancel()
-			_, err := outB.nc.RequestWithContext(c, "$JS.API.STREAM.MSG.GET."+publisher.Stream, []byte(`{"seq":1}`))
+			_, err := outB.nc.RequestWithContext(c, "$JS.API.STREAM.MSG.GET."+wire.Stream, []byte(`{"seq":1}`))
 			return err
 		},
 		"direct get": func(outB *outlet) error {
 			c, cancel := short()
 			defer cancel()
-			_, err := outB.nc.RequestWithContext(c, "$JS.API.DIRECT.GET."+publisher.Stream, []byte(`{"last_by_subj":"hub.releases.survivors.ru.`+closed.ID+`"}`))
+			_, err := outB.nc.RequestWithContext(c, "$JS.API.DIRECT.GET."+wire.Stream, []byte(`{"last_by_subj":"hub.releases.survivors.ru.`+closed.ID+`"}`))
 			return err
 		},
 		"read the packages bucket": func(outB *outlet) error {
@@ -214,7 +214,7 @@ func TestPartnerNATSAccessIsLimitedToItsConsumer(t *testing.T) {
 	if _, err := nats.Connect(accB.URL, nats.UserInfo(accB.User, accB.Password), nats.Timeout(time.Second)); err == nil {
 		t.Error("a deactivated partner can still connect")
 	}
-	if _, err := r.js.Consumer(ctx, publisher.Stream, accB.Consumer); err == nil {
+	if _, err := r.js.Consumer(ctx, wire.Stream, accB.Consumer); err == nil {
 		t.Error("a deactivated partner's consumer remains")
 	}
 }

@@ -1,4 +1,9 @@
-package publisher
+// Package partners gives partners their NATS access: one durable consumer
+// per active partner on the release stream, filtered to the campaigns that
+// partner may see (by the same rule as every other path), and on the
+// embedded server one NATS user per partner allowed to read that consumer
+// and nothing else.
+package partners
 
 import (
 	"context"
@@ -16,6 +21,7 @@ import (
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/natsserver"
+	"github.com/syndication-hub/hub/publisher/wire"
 )
 
 // consumerPrefix starts the durable consumer name of every partner.
@@ -24,15 +30,15 @@ const consumerPrefix = "partner-"
 // noCampaign is a filter subject no announcement is ever published to
 // (campaign slugs cannot start with "_"): the filter of a partner that
 // may see no campaign, since an empty filter would mean every subject.
-const noCampaign = SubjectPrefix + "._none_"
+const noCampaign = wire.SubjectPrefix + "._none_"
 
 // UserDirectory is the embedded NATS server's list of outlets' users.
 type UserDirectory interface {
 	SetClientUsers(users []natsserver.ClientUser) error
 }
 
-// PartnerAccessOptions configures PartnerAccess.
-type PartnerAccessOptions struct {
+// Options configures Access.
+type Options struct {
 	// URL is where partners' clients connect.
 	URL string
 	// Users is the embedded server's user list; nil on an external NATS,
@@ -42,14 +48,14 @@ type PartnerAccessOptions struct {
 	Secret []byte
 }
 
-// PartnerAccess keeps one durable consumer per active partner on the
+// Access keeps one durable consumer per active partner on the
 // release stream, filtered to the campaigns that partner may see (by the
 // same rule as every other path), and on the embedded server one NATS user
 // per partner allowed to read that consumer and nothing else.
-type PartnerAccess struct {
+type Access struct {
 	js      jetstream.JetStream
 	catalog hub.Catalog
-	opts    PartnerAccessOptions
+	opts    Options
 
 	mu       sync.Mutex
 	lastUser string // the user list last loaded, to reload only on change
@@ -58,16 +64,16 @@ type PartnerAccess struct {
 	filters map[string][]string
 }
 
-var _ hub.NATSAccessProvider = (*PartnerAccess)(nil)
+var _ hub.NATSAccessProvider = (*Access)(nil)
 
-// NewPartnerAccess returns the keeper of partners' consumers and users.
-func NewPartnerAccess(js jetstream.JetStream, catalog hub.Catalog, opts PartnerAccessOptions) *PartnerAccess {
-	return &PartnerAccess{js: js, catalog: catalog, opts: opts, filters: map[string][]string{}}
+// New returns the keeper of partners' consumers and users.
+func New(js jetstream.JetStream, catalog hub.Catalog, opts Options) *Access {
+	return &Access{js: js, catalog: catalog, opts: opts, filters: map[string][]string{}}
 }
 
 // desiredFilters returns each active partner's consumer filter as the
 // catalog says it should be now.
-func (a *PartnerAccess) desiredFilters(ctx context.Context) (map[string][]string, []*hub.Partner, error) {
+func (a *Access) desiredFilters(ctx context.Context) (map[string][]string, []*hub.Partner, error) {
 	partners, err := a.catalog.Partners(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -91,7 +97,7 @@ func (a *PartnerAccess) desiredFilters(ctx context.Context) (map[string][]string
 // not bring them back, so the guarded announcer calls this before each
 // publish: the first release of a new campaign, or right after an
 // entitlement is granted, then reaches every partner that may see it.
-func (a *PartnerAccess) Current(ctx context.Context) error {
+func (a *Access) Current(ctx context.Context) error {
 	want, _, err := a.desiredFilters(ctx)
 	if err != nil {
 		return err
@@ -110,13 +116,13 @@ func (a *PartnerAccess) Current(ctx context.Context) error {
 
 // Guard returns an announcer that brings partners' consumers up to date
 // before each publish through next.
-func (a *PartnerAccess) Guard(next hub.Announcer) hub.Announcer {
+func (a *Access) Guard(next hub.Announcer) hub.Announcer {
 	return guardedAnnouncer{Announcer: next, access: a}
 }
 
 type guardedAnnouncer struct {
 	hub.Announcer
-	access *PartnerAccess
+	access *Access
 }
 
 func (g guardedAnnouncer) Announce(ctx context.Context, an hub.Announcement, view *hub.Package) error {
@@ -133,7 +139,7 @@ func ConsumerName(id string) string { return consumerPrefix + id }
 
 func inboxPrefix(id string) string { return "_INBOX_" + ConsumerName(id) }
 
-func (a *PartnerAccess) password(id string) string {
+func (a *Access) password(id string) string {
 	m := hmac.New(sha256.New, a.opts.Secret)
 	m.Write([]byte("nats-partner:" + id))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
@@ -145,9 +151,9 @@ func (a *PartnerAccess) password(id string) string {
 func permissions(id string) (publish, subscribe []string) {
 	c := ConsumerName(id)
 	return []string{
-			"$JS.API.CONSUMER.INFO." + Stream + "." + c,
-			"$JS.API.CONSUMER.MSG.NEXT." + Stream + "." + c,
-			"$JS.ACK." + Stream + "." + c + ".>",
+			"$JS.API.CONSUMER.INFO." + wire.Stream + "." + c,
+			"$JS.API.CONSUMER.MSG.NEXT." + wire.Stream + "." + c,
+			"$JS.ACK." + wire.Stream + "." + c + ".>",
 		},
 		[]string{inboxPrefix(id) + ".>"}
 }
@@ -159,14 +165,14 @@ func filterSubjects(campaigns []string) []string {
 	}
 	out := make([]string, 0, len(campaigns))
 	for _, c := range campaigns {
-		out = append(out, CampaignSubjects(c))
+		out = append(out, wire.CampaignSubjects(c))
 	}
 	return out
 }
 
 // PartnerAccess returns p's access, making sure its consumer exists with
 // the current filter first.
-func (a *PartnerAccess) PartnerAccess(ctx context.Context, p *hub.Partner, aud hub.Audience) (hub.NATSAccess, error) {
+func (a *Access) PartnerAccess(ctx context.Context, p *hub.Partner, aud hub.Audience) (hub.NATSAccess, error) {
 	campaigns, err := a.catalog.Campaigns(ctx)
 	if err != nil {
 		return hub.NATSAccess{}, err
@@ -175,7 +181,7 @@ func (a *PartnerAccess) PartnerAccess(ctx context.Context, p *hub.Partner, aud h
 	if err := a.ensureConsumer(ctx, p.ID, subjects); err != nil {
 		return hub.NATSAccess{}, err
 	}
-	acc := hub.NATSAccess{URL: a.opts.URL, Stream: Stream, Consumer: ConsumerName(p.ID), InboxPrefix: inboxPrefix(p.ID), Subjects: subjects}
+	acc := hub.NATSAccess{URL: a.opts.URL, Stream: wire.Stream, Consumer: ConsumerName(p.ID), InboxPrefix: inboxPrefix(p.ID), Subjects: subjects}
 	if a.opts.Users != nil {
 		acc.User, acc.Password = ConsumerName(p.ID), a.password(p.ID)
 		if err := a.syncUsers(ctx); err != nil {
@@ -185,8 +191,8 @@ func (a *PartnerAccess) PartnerAccess(ctx context.Context, p *hub.Partner, aud h
 	return acc, nil
 }
 
-func (a *PartnerAccess) ensureConsumer(ctx context.Context, id string, subjects []string) error {
-	_, err := a.js.CreateOrUpdateConsumer(ctx, Stream, jetstream.ConsumerConfig{
+func (a *Access) ensureConsumer(ctx context.Context, id string, subjects []string) error {
+	_, err := a.js.CreateOrUpdateConsumer(ctx, wire.Stream, jetstream.ConsumerConfig{
 		Durable:     ConsumerName(id),
 		Description: "syndication hub: releases for partner " + id,
 		// A partner starts with everything it may see, and an outlet that
@@ -206,7 +212,7 @@ func (a *PartnerAccess) ensureConsumer(ctx context.Context, id string, subjects 
 // Sync brings every partner's consumer and user in line with the
 // catalog: consumers for active partners with their current filters,
 // none for inactive or removed ones.
-func (a *PartnerAccess) Sync(ctx context.Context) error {
+func (a *Access) Sync(ctx context.Context) error {
 	wantFilters, _, err := a.desiredFilters(ctx)
 	if err != nil {
 		return err
@@ -216,7 +222,7 @@ func (a *PartnerAccess) Sync(ctx context.Context) error {
 	var errs []error
 	for id, subjects := range wantFilters {
 		want[ConsumerName(id)] = true
-		c, err := a.js.Consumer(ctx, Stream, ConsumerName(id))
+		c, err := a.js.Consumer(ctx, wire.Stream, ConsumerName(id))
 		if err == nil && slices.Equal(currentFilter(c.CachedInfo().Config), subjects) {
 			synced[id] = subjects
 			continue
@@ -227,14 +233,14 @@ func (a *PartnerAccess) Sync(ctx context.Context) error {
 		}
 		synced[id] = subjects
 	}
-	stream, err := a.js.Stream(ctx, Stream)
+	stream, err := a.js.Stream(ctx, wire.Stream)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
 	names := stream.ConsumerNames(ctx)
 	for name := range names.Name() {
 		if strings.HasPrefix(name, consumerPrefix) && !want[name] {
-			if err := a.js.DeleteConsumer(ctx, Stream, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			if err := a.js.DeleteConsumer(ctx, wire.Stream, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 				errs = append(errs, fmt.Errorf("delete consumer %s: %w", name, err))
 			}
 		}
@@ -260,7 +266,7 @@ func currentFilter(c jetstream.ConsumerConfig) []string {
 
 // syncUsers loads one NATS user per active partner into the embedded
 // server, when the list changed.
-func (a *PartnerAccess) syncUsers(ctx context.Context) error {
+func (a *Access) syncUsers(ctx context.Context) error {
 	partners, err := a.catalog.Partners(ctx)
 	if err != nil {
 		return err
@@ -290,7 +296,7 @@ func (a *PartnerAccess) syncUsers(ctx context.Context) error {
 
 // Run syncs every interval until ctx ends, so entitlement changes reach
 // consumers and users within it.
-func (a *PartnerAccess) Run(ctx context.Context, every time.Duration, onError func(error)) {
+func (a *Access) Run(ctx context.Context, every time.Duration, onError func(error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

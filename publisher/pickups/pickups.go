@@ -1,4 +1,6 @@
-package publisher
+// Package pickups is the pickup log on a JetStream stream: partners'
+// downloads and republication reports, which campaign reach counts.
+package pickups
 
 import (
 	"context"
@@ -13,36 +15,37 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/publisher"
 )
 
-// PickupStream is the stream of the pickup log, and PickupSubjectPrefix
+// Stream is the stream of the pickup log, and SubjectPrefix
 // the start of its subjects: hub.pickups.<campaign>.<package id>, one JSON
 // hub.Pickup per message.
 const (
-	PickupStream        = "HUB_PICKUPS"
-	PickupSubjectPrefix = "hub.pickups"
+	Stream        = "HUB_PICKUPS"
+	SubjectPrefix = "hub.pickups"
 )
 
-// PickupSubject returns the subject of a package's pickups.
-func PickupSubject(campaign, id string) string {
-	return strings.Join([]string{PickupSubjectPrefix, campaign, id}, ".")
+// Subject returns the subject of a package's pickups.
+func Subject(campaign, id string) string {
+	return strings.Join([]string{SubjectPrefix, campaign, id}, ".")
 }
 
 // CampaignPickups returns the filter subject covering one campaign's pickups.
-func CampaignPickups(campaign string) string { return PickupSubjectPrefix + "." + campaign + ".>" }
+func CampaignPickups(campaign string) string { return SubjectPrefix + "." + campaign + ".>" }
 
-// PickupOptions configures the pickup log.
-type PickupOptions struct {
+// Options configures the pickup log.
+type Options struct {
 	// Replicas is how many copies a NATS cluster keeps of the stream.
 	Replicas int
 	// Logger receives the records that could not be stored.
 	Logger *slog.Logger
 }
 
-// PickupLog is the hub.PickupLog on a JetStream stream: every download by
+// Log is the hub.PickupLog on a JetStream stream: every download by
 // a partner and every republication report is one message, kept for as
 // long as the stream is (no age limit: it is what reach reports count).
-type PickupLog struct {
+type Log struct {
 	// js is a JetStream context of the log's own, so that its handler of
 	// failed asynchronous publishes sees only pickups.
 	js     jetstream.JetStream
@@ -50,7 +53,7 @@ type PickupLog struct {
 	log    *slog.Logger
 }
 
-var _ hub.PickupLog = (*PickupLog)(nil)
+var _ hub.PickupLog = (*Log)(nil)
 
 // Limits of asynchronous recording: how many records may await the
 // server's ack, how long one may wait for it, and how long a record waits
@@ -65,12 +68,12 @@ const (
 	scanWaitPending = time.Second
 )
 
-// OpenPickupLog creates or updates the pickup stream.
-func OpenPickupLog(ctx context.Context, js jetstream.JetStream, opts PickupOptions) (*PickupLog, error) {
+// Open creates or updates the pickup stream.
+func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Log, error) {
 	if opts.Replicas == 0 {
 		opts.Replicas = 1
 	}
-	l := &PickupLog{log: opts.Logger}
+	l := &Log{log: opts.Logger}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -85,9 +88,9 @@ func OpenPickupLog(ctx context.Context, js jetstream.JetStream, opts PickupOptio
 	}
 	l.js = own
 	cfg := jetstream.StreamConfig{
-		Name:        PickupStream,
+		Name:        Stream,
 		Description: "syndication hub: partners' downloads and republication reports, for campaign reach",
-		Subjects:    []string{PickupSubjectPrefix + ".>"},
+		Subjects:    []string{SubjectPrefix + ".>"},
 		Storage:     jetstream.FileStorage,
 		Replicas:    opts.Replicas,
 		Retention:   jetstream.LimitsPolicy,
@@ -95,9 +98,9 @@ func OpenPickupLog(ctx context.Context, js jetstream.JetStream, opts PickupOptio
 		// after a lost answer) is stored once.
 		Duplicates: 5 * time.Minute,
 	}
-	s, err := openStream(ctx, own, cfg)
+	s, err := publisher.OpenStream(ctx, own, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open stream %s: %w", PickupStream, err)
+		return nil, fmt.Errorf("open stream %s: %w", Stream, err)
 	}
 	l.stream = s
 	return l, nil
@@ -108,16 +111,16 @@ func pickupMsg(p hub.Pickup) (*nats.Msg, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode pickup: %w", err)
 	}
-	msg := nats.NewMsg(PickupSubject(p.Campaign, p.Package))
+	msg := nats.NewMsg(Subject(p.Campaign, p.Package))
 	msg.Data = body
 	return msg, nil
 }
 
 // Record publishes p without waiting for the ack; a failure is logged.
-func (l *PickupLog) Record(p hub.Pickup) {
+func (l *Log) Record(p hub.Pickup) {
 	msg, err := pickupMsg(p)
 	if err == nil {
-		_, err = l.js.PublishMsgAsync(msg, jetstream.WithExpectStream(PickupStream), jetstream.WithStallWait(pickupStallWait))
+		_, err = l.js.PublishMsgAsync(msg, jetstream.WithExpectStream(Stream), jetstream.WithStallWait(pickupStallWait))
 	}
 	if err != nil {
 		l.log.Warn("a pickup was not recorded", "kind", p.Kind, "package", p.Package, "partner", p.Partner, "err", err)
@@ -126,12 +129,12 @@ func (l *PickupLog) Record(p hub.Pickup) {
 
 // Append publishes p and waits for the stream's ack. A republication
 // report carries its id as the message id, so a retry is stored once.
-func (l *PickupLog) Append(ctx context.Context, p hub.Pickup) error {
+func (l *Log) Append(ctx context.Context, p hub.Pickup) error {
 	msg, err := pickupMsg(p)
 	if err != nil {
 		return err
 	}
-	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(PickupStream)}
+	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(Stream)}
 	if p.ID != "" {
 		opts = append(opts, jetstream.WithMsgID(p.ID))
 	}
@@ -143,7 +146,7 @@ func (l *PickupLog) Append(ctx context.Context, p hub.Pickup) error {
 
 // Scan reads the pickups of a campaign (or of one package of it) with an
 // ordered consumer, from the first to the last stored when it began.
-func (l *PickupLog) Scan(ctx context.Context, campaign, pkg string, fn func(hub.Pickup) error) error {
+func (l *Log) Scan(ctx context.Context, campaign, pkg string, fn func(hub.Pickup) error) error {
 	// This replica's records still on their way: a producer looking at
 	// reach right after a download should see it.
 	wait := time.NewTimer(scanWaitPending)
@@ -156,7 +159,7 @@ func (l *PickupLog) Scan(ctx context.Context, campaign, pkg string, fn func(hub.
 
 	filter := CampaignPickups(campaign)
 	if pkg != "" {
-		filter = PickupSubject(campaign, pkg)
+		filter = Subject(campaign, pkg)
 	}
 	last, err := l.stream.GetLastMsgForSubject(ctx, filter)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -195,8 +198,8 @@ func (l *PickupLog) Scan(ctx context.Context, campaign, pkg string, fn func(hub.
 }
 
 // Forget purges the package's subject from the stream.
-func (l *PickupLog) Forget(ctx context.Context, campaign, id string) error {
-	if err := l.stream.Purge(ctx, jetstream.WithPurgeSubject(PickupSubject(campaign, id))); err != nil {
+func (l *Log) Forget(ctx context.Context, campaign, id string) error {
+	if err := l.stream.Purge(ctx, jetstream.WithPurgeSubject(Subject(campaign, id))); err != nil {
 		return fmt.Errorf("forget the pickups of %s: %w", id, err)
 	}
 	return nil

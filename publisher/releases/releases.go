@@ -1,0 +1,133 @@
+// Package releases is the release stream: announcements published with
+// CloudEvents headers (publisher/wire), the change log read back from it,
+// and the scheduler every replica runs to fire embargoes on time and
+// drain the outbox.
+package releases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/publisher"
+	"github.com/syndication-hub/hub/publisher/wire"
+)
+
+// Options configures the release stream.
+type Options struct {
+	// PublicURL is the absolute base of links in the announced ninjs.
+	PublicURL string
+	// Replicas is how many copies a NATS cluster keeps of the stream.
+	Replicas int
+}
+
+// Stream publishes to and reads from the release stream; it is the
+// hub.Announcer and the hub.ReleaseLog.
+type Stream struct {
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	opts   Options
+}
+
+var (
+	_ hub.Announcer  = (*Stream)(nil)
+	_ hub.ReleaseLog = (*Stream)(nil)
+)
+
+// Open creates or updates the release stream.
+func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Stream, error) {
+	if opts.Replicas == 0 {
+		opts.Replicas = 1
+	}
+	cfg := jetstream.StreamConfig{
+		Name:        wire.Stream,
+		Description: "syndication hub: releases, corrections, withdrawals and purges, as ninjs with CloudEvents headers",
+		Subjects:    []string{wire.SubjectPrefix + ".>"},
+		Storage:     jetstream.FileStorage,
+		Replicas:    opts.Replicas,
+		Retention:   jetstream.LimitsPolicy,
+		// Retries of one announcement within this window are stored once.
+		Duplicates: 5 * time.Minute,
+	}
+	s, err := publisher.OpenStream(ctx, js, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open stream %s: %w", wire.Stream, err)
+	}
+	return &Stream{js: js, stream: s, opts: opts}, nil
+}
+
+// Announce publishes a about view and waits for the stream's ack.
+func (p *Stream) Announce(ctx context.Context, a hub.Announcement, view *hub.Package) error {
+	msg, err := wire.Encode(p.opts.PublicURL, a, view)
+	if err != nil {
+		return err
+	}
+	id := msg.Header.Get(wire.HeaderID)
+	if _, err := p.js.PublishMsg(ctx, msg, jetstream.WithMsgID(id), jetstream.WithExpectStream(wire.Stream)); err != nil {
+		return fmt.Errorf("publish %s: %w", id, err)
+	}
+	if a.Event == hub.EventPurged {
+		// Consent withdrawn: the earlier announcements carry the content
+		// (headlines, bylines, captions). Keep only the tombstone, so no
+		// change log, consumer or webhook retry can hand it out again.
+		if err := p.stream.Purge(ctx, jetstream.WithPurgeSubject(msg.Subject), jetstream.WithPurgeKeep(1)); err != nil {
+			return fmt.Errorf("clear the announcements of purged package %s: %w", view.ID, err)
+		}
+	}
+	return nil
+}
+
+// LastAnnounced returns the message id of the last announcement about p.
+func (p *Stream) LastAnnounced(ctx context.Context, pkg *hub.Package) (string, error) {
+	lang := pkg.Language
+	if pkg.Live != nil {
+		lang = pkg.Live.Language
+	}
+	m, err := p.stream.GetLastMsgForSubject(ctx, wire.Subject(pkg.Campaign, lang, pkg.ID))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	return m.Header.Get(jetstream.MsgIDHeader), nil
+}
+
+// maxScan bounds how many stream messages one change-log page reads, so a
+// caller who may see little of a long stream still gets an answer fast
+// (with a cursor to continue from).
+const maxScan = 5000
+
+// Entries reads the stream after sequence after.
+func (p *Stream) Entries(ctx context.Context, after uint64, limit int, visible func(string) bool) ([]hub.LogEntry, uint64, error) {
+	info, err := p.stream.Info(ctx)
+	if err != nil {
+		return nil, after, fmt.Errorf("stream info: %w", err)
+	}
+	var out []hub.LogEntry
+	next := after
+	for seq := after + 1; seq <= info.State.LastSeq && len(out) < limit && seq-after <= maxScan; seq++ {
+		next = seq
+		m, err := p.stream.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		} else if err != nil {
+			return nil, after, fmt.Errorf("read message %d: %w", seq, err)
+		}
+		an, err := wire.Decode(m.Header, m.Data)
+		if err != nil {
+			continue // not an announcement the hub wrote
+		}
+		if !visible(an.Campaign) {
+			continue
+		}
+		out = append(out, hub.LogEntry{
+			Sequence: seq, Event: an.ID.Event, ID: an.ID.String(), Time: m.Header.Get(wire.HeaderTime),
+			Campaign: an.Campaign, Language: an.Language, Package: an.Body,
+		})
+	}
+	return out, next, nil
+}

@@ -1,0 +1,445 @@
+// Package server is the composition root: it builds the whole hub from one
+// Config (NATS, embedded or external; the catalog; the blob store; the
+// release stream with its scheduler; partners' NATS access; webhook
+// delivery; the pickup log; the feed cache and its invalidator; the HTTP
+// API) and owns every background loop, stopping them on Close. `hub
+// serve`, hub/hubtest and every test that needs a whole hub start one
+// here; nothing else wires the parts.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/syndication-hub/hub/feeds"
+	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/api"
+	"github.com/syndication-hub/hub/hub/catalog"
+	"github.com/syndication-hub/hub/hub/disk"
+	"github.com/syndication-hub/hub/hub/natsserver"
+	"github.com/syndication-hub/hub/hub/s3"
+	"github.com/syndication-hub/hub/publisher/partners"
+	"github.com/syndication-hub/hub/publisher/pickups"
+	"github.com/syndication-hub/hub/publisher/releases"
+	"github.com/syndication-hub/hub/publisher/webhooks"
+)
+
+// Options are what a caller changes beyond Config: tests their clock,
+// timings and the URLs partners are told; embedders the logger. The zero
+// value is what `hub serve` runs with.
+type Options struct {
+	// Logger receives the hub's log; nil discards it.
+	Logger *slog.Logger
+	// AdminKeyOut is where a generated first admin key is printed (once,
+	// on a fresh data dir); nil discards it.
+	AdminKeyOut io.Writer
+	// Version is reported in the start-up log line.
+	Version string
+	// Now is the clock of the domain (embargoes, timestamps); nil is
+	// time.Now.
+	Now func() time.Time
+	// AdvertisedNATSURL replaces the NATS URL partners are told to connect
+	// to, so a test can hand out an address nobody listens on.
+	AdvertisedNATSURL string
+	// PartnerSyncEvery is how often partners' consumers and users are
+	// brought in line with the catalog (a backstop: changes through the
+	// API apply at once); 0 means 2 s.
+	PartnerSyncEvery time.Duration
+	// ReconcileEvery is how often the scheduler retries announcements left
+	// pending; 0 means 10 s.
+	ReconcileEvery time.Duration
+	// Webhooks tunes webhook delivery (attempts, retry delays, timeouts);
+	// AllowPrivateTargets and Logger come from Config and Logger.
+	Webhooks webhooks.Options
+	// Announcer, when set, wraps the release stream the domain announces
+	// through: fault tests make it fail or crash at chosen points.
+	Announcer func(next hub.Announcer) hub.Announcer
+	// Middleware, when set, wraps the HTTP handler (tests record requests).
+	Middleware func(http.Handler) http.Handler
+}
+
+// Server is a running hub.
+type Server struct {
+	cfg      Config
+	opts     Options
+	log      *slog.Logger
+	embedded *natsserver.Server
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	catalog  *catalog.Catalog
+	blobs    hub.BlobStore
+	releases *releases.Stream
+	access   *partners.Access
+	pickups  *pickups.Log
+	webhooks *webhooks.Deliverer
+	feeds    *feeds.Cache
+	invalid  *feeds.Invalidator
+	service  *hub.Service
+	handler  http.Handler
+
+	http      *http.Server
+	listener  net.Listener
+	serveDone chan error
+	stopLoops context.CancelFunc
+	loops     sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start brings the hub up from cfg (resolved with Config.Resolve) and
+// serves until Close. On an error, whatever it had started is stopped.
+func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.AdminKeyOut == nil {
+		opts.AdminKeyOut = io.Discard
+	}
+	if opts.PartnerSyncEvery <= 0 {
+		opts.PartnerSyncEvery = 2 * time.Second
+	}
+	s := &Server{cfg: cfg, opts: opts, log: opts.Logger, serveDone: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			if s.listener != nil && s.http == nil {
+				s.listener.Close()
+			}
+			s.closeBackends()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if s.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	if s.cfg.PublicURL == "" { // Addr had port 0: the URL follows the port picked
+		host, port, _ := net.SplitHostPort(s.listener.Addr().String())
+		if err := s.cfg.derivePublicURL(host, port); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.connectNATS(); err != nil {
+		return nil, err
+	}
+	if s.js, err = jetstream.New(s.nc); err != nil {
+		return nil, fmt.Errorf("JetStream: %w", err)
+	}
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := s.openState(openCtx); err != nil {
+		return nil, err
+	}
+	var announcer hub.Announcer = s.access.Guard(s.releases)
+	if opts.Announcer != nil {
+		announcer = opts.Announcer(announcer)
+	}
+	s.service = hub.NewService(s.catalog, s.blobs, hub.ServiceOptions{
+		MaxAssetBytes: s.cfg.MaxAssetBytes, Logger: s.log, Now: opts.Now, Announcer: announcer, ReleaseLog: s.releases,
+		AllowPrivateWebhookTargets: s.cfg.WebhooksAllowPrivate, Pickups: s.pickups,
+	})
+	generated, err := s.service.EnsureAdminKey(openCtx, s.cfg.AdminKey)
+	if err != nil {
+		return nil, fmt.Errorf("admin key: %w", err)
+	}
+	if generated != "" {
+		fmt.Fprintf(opts.AdminKeyOut, "\nA first admin key was generated. It is shown this once; keep it:\n\n    %s\n\n", generated)
+	}
+	s.startLoops(ctx)
+	if err := s.serveHTTP(); err != nil {
+		return nil, err
+	}
+	s.log.Info("hub serving", "addr", s.listener.Addr().String(), "public_url", s.cfg.PublicURL,
+		"nats", s.natsDescription(), "blobs", s.blobsDescription(), "version", opts.Version)
+	return s, nil
+}
+
+// openState opens what holds or carries state: the catalog, the blob
+// store, the release stream, partners' access and the pickup log.
+func (s *Server) openState(ctx context.Context) error {
+	var err error
+	s.catalog, err = catalog.Open(ctx, s.js, catalog.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log})
+	if err != nil {
+		return fmt.Errorf("open catalog: %w", err)
+	}
+	if err := s.openBlobs(ctx); err != nil {
+		return err
+	}
+	s.releases, err = releases.Open(ctx, s.js, releases.Options{PublicURL: s.cfg.PublicURL, Replicas: s.cfg.NATSReplicas})
+	if err != nil {
+		return err
+	}
+	if s.access, err = s.partnerAccess(); err != nil {
+		return err
+	}
+	// Partners' downloads and republication reports, for campaign reach.
+	s.pickups, err = pickups.Open(ctx, s.js, pickups.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log})
+	return err
+}
+
+// startLoops starts every background loop; Close stops them.
+func (s *Server) startLoops(ctx context.Context) {
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopLoops = stop
+	scheduler := releases.NewScheduler(s.service, func(err error) { s.log.Warn("scheduler", "err", err) })
+	if s.opts.ReconcileEvery > 0 {
+		scheduler.ReconcileEvery = s.opts.ReconcileEvery
+	}
+	s.loops.Go(func() { scheduler.Run(runCtx) })
+	s.loops.Go(func() {
+		s.access.Run(runCtx, s.opts.PartnerSyncEvery, func(err error) { s.log.Warn("partner NATS access", "err", err) })
+	})
+	wopts := s.opts.Webhooks
+	wopts.AllowPrivateTargets, wopts.Logger = s.cfg.WebhooksAllowPrivate, s.log
+	s.webhooks = webhooks.New(s.js, s.catalog, wopts)
+	s.loops.Go(func() { s.webhooks.Run(runCtx) })
+	// Rendered feeds are kept until an announcement reaches the release
+	// stream; each replica empties its own cache from the stream.
+	s.feeds = feeds.NewCache(feeds.CacheOptions{})
+	s.invalid = feeds.NewInvalidator(s.js, s.feeds, feeds.InvalidatorOptions{IndexShows: s.service.IndexShows, Logger: s.log})
+	s.loops.Go(func() { s.invalid.Run(runCtx) })
+}
+
+func (s *Server) serveHTTP() error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.handler = api.New(s.service, api.Options{
+		PublicURL: s.cfg.PublicURL, PresignDownloads: s.cfg.S3Presign, Registry: reg, Logger: s.log,
+		NATSAccess: s.access, Webhooks: s.webhooks, FeedCache: s.feeds,
+	})
+	handler := s.handler
+	if s.opts.Middleware != nil {
+		handler = s.opts.Middleware(handler)
+	}
+	s.http = &http.Server{
+		Handler: handler,
+		// No ReadTimeout or WriteTimeout: they would cut off multi-gigabyte
+		// uploads and downloads. Slow-header clients are still dropped.
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	go func() { s.serveDone <- s.http.Serve(s.listener) }()
+	return nil
+}
+
+func (s *Server) connectNATS() error {
+	if s.cfg.NATSURL == "" {
+		srv, err := natsserver.Start(natsserver.Options{
+			StoreDir: filepath.Join(s.cfg.DataDir, "nats"), Listen: s.cfg.NATSListen, Logger: s.log,
+		})
+		if err != nil {
+			return err
+		}
+		s.embedded = srv
+		s.nc, err = srv.Connect("hub")
+		return err
+	}
+	opts := []nats.Option{
+		nats.Name("hub"),
+		nats.MaxReconnects(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil { // nil: our own close at shutdown
+				s.log.Warn("NATS disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("NATS reconnected", "url", nc.ConnectedUrlRedacted()) }),
+	}
+	if s.cfg.NATSCreds != "" {
+		opts = append(opts, nats.UserCredentials(s.cfg.NATSCreds))
+	}
+	nc, err := nats.Connect(s.cfg.NATSURL, opts...)
+	if err != nil {
+		return fmt.Errorf("connect to NATS at %s: %w", redactURLs(s.cfg.NATSURL), err)
+	}
+	s.nc = nc
+	return nil
+}
+
+// partnerAccess sets up partners' consumers, and on the embedded server
+// their NATS users, whose passwords derive from a secret kept in the data
+// dir (replace the file to rotate them all).
+func (s *Server) partnerAccess() (*partners.Access, error) {
+	if s.embedded == nil {
+		return partners.New(s.js, s.catalog, partners.Options{URL: s.advertised(redactURLs(s.cfg.NATSURL))}), nil
+	}
+	secret, err := readOrCreateSecret(filepath.Join(s.cfg.DataDir, "nats-partners.secret"))
+	if err != nil {
+		return nil, err
+	}
+	return partners.New(s.js, s.catalog, partners.Options{
+		URL: s.advertised(s.embedded.ClientURL()), Users: s.embedded, Secret: secret,
+	}), nil
+}
+
+func (s *Server) advertised(url string) string {
+	if s.opts.AdvertisedNATSURL != "" {
+		return s.opts.AdvertisedNATSURL
+	}
+	return url
+}
+
+// redactURLs drops credentials from a comma-separated list of NATS URLs,
+// so the list can be shown to partners.
+func redactURLs(list string) string {
+	var out []string
+	for _, raw := range strings.Split(list, ",") {
+		u, err := url.Parse(strings.TrimSpace(raw))
+		if err != nil {
+			continue
+		}
+		u.User = nil
+		out = append(out, u.String())
+	}
+	return strings.Join(out, ",")
+}
+
+func readOrCreateSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) >= 32 {
+		return b, nil
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	b = make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return b, nil
+}
+
+func (s *Server) openBlobs(ctx context.Context) error {
+	switch {
+	case s.cfg.S3Endpoint != "":
+		store, err := s3.Open(ctx, s3.Options{
+			Endpoint: s.cfg.S3Endpoint, Bucket: s.cfg.S3Bucket, AccessKey: s.cfg.S3AccessKey,
+			SecretKey: s.cfg.S3SecretKey, Secure: s.cfg.S3Secure, Region: s.cfg.S3Region,
+		})
+		if err != nil {
+			return fmt.Errorf("open S3 bucket %s at %s: %w", s.cfg.S3Bucket, s.cfg.S3Endpoint, err)
+		}
+		s.blobs = store
+	default:
+		store, err := disk.Open(filepath.Join(s.cfg.DataDir, "blobs"))
+		if err != nil {
+			return fmt.Errorf("open blob directory: %w", err)
+		}
+		s.blobs = store
+	}
+	return nil
+}
+
+func (s *Server) natsDescription() string {
+	if s.embedded != nil {
+		return "embedded, clients at " + s.embedded.ClientURL()
+	}
+	return s.nc.ConnectedUrlRedacted()
+}
+
+func (s *Server) blobsDescription() string {
+	if s.cfg.S3Endpoint != "" {
+		return "s3://" + s.cfg.S3Endpoint + "/" + s.cfg.S3Bucket
+	}
+	return filepath.Join(s.cfg.DataDir, "blobs")
+}
+
+// URL is the base URL the server listens on.
+func (s *Server) URL() string { return "http://" + s.listener.Addr().String() }
+
+// PublicURL is the absolute base of links in feeds, events and ninjs.
+func (s *Server) PublicURL() string { return s.cfg.PublicURL }
+
+// Service is the domain service the API acts through.
+func (s *Server) Service() *hub.Service { return s.service }
+
+// Catalog is the JetStream catalog, for tests that look at stored state.
+func (s *Server) Catalog() *catalog.Catalog { return s.catalog }
+
+// Blobs is the blob store.
+func (s *Server) Blobs() hub.BlobStore { return s.blobs }
+
+// JetStream is the hub's own JetStream context.
+func (s *Server) JetStream() jetstream.JetStream { return s.js }
+
+// EmbeddedNATS is the embedded NATS server, nil on an external NATS.
+func (s *Server) EmbeddedNATS() *natsserver.Server { return s.embedded }
+
+// PartnerAccess keeps partners' consumers and NATS users.
+func (s *Server) PartnerAccess() *partners.Access { return s.access }
+
+// Releases is the release stream.
+func (s *Server) Releases() *releases.Stream { return s.releases }
+
+// Webhooks is the webhook deliverer.
+func (s *Server) Webhooks() *webhooks.Deliverer { return s.webhooks }
+
+// FeedsReady is closed once the feed invalidator watches the release
+// stream, from when on rendered feeds are cached.
+func (s *Server) FeedsReady() <-chan struct{} { return s.invalid.Ready() }
+
+// Handler is the HTTP API, without Options.Middleware.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close stops accepting requests, lets running ones finish until ctx ends,
+// then stops the loops and closes the catalog and NATS. Calling it again
+// returns the first call's result.
+func (s *Server) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() { s.closeErr = s.close(ctx) })
+	return s.closeErr
+}
+
+func (s *Server) close(ctx context.Context) error {
+	var errs []error
+	if s.http != nil {
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("HTTP shutdown: %w", err))
+			s.http.Close()
+		}
+		if err := <-s.serveDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	s.closeBackends()
+	return errors.Join(errs...)
+}
+
+func (s *Server) closeBackends() {
+	if s.stopLoops != nil {
+		s.stopLoops()
+		s.loops.Wait()
+	}
+	if s.catalog != nil {
+		s.catalog.Close()
+	}
+	if s.nc != nil {
+		if err := s.nc.Drain(); err != nil && !strings.Contains(err.Error(), "closed") {
+			s.log.Warn("drain NATS connection", "err", err)
+		}
+		for !s.nc.IsClosed() {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if s.embedded != nil {
+		s.embedded.Shutdown()
+	}
+}
