@@ -9,7 +9,7 @@ import (
 	"github.com/syndication-hub/hub/feeds"
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/natstest"
-	"github.com/syndication-hub/hub/publisher"
+	"github.com/syndication-hub/hub/publisher/releases"
 )
 
 // waitFor polls cond until it holds, failing after d.
@@ -32,7 +32,7 @@ func TestInvalidatorEmptiesTheCacheOnEveryAnnouncement(t *testing.T) {
 	defer cancel()
 	srv := natstest.Start(t, "")
 	_, js := natstest.Connect(t, srv)
-	pub, err := publisher.Open(ctx, js, publisher.Options{PublicURL: base})
+	pub, err := releases.Open(ctx, js, releases.Options{PublicURL: base})
 	if err != nil {
 		t.Fatal(err)
 	}

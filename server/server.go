@@ -66,8 +66,14 @@ type Options struct {
 	// pending; 0 means 10 s.
 	ReconcileEvery time.Duration
 	// Webhooks tunes webhook delivery (attempts, retry delays, timeouts);
-	// AllowPrivateTargets and Logger come from Config and Logger.
+	// AllowPrivateTargets and Logger come from Config and Logger (and
+	// RefusePrivateDials).
 	Webhooks webhooks.Options
+	// RefusePrivateDials makes delivery refuse loopback and private
+	// addresses at dial time even when Config.WebhooksAllowPrivate lets
+	// the service register them: tests of the dial-time check, standing
+	// for a name that resolves to such an address only later.
+	RefusePrivateDials bool
 	// Announcer, when set, wraps the release stream the domain announces
 	// through: fault tests make it fail or crash at chosen points.
 	Announcer func(next hub.Announcer) hub.Announcer
@@ -207,7 +213,7 @@ func (s *Server) startLoops(ctx context.Context) {
 		s.access.Run(runCtx, s.opts.PartnerSyncEvery, func(err error) { s.log.Warn("partner NATS access", "err", err) })
 	})
 	wopts := s.opts.Webhooks
-	wopts.AllowPrivateTargets, wopts.Logger = s.cfg.WebhooksAllowPrivate, s.log
+	wopts.AllowPrivateTargets, wopts.Logger = s.cfg.WebhooksAllowPrivate && !s.opts.RefusePrivateDials, s.log
 	s.webhooks = webhooks.New(s.js, s.catalog, wopts)
 	s.loops.Go(func() { s.webhooks.Run(runCtx) })
 	// Rendered feeds are kept until an announcement reaches the release
@@ -381,6 +387,9 @@ func (s *Server) Blobs() hub.BlobStore { return s.blobs }
 // JetStream is the hub's own JetStream context.
 func (s *Server) JetStream() jetstream.JetStream { return s.js }
 
+// NATSConn is the hub's own NATS connection.
+func (s *Server) NATSConn() *nats.Conn { return s.nc }
+
 // EmbeddedNATS is the embedded NATS server, nil on an external NATS.
 func (s *Server) EmbeddedNATS() *natsserver.Server { return s.embedded }
 
@@ -392,6 +401,9 @@ func (s *Server) Releases() *releases.Stream { return s.releases }
 
 // Webhooks is the webhook deliverer.
 func (s *Server) Webhooks() *webhooks.Deliverer { return s.webhooks }
+
+// FeedCache is the rendered-feed cache of this replica.
+func (s *Server) FeedCache() *feeds.Cache { return s.feeds }
 
 // FeedsReady is closed once the feed invalidator watches the release
 // stream, from when on rendered feeds are cached.

@@ -22,11 +22,9 @@ import (
 
 	"github.com/syndication-hub/hub/feeds"
 	"github.com/syndication-hub/hub/hub"
-	"github.com/syndication-hub/hub/hub/api"
 	"github.com/syndication-hub/hub/hub/catalog"
-	"github.com/syndication-hub/hub/hub/disk"
 	"github.com/syndication-hub/hub/hub/natstest"
-	"github.com/syndication-hub/hub/publisher"
+	"github.com/syndication-hub/hub/server"
 )
 
 // feedPublicURL is the hub's public URL in these tests; feed links start
@@ -46,51 +44,38 @@ type feedReplica struct {
 	cache   *feeds.Cache
 }
 
-// startFeedReplicas starts n replicas on one embedded NATS server and one
-// blob directory, and waits until each one's invalidator watches the
-// release stream.
+// startFeedReplicas starts n replicas (the server package's composition
+// root, as `hub serve` runs it) on one NATS server and one blob
+// directory, and waits until each one's invalidator watches the release
+// stream.
 func startFeedReplicas(tb testing.TB, n int) []feedReplica {
 	tb.Helper()
 	ctx := context.Background()
-	srv := natstest.Start(tb, "")
-	blobs, err := disk.Open(tb.TempDir())
-	if err != nil {
+	cfg := server.Config{
+		Addr: "127.0.0.1:0", DataDir: tb.TempDir(), PublicURL: feedPublicURL, NATSURL: natstest.StartExternal(tb),
+		NATSReplicas: 1, MaxAssetBytes: hub.DefaultMaxAssetBytes, AdminKey: feedAdminKey,
+	}
+	if err := cfg.Resolve(); err != nil {
 		tb.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var out []feedReplica
 	for range n {
-		_, js := natstest.Connect(tb, srv)
-		cat, err := catalog.Open(ctx, js, catalog.Options{})
+		srv, err := server.Start(ctx, cfg, server.Options{Logger: logger})
 		if err != nil {
-			tb.Fatal(err)
+			tb.Fatalf("start a replica: %v", err)
 		}
-		tb.Cleanup(func() { cat.Close() })
-		pub, err := publisher.Open(ctx, js, publisher.Options{PublicURL: feedPublicURL})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		svc := hub.NewService(cat, blobs, hub.ServiceOptions{Announcer: pub, ReleaseLog: pub, Logger: logger})
-		if _, err := svc.EnsureAdminKey(ctx, feedAdminKey); err != nil {
-			tb.Fatal(err)
-		}
-		cache := feeds.NewCache(feeds.CacheOptions{})
-		inv := feeds.NewInvalidator(js, cache, feeds.InvalidatorOptions{IndexShows: svc.IndexShows, Logger: logger})
-		loopCtx, stop := context.WithCancel(ctx)
-		var loops sync.WaitGroup
-		loops.Go(func() {
-			publisher.NewScheduler(svc, func(err error) { logger.Warn("scheduler", "err", err) }).Run(loopCtx)
+		tb.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			srv.Close(ctx)
 		})
-		loops.Go(func() { inv.Run(loopCtx) })
-		tb.Cleanup(func() { stop(); loops.Wait() })
 		select {
-		case <-inv.Ready():
+		case <-srv.FeedsReady():
 		case <-time.After(10 * time.Second):
 			tb.Fatal("the feed invalidator did not start")
 		}
-		ts := httptest.NewServer(api.New(svc, api.Options{PublicURL: feedPublicURL, FeedCache: cache}))
-		tb.Cleanup(ts.Close)
-		out = append(out, feedReplica{URL: ts.URL, svc: svc, catalog: cat, cache: cache})
+		out = append(out, feedReplica{URL: srv.URL(), svc: srv.Service(), catalog: srv.Catalog(), cache: srv.FeedCache()})
 	}
 	return out
 }
@@ -133,9 +118,15 @@ func (h *feedHub) feedPackage(key, campaign, lang, headline string, fields map[s
 	return out.ID
 }
 
+// release releases id and waits until this replica's feed cache has
+// settled: emptied when the announcement arrived and again once the
+// package index showed it. A test that then counts invalidations counts
+// only its own.
 func (h *feedHub) release(key, id string) {
 	h.t.Helper()
+	gen := h.cache.Generation()
 	h.do("POST", "/v1/packages/"+id+"/release", key, nil).expect(h.t, http.StatusOK)
+	eventually(h.t, 10*time.Second, "the feed cache to settle after a release", func() bool { return h.cache.Generation() >= gen+2 })
 }
 
 // feedPartner makes a partner entitled to campaigns, a key of its own

@@ -11,12 +11,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/nats-io/nats.go/jetstream"
@@ -24,11 +24,9 @@ import (
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/api"
 	"github.com/syndication-hub/hub/hub/catalog"
-	"github.com/syndication-hub/hub/hub/disk"
 	"github.com/syndication-hub/hub/hub/miniotest"
-	"github.com/syndication-hub/hub/hub/natstest"
-	"github.com/syndication-hub/hub/hub/s3"
-	"github.com/syndication-hub/hub/publisher"
+	"github.com/syndication-hub/hub/publisher/webhooks"
+	"github.com/syndication-hub/hub/server"
 )
 
 // minioServer is the one MinIO this package's tests share (nil when the
@@ -37,12 +35,13 @@ var minioServer *miniotest.Server
 
 func TestMain(m *testing.M) { os.Exit(miniotest.Main(m, &minioServer)) }
 
-// testHub is a whole hub on real NATS and a real blob store, served by
-// httptest, with an admin key.
+// testHub is a whole hub (the server package's composition root, as `hub
+// serve` runs it) on real NATS and a real blob store, with an admin key.
 type testHub struct {
 	t       *testing.T
 	URL     string
 	admin   string
+	server  *server.Server
 	svc     *hub.Service
 	catalog *catalog.Catalog
 	blobs   hub.BlobStore
@@ -55,7 +54,13 @@ type testHub struct {
 type hubOptions struct {
 	maxAssetBytes int64
 	presign       bool
+	// webhooks, when set, lets webhooks reach loopback (the receivers are
+	// httptest servers) and tunes their delivery.
+	webhooks *webhooks.Options
 }
+
+// testPublicURL is the public URL of every test hub.
+const testPublicURL = "https://hub.example.org"
 
 // stores are the blob store drivers every API test runs on.
 var stores = []string{"disk", "s3"}
@@ -72,22 +77,22 @@ func forEachStore(t *testing.T, opts hubOptions, f func(t *testing.T, h *testHub
 func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 	t.Helper()
 	ctx := context.Background()
-	srv := natstest.Start(t, "")
-	_, js := natstest.Connect(t, srv)
-	cat, err := catalog.Open(ctx, js, catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
+	cfg := server.Config{
+		Addr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", DataDir: t.TempDir(), PublicURL: testPublicURL,
+		NATSReplicas: 1, MaxAssetBytes: hub.DefaultMaxAssetBytes, S3Presign: opts.presign,
+		AdminKey: "hub_api-test-admin-key-0123456789",
 	}
-	t.Cleanup(func() { cat.Close() })
-	h := &testHub{t: t, catalog: cat}
+	if opts.maxAssetBytes > 0 {
+		cfg.MaxAssetBytes = opts.maxAssetBytes
+	}
+	var serverOpts server.Options
+	if opts.webhooks != nil {
+		cfg.WebhooksAllowPrivate, serverOpts.Webhooks = true, *opts.webhooks
+	}
+	h := &testHub{t: t, admin: cfg.AdminKey}
 	switch store {
 	case "disk":
-		dir := t.TempDir()
-		d, err := disk.Open(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.blobs = d
+		dir := filepath.Join(cfg.DataDir, "blobs")
 		h.listBlobs = func() []string {
 			var keys []string
 			filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
@@ -100,11 +105,7 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 		}
 	case "s3":
 		o := minioServer.Options(t)
-		s, err := s3.Open(ctx, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.blobs = s
+		cfg.S3Endpoint, cfg.S3Bucket, cfg.S3AccessKey, cfg.S3SecretKey = o.Endpoint, o.Bucket, o.AccessKey, o.SecretKey
 		client := minioServer.Client(t)
 		h.listBlobs = func() []string {
 			var keys []string
@@ -117,32 +118,30 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 			return keys
 		}
 	}
-	pub, err := publisher.Open(ctx, js, publisher.Options{PublicURL: "https://hub.example.org"})
-	if err != nil {
+	if err := cfg.Resolve(); err != nil {
 		t.Fatal(err)
 	}
-	h.js = js
-	h.svc = hub.NewService(cat, h.blobs, hub.ServiceOptions{
-		MaxAssetBytes: opts.maxAssetBytes, Announcer: pub, ReleaseLog: pub, Logger: testLogger(t),
-	})
-	loopCtx, stopLoop := context.WithCancel(ctx)
-	sched := publisher.NewScheduler(h.svc, func(err error) { t.Logf("scheduler: %v", err) })
-	done := make(chan struct{})
-	go func() { defer close(done); sched.Run(loopCtx) }()
-	t.Cleanup(func() { stopLoop(); <-done })
-	admin, err := h.svc.EnsureAdminKey(ctx, "")
+	serverOpts.Logger = testLogger(t)
+	srv, err := server.Start(ctx, cfg, serverOpts)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("start the hub: %v", err)
 	}
-	h.admin = admin
+	h.server, h.URL, h.svc, h.catalog, h.blobs, h.js = srv, srv.URL(), srv.Service(), srv.Catalog(), srv.Blobs(), srv.JetStream()
 	// Delete every draft when the test ends, before the blob store's own
 	// teardown: a blob still there afterwards is one the hub leaked.
 	t.Cleanup(func() {
-		k, err := h.svc.Authenticate(ctx, admin)
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := srv.Close(ctx); err != nil {
+				t.Errorf("teardown: stop the hub: %v", err)
+			}
+		}()
+		k, err := h.svc.Authenticate(ctx, h.admin)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ps, _ := cat.Packages(ctx)
+		ps, _ := h.catalog.Packages(ctx)
 		for _, p := range ps {
 			switch p.Status {
 			case hub.StatusDraft:
@@ -160,9 +159,6 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 			t.Errorf("teardown: blobs left behind: %v", left)
 		}
 	})
-	ts := httptest.NewServer(api.New(h.svc, api.Options{PublicURL: "https://hub.example.org", PresignDownloads: opts.presign}))
-	t.Cleanup(ts.Close)
-	h.URL = ts.URL
 	return h
 }
 

@@ -33,7 +33,7 @@ import (
 	"github.com/syndication-hub/hub/hub/disk"
 	"github.com/syndication-hub/hub/hub/natstest"
 	"github.com/syndication-hub/hub/hub/ninjs"
-	"github.com/syndication-hub/hub/publisher"
+	"github.com/syndication-hub/hub/publisher/pickups"
 )
 
 // openapiLoad loads and validates the document the API serves.
@@ -680,11 +680,11 @@ func TestOpenAPIArchivePickupAndReachAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pickups, err := publisher.OpenPickupLog(ctx, js, publisher.PickupOptions{})
+	pickupLog, err := pickups.Open(ctx, js, pickups.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := hub.NewService(cat, blobs, hub.ServiceOptions{Pickups: pickups})
+	svc := hub.NewService(cat, blobs, hub.ServiceOptions{Pickups: pickupLog})
 	withLog := New(svc, Options{PublicURL: "https://hub.example.org"})
 	withoutLog := New(hub.NewService(cat, blobs, hub.ServiceOptions{}), Options{PublicURL: "https://hub.example.org"})
 

@@ -1,41 +1,18 @@
 package api_test
 
 import (
-	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/syndication-hub/hub/hub"
-	"github.com/syndication-hub/hub/hub/api"
-	"github.com/syndication-hub/hub/publisher"
 )
 
-// newPickupTestHub is newTestHub with the pickup log on, as serve wires
-// it: a service recording pickups on the HUB_PICKUPS stream behind the API.
+// newPickupTestHub is newTestHub: the server records pickups on the
+// HUB_PICKUPS stream, as serve does.
 func newPickupTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 	t.Helper()
-	h := newTestHub(t, store, opts)
-	ctx := context.Background()
-	pub, err := publisher.Open(ctx, h.js, publisher.Options{PublicURL: "https://hub.example.org"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pickups, err := publisher.OpenPickupLog(ctx, h.js, publisher.PickupOptions{Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := hub.NewService(h.catalog, h.blobs, hub.ServiceOptions{
-		MaxAssetBytes: opts.maxAssetBytes, Announcer: pub, ReleaseLog: pub, Logger: testLogger(t), Pickups: pickups,
-	})
-	ts := httptest.NewServer(api.New(svc, api.Options{PublicURL: "https://hub.example.org", PresignDownloads: opts.presign}))
-	t.Cleanup(ts.Close)
-	c := *h
-	c.URL, c.svc = ts.URL, svc
-	return &c
+	return newTestHub(t, store, opts)
 }
 
 // forEachPickupStore is forEachStore on pickup test hubs.

@@ -1,44 +1,21 @@
 package api_test
 
 import (
-	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/syndication-hub/hub/hub"
-	"github.com/syndication-hub/hub/hub/api"
 	"github.com/syndication-hub/hub/hub/webhooktest"
-	"github.com/syndication-hub/hub/publisher"
+	"github.com/syndication-hub/hub/publisher/webhooks"
 )
 
-// newWebhookTestHub is newTestHub with webhooks on: a service that accepts
-// loopback targets (the receivers are httptest servers) and a deliverer
-// with quick retries behind the API.
-func newWebhookTestHub(t *testing.T, opts publisher.DelivererOptions) *testHub {
+// newWebhookTestHub is newTestHub with webhooks reaching loopback (the
+// receivers are httptest servers) and delivered with opts' timings.
+func newWebhookTestHub(t *testing.T, opts webhooks.Options) *testHub {
 	t.Helper()
-	h := newTestHub(t, "disk", hubOptions{})
-	ctx := context.Background()
-	pub, err := publisher.Open(ctx, h.js, publisher.Options{PublicURL: "https://hub.example.org"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := hub.NewService(h.catalog, h.blobs, hub.ServiceOptions{
-		Announcer: pub, ReleaseLog: pub, Logger: testLogger(t), AllowPrivateWebhookTargets: true,
-	})
-	opts.AllowPrivateTargets = true
-	d := publisher.NewDeliverer(h.js, h.catalog, opts)
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); d.Run(runCtx) }()
-	t.Cleanup(func() { stop(); <-done })
-	ts := httptest.NewServer(api.New(svc, api.Options{PublicURL: "https://hub.example.org", Webhooks: d}))
-	t.Cleanup(ts.Close)
-	c := *h
-	c.URL, c.svc = ts.URL, svc
-	return &c
+	return newTestHub(t, "disk", hubOptions{webhooks: &opts})
 }
 
 // webhookPartner makes a partner record entitled to campaigns and a key
@@ -107,7 +84,7 @@ func TestWebhookRegistrationRefusesNonPublicTargets(t *testing.T) {
 // TestWebhookAccess: partners manage their own webhooks, admins any;
 // everything else is a 404 to a partner and a 403 to a producer.
 func TestWebhookAccess(t *testing.T) {
-	h := newWebhookTestHub(t, publisher.DelivererOptions{})
+	h := newWebhookTestHub(t, webhooks.Options{})
 	rcv := webhooktest.Start(t, webhooktest.OK)
 	aID, a := h.webhookPartner("A")
 	bID, b := h.webhookPartner("B")
@@ -151,7 +128,7 @@ func TestWebhookAccess(t *testing.T) {
 // attempt cap gets a dead letter, visible to its partner; a replay while
 // it is still down keeps it, and one after it recovers delivers it once.
 func TestWebhookDeadLetterReplay(t *testing.T) {
-	h := newWebhookTestHub(t, publisher.DelivererOptions{
+	h := newWebhookTestHub(t, webhooks.Options{
 		MaxAttempts: 3, FirstRetry: 20 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond,
 		Timeout: 500 * time.Millisecond, SyncEvery: 100 * time.Millisecond,
 	})

@@ -6,6 +6,7 @@
 package hubtest
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -18,14 +19,36 @@ import (
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/natsserver"
 	"github.com/syndication-hub/hub/publisher/partners"
+	"github.com/syndication-hub/hub/publisher/webhooks"
 	"github.com/syndication-hub/hub/server"
 )
 
-// Options configures a test hub.
+// Options configures a test hub. The zero value is `hub serve` with no
+// flags, on free loopback ports and a temporary data dir.
 type Options struct {
 	// AdvertisedNATSURL replaces the NATS URL partners are told to
 	// connect to, so a test can hand out an address nobody listens on.
 	AdvertisedNATSURL string
+	// NATSURL runs the hub on an external NATS (natstest.RunExternal)
+	// instead of its embedded server: several hubs on one NATS are
+	// replicas.
+	NATSURL string
+	// DataDir is the data dir; "" is a temporary one. Replicas that share
+	// it share their blobs on disk; a hub started again on it restarts.
+	DataDir string
+	// Announcer wraps the release stream the hub announces through (see
+	// server.Options.Announcer): fault tests make it fail.
+	Announcer func(next hub.Announcer) hub.Announcer
+	// Webhooks, when set, lets webhooks reach loopback (receivers are
+	// httptest servers) and tunes their delivery.
+	Webhooks *webhooks.Options
+	// ReconcileEvery is how often the outbox is retried; 0: 10 s.
+	ReconcileEvery time.Duration
+	// PublicURL is the base of links and the CloudEvents source; "" is the
+	// hub's own address.
+	PublicURL string
+	// Logger receives the hub's log; nil sends warnings to the test log.
+	Logger *slog.Logger
 }
 
 // Hub is a running test hub.
@@ -35,7 +58,10 @@ type Hub struct {
 	// AdminKey is an admin key.
 	AdminKey string
 	Service  *hub.Service
-	NATS     *natsserver.Server
+	// NATS is the embedded NATS server (nil with Options.NATSURL).
+	NATS *natsserver.Server
+	// Server is the whole hub, for tests that look at its parts.
+	Server *server.Server
 
 	access *partners.Access
 
@@ -53,39 +79,82 @@ type Request struct {
 // Start runs a hub until the test ends.
 func Start(tb testing.TB, opts Options) *Hub {
 	tb.Helper()
-	log := slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cfg := server.Config{Addr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", DataDir: tb.TempDir(),
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	cfg := server.Config{Addr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", DataDir: opts.DataDir, NATSURL: opts.NATSURL, PublicURL: opts.PublicURL,
 		NATSReplicas: 1, MaxAssetBytes: hub.DefaultMaxAssetBytes, AdminKey: "hub_hubtest-admin-key-0123456789"}
+	if cfg.DataDir == "" {
+		cfg.DataDir = tb.TempDir()
+	}
+	serverOpts := server.Options{
+		Logger: log, AdvertisedNATSURL: opts.AdvertisedNATSURL, Announcer: opts.Announcer, ReconcileEvery: opts.ReconcileEvery,
+		// PartnerKey brings users and consumers up to date itself; the
+		// periodic sync is only a backstop here (see PartnerKey).
+		PartnerSyncEvery: time.Minute,
+	}
+	if opts.Webhooks != nil {
+		// The service registers loopback receivers; delivery dials them
+		// unless the options say otherwise.
+		cfg.WebhooksAllowPrivate, serverOpts.Webhooks = true, *opts.Webhooks
+		serverOpts.RefusePrivateDials = !opts.Webhooks.AllowPrivateTargets
+	}
 	if err := cfg.Resolve(); err != nil {
 		tb.Fatalf("hubtest: %v", err)
 	}
 	h := &Hub{}
-	srv, err := server.Start(context.Background(), cfg, server.Options{
-		Logger: log, AdvertisedNATSURL: opts.AdvertisedNATSURL,
-		// PartnerKey brings users and consumers up to date itself; the
-		// periodic sync is only a backstop here (see PartnerKey).
-		PartnerSyncEvery: time.Minute,
-		Middleware: func(next http.Handler) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				h.mu.Lock()
-				h.requests = append(h.requests, Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()})
-				h.mu.Unlock()
-				next.ServeHTTP(w, r)
-			})
-		},
-	})
+	serverOpts.Middleware = func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.mu.Lock()
+			h.requests = append(h.requests, Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()})
+			h.mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
+	}
+	srv, err := server.Start(context.Background(), cfg, serverOpts)
 	if err != nil {
 		tb.Fatalf("hubtest: start the hub: %v", err)
 	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Close(ctx); err != nil {
-			tb.Errorf("hubtest: stop the hub: %v", err)
-		}
-	})
-	h.URL, h.AdminKey, h.Service, h.NATS, h.access = srv.URL(), cfg.AdminKey, srv.Service(), srv.EmbeddedNATS(), srv.PartnerAccess()
+	tb.Cleanup(func() { h.Stop(tb) })
+	h.URL, h.AdminKey, h.Service, h.NATS, h.Server = srv.URL(), cfg.AdminKey, srv.Service(), srv.EmbeddedNATS(), srv
+	h.access = srv.PartnerAccess()
 	return h
+}
+
+// Stop stops the hub (as a shutdown does; the test's end does it too).
+func (h *Hub) Stop(tb testing.TB) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.Server.Close(ctx); err != nil {
+		tb.Errorf("hubtest: stop the hub: %v", err)
+	}
+}
+
+// Admin is the hub's admin key, resolved.
+func (h *Hub) Admin(tb testing.TB) *hub.Key {
+	tb.Helper()
+	return h.admin(tb)
+}
+
+// ReadyPackage creates, through the service, a draft in campaign with a
+// headline and one small PNG asset: ready to release.
+func (h *Hub) ReadyPackage(tb testing.TB, campaign string) *hub.Package {
+	tb.Helper()
+	ctx := context.Background()
+	admin := h.admin(tb)
+	p, err := h.Service.CreatePackage(ctx, admin, &hub.Package{
+		Campaign: campaign, Language: "ru", Headlines: []hub.Text{{Value: "Домогательства на работе — это преступление"}},
+	})
+	if err != nil {
+		tb.Fatalf("hubtest: create package: %v", err)
+	}
+	body := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00" + p.ID)
+	if _, _, err := h.Service.PutAsset(ctx, admin, p.ID, hub.AssetUpload{Name: "poster.png", Body: bytes.NewReader(body), Size: int64(len(body))}); err != nil {
+		tb.Fatalf("hubtest: upload poster.png: %v", err)
+	}
+	return p
 }
 
 // Requests returns the requests received so far whose method is method

@@ -11,7 +11,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
-	"github.com/syndication-hub/hub/hub/natstest"
+	"github.com/syndication-hub/hub/hub/hubtest"
+	"github.com/syndication-hub/hub/publisher/partners"
 	"github.com/syndication-hub/hub/publisher/wire"
 )
 
@@ -54,7 +55,7 @@ func (o *outlet) fetch(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	for m := range batch.Messages() {
-		ids = append(ids, m.Headers().Get("ce-subject"))
+		ids = append(ids, m.Headers().Get(wire.HeaderSubject))
 		if err := m.DoubleAck(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -62,13 +63,31 @@ func (o *outlet) fetch(t *testing.T) []string {
 	return ids
 }
 
+// replica is one hub (hubtest: the composition root as `hub serve` runs
+// it) with its embedded NATS server and partners' access.
+type replica struct {
+	hub    *hubtest.Hub
+	js     jetstream.JetStream
+	svc    *hub.Service
+	admin  *hub.Key
+	access *partners.Access
+}
+
+func newReplica(t *testing.T) *replica {
+	t.Helper()
+	h := hubtest.Start(t, hubtest.Options{})
+	return &replica{hub: h, js: h.Server.JetStream(), svc: h.Service, admin: h.Admin(t), access: h.Server.PartnerAccess()}
+}
+
+func (r *replica) readyPackage(t *testing.T, campaign string) *hub.Package {
+	t.Helper()
+	return r.hub.ReadyPackage(t, campaign)
+}
+
 func TestPartnerNATSAccessIsLimitedToItsConsumer(t *testing.T) {
 	ctx := context.Background()
-	srv := natstest.Start(t, "")
-	r := newReplica(t, srv, t.TempDir(), nil)
-	access := publisher.NewPartnerAccess(r.js, r.catalog, publisher.PartnerAccessOptions{
-		URL: srv.ClientURL(), Users: srv, Secret: []byte("0123456789abcdef0123456789abcdef"),
-	})
+	r := newReplica(t)
+	access := r.access
 	if _, err := r.svc.CreateCampaign(ctx, r.admin, &hub.Campaign{Slug: "survivors", Visibility: hub.VisibilityPartners}); err != nil {
 		t.Fatal(err)
 	}
@@ -172,10 +191,10 @@ func TestPartnerNATSAccessIsLimitedToItsConsumer(t *testing.T) {
 			})
 		}
 	})
-	if _, err := nats.Connect(srv.ClientURL(), nats.Timeout(time.Second)); err == nil {
+	if _, err := nats.Connect(r.hub.NATS.ClientURL(), nats.Timeout(time.Second)); err == nil {
 		t.Error("the client listener admitted a connection without credentials")
 	}
-	if _, err := nats.Connect(srv.ClientURL(), nats.UserInfo(accB.User, "wrong"), nats.Timeout(time.Second)); err == nil {
+	if _, err := nats.Connect(r.hub.NATS.ClientURL(), nats.UserInfo(accB.User, "wrong"), nats.Timeout(time.Second)); err == nil {
 		t.Error("the client listener admitted a wrong password")
 	}
 
@@ -225,12 +244,8 @@ func TestPartnerNATSAccessIsLimitedToItsConsumer(t *testing.T) {
 // its filter excludes, so the guard must widen filters before publishing.
 func TestNewCampaignsAndEntitlementsReachConsumersAtOnce(t *testing.T) {
 	ctx := context.Background()
-	srv := natstest.Start(t, "")
-	r := newReplica(t, srv, t.TempDir(), nil)
-	access := publisher.NewPartnerAccess(r.js, r.catalog, publisher.PartnerAccessOptions{
-		URL: srv.ClientURL(), Users: srv, Secret: []byte("0123456789abcdef0123456789abcdef"),
-	})
-	r.guard(access)
+	r := newReplica(t)
+	access := r.access
 	p, err := r.svc.CreatePartner(ctx, r.admin, &hub.Partner{Name: "Osh TV", Medium: hub.MediumTV, Active: true})
 	if err != nil {
 		t.Fatal(err)

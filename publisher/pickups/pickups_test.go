@@ -9,19 +9,19 @@ import (
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/natstest"
-	"github.com/syndication-hub/hub/publisher"
+	"github.com/syndication-hub/hub/publisher/pickups"
 )
 
 func TestPickupLogRecordsAndScans(t *testing.T) {
 	srv := natstest.Start(t, "")
 	_, js := natstest.Connect(t, srv)
 	ctx := context.Background()
-	l, err := publisher.OpenPickupLog(ctx, js, publisher.PickupOptions{})
+	l, err := pickups.Open(ctx, js, pickups.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Opening again (another replica, a restart) finds the stream.
-	if _, err := publisher.OpenPickupLog(ctx, js, publisher.PickupOptions{}); err != nil {
+	if _, err := pickups.Open(ctx, js, pickups.Options{}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/natstest"
@@ -46,10 +45,11 @@ func TestCrashAroundThePublishAnnouncesExactlyOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			srv := natstest.Start(t, "")
+			natsURL := natstest.StartExternal(t)
 			blobs := t.TempDir()
-			real := newReplica(t, srv, blobs, nil)
-			dying := newReplica(t, srv, blobs, crashingAnnouncer{Announcer: real.pub, publishFirst: tc.publishFirst})
+			dying := newReplica(t, natsURL, blobs, func(next hub.Announcer) hub.Announcer {
+				return crashingAnnouncer{Announcer: next, publishFirst: tc.publishFirst}
+			})
 			p := dying.readyPackage(t, "korgau123")
 			if _, err := dying.svc.Release(ctx, dying.admin, p.ID, nil); err != nil {
 				t.Fatal(err)
@@ -59,7 +59,8 @@ func TestCrashAroundThePublishAnnouncesExactlyOnce(t *testing.T) {
 			}
 
 			// The restarted hub reconciles on start (and any replica may, too).
-			restarted := newReplica(t, srv, blobs, nil)
+			dying.hub.Stop(t)
+			restarted := newReplica(t, natsURL, blobs, nil)
 			for range 2 {
 				if _, err := restarted.svc.Reconcile(ctx); err != nil {
 					t.Fatal(err)
@@ -78,11 +79,9 @@ func TestCrashAroundThePublishAnnouncesExactlyOnce(t *testing.T) {
 // TestTwoReplicasFireAnEmbargoOnce runs two schedulers on one NATS.
 func TestTwoReplicasFireAnEmbargoOnce(t *testing.T) {
 	ctx := context.Background()
-	srv := natstest.Start(t, "")
+	natsURL := natstest.StartExternal(t)
 	blobs := t.TempDir()
-	a, b := newReplica(t, srv, blobs, nil), newReplica(t, srv, blobs, nil)
-	a.runScheduler(t)
-	b.runScheduler(t)
+	a, b := newReplica(t, natsURL, blobs, nil), newReplica(t, natsURL, blobs, nil)
 	var ids []string
 	embargo := time.Now().Add(700 * time.Millisecond)
 	for range 5 {
@@ -117,23 +116,22 @@ func TestTwoReplicasFireAnEmbargoOnce(t *testing.T) {
 // hub past the embargo, and starts another process.
 func TestEmbargoMissedWhileDownGoesOutOnStart(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	srv := natstest.Start(t, dir)
+	ext := natstest.RunExternal(t)
 	blobs := t.TempDir()
-	first := newReplica(t, srv, blobs, nil) // no scheduler running: it is "down"
+	first := newReplica(t, ext.URL(), blobs, nil)
 	p := first.readyPackage(t, "korgau123")
 	embargo := time.Now().Add(300 * time.Millisecond)
 	if _, err := first.svc.Release(ctx, first.admin, p.ID, &embargo); err != nil {
 		t.Fatal(err)
 	}
-	first.catalog.Close()
-	srv.Shutdown()
+	// The hub and NATS go down before the embargo and stay down past it.
+	first.hub.Stop(t)
+	ext.Stop()
 	time.Sleep(time.Until(embargo) + 100*time.Millisecond)
 
-	srv = natstest.Start(t, dir)
-	next := newReplica(t, srv, blobs, nil)
+	ext.Start()
 	start := time.Now()
-	next.runScheduler(t)
+	next := newReplica(t, ext.URL(), blobs, nil)
 	for {
 		if got, _ := next.catalog.Package(ctx, p.ID); got.Status == hub.StatusReleased && got.Pending == nil {
 			break
@@ -155,17 +153,8 @@ func TestEmbargoMissedWhileDownGoesOutOnStart(t *testing.T) {
 func TestNATSRestartedUnderTheHub(t *testing.T) {
 	ctx := context.Background()
 	ext := natstest.RunExternal(t)
-	nc, err := nats.Connect(ext.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := newReplicaOn(t, js, t.TempDir(), nil)
-	r.runScheduler(t)
+	r := newReplica(t, ext.URL(), t.TempDir(), nil)
+	js := r.js
 	before := r.readyPackage(t, "korgau123")
 	if _, err := r.svc.Release(ctx, r.admin, before.ID, nil); err != nil {
 		t.Fatal(err)
@@ -184,7 +173,7 @@ func TestNATSRestartedUnderTheHub(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	ext.Start()
-	waitConnected(t, nc)
+	waitConnected(t, r.hub.Server.NATSConn())
 
 	after := r.readyPackage(t, "korgau123")
 	if _, err := r.svc.Release(ctx, r.admin, after.ID, nil); err != nil {

@@ -1,7 +1,6 @@
 package releases_test
 
 import (
-	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -10,86 +9,34 @@ import (
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/catalog"
-	"github.com/syndication-hub/hub/hub/disk"
-	"github.com/syndication-hub/hub/hub/natsserver"
-	"github.com/syndication-hub/hub/hub/natstest"
+	"github.com/syndication-hub/hub/hub/hubtest"
 	"github.com/syndication-hub/hub/publisher/wire"
 )
 
-// replica is one hub process's state-side parts on a shared NATS: its
-// catalog, publisher and service (no HTTP: these tests act through the
-// service, the way the API does).
+// replica is one hub process (hubtest, the composition root as `hub
+// serve` runs it) on a NATS server that replicas share. These tests act
+// through its service, the way the API does.
 type replica struct {
+	hub     *hubtest.Hub
 	js      jetstream.JetStream
 	catalog *catalog.Catalog
-	pub     *publisher.Publisher
 	svc     *hub.Service
-	blobs   hub.BlobStore
 	admin   *hub.Key
 }
 
-// guard makes the replica announce through access's guard, as serve does.
-func (r *replica) guard(access *publisher.PartnerAccess) {
-	r.svc = hub.NewService(r.catalog, r.blobs, hub.ServiceOptions{Announcer: access.Guard(r.pub), ReleaseLog: r.pub})
-}
-
-// newReplica starts a replica on srv with blobs under dir. announcer, if
-// not nil, replaces the publisher as the service's announcer.
-func newReplica(t testing.TB, srv *natsserver.Server, dir string, announcer hub.Announcer) *replica {
+// newReplica starts a replica on the NATS server at natsURL with its
+// data (blobs) under dir, announcing through wrap(the release stream)
+// when wrap is not nil. Its scheduler retries the outbox every 200 ms.
+func newReplica(t testing.TB, natsURL, dir string, wrap func(hub.Announcer) hub.Announcer) *replica {
 	t.Helper()
-	_, js := natstest.Connect(t, srv)
-	return newReplicaOn(t, js, dir, announcer)
-}
-
-// newReplicaOn starts a replica on an existing JetStream connection.
-func newReplicaOn(t testing.TB, js jetstream.JetStream, dir string, announcer hub.Announcer) *replica {
-	t.Helper()
-	ctx := context.Background()
-	cat, err := catalog.Open(ctx, js, catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cat.Close() })
-	pub, err := publisher.Open(ctx, js, publisher.Options{PublicURL: "https://hub.example.org"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := disk.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if announcer == nil {
-		announcer = pub
-	}
-	svc := hub.NewService(cat, blobs, hub.ServiceOptions{Announcer: announcer, ReleaseLog: pub})
-	return &replica{js: js, catalog: cat, pub: pub, svc: svc, blobs: blobs, admin: &hub.Key{Role: hub.RoleAdmin, Name: "test"}}
-}
-
-// runScheduler runs the replica's embargo and outbox loop until the test ends.
-func (r *replica) runScheduler(t testing.TB) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	s := publisher.NewScheduler(r.svc, func(err error) { t.Logf("scheduler: %v", err) })
-	s.ReconcileEvery = 200 * time.Millisecond
-	go func() { defer close(done); s.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	h := hubtest.Start(t, hubtest.Options{PublicURL: "https://hub.example.org", NATSURL: natsURL, DataDir: dir, Announcer: wrap, ReconcileEvery: 200 * time.Millisecond})
+	return &replica{hub: h, js: h.Server.JetStream(), catalog: h.Server.Catalog(), svc: h.Service, admin: h.Admin(t)}
 }
 
 // readyPackage creates a package with a headline and one asset.
 func (r *replica) readyPackage(t testing.TB, campaign string) *hub.Package {
 	t.Helper()
-	ctx := context.Background()
-	p, err := r.svc.CreatePackage(ctx, r.admin, &hub.Package{
-		Campaign: campaign, Language: "ru", Headlines: []hub.Text{{Value: "Домогательства на работе — это преступление"}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00" + p.ID)
-	if _, _, err := r.svc.PutAsset(ctx, r.admin, p.ID, hub.AssetUpload{Name: "poster.png", Body: bytes.NewReader(body), Size: int64(len(body))}); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return r.hub.ReadyPackage(t, campaign)
 }
 
 // announcements returns the ce-id of every message on the stream about id.
@@ -97,7 +44,7 @@ func announcements(t testing.TB, js jetstream.JetStream, id string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	cons, err := js.OrderedConsumer(ctx, wire.Stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"hub.releases.*.*." + id}})
+	cons, err := js.OrderedConsumer(ctx, wire.Stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{wire.PackageSubjects(id)}})
 	if err != nil {
 		t.Fatal(err)
 	}

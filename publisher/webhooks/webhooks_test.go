@@ -18,51 +18,45 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
-	"github.com/syndication-hub/hub/hub/disk"
+	"github.com/syndication-hub/hub/hub/catalog"
+	"github.com/syndication-hub/hub/hub/hubtest"
 	"github.com/syndication-hub/hub/hub/natstest"
 	"github.com/syndication-hub/hub/hub/webhooktest"
+	"github.com/syndication-hub/hub/publisher/webhooks"
 	"github.com/syndication-hub/hub/publisher/wire"
 )
 
 // fastRetries keeps the suite quick: attempts time out after 300 ms and
 // are retried after 50 to 200 ms. Private targets are allowed: the
 // receivers listen on loopback.
-var fastRetries = publisher.DelivererOptions{
+var fastRetries = webhooks.Options{
 	AllowPrivateTargets: true, MaxAttempts: 6, FirstRetry: 50 * time.Millisecond, MaxRetryDelay: 200 * time.Millisecond,
 	Timeout: 300 * time.Millisecond, SyncEvery: 100 * time.Millisecond,
 }
 
-// webhookHub is one replica whose service accepts loopback webhooks (the
-// receivers are httptest servers), with a deliverer started by run.
+// webhookHub is one hub (hubtest: the composition root as `hub serve`
+// runs it) whose service accepts loopback webhooks (the receivers are
+// httptest servers), delivering with the given options.
 type webhookHub struct {
-	*replica
-	deliverer *publisher.Deliverer
+	hub       *hubtest.Hub
+	js        jetstream.JetStream
+	catalog   *catalog.Catalog
+	svc       *hub.Service
+	admin     *hub.Key
+	deliverer *webhooks.Deliverer
 }
 
-func newWebhookHub(t testing.TB) *webhookHub {
+func newWebhookHub(t testing.TB, opts webhooks.Options) *webhookHub {
 	t.Helper()
-	srv := natstest.Start(t, "")
-	dir := t.TempDir()
-	r := newReplica(t, srv, dir, nil)
-	blobs, err := disk.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.svc = hub.NewService(r.catalog, blobs, hub.ServiceOptions{Announcer: r.pub, ReleaseLog: r.pub, AllowPrivateWebhookTargets: true})
-	return &webhookHub{replica: r}
+	h := hubtest.Start(t, hubtest.Options{Webhooks: &opts, PublicURL: "https://hub.example.org", Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	return &webhookHub{hub: h, js: h.Server.JetStream(), catalog: h.Server.Catalog(), svc: h.Service,
+		admin: h.Admin(t), deliverer: h.Server.Webhooks()}
 }
 
-// run starts the deliverer until the test ends.
-func (h *webhookHub) run(t testing.TB, opts publisher.DelivererOptions) {
+// readyPackage creates a package with a headline and one asset.
+func (h *webhookHub) readyPackage(t testing.TB, campaign string) *hub.Package {
 	t.Helper()
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	h.deliverer = publisher.NewDeliverer(h.js, h.catalog, opts)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); h.deliverer.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	return h.hub.ReadyPackage(t, campaign)
 }
 
 // partner makes an active partner entitled to campaigns.
@@ -110,9 +104,8 @@ func settle() { time.Sleep(4 * fastRetries.MaxRetryDelay) }
 
 func TestWebhookDeliversSignedCloudEventsOnce(t *testing.T) {
 	ctx := context.Background()
-	h := newWebhookHub(t)
+	h := newWebhookHub(t, fastRetries)
 	rcv, _ := h.hook(t, h.partner(t, "vesti"), webhooktest.OK)
-	h.run(t, fastRetries)
 
 	// The campaign is made by this first package, after the consumer: a
 	// consumer filtered by campaign would have skipped the release.
@@ -167,7 +160,7 @@ func TestWebhookDeliversSignedCloudEventsOnce(t *testing.T) {
 // that answers 500 three times and one that drops the connection all get
 // the announcement later, exactly once.
 func TestWebhookFaultsAreDeliveredLaterOnce(t *testing.T) {
-	h := newWebhookHub(t)
+	h := newWebhookHub(t, fastRetries)
 	faults := []struct {
 		name         string
 		behave       webhooktest.Behaviour
@@ -181,7 +174,6 @@ func TestWebhookFaultsAreDeliveredLaterOnce(t *testing.T) {
 	for _, f := range faults {
 		receivers[f.name], _ = h.hook(t, h.partner(t, f.name), f.behave)
 	}
-	h.run(t, fastRetries)
 	start := time.Now()
 	msg := h.release(t, "korgau123") + ".1.released"
 	for _, f := range faults {
@@ -205,13 +197,12 @@ func TestWebhookFaultsAreDeliveredLaterOnce(t *testing.T) {
 // that always fails and one that never answers: the healthy one gets
 // every release at once.
 func TestDeadEndpointDoesNotDelayOthers(t *testing.T) {
-	h := newWebhookHub(t)
+	opts := fastRetries
+	opts.Timeout = 3 * time.Second // the hung endpoint holds each attempt this long
+	h := newWebhookHub(t, opts)
 	dead, _ := h.hook(t, h.partner(t, "dead"), webhooktest.Dead)
 	hung, _ := h.hook(t, h.partner(t, "hung"), webhooktest.Hang)
 	healthy, _ := h.hook(t, h.partner(t, "healthy"), webhooktest.OK)
-	opts := fastRetries
-	opts.Timeout = 3 * time.Second // the hung endpoint holds each attempt this long
-	h.run(t, opts)
 
 	var worst time.Duration
 	var ids []string
@@ -237,11 +228,10 @@ func TestDeadEndpointDoesNotDelayOthers(t *testing.T) {
 // record, and a replay once the endpoint recovers.
 func TestWebhookAttemptCapMakesADeadLetter(t *testing.T) {
 	ctx := context.Background()
-	h := newWebhookHub(t)
-	rcv, w := h.hook(t, h.partner(t, "down"), webhooktest.Dead)
 	opts := fastRetries
 	opts.MaxAttempts = 3
-	h.run(t, opts)
+	h := newWebhookHub(t, opts)
+	rcv, w := h.hook(t, h.partner(t, "down"), webhooktest.Dead)
 	pkg := h.release(t, "korgau123")
 	msg := pkg + ".1.released"
 
@@ -288,12 +278,11 @@ func TestWebhookAttemptCapMakesADeadLetter(t *testing.T) {
 // partners-only campaign gets nothing of it; once entitled it does.
 func TestWebhookFollowsEntitlements(t *testing.T) {
 	ctx := context.Background()
-	h := newWebhookHub(t)
+	h := newWebhookHub(t, fastRetries)
 	h.campaign(t, "survivors", hub.VisibilityPartners)
 	entitled, _ := h.hook(t, h.partner(t, "entitled", "survivors"), webhooktest.OK)
 	other := h.partner(t, "other")
 	outsider, _ := h.hook(t, other, webhooktest.OK)
-	h.run(t, fastRetries)
 
 	closed := h.release(t, "survivors") + ".1.released"
 	public := h.release(t, "korgau123") + ".1.released"
@@ -320,9 +309,8 @@ func TestWebhookFollowsEntitlements(t *testing.T) {
 // delivered, with the records as they are then.
 func TestWebhookChecksVisibilityAtDelivery(t *testing.T) {
 	ctx := context.Background()
-	h := newWebhookHub(t)
+	h := newWebhookHub(t, fastRetries)
 	rcv, _ := h.hook(t, h.partner(t, "vesti"), webhooktest.OK)
-	h.run(t, fastRetries)
 
 	before := h.release(t, "korgau123") + ".1.released"
 	rcv.WaitFor(t, before, 5*time.Second)
@@ -341,9 +329,8 @@ func TestWebhookChecksVisibilityAtDelivery(t *testing.T) {
 // nothing more is sent.
 func TestDeletedWebhookStops(t *testing.T) {
 	ctx := context.Background()
-	h := newWebhookHub(t)
+	h := newWebhookHub(t, fastRetries)
 	rcv, w := h.hook(t, h.partner(t, "vesti"), webhooktest.OK)
-	h.run(t, fastRetries)
 	first := h.release(t, "korgau123") + ".1.released"
 	rcv.WaitFor(t, first, 5*time.Second)
 	if err := h.svc.DeleteWebhook(ctx, h.admin, w.ID); err != nil {
@@ -351,7 +338,7 @@ func TestDeletedWebhookStops(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		_, err := h.js.Consumer(ctx, wire.Stream, publisher.WebhookConsumerName(w.ID))
+		_, err := h.js.Consumer(ctx, wire.Stream, webhooks.ConsumerName(w.ID))
 		if errors.Is(err, jetstream.ErrConsumerNotFound) {
 			break
 		}
@@ -371,13 +358,12 @@ func TestDeletedWebhookStops(t *testing.T) {
 // registering, before the deliverer's next sync: the consumer starts at
 // the registration, so the release still arrives; an older one does not.
 func TestWebhookRegisteredBeforeTheConsumerMissesNothing(t *testing.T) {
-	h := newWebhookHub(t)
+	opts := fastRetries
+	opts.SyncEvery = 500 * time.Millisecond
+	h := newWebhookHub(t, opts)
 	old := h.release(t, "korgau123") + ".1.released"
 	time.Sleep(1500 * time.Millisecond) // beyond the registration skew
 	p := h.partner(t, "late")
-	opts := fastRetries
-	opts.SyncEvery = 500 * time.Millisecond
-	h.run(t, opts)
 	time.Sleep(50 * time.Millisecond) // the first sync has run, before the webhook exists
 	rcv, _ := h.hook(t, p, webhooktest.OK)
 	fresh := h.release(t, "korgau123") + ".1.released"
@@ -394,11 +380,10 @@ func TestWebhookRegisteredBeforeTheConsumerMissesNothing(t *testing.T) {
 // refuses to connect, and the announcement ends as a dead letter.
 func TestDeliveryRefusesPrivateTargetsAtDial(t *testing.T) {
 	ctx := context.Background()
-	h := newWebhookHub(t) // its service registers loopback targets
-	rcv, w := h.hook(t, h.partner(t, "rebound"), webhooktest.OK)
 	opts := fastRetries
 	opts.AllowPrivateTargets, opts.MaxAttempts = false, 2
-	h.run(t, opts)
+	h := newWebhookHub(t, opts) // its service registers loopback targets
+	rcv, w := h.hook(t, h.partner(t, "rebound"), webhooktest.OK)
 	msg := h.release(t, "korgau123") + ".1.released"
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -481,7 +466,7 @@ func (f *fanoutReceivers) wait(tb testing.TB, id string) []time.Time {
 func BenchmarkWebhookFanout(b *testing.B) {
 	const endpoints, rounds = 200, 5
 	ctx := context.Background()
-	h := newWebhookHub(b)
+	h := newWebhookHub(b, webhooks.Options{AllowPrivateTargets: true, SyncEvery: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 	f := &fanoutReceivers{n: endpoints, arrived: map[string][]time.Time{}, all: map[string]chan struct{}{}}
 	for i := range endpoints {
 		srv := httptest.NewServer(http.HandlerFunc(f.handler))
@@ -491,10 +476,9 @@ func BenchmarkWebhookFanout(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	h.run(b, publisher.DelivererOptions{AllowPrivateTargets: true, SyncEvery: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 	f.wait(b, h.release(b, "korgau123")+".1.released") // warm-up: consumers made, connections open
 	// When the announcement reaches a plain NATS consumer: what the fan-out adds is the rest.
-	announced := watchArrivals(b, h.js, wire.Stream, func(m jetstream.Msg) string { return m.Headers().Get("ce-id") })
+	announced := natstest.WatchArrivals(b, h.js, wire.Stream, func(m jetstream.Msg) string { return m.Headers().Get(wire.HeaderID) })
 
 	b.ResetTimer()
 	for range b.N {
@@ -513,15 +497,15 @@ func BenchmarkWebhookFanout(b *testing.B) {
 				last = max(last, at.Sub(start))
 			}
 			fanouts = append(fanouts, last)
-			streamed = append(streamed, announced.wait(b, p.ID+".1.released").Sub(start))
+			streamed = append(streamed, announced.Wait(b, p.ID+".1.released").Sub(start))
 		}
-		b.ReportMetric(float64(percentile(fanouts, .5).Microseconds())/1000, "all-200-p50-ms")
+		b.ReportMetric(float64(natstest.Percentile(fanouts, .5).Microseconds())/1000, "all-200-p50-ms")
 		b.ReportMetric(float64(slices.Max(fanouts).Microseconds())/1000, "all-200-max-ms")
-		b.ReportMetric(float64(percentile(each, .5).Microseconds())/1000, "endpoint-p50-ms")
-		b.ReportMetric(float64(percentile(streamed, .5).Microseconds())/1000, "nats-p50-ms")
+		b.ReportMetric(float64(natstest.Percentile(each, .5).Microseconds())/1000, "endpoint-p50-ms")
+		b.ReportMetric(float64(natstest.Percentile(streamed, .5).Microseconds())/1000, "nats-p50-ms")
 		b.Logf("release -> all %d endpoints accepted: p50 %v, max %v over %d releases; one endpoint: p50 %v, p99 %v; "+
-			"release -> a plain NATS consumer: p50 %v", endpoints, percentile(fanouts, .5), slices.Max(fanouts), rounds,
-			percentile(each, .5), percentile(each, .99), percentile(streamed, .5))
+			"release -> a plain NATS consumer: p50 %v", endpoints, natstest.Percentile(fanouts, .5), slices.Max(fanouts), rounds,
+			natstest.Percentile(each, .5), natstest.Percentile(each, .99), natstest.Percentile(streamed, .5))
 	}
 }
 
@@ -529,7 +513,7 @@ func BenchmarkWebhookFanout(b *testing.B) {
 // the release and back only after the package was withdrawn: it gets the
 // kill notice, never the release it could republish.
 func TestWebhookRetryOutlivedByAKillNoticeIsNotSent(t *testing.T) {
-	h := newWebhookHub(t)
+	h := newWebhookHub(t, fastRetries)
 	var down atomic.Bool
 	down.Store(true)
 	rcv, _ := h.hook(t, h.partner(t, "flaky"), func(w http.ResponseWriter, r *http.Request, attempt int) bool {
@@ -539,7 +523,6 @@ func TestWebhookRetryOutlivedByAKillNoticeIsNotSent(t *testing.T) {
 		}
 		return webhooktest.OK(w, r, attempt)
 	})
-	h.run(t, fastRetries)
 	id := h.release(t, "korgau123")
 	released := id + ".1.released"
 	for rcv.Attempts(released) == 0 {
