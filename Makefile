@@ -1,18 +1,23 @@
 # The two commands of the README's quickstart are `go run ./cmd/hub serve`
 # and `make test`; .ci/run calls `make test` too.
 
-.PHONY: test check run bench build
+.PHONY: test check tools run bench build
 
-# test installs what a fresh machine lacks (a MinIO server for the S3
-# tests), checks formatting and vet, then runs every test with the race
-# detector.
+# tools installs what a fresh machine lacks beside Go, pinned, into
+# $HOME/.cache/hub-tools/bin: a MinIO server for the S3 tests and
+# staticcheck.
+tools:
+	bash .ci/install-tools
+
+# test checks formatting, vet and staticcheck, then runs every test with
+# the race detector.
 test: check
-	bash .ci/install-minio
 	go test -race -count=1 ./...
 
-check:
+check: tools
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
+	$$HOME/.cache/hub-tools/bin/staticcheck ./...
 
 run:
 	go run ./cmd/hub serve
@@ -22,6 +27,5 @@ build:
 
 # bench runs the throughput and memory comparisons against direct MinIO;
 # see bench/README.md.
-bench:
-	bash .ci/install-minio
+bench: tools
 	go test -run '^$$' -bench . -benchtime 1x -timeout 30m ./bench/...

@@ -194,7 +194,9 @@ func (e *zipEntry) header() *zip.FileHeader {
 		t = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 	fh.Modified = t
+	//lint:ignore SA1019 CreateRaw writes the MS-DOS time from these fields as given, not from Modified
 	fh.ModifiedDate = uint16(t.Day() + int(t.Month())<<5 + (t.Year()-1980)<<9)
+	//lint:ignore SA1019 as above
 	fh.ModifiedTime = uint16(t.Second()/2 + t.Minute()<<5 + t.Hour()<<11)
 	extra := make([]byte, 9)
 	binary.LittleEndian.PutUint16(extra[0:], 0x5455) // extended timestamp

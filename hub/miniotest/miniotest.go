@@ -44,7 +44,7 @@ import (
 
 const (
 	// installHint tells a developer how to get the binary.
-	installHint = "run `bash .ci/install-minio` (installs it to $HOME/.cache/hub-tools/bin/minio) or set HUB_MINIO_BIN"
+	installHint = "run `bash .ci/install-tools` (installs it to $HOME/.cache/hub-tools/bin/minio) or set HUB_MINIO_BIN"
 
 	readyTimeout = 30 * time.Second
 )
@@ -63,7 +63,7 @@ type Server struct {
 }
 
 // FindBinary returns the MinIO binary to run: $HUB_MINIO_BIN, else minio on
-// PATH, else $HOME/.cache/hub-tools/bin/minio, where .ci/install-minio puts
+// PATH, else $HOME/.cache/hub-tools/bin/minio, where .ci/install-tools puts
 // it.
 func FindBinary() (string, error) {
 	if p := os.Getenv("HUB_MINIO_BIN"); p != "" {
