@@ -19,6 +19,7 @@ import (
 
 	"github.com/syndication-hub/hub/feeds"
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/ninjs/ninjstest"
 )
 
 // update rewrites the golden files: go test ./feeds -run Golden -update
@@ -463,5 +464,69 @@ func TestParseFormat(t *testing.T) {
 		if _, err := feeds.ParseFormat(ext); hub.ErrorCode(err) != hub.ENOTFOUND {
 			t.Errorf("%q: %v, want ENOTFOUND", ext, err)
 		}
+	}
+}
+
+// TestJSONFeedItemsAlwaysHaveContent checks what JSON Feed 1.1 requires
+// of every item, content_text or content_html, also for a package with a
+// headline and no description or body.
+func TestJSONFeedItemsAlwaysHaveContent(t *testing.T) {
+	bare := &hub.Package{
+		ID: "01JD3Z8Q4VJ5K6XW0M2N7P9RS6", Campaign: "korgau123", Language: "ru", Version: 1, Status: hub.StatusReleased,
+		FirstCreated: released, VersionCreated: released.Add(5 * time.Hour),
+		Headlines: []hub.Text{{Value: "Только заголовок"}},
+		Assets:    []hub.Asset{{Name: "poster.png", Type: hub.AssetPicture, ContentType: "image/png", Size: 1000}},
+	}
+	b, err := feeds.Render(feeds.JSON, meta(feeds.JSON), append(fixture(), bare))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Items []struct {
+			ID          string `json:"id"`
+			ContentText string `json:"content_text"`
+			ContentHTML string `json:"content_html"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Items) != len(fixture())+1 {
+		t.Fatalf("%d items", len(doc.Items))
+	}
+	for _, it := range doc.Items {
+		if it.ContentText == "" && it.ContentHTML == "" {
+			t.Errorf("item %s has neither content_text nor content_html", it.ID)
+		}
+		if strings.Contains(it.ID, bare.ID) && it.ContentText != "Только заголовок" {
+			t.Errorf("the headline-only item's content_text is %q, want its headline", it.ContentText)
+		}
+	}
+	if bytes.Contains(b, []byte(`"summary": ""`)) {
+		t.Error("an empty summary is written")
+	}
+}
+
+// TestJSONFeedHubExtensionMatchesProfileSchema holds every item's _hub
+// extension to its definition in the hub's package profile schema.
+func TestJSONFeedHubExtensionMatchesProfileSchema(t *testing.T) {
+	schema := ninjstest.ProfileDef(t, "jsonfeed-hub")
+	var doc struct {
+		Items []struct {
+			ID  string          `json:"id"`
+			Hub json.RawMessage `json:"_hub"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(render(t, feeds.JSON), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Items) != len(fixture()) {
+		t.Fatalf("%d items", len(doc.Items))
+	}
+	for _, it := range doc.Items {
+		schema.Assert(t, "the _hub extension of "+it.ID, it.Hub)
+	}
+	if schema.Check([]byte(`{"id": "01JD3Z8Q4VJ5K6XW0M2N7P9RS1", "campaign": "korgau123", "status": "released", "sha256": "x"}`)) == nil {
+		t.Error("the schema accepts a field the extension does not have")
 	}
 }

@@ -141,6 +141,16 @@ func (it item) description() string {
 	return "⚠ " + it.warning + "\n\n" + it.summary
 }
 
+// content is the item's text for a format that requires one (JSON Feed
+// requires content_text or content_html): the description, else the
+// headline, as a released package always has one even without a summary.
+func (it item) content() string {
+	if d := it.description(); d != "" {
+		return d
+	}
+	return it.title
+}
+
 // categories are the campaign and the package's hashtags and topics.
 func (it item) categories() []string {
 	return append([]string{it.campaign}, it.tags...)

@@ -64,8 +64,9 @@ func renderJSON(meta Meta, items []item) ([]byte, error) {
 		ji := jsonItem{
 			JSONItem: &gorilla.JSONItem{
 				Id: it.guid, Url: it.link, Title: it.title, Summary: it.description(),
-				// One of content_text and content_html is required.
-				ContentText:   it.description(),
+				// One of content_text and content_html is required,
+				// also for a package with a headline and nothing else.
+				ContentText:   it.content(),
 				PublishedDate: &published,
 				Tags:          it.tags,
 			},

@@ -18,7 +18,8 @@ import (
 
 // install mirrors a released package version: every asset downloaded and
 // verified in the partial folder first, then the previous version's files
-// moved aside, the new ones renamed into place, and package.json last.
+// moved aside, the new ones renamed into place, ninjs.json, and
+// package.json last.
 func (p *Puller) install(ctx context.Context, item *hubclient.Package) error {
 	start := p.now()
 	version, err := strconv.Atoi(item.Version)
@@ -98,8 +99,8 @@ func (p *Puller) install(ctx context.Context, item *hubclient.Package) error {
 			return p.destError("move "+a.Name+" into place", err)
 		}
 	}
-	if err := p.writeFileAtomic(filepath.Join(dir, SidecarName), indent(item.Raw)); err != nil {
-		return p.destError("write the sidecar of "+item.ID, err)
+	if err := p.writeSidecars(dir, item); err != nil {
+		return err
 	}
 	prev.Version, prev.Status, prev.Files, prev.Installing, prev.Mirrored = version, "released", files, 0, p.now().UTC()
 	if err := p.saveState(); err != nil {
@@ -138,7 +139,7 @@ func (p *Puller) moveAside(dir string, prev *PackageState) error {
 	if err := p.fs.MkdirAll(aside, 0o755); err != nil {
 		return p.destError("keep the previous version aside", err)
 	}
-	names := []string{SidecarName}
+	names := []string{SidecarName, StrictSidecarName}
 	for _, f := range prev.Files {
 		names = append(names, f.Local)
 	}
@@ -153,8 +154,9 @@ func (p *Puller) moveAside(dir string, prev *PackageState) error {
 
 // takeDown mirrors a kill notice: the package's files (every version) are
 // removed and WITHDRAWN.txt says why; package.json becomes the notice as
-// the hub sent it (a tombstone after a purge). A package never mirrored
-// here is only recorded.
+// the hub sent it (a tombstone after a purge), and ninjs.json the same in
+// the strict form, pubstatus canceled, for systems that read only that. A
+// package never mirrored here is only recorded.
 func (p *Puller) takeDown(item *hubclient.Package, ev event) error {
 	version, _ := strconv.Atoi(item.Version)
 	ps := p.state.Packages[item.ID]
@@ -180,8 +182,8 @@ func (p *Puller) takeDown(item *hubclient.Package, ev event) error {
 	if err := p.writeFileAtomic(filepath.Join(dir, NoticeName), notice(item, p.prevHeadline(dir, item), when)); err != nil {
 		return p.destError("write the withdrawal notice of "+item.ID, err)
 	}
-	if err := p.writeFileAtomic(filepath.Join(dir, SidecarName), indent(item.Raw)); err != nil {
-		return p.destError("write the sidecar of "+item.ID, err)
+	if err := p.writeSidecars(dir, item); err != nil {
+		return err
 	}
 	ps.Version, ps.Status, ps.Files, ps.Installing, ps.Mirrored = max(version, ps.Version), item.Status, nil, 0, p.now().UTC()
 	if err := p.saveState(); err != nil {
@@ -189,6 +191,23 @@ func (p *Puller) takeDown(item *hubclient.Package, ev event) error {
 	}
 	p.removePartials(item.ID)
 	p.log.Warn("taken down: the hub sent a kill notice", "package", item.ID, "status", item.Status, "dir", ps.Dir)
+	return nil
+}
+
+// writeSidecars writes ninjs.json, the strict form made from what the hub
+// sent, and then package.json, the hub's bytes as they came: package.json
+// arriving still means the folder is complete.
+func (p *Puller) writeSidecars(dir string, item *hubclient.Package) error {
+	strict, err := json.MarshalIndent(ninjs.Strict(item.Item), "", "  ")
+	if err != nil {
+		return fmt.Errorf("package %s as ninjs: %w", item.ID, err)
+	}
+	if err := p.writeFileAtomic(filepath.Join(dir, StrictSidecarName), append(strict, '\n')); err != nil {
+		return p.destError("write the ninjs sidecar of "+item.ID, err)
+	}
+	if err := p.writeFileAtomic(filepath.Join(dir, SidecarName), indent(item.Raw)); err != nil {
+		return p.destError("write the sidecar of "+item.ID, err)
+	}
 	return nil
 }
 

@@ -6,9 +6,10 @@
 // mirrors corrections and withdrawals as they come.
 //
 // The destination holds one folder per package,
-// <campaign>/<language>/<package id>/, with the package's assets and its
-// ninjs as package.json (written last, so its arrival means the folder is
-// complete). A correction moves the previous version's files to
+// <campaign>/<language>/<package id>/, with the package's assets, its
+// strict ninjs form as ninjs.json, and the package as the hub sent it (the
+// hub's package profile) as package.json (written last, so its arrival
+// means the folder is complete). A correction moves the previous version's files to
 // .versions/<n>/ in that folder before the new ones move in; a withdrawal
 // or purge removes the files and leaves WITHDRAWN.txt. State, partial
 // downloads and temporary files live in .hub-pull/ at the top of the

@@ -16,6 +16,8 @@ import (
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/hubtest"
+	"github.com/syndication-hub/hub/hub/ninjs"
+	"github.com/syndication-hub/hub/hub/ninjs/ninjstest"
 	"github.com/syndication-hub/hub/hubclient"
 	"github.com/syndication-hub/hub/pull"
 )
@@ -52,17 +54,26 @@ func TestPullMirrorsReleaseCorrectionWithdrawalAndPurge(t *testing.T) {
 	poster, article := png("poster", 5000), []byte("Текст статьи.\n")
 	id := e.publish(t, "korgau123", "ru", "Домогательства на работе — это преступление", map[string][]byte{
 		"Плакат кампании.png": poster, "статья.txt": article, "package.json": []byte("an asset named like the sidecar\n"),
+		"ninjs.json": []byte("an asset named like the ninjs sidecar\n"),
 	})
 	e.pull(t, nil, pull.Options{})
 	dir := e.dir("korgau123", "ru", id)
 	got := files(t, dir)
-	if !bytes.Equal(got["Плакат кампании.png"], poster) || !bytes.Equal(got["статья.txt"], article) || string(got["_package.json"]) != "an asset named like the sidecar\n" {
+	if !bytes.Equal(got["Плакат кампании.png"], poster) || !bytes.Equal(got["статья.txt"], article) || string(got["_package.json"]) != "an asset named like the sidecar\n" ||
+		string(got["_ninjs.json"]) != "an asset named like the ninjs sidecar\n" {
 		t.Fatalf("first pull mirrored %v", keys(got))
 	}
 	var side map[string]any
 	if err := json.Unmarshal(got["package.json"], &side); err != nil || side["id"] != id || side["version"] != "1" {
 		t.Fatalf("sidecar %s: %v", got["package.json"], err)
 	}
+	ninjstest.Profile(t).Assert(t, "package.json", got["package.json"])
+	var strict ninjs.StrictItem
+	if err := json.Unmarshal(got["ninjs.json"], &strict); err != nil || strict.URI != side["uri"] || strict.Version != "1" ||
+		strict.PubStatus != "usable" || len(strict.Associations) != 4 {
+		t.Fatalf("ninjs sidecar %s: %v", got["ninjs.json"], err)
+	}
+	ninjstest.AssertStrict(t, "ninjs.json", got["ninjs.json"])
 	if left := files(t, filepath.Join(e.dest, pull.StateDir, "partial")); len(left) != 0 {
 		t.Errorf("partial files left: %v", keys(left))
 	}
@@ -94,9 +105,15 @@ func TestPullMirrorsReleaseCorrectionWithdrawalAndPurge(t *testing.T) {
 		t.Errorf("after the correction: %v", keys(got))
 	}
 	if !bytes.Equal(got[".versions/1/Плакат кампании.png"], poster) || !bytes.Equal(got[".versions/1/статья.txt"], article) ||
-		!bytes.Contains(got[".versions/1/package.json"], []byte(`"version": "1"`)) {
+		!bytes.Contains(got[".versions/1/package.json"], []byte(`"version": "1"`)) ||
+		!bytes.Contains(got[".versions/1/ninjs.json"], []byte(`"version": "1"`)) {
 		t.Errorf("the first version was not kept aside: %v", keys(got))
 	}
+	if !bytes.Contains(got["ninjs.json"], []byte(`"version": "2"`)) || !bytes.Contains(got["ninjs.json"], []byte("исправлено")) {
+		t.Errorf("ninjs.json after the correction: %s", got["ninjs.json"])
+	}
+	ninjstest.Profile(t).Assert(t, "package.json of the correction", got["package.json"])
+	ninjstest.AssertStrict(t, "ninjs.json of the correction", got["ninjs.json"])
 	if downloads := e.hub.Requests("GET", "/assets/")[before:]; len(downloads) != 1 {
 		t.Errorf("the correction downloaded %d assets, want only the changed one: %v", len(downloads), downloads)
 	}
@@ -107,9 +124,14 @@ func TestPullMirrorsReleaseCorrectionWithdrawalAndPurge(t *testing.T) {
 	}
 	e.pull(t, nil, pull.Options{})
 	got = files(t, dir)
-	if !slices.Equal(keys(got), []string{"WITHDRAWN.txt", "package.json"}) {
+	if !slices.Equal(keys(got), []string{"WITHDRAWN.txt", "ninjs.json", "package.json"}) {
 		t.Fatalf("after the withdrawal the folder holds %v", keys(got))
 	}
+	if !bytes.Contains(got["ninjs.json"], []byte(`"pubstatus": "canceled"`)) {
+		t.Errorf("ninjs.json after the withdrawal: %s", got["ninjs.json"])
+	}
+	ninjstest.Profile(t).Assert(t, "package.json of the withdrawal", got["package.json"])
+	ninjstest.AssertStrict(t, "ninjs.json of the withdrawal", got["ninjs.json"])
 	if n := string(got["WITHDRAWN.txt"]); !strings.Contains(n, "WITHDRAWN - DO NOT USE") || !strings.Contains(n, headline) || !strings.Contains(n, id) {
 		t.Errorf("notice:\n%s", n)
 	}
@@ -126,9 +148,11 @@ func TestPullMirrorsReleaseCorrectionWithdrawalAndPurge(t *testing.T) {
 	if n := string(got["WITHDRAWN.txt"]); !strings.Contains(n, "PURGED") || strings.Contains(n, "Домогательства") {
 		t.Errorf("purge notice:\n%s", n)
 	}
-	if bytes.Contains(got["package.json"], []byte("Домогательства")) {
-		t.Errorf("the sidecar keeps the purged headline: %s", got["package.json"])
+	if bytes.Contains(got["package.json"], []byte("Домогательства")) || bytes.Contains(got["ninjs.json"], []byte("Домогательства")) {
+		t.Errorf("the sidecars keep the purged headline: %s\n%s", got["package.json"], got["ninjs.json"])
 	}
+	ninjstest.Profile(t).Assert(t, "package.json of the purge", got["package.json"])
+	ninjstest.AssertStrict(t, "ninjs.json of the purge", got["ninjs.json"])
 }
 
 func keys[V any](m map[string]V) []string {
@@ -154,7 +178,8 @@ func TestPullCatchesUpToTheLatestVersionOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.pull(t, nil, pull.Options{})
-	if got := files(t, e.dir("korgau123", "kk", id)); !bytes.Equal(got["poster.png"], png("v2", 100)) || len(got) != 2 {
+	if got := files(t, e.dir("korgau123", "kk", id)); !bytes.Equal(got["poster.png"], png("v2", 100)) ||
+		!slices.Equal(keys(got), []string{"ninjs.json", "package.json", "poster.png"}) {
 		t.Errorf("mirrored %v", keys(got))
 	}
 	if _, err := os.Stat(e.dir("korgau123", "kk", gone)); !errors.Is(err, os.ErrNotExist) {
@@ -317,6 +342,7 @@ func TestUnsafeNamesNeverLeaveTheDestination(t *testing.T) {
 	}
 	for in, want := range map[string]string{
 		"poster.png": "poster.png", "Плакат кампании.png": "Плакат кампании.png", "package.json": "_package.json",
+		"ninjs.json": "_ninjs.json", "NINJS.JSON": "_NINJS.JSON",
 		"WITHDRAWN.txt": "_WITHDRAWN.txt", ".versions": "_.versions", "_x": "__x",
 	} {
 		if got, err := pull.LocalName(in); err != nil || got != want {

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/syndication-hub/hub/hub/ninjs"
 )
 
 // StateDir is where `hub pull` keeps its state inside the destination:
@@ -57,11 +59,15 @@ type FileState struct {
 	Size   int64  `json:"size"`
 }
 
-// Package folder contents that are not assets.
+// Package folder contents that are not assets: package.json is the
+// package as the hub sent it (its profile), ninjs.json the same in the
+// strict ninjs form, for newsroom systems that validate against IPTC's
+// schema.
 const (
-	SidecarName  = "package.json"
-	NoticeName   = "WITHDRAWN.txt"
-	VersionsName = ".versions"
+	SidecarName       = "package.json"
+	StrictSidecarName = ninjs.StrictFileName
+	NoticeName        = "WITHDRAWN.txt"
+	VersionsName      = ".versions"
 )
 
 func (p *Puller) statePath() string  { return filepath.Join(p.dest, StateDir, "state.json") }
@@ -168,7 +174,7 @@ func localName(asset string) (string, error) {
 		return "", fmt.Errorf("asset name: %w", err)
 	}
 	if strings.HasPrefix(asset, ".") || strings.HasPrefix(asset, "_") ||
-		strings.EqualFold(asset, SidecarName) || strings.EqualFold(asset, NoticeName) {
+		strings.EqualFold(asset, SidecarName) || strings.EqualFold(asset, StrictSidecarName) || strings.EqualFold(asset, NoticeName) {
 		return "_" + asset, nil
 	}
 	return asset, nil

@@ -20,8 +20,9 @@ func newPullCommand() *cobra.Command {
 		Short: "Mirror released packages into a watch folder, verified, and follow new releases",
 		Long: `The outlet's ingest agent. With a partner key (--key or HUB_KEY, the hub at --hub or
 HUB_URL) it mirrors every released package the partner may see into DEST, one folder per
-package (DEST/<campaign>/<language>/<package id>/) with its assets and its ninjs as
-package.json, written last. Each file is downloaded into DEST/.hub-pull/partial, resumed after
+package (DEST/<campaign>/<language>/<package id>/) with its assets, ninjs.json (plain ninjs
+2.2, valid against IPTC's schema) and package.json (the package as the hub sent it, with the
+hub's own fields), written last. Each file is downloaded into DEST/.hub-pull/partial, resumed after
 an interruption, verified by SHA-256, and only then moved into place, so watch-folder software
 never sees a partial file. A correction moves the previous files to .versions/<n>/ in the
 package folder; a withdrawal or purge removes the files and leaves WITHDRAWN.txt.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/syndication-hub/hub/hub/ninjs/ninjstest"
 )
 
 // runCLI runs the hub binary's command line in-process.
@@ -139,8 +141,10 @@ languages:
 					return false
 				}
 			}
-			if _, err := os.Stat(expect(dest, lang, "package.json")); err != nil {
-				return false
+			for _, sidecar := range []string{"ninjs.json", "package.json"} {
+				if _, err := os.Stat(expect(dest, lang, sidecar)); err != nil {
+					return false
+				}
 			}
 		}
 		return true
@@ -157,6 +161,26 @@ languages:
 	}
 	t.Logf("release of 2 packages (1.2 MB poster each) to every file verified in DEST: NATS %v, polling every 250 ms %v",
 		natsTook.Round(time.Millisecond), pollTook.Round(time.Millisecond))
+	// package.json is what the hub sent (over NATS, or from the API when
+	// polling): the package profile; ninjs.json is plain ninjs.
+	sidecars := func(t *testing.T, what string) {
+		for via, dest := range map[string]string{"NATS": natsDest, "polling": pollDest} {
+			for _, lang := range []string{"ru", "kk"} {
+				doc := what + " " + lang + " by " + via
+				profile, err := os.ReadFile(expect(dest, lang, "package.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ninjstest.Profile(t).Assert(t, doc+": package.json", profile)
+				strict, err := os.ReadFile(expect(dest, lang, "ninjs.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ninjstest.AssertStrict(t, doc+": ninjs.json", strict)
+			}
+		}
+	}
+	sidecars(t, "released")
 
 	// The outlet reports that it aired the Russian package.
 	out, err := runCLI(ctx, "report", "--key", partner, "--package", ids["ru"], "--url", "https://almaty.tv/news/1",
@@ -178,6 +202,7 @@ languages:
 			return mirrored(dest) && bytes.Equal(old, files["Плакат.png"])
 		})
 	}
+	sidecars(t, "corrected")
 
 	// The Kazakh package is withdrawn.
 	call(t, s, "POST", "/v1/packages/"+ids["kk"]+"/withdraw", producer, nil, 200)
@@ -189,7 +214,7 @@ languages:
 			for _, e := range entries {
 				names = append(names, e.Name())
 			}
-			return strings.Join(names, ",") == "WITHDRAWN.txt,package.json"
+			return strings.Join(names, ",") == "WITHDRAWN.txt,ninjs.json,package.json"
 		})
 		if !sameFile(expect(dest, "ru", "Плакат.png"), filepath.Join(dir, "Плакат.png")) {
 			t.Error("the withdrawal of kk touched ru")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/syndication-hub/hub/feeds"
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/ninjs"
 )
 
 // Options configures the API.
@@ -84,6 +85,7 @@ func (a *API) routes() {
 	e.GET("/readyz", a.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(a.opts.Registry, promhttp.HandlerOpts{})))
 	e.GET("/openapi.json", a.openapi)
+	e.GET(ninjs.ProfileSchemaPath, a.profileSchema)
 
 	// Feeds take no key (readers cannot send one): the public feeds show
 	// public campaigns, a partner's feed is found by the token in its URL.
@@ -155,6 +157,12 @@ func OpenAPIDocument() []byte { return openapiDocument }
 
 func (a *API) openapi(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/json", openapiDocument)
+}
+
+// profileSchema serves the package profile's JSON Schema, which every
+// package document names in standard.schema.
+func (a *API) profileSchema(c echo.Context) error {
+	return c.Blob(http.StatusOK, ninjs.ProfileMediaType, ninjs.ProfileSchema())
 }
 
 func (a *API) healthz(c echo.Context) error {

@@ -25,8 +25,10 @@ import (
 // a zip, streamed from the blob store to the client (no temporary file, no
 // asset held in memory), with an exact Content-Length so that clients show
 // progress. The media go in stored, not recompressed; manifest.json (the
-// package as ninjs, the version the caller sees) and CREDITS.txt come
-// first, deflated, so a download cut short still says what it was.
+// package in the hub's profile, the version the caller sees), ninjs.json
+// (the same in the strict ninjs form) and CREDITS.txt come first,
+// deflated, so a download cut short still says what it was. They are in
+// the plan like any entry, so size counts them.
 
 // Names of the hub's own files in a zip. An asset taking one of them (in
 // any case: Windows and macOS do not tell "Manifest.json" apart) keeps its
@@ -34,6 +36,7 @@ import (
 // always match the files.
 const (
 	manifestName  = "manifest.json"
+	strictName    = ninjs.StrictFileName
 	creditsName   = "CREDITS.txt"
 	hubFilePrefix = "hub-"
 )
@@ -112,11 +115,17 @@ type zipEntry struct {
 }
 
 func newPackageZip(p *hub.Package, publicURL string) (*packageZip, error) {
-	manifest, err := json.MarshalIndent(ninjs.FromPackage(publicURL, p), "", "  ")
+	item := ninjs.FromPackage(publicURL, p)
+	manifest, err := json.MarshalIndent(item, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
 	manifest = append(manifest, '\n')
+	strict, err := json.MarshalIndent(ninjs.Strict(item), "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", strictName, err)
+	}
+	strict = append(strict, '\n')
 	credits := []byte(hub.Credits(p, ninjs.PackageURL(publicURL, p.ID)))
 	taken := map[string]bool{}
 	for _, a := range p.Assets {
@@ -126,7 +135,7 @@ func newPackageZip(p *hub.Package, publicURL string) (*packageZip, error) {
 	for _, m := range []struct {
 		name string
 		body []byte
-	}{{manifestName, manifest}, {creditsName, credits}} {
+	}{{manifestName, manifest}, {strictName, strict}, {creditsName, credits}} {
 		name := m.name
 		for taken[strings.ToLower(name)] {
 			name = hubFilePrefix + name

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/syndication-hub/hub/hub/ninjs"
+	"github.com/syndication-hub/hub/hub/ninjs/ninjstest"
 )
 
 // readZip checks the answer of a zip download and opens its body.
@@ -111,7 +112,7 @@ func TestArchiveOfAPackage(t *testing.T) {
 			!strings.HasSuffix(cd, "filename*=UTF-8''"+url.PathEscape(headline)+".zip") {
 			t.Errorf("Content-Disposition %q", cd)
 		}
-		if got, want := strings.Join(zipNames(z), "|"), "manifest.json|CREDITS.txt|poster.png|"+kazakh+"|"+interview; got != want {
+		if got, want := strings.Join(zipNames(z), "|"), "manifest.json|ninjs.json|CREDITS.txt|poster.png|"+kazakh+"|"+interview; got != want {
 			t.Errorf("entries %s, want %s", got, want)
 		}
 		for name, want := range map[string][]byte{"poster.png": poster, interview: text} {
@@ -147,6 +148,17 @@ func TestArchiveOfAPackage(t *testing.T) {
 			item.Associations[0].Name != "poster.png" || item.Associations[0].SHA256 != sha(poster) || item.Associations[1].Name != kazakh {
 			t.Errorf("manifest: %+v", item)
 		}
+		ninjstest.Profile(t).Assert(t, "manifest.json", manifest)
+		sf, strict := zipFile(t, z, "ninjs.json")
+		if sf.Method != zip.Deflate {
+			t.Errorf("ninjs.json method %d, want deflate", sf.Method)
+		}
+		ninjstest.AssertStrict(t, "ninjs.json", strict)
+		var s ninjs.StrictItem
+		if err := json.Unmarshal(strict, &s); err != nil || s.URI != item.URI || s.Version != "1" || s.PubStatus != "usable" ||
+			len(s.Associations) != 3 || s.EdNote != "Content warning: Describes harassment at work" {
+			t.Errorf("ninjs.json (%v): %s", err, strict)
+		}
 		_, credits := zipFile(t, z, "CREDITS.txt")
 		for _, want := range []string{headline, "Credit:          Dobrye Vesti", "Usage terms:     Free to republish with credit",
 			"Copyright:       © 2026 Dobrye Vesti", "Content warning: Describes harassment at work", "Photo: A. Nurlanova", "Плакат кампании", kazakh} {
@@ -178,6 +190,13 @@ func TestArchiveOfAPackage(t *testing.T) {
 			if err := json.Unmarshal(manifest, &item); err != nil || item.Version != c.version {
 				t.Errorf("manifest version %q (%v), want %s", item.Version, err, c.version)
 			}
+			ninjstest.Profile(t).Assert(t, "manifest.json of version "+c.version, manifest)
+			_, strict := zipFile(t, z, "ninjs.json")
+			var s ninjs.StrictItem
+			if err := json.Unmarshal(strict, &s); err != nil || s.Version != c.version {
+				t.Errorf("ninjs.json version %q (%v), want %s", s.Version, err, c.version)
+			}
+			ninjstest.AssertStrict(t, "ninjs.json of version "+c.version, strict)
 			if _, got := zipFile(t, z, "poster.png"); !bytes.Equal(got, c.poster) {
 				t.Errorf("version %s: the poster is not that version's", c.version)
 			}
@@ -256,12 +275,16 @@ func TestArchiveNamesDoNotClash(t *testing.T) {
 	h.do("PUT", "/v1/packages/"+id+"/assets/Manifest.json", producer, "a manifest of my own\n").
 		expect(t, http.StatusCreated)
 	h.do("PUT", "/v1/packages/"+id+"/assets/CREDITS.txt", producer, "my credits\n").expect(t, http.StatusCreated)
+	h.do("PUT", "/v1/packages/"+id+"/assets/NINJS.json", producer, "my ninjs\n").expect(t, http.StatusCreated)
 	z := readZip(t, h.do("GET", "/v1/packages/"+id+"/archive.zip", producer, nil).expect(t, http.StatusOK))
-	if got := strings.Join(zipNames(z), "|"); got != "hub-manifest.json|hub-CREDITS.txt|Manifest.json|CREDITS.txt" {
+	if got := strings.Join(zipNames(z), "|"); got != "hub-manifest.json|hub-ninjs.json|hub-CREDITS.txt|Manifest.json|CREDITS.txt|NINJS.json" {
 		t.Errorf("entries %s", got)
 	}
 	if _, b := zipFile(t, z, "CREDITS.txt"); string(b) != "my credits\n" {
 		t.Errorf("the asset CREDITS.txt reads %q", b)
+	}
+	if _, b := zipFile(t, z, "NINJS.json"); string(b) != "my ninjs\n" {
+		t.Errorf("the asset NINJS.json reads %q", b)
 	}
 }
 

@@ -84,7 +84,7 @@ func (a *API) getVersion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, a.item(p))
+	return a.packageAnswer(c, p)
 }
 
 // releaseEntry is one line of the change log.

@@ -154,6 +154,7 @@ func TestOpenAPIOperations(t *testing.T) {
 		{op: "GET /readyz", public: true, statuses: []string{"200", "503"}},
 		{op: "GET /metrics", public: true, statuses: []string{"200"}},
 		{op: "GET /openapi.json", public: true, statuses: []string{"200"}},
+		{op: "GET /schemas/package-profile.json", public: true, statuses: []string{"200"}},
 		{op: "GET /feeds/releases.{format}", public: true, statuses: []string{"200", "304", "400", "404"}},
 		{op: "HEAD /feeds/releases.{format}", public: true, statuses: []string{"200", "304", "400", "404"}},
 		{op: "GET /feeds/p/{token}/releases.{format}", public: true, statuses: []string{"200", "304", "400", "404"}},
@@ -305,6 +306,12 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"Item", ninjs.Item{}, true},
 		{"Association", ninjs.Association{}, true},
 		{"Rendition", ninjs.Rendition{}, true},
+		{"ProfileStandard", ninjs.Standard{}, true},
+		{"StrictStandard", ninjs.Standard{}, true},
+		{"StrictItem", ninjs.StrictItem{}, true},
+		{"StrictConcept", ninjs.StrictConcept{}, true},
+		{"StrictAssociation", ninjs.StrictAssociation{}, true},
+		{"StrictRendition", ninjs.StrictRendition{}, true},
 		{"PackageList", packageList{}, true},
 		{"AssetsUploaded", assetsUploaded{}, true},
 		{"Key", keyView{}, true},
@@ -603,6 +610,11 @@ func TestOpenAPIAnswersMatchSchemas(t *testing.T) {
 		{"released", "Item", ninjs.FromPackage(base, released)},
 		{"withdrawn", "Item", ninjs.FromPackage(base, withdrawn)},
 		{"tombstone", "Item", ninjs.FromPackage(base, tombstone)},
+		{"strict package with everything", "StrictItem", ninjs.StrictFromPackage(base, full)},
+		{"strict empty draft", "StrictItem", ninjs.StrictFromPackage(base, empty)},
+		{"strict released", "StrictItem", ninjs.StrictFromPackage(base, released)},
+		{"strict withdrawn", "StrictItem", ninjs.StrictFromPackage(base, withdrawn)},
+		{"strict tombstone", "StrictItem", ninjs.StrictFromPackage(base, tombstone)},
 		{"change log", "ReleaseLog", log},
 		{"empty change log", "ReleaseLog", releaseLog{Items: []releaseEntry{}, Next: "0"}},
 		{"campaign", "Campaign", campaign},
@@ -717,7 +729,7 @@ func TestOpenAPIArchivePickupAndReachAnswers(t *testing.T) {
 	must(err)
 	now := time.Now().UTC().Truncate(time.Second)
 
-	do := func(t *testing.T, a *API, op, path, key, body string, status int) *httptest.ResponseRecorder {
+	do := func(t *testing.T, a *API, op, path, key, body string, status int, headers ...string) *httptest.ResponseRecorder {
 		t.Helper()
 		method, _, _ := strings.Cut(op, " ")
 		var r io.Reader
@@ -730,6 +742,9 @@ func TestOpenAPIArchivePickupAndReachAnswers(t *testing.T) {
 		}
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
 		}
 		rec := httptest.NewRecorder()
 		a.ServeHTTP(rec, req)
@@ -758,10 +773,10 @@ func TestOpenAPIArchivePickupAndReachAnswers(t *testing.T) {
 		for _, f := range z.File {
 			names = append(names, f.Name)
 		}
-		if want := []string{"manifest.json", "CREDITS.txt", asset.Name}; !slices.Equal(names, want) {
+		if want := []string{"manifest.json", "ninjs.json", "CREDITS.txt", asset.Name}; !slices.Equal(names, want) {
 			t.Fatalf("the zip holds %v, want %v as documented", names, want)
 		}
-		if f := z.File[2]; f.Method != zip.Store || f.NonUTF8 {
+		if f := z.File[3]; f.Method != zip.Store || f.NonUTF8 {
 			t.Errorf("the asset is stored with method %d, non-UTF-8 name %v; documented: stored, UTF-8", f.Method, f.NonUTF8)
 		}
 		mf, err := z.File[0].Open()
@@ -775,6 +790,17 @@ func TestOpenAPIArchivePickupAndReachAnswers(t *testing.T) {
 		if err := openapiVisit(openapiLoad(t).Components.Schemas["Item"].Value, string(manifest)); err != nil {
 			t.Errorf("manifest.json is not a ninjs Item as documented: %v", err)
 		}
+		sf, err := z.File[1].Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		strict, err := io.ReadAll(sf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := openapiVisit(openapiLoad(t).Components.Schemas["StrictItem"].Value, string(strict)); err != nil {
+			t.Errorf("ninjs.json is not a StrictItem as documented: %v", err)
+		}
 		do(t, withLog, "GET /v1/packages/{id}/archive.zip", unknown, "", "", http.StatusUnauthorized)
 		do(t, withLog, "HEAD /v1/packages/{id}/archive.zip", unknown, "", "", http.StatusUnauthorized)
 		do(t, withLog, "GET /v1/packages/{id}/archive.zip", unknown, partnerSecret, "", http.StatusNotFound)
@@ -782,6 +808,35 @@ func TestOpenAPIArchivePickupAndReachAnswers(t *testing.T) {
 		do(t, withLog, "GET /v1/packages/{id}/archive.zip", zipPath, partnerSecret, "", http.StatusOK)
 		do(t, withLog, "GET /v1/packages/{id}/assets/{name}", "/v1/packages/"+id+"/assets/"+url.PathEscape(asset.Name),
 			partnerSecret, "", http.StatusOK)
+	})
+
+	t.Run("package forms", func(t *testing.T) {
+		for _, c := range []struct {
+			op, path string
+		}{{"GET /v1/packages/{id}", "/v1/packages/" + id}, {"GET /v1/packages/{id}/versions/{n}", "/v1/packages/" + id + "/versions/1"}} {
+			for accept, want := range map[string]string{
+				"": "application/json", "application/json": "application/json", "*/*": "application/json",
+				"application/ninjs+json": ninjs.StrictMediaType, "application/ninjs+json, application/json;q=0.5": ninjs.StrictMediaType,
+				"application/json, application/ninjs+json;q=0.5": "application/json", "application/ninjs+json;q=0": "application/json",
+			} {
+				rec := do(t, withLog, c.op, c.path, partnerSecret, "", http.StatusOK, "Accept", accept)
+				if mt, _, _ := mime.ParseMediaType(rec.Header().Get("Content-Type")); mt != want {
+					t.Errorf("%s with Accept %q answered %s, want %s", c.path, accept, mt, want)
+				}
+			}
+		}
+		do(t, withLog, "GET /v1/packages/{id}", "/v1/packages/01ARZ3NDEKTSV4RRFFQ69G5FAV", partnerSecret, "", http.StatusNotFound,
+			"Accept", ninjs.StrictMediaType)
+	})
+
+	t.Run("profile schema", func(t *testing.T) {
+		rec := do(t, withLog, "GET /schemas/package-profile.json", "/schemas/package-profile.json", "", "", http.StatusOK)
+		if ct := rec.Header().Get("Content-Type"); ct != "application/schema+json" {
+			t.Errorf("Content-Type %q", ct)
+		}
+		if !bytes.Equal(rec.Body.Bytes(), ninjs.ProfileSchema()) {
+			t.Error("the served schema differs from ninjs.ProfileSchema()")
+		}
 	})
 
 	report := "/v1/packages/" + id + "/republications"

@@ -125,6 +125,49 @@ func (f packageFields) patch() hub.PackagePatch {
 
 func (a *API) item(p *hub.Package) ninjs.Item { return ninjs.FromPackage(a.opts.PublicURL, p) }
 
+// packageAnswer answers with p in the form the caller asked for: the
+// strict ninjs form for Accept: application/ninjs+json, else the
+// package profile. Vary says so to caches either way.
+func (a *API) packageAnswer(c echo.Context, p *hub.Package) error {
+	c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
+	if wantsStrict(c.Request().Header.Values(echo.HeaderAccept)) {
+		b, err := json.Marshal(ninjs.StrictFromPackage(a.opts.PublicURL, p))
+		if err != nil {
+			return fmt.Errorf("encode package %s as ninjs: %w", p.ID, err)
+		}
+		return c.Blob(http.StatusOK, ninjs.StrictMediaType, b)
+	}
+	return c.JSON(http.StatusOK, a.item(p))
+}
+
+// wantsStrict reports whether an Accept header asks for the strict form
+// over the profile. A client that names both (or a wildcard as well)
+// gets what it rates higher; the profile wins a tie, being the default.
+func wantsStrict(accept []string) bool {
+	strict, profile := -1.0, -1.0
+	for _, h := range accept {
+		for part := range strings.SplitSeq(h, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil {
+				continue
+			}
+			q := 1.0
+			if v, ok := params["q"]; ok {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					q = f
+				}
+			}
+			switch mt {
+			case ninjs.StrictMediaType:
+				strict = max(strict, q)
+			case "application/json", "application/*", "*/*":
+				profile = max(profile, q)
+			}
+		}
+	}
+	return strict > 0 && strict > profile
+}
+
 func (a *API) createPackage(c echo.Context) error {
 	k := keyOf(c)
 	if k.Role == hub.RolePartner {
@@ -214,7 +257,7 @@ func (a *API) getPackage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, a.item(p))
+	return a.packageAnswer(c, p)
 }
 
 func (a *API) patchPackage(c echo.Context) error {

@@ -1,10 +1,16 @@
-// Package ninjs renders packages as IPTC ninjs 2.x items of type
-// "composite", the JSON that the API, NATS messages and feeds share. The
-// hub's own fields (id, campaign, status, contentwarning, anonymized,
-// translations) sit unprefixed beside the ninjs ones.
+// Package ninjs renders packages as IPTC ninjs 2.2 items of type
+// "composite", in two forms. The hub's package profile (Item) is the JSON
+// that the API, NATS messages, webhooks, zips and hub pull share: ninjs
+// with the hub's own fields (id, campaign, status, contentwarning,
+// anonymized, translations; digests and flags on assets) unprefixed
+// beside the ninjs ones, described by the JSON Schema ProfileSchema
+// returns. The strict form (StrictItem) has ninjs's own fields only, for
+// newsroom systems that validate what they ingest against IPTC's schema,
+// which admits no other properties.
 package ninjs
 
 import (
+	_ "embed"
 	"net/url"
 	"strconv"
 	"time"
@@ -12,10 +18,45 @@ import (
 	"github.com/syndication-hub/hub/hub"
 )
 
-// Item is a package as ninjs.
+// The package profile: its schema's $id, which every profile document
+// names in standard.schema (and an announcement may name as its
+// CloudEvents dataschema), and where every hub serves the schema. The $id
+// is a name, the same on every hub, so that a reader can pin its copy;
+// the path is the copy a running hub serves.
+const (
+	ProfileName       = "syndication-hub-package-profile"
+	ProfileVersion    = "1"
+	ProfileSchemaURL  = "https://syndication-hub.org/schemas/package-profile/1.json"
+	ProfileSchemaPath = "/schemas/package-profile.json"
+	// ProfileMediaType is what the schema is served as.
+	ProfileMediaType = "application/schema+json"
+)
+
+//go:embed schema/profile.json
+var profileSchema []byte
+
+// ProfileSchema returns the package profile's JSON Schema (draft
+// 2020-12). It is a copy: the caller may keep or change it.
+func ProfileSchema() []byte { return append([]byte(nil), profileSchema...) }
+
+// Standard is ninjs's note of which standard, version and schema a
+// document follows.
+type Standard struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Schema  string `json:"schema"`
+}
+
+// ProfileStandard is what every profile document says in standard.
+func ProfileStandard() Standard {
+	return Standard{Name: ProfileName, Version: ProfileVersion, Schema: ProfileSchemaURL}
+}
+
+// Item is a package in the hub's profile.
 type Item struct {
 	URI             string        `json:"uri"`
 	Type            string        `json:"type"`
+	Standard        Standard      `json:"standard"`
 	Version         string        `json:"version"`
 	VersionCreated  time.Time     `json:"versioncreated"`
 	FirstCreated    time.Time     `json:"firstcreated"`
@@ -42,7 +83,10 @@ type Item struct {
 
 // Association is one asset as a ninjs association. Besides the ninjs
 // fields it repeats the original's content type, size and sha256 at the
-// top, where an ingest script looks first.
+// top, and the caption, credit and primary flag as producers set them:
+// `hub pull` and `hub push` read them there (including copies already
+// installed at outlets), and the asset calls answer with an Association.
+// The strict form carries the same facts in ninjs's fields only.
 type Association struct {
 	Name         string      `json:"name"`
 	URI          string      `json:"uri"`
@@ -94,7 +138,7 @@ func AssetURL(base, id, name string) string {
 // without a trailing slash).
 func FromPackage(base string, p *hub.Package) Item {
 	it := Item{
-		URI: PackageURL(base, p.ID), Type: "composite", Version: strconv.Itoa(p.Version),
+		URI: PackageURL(base, p.ID), Type: "composite", Standard: ProfileStandard(), Version: strconv.Itoa(p.Version),
 		VersionCreated: p.VersionCreated, FirstCreated: p.FirstCreated, PubStatus: PubStatus(p.Status),
 		Language: p.Language, Headlines: p.Headlines, Descriptions: p.Descriptions, Bodies: p.Bodies,
 		Subjects: p.Subjects, Places: p.Places, By: p.By, CopyrightNotice: p.CopyrightNotice,
