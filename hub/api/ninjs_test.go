@@ -10,7 +10,8 @@ import (
 	"github.com/syndication-hub/hub/hub/ninjs"
 	"github.com/syndication-hub/hub/hub/ninjs/ninjstest"
 	"github.com/syndication-hub/hub/hub/webhooktest"
-	"github.com/syndication-hub/hub/publisher"
+	"github.com/syndication-hub/hub/publisher/webhooks"
+	"github.com/syndication-hub/hub/publisher/wire"
 )
 
 // TestEveryPackageDocumentMatchesItsSchema follows one package with every
@@ -19,7 +20,7 @@ import (
 // messages, webhook events) to the hub's profile schema, the strict form
 // (Accept: application/ninjs+json) to IPTC's ninjs 2.2 schema.
 func TestEveryPackageDocumentMatchesItsSchema(t *testing.T) {
-	h := newWebhookTestHub(t, publisher.DelivererOptions{
+	h := newWebhookTestHub(t, webhooks.Options{
 		FirstRetry: 20 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond, SyncEvery: 100 * time.Millisecond,
 	})
 	profile := ninjstest.Profile(t)
@@ -70,7 +71,7 @@ func TestEveryPackageDocumentMatchesItsSchema(t *testing.T) {
 	announced := func(t *testing.T, event string, version string) {
 		t.Helper()
 		m := sub.next(5 * time.Second)
-		if got := m.Headers().Get("ce-id"); got != id+"."+version+"."+event {
+		if got := m.Headers().Get(wire.HeaderID); got != id+"."+version+"."+event {
 			t.Fatalf("announcement %s, want %s.%s.%s", got, id, version, event)
 		}
 		profile.Assert(t, "the NATS message of "+event, m.Data())

@@ -99,6 +99,7 @@ func Encode(base string, a hub.Announcement, view *hub.Package) (*nats.Msg, erro
 	h.Set(HeaderTime, a.Time.UTC().Format(time.RFC3339Nano))
 	h.Set(HeaderSubject, view.ID)
 	h.Set(HeaderDataContentType, "application/json")
+	h.Set(HeaderDataSchema, ninjs.ProfileSchemaURL)
 	h.Set(HeaderCampaign, view.Campaign)
 	h.Set(HeaderLanguage, view.Language)
 	h.Set(HeaderPackageVersion, strconv.Itoa(a.Version))
