@@ -29,21 +29,6 @@ func newFeedToken() (string, error) {
 	return feedTokenPrefix + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// mayManageFeedToken says whether k may issue or revoke partnerID's feed
-// token: an admin, or the partner itself through one of its own keys.
-// Another partner learns nothing (ENOTFOUND), as with Service.Partner.
-func mayManageFeedToken(k *Key, partnerID string) error {
-	switch {
-	case k.Role == RoleAdmin:
-		return nil
-	case k.Role == RolePartner && k.Partner == partnerID:
-		return nil
-	case k.Role == RolePartner:
-		return Errorf(ENOTFOUND, "there is no partner %q", partnerID)
-	}
-	return Errorf(EFORBIDDEN, "only an admin key or the partner's own key can manage its feed token")
-}
-
 // IssueFeedToken gives partner partnerID a new feed token and returns it;
 // it is shown this once, and only its SHA-256 is kept. Issuing again
 // replaces the token, which revokes the old one and every URL holding it.
