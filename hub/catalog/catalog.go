@@ -272,6 +272,9 @@ func (c *Catalog) Package(ctx context.Context, id string) (*hub.Package, error) 
 }
 
 func (c *Catalog) readPackage(ctx context.Context, id string) (*hub.Package, uint64, error) {
+	if !validKey(id) {
+		return nil, 0, hub.Errorf(hub.ENOTFOUND, "no package %s", id)
+	}
 	e, err := c.packages.Get(ctx, id)
 	if isMissing(err) {
 		return nil, 0, hub.Errorf(hub.ENOTFOUND, "no package %s", id)
