@@ -9,12 +9,10 @@ import (
 	"strings"
 )
 
-// This file is what the feeds need of the domain: the feed token that
-// stands for a partner in its private feed URLs (feed readers cannot send
-// an Authorization header, so the secret has to be in the address), and a
-// way to tell that this replica's package index has caught up with an
-// announcement, so a feed cache emptied by the release stream is not
-// refilled from an index that still lags behind it.
+// This file is the feed token that stands for a partner in its private
+// feed URLs: feed readers cannot send an Authorization header, so the
+// secret has to be in the address. Who may manage one is in access.go;
+// the feed itself in feed.go.
 
 // feedTokenPrefix marks feed tokens, so secret scanners and people can
 // tell one in a URL, and so a malformed token is refused without a lookup.
