@@ -10,9 +10,7 @@
 package feeds
 
 import (
-	"cmp"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,29 +119,12 @@ func (f Filter) Query() string {
 }
 
 // Select picks a feed's items from the packages its audience may see, as
-// it may see them (partner views: hub.PartnerView): newest first by the
-// time of the live version, filtered by kind, at most f.Limit. The
-// campaign and language filters are applied by the listing already.
-// A purged package stays in a kind-filtered feed: its tombstone has no
-// assets left to match, and its kill notice must still reach everyone
-// who may have republished it.
+// it may see them (partner views: hub.PartnerView), in the feed order the
+// domain decides (hub.FeedItems): newest change first, filtered by kind,
+// at most f.Limit. The campaign and language filters are applied by the
+// listing already.
 func Select(packages []*hub.Package, f Filter) []*hub.Package {
-	out := make([]*hub.Package, 0, min(len(packages), max(f.Limit, 0)))
-	for _, p := range packages {
-		if f.Kind == "" || p.Status == hub.StatusPurged || p.HasAssetType(f.Kind) {
-			out = append(out, p)
-		}
-	}
-	slices.SortStableFunc(out, func(a, b *hub.Package) int {
-		if c := b.Changed().Compare(a.Changed()); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.ID, a.ID)
-	})
-	if f.Limit > 0 && len(out) > f.Limit {
-		out = out[:f.Limit]
-	}
-	return out
+	return hub.FeedItems(packages, f.Kind, f.Limit)
 }
 
 // Meta is what a feed says about itself.

@@ -3,17 +3,49 @@ package hub
 import "slices"
 
 // This file is the one place that decides what a caller may see and change.
-// Every path (API, downloads, listings, the change log, NATS consumers,
-// webhooks, and later feeds and zips) asks these functions, so a rule
-// changes in one place.
+// Every path (API, downloads, zips, listings, feeds, the change log, NATS
+// consumers, webhooks) asks these functions, so a rule changes in one
+// place. Handlers only map the errors these return to statuses.
 
 // Audience is a caller as the visibility rules need it: the key, and for
 // a partner key the partner record it belongs to (nil for a partner key
-// without one, which sees public campaigns only).
+// without one, which sees public campaigns only). Build one with the
+// constructors below rather than by hand.
 type Audience struct {
 	Key     *Key
 	Partner *Partner
 }
+
+// KeyAudience is the audience of a request made with key k; p is the
+// partner record a partner key belongs to (nil when it names none, or
+// the record is gone).
+func KeyAudience(k *Key, p *Partner) Audience {
+	if k.Role != RolePartner || p == nil || p.ID != k.Partner {
+		p = nil
+	}
+	return Audience{Key: k, Partner: p}
+}
+
+// PublicReader is the audience of the public feeds and of keyless
+// downloads: a partner key without a partner record, which by the one
+// rule sees released packages of public campaigns and nothing else.
+func PublicReader() Audience { return Audience{Key: &Key{Name: "public", Role: RolePartner}} }
+
+// PartnerAudience is partner p as it reads without a key of its own: its
+// private feed, its webhook deliveries, its NATS consumer.
+func PartnerAudience(p *Partner) Audience {
+	return Audience{Key: &Key{Name: "partner " + p.Name, Role: RolePartner, Partner: p.ID}, Partner: p}
+}
+
+// ProducerAudience is a producer limited to campaigns (every campaign
+// when none are given).
+func ProducerAudience(campaigns ...string) Audience {
+	return Audience{Key: &Key{Name: "producer", Role: RoleProducer, Campaigns: campaigns}}
+}
+
+// AdminAudience sees everything: the hub's own work (the scheduler, the
+// reconciler) lists packages as it.
+func AdminAudience() Audience { return Audience{Key: &Key{Name: "hub", Role: RoleAdmin}} }
 
 // MaySeeCampaign reports whether a partner audience may see released
 // packages of campaign c: public ones always, others when entitled.
@@ -29,10 +61,27 @@ func (a Audience) MaySeeCampaign(c *Campaign) bool {
 	return false
 }
 
+// MayKnowCampaign reports whether the audience may know of campaign slug
+// (c its record, nil when there is none): see it in listings and in the
+// change log. Admins know every one, producers those their key covers,
+// partners those whose releases they may see.
+func (a Audience) MayKnowCampaign(slug string, c *Campaign) bool {
+	switch a.Key.Role {
+	case RoleAdmin:
+		return true
+	case RoleProducer:
+		return a.Key.mayUseCampaign(slug)
+	case RolePartner:
+		return a.MaySeeCampaign(c)
+	}
+	return false
+}
+
 // CanRead reports whether the audience may see package p (of campaign c)
 // at all. Whatever it may not see is answered as not found, so existence
 // does not leak. Producers and admins see the working copy; partners see
-// only what has been released, and nothing before its embargo.
+// only what has been released, and nothing before its embargo (a package
+// under embargo has no live version: PartnerView is nil).
 func CanRead(a Audience, c *Campaign, p *Package) bool {
 	switch a.Key.Role {
 	case RoleAdmin:
@@ -99,18 +148,98 @@ func CanDownload(a Audience, c *Campaign, p *Package) bool {
 	return p.Status != StatusWithdrawn || CanEdit(a.Key, p)
 }
 
+// RequireAdmin returns EFORBIDDEN unless k is an admin key: the one check
+// of keys and of the partner directory. The HTTP layer calls it before
+// reading a body, so a producer learns nothing from one.
+func RequireAdmin(k *Key) error {
+	if k.Role != RoleAdmin {
+		return Errorf(EFORBIDDEN, "only an admin key can do this")
+	}
+	return nil
+}
+
+// MayCreatePackages returns EFORBIDDEN for keys that may never create a
+// package (partners); the HTTP layer calls it before reading the body.
+// Which campaigns a key may create in is CanCreateIn's question.
+func MayCreatePackages(k *Key) error {
+	if k.Role != RoleAdmin && k.Role != RoleProducer {
+		return Errorf(EFORBIDDEN, "only producer and admin keys create packages")
+	}
+	return nil
+}
+
 // CanCreateIn reports whether k may create packages in campaign c.
 // Returns EFORBIDDEN with the reason when it may not.
 func CanCreateIn(k *Key, campaign string) error {
-	switch {
-	case k.Role == RoleAdmin:
-		return nil
-	case k.Role != RoleProducer:
-		return Errorf(EFORBIDDEN, "only producer and admin keys create packages")
-	case !k.mayUseCampaign(campaign):
+	if err := MayCreatePackages(k); err != nil {
+		return err
+	}
+	if k.Role == RoleProducer && !k.mayUseCampaign(campaign) {
 		return Errorf(EFORBIDDEN, "this key is limited to the campaigns %v", k.Campaigns)
 	}
 	return nil
+}
+
+// MayManageWebhooks is the role check of every webhook call: webhooks are
+// for partner and admin keys only. The HTTP layer calls it before reading
+// a body.
+func MayManageWebhooks(k *Key) error {
+	if k.Role != RoleAdmin && k.Role != RolePartner {
+		return Errorf(EFORBIDDEN, "only partner and admin keys manage webhooks")
+	}
+	return nil
+}
+
+// webhookPartner returns the partner a new webhook of k's is for: its own
+// for a partner key, the one named for an admin.
+func webhookPartner(k *Key, partner string) (string, error) {
+	if err := MayManageWebhooks(k); err != nil {
+		return "", err
+	}
+	switch {
+	case k.Role == RolePartner && k.Partner == "":
+		return "", Errorf(EFORBIDDEN, "this partner key belongs to no partner record; webhooks belong to partner records")
+	case k.Role == RolePartner && partner != "" && partner != k.Partner:
+		return "", Errorf(ENOTFOUND, "there is no partner %q", partner)
+	case k.Role == RolePartner:
+		return k.Partner, nil
+	case partner == "":
+		return "", Errorf(EINVALID, "partner is required: the id of the partner the webhook is for")
+	}
+	return partner, nil
+}
+
+// mayManageWebhook reports whether k may see and change webhook w: an
+// admin any, a partner key its own partner's.
+func mayManageWebhook(k *Key, w *Webhook) bool {
+	return k.Role == RoleAdmin || k.Role == RolePartner && k.Partner != "" && w.Partner == k.Partner
+}
+
+// mayReadPartner says whether k may read partner id's record: an admin
+// any, a partner key its own. Another partner learns nothing (ENOTFOUND).
+func mayReadPartner(k *Key, id string) error {
+	switch {
+	case k.Role == RoleAdmin, k.Role == RolePartner && k.Partner == id:
+		return nil
+	case k.Role == RolePartner:
+		return Errorf(ENOTFOUND, "there is no partner %q", id)
+	}
+	return RequireAdmin(k)
+}
+
+// mayManageFeedToken says whether k may issue or revoke partnerID's feed
+// token: an admin, or the partner itself through one of its own keys.
+// Another partner learns nothing (ENOTFOUND), as with Service.Partner.
+func mayManageFeedToken(k *Key, partnerID string) error {
+	switch {
+	case k.Role == RoleAdmin:
+		return nil
+	case k.Role == RolePartner && k.Partner == partnerID:
+		return nil
+	case k.Role == RolePartner:
+		return Errorf(ENOTFOUND, "there is no partner %q", partnerID)
+	}
+	return Errorf(EFORBIDDEN, "only an admin key or the partner's own key can manage its feed token")
 }
 
 // VisibleCampaigns returns the slugs of the campaigns whose releases the
@@ -124,4 +253,87 @@ func (a Audience) VisibleCampaigns(all []*Campaign) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Filter is the visibility rule in its query form: which packages an
+// audience may see, as campaigns × states, for a catalog to answer a
+// listing with (today by scanning; with indexes later). A package matches
+// when its campaign is one of the campaigns (or AllCampaigns), its status
+// one of Statuses (nil: any), and, with Released, it has a released
+// version to show (a live one, or the tombstone of one). For every
+// audience a and campaign records cs, a.ListingFilter(cs) matches exactly
+// the packages CanRead lets a see; TestListingFilterMatchesCanRead checks
+// that over random catalogs, so no index can become a second rule.
+type Filter struct {
+	AllCampaigns bool
+	// Campaigns are slugs, sorted.
+	Campaigns []string
+	Statuses  []Status
+	// Released also says how a package is compared with a request's own
+	// filters (language, asset type): by its released version, as
+	// PartnerView shows it, not by its working copy.
+	Released bool
+}
+
+// partnerStatuses are the states in which PartnerView shows something.
+var partnerStatuses = []Status{StatusReleased, StatusWithdrawn, StatusPurged}
+
+// ListingFilter returns the filter of what a may see, given every
+// campaign record (a partner sees no campaign without one). Admins see
+// every package, producers every package of the campaigns their key
+// covers, partners what was released in the campaigns MaySeeCampaign
+// allows.
+func (a Audience) ListingFilter(campaigns []*Campaign) Filter {
+	switch a.Key.Role {
+	case RoleAdmin:
+		return Filter{AllCampaigns: true}
+	case RoleProducer:
+		if len(a.Key.Campaigns) == 0 {
+			return Filter{AllCampaigns: true}
+		}
+		cs := slices.Clone(a.Key.Campaigns)
+		slices.Sort(cs)
+		return Filter{Campaigns: slices.Compact(cs)}
+	case RolePartner:
+		return Filter{Campaigns: a.VisibleCampaigns(campaigns), Statuses: partnerStatuses, Released: true}
+	}
+	return Filter{} // matches nothing
+}
+
+// Matches reports whether the stored package p is in the listing of f and
+// of the request's own filters q (campaign, language, status, asset type;
+// not its cursor or limit). It is the meaning of PackageStore.ListPackages.
+func (f Filter) Matches(p *Package, q PackageQuery) bool {
+	if !f.AllCampaigns {
+		if _, ok := slices.BinarySearch(f.Campaigns, p.Campaign); !ok {
+			return false
+		}
+	}
+	if f.Statuses != nil && !slices.Contains(f.Statuses, p.Status) {
+		return false
+	}
+	// What the audience is shown, and so what q is compared with.
+	campaign, language, assets := p.Campaign, p.Language, p.Assets
+	if f.Released {
+		switch {
+		case p.Status == StatusPurged && (p.WasReleased || p.Live != nil):
+			// Its tombstone: no assets, filed where it was announced.
+			assets = nil
+			if p.Live != nil {
+				language = p.Live.Language
+			}
+		case p.Status == StatusPurged, p.Live == nil:
+			return false
+		default:
+			campaign, language, assets = p.Live.Campaign, p.Live.Language, p.Live.Assets
+		}
+	}
+	switch {
+	case q.Campaign != "" && campaign != q.Campaign,
+		q.Language != "" && language != q.Language,
+		q.Status != "" && p.Status != q.Status,
+		q.Type != "" && !slices.ContainsFunc(assets, func(a Asset) bool { return a.Type == q.Type }):
+		return false
+	}
+	return true
 }

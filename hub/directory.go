@@ -43,43 +43,31 @@ func (s *Service) Releases(ctx context.Context, k *Key, after uint64, limit int)
 			c, _ = s.campaign(ctx, slug)
 			campaigns[slug] = c
 		}
-		switch k.Role {
-		case RoleAdmin:
-			return true
-		case RoleProducer:
-			return k.mayUseCampaign(slug)
-		}
-		return aud.MaySeeCampaign(c)
+		return aud.MayKnowCampaign(slug, c)
 	}
 	return s.log.Entries(ctx, after, limit, visible)
-}
-
-// requireAdmin is the check of every directory change.
-func requireAdmin(k *Key, what string) error {
-	if k.Role != RoleAdmin {
-		return Errorf(EFORBIDDEN, "only an admin key can manage %s", what)
-	}
-	return nil
 }
 
 // Campaigns lists the campaigns the caller may know of: all for admins and
 // unlimited producers, a limited producer's own, and for partners the
 // ones whose releases they may see.
 func (s *Service) Campaigns(ctx context.Context, k *Key) ([]*Campaign, error) {
-	all, err := s.catalog.Campaigns(ctx)
-	if err != nil {
-		return nil, err
-	}
 	aud, err := s.Audience(ctx, k)
 	if err != nil {
 		return nil, err
 	}
+	return s.knownCampaigns(ctx, aud)
+}
+
+// knownCampaigns returns the campaigns aud may know of, by slug.
+func (s *Service) knownCampaigns(ctx context.Context, aud Audience) ([]*Campaign, error) {
+	all, err := s.catalog.Campaigns(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list campaigns: %w", err)
+	}
 	var out []*Campaign
 	for _, c := range all {
-		switch {
-		case k.Role == RoleAdmin,
-			k.Role == RoleProducer && k.mayUseCampaign(c.Slug),
-			k.Role == RolePartner && aud.MaySeeCampaign(c):
+		if aud.MayKnowCampaign(c.Slug, c) {
 			out = append(out, c)
 		}
 	}
@@ -159,7 +147,7 @@ func (s *Service) UpdateCampaign(ctx context.Context, k *Key, slug string, patch
 
 // Partners lists partners (admins only).
 func (s *Service) Partners(ctx context.Context, k *Key) ([]*Partner, error) {
-	if err := requireAdmin(k, "partners"); err != nil {
+	if err := RequireAdmin(k); err != nil {
 		return nil, err
 	}
 	return s.catalog.Partners(ctx)
@@ -167,11 +155,8 @@ func (s *Service) Partners(ctx context.Context, k *Key) ([]*Partner, error) {
 
 // Partner returns one partner: any for an admin, its own for a partner key.
 func (s *Service) Partner(ctx context.Context, k *Key, id string) (*Partner, error) {
-	if k.Role != RoleAdmin && !(k.Role == RolePartner && k.Partner == id) {
-		if k.Role == RolePartner {
-			return nil, Errorf(ENOTFOUND, "there is no partner %q", id)
-		}
-		return nil, requireAdmin(k, "partners")
+	if err := mayReadPartner(k, id); err != nil {
+		return nil, err
 	}
 	p, err := s.catalog.Partner(ctx, id)
 	if ErrorCode(err) == ENOTFOUND {
@@ -182,7 +167,7 @@ func (s *Service) Partner(ctx context.Context, k *Key, id string) (*Partner, err
 
 // CreatePartner records a partner outlet (admins only).
 func (s *Service) CreatePartner(ctx context.Context, k *Key, p *Partner) (*Partner, error) {
-	if err := requireAdmin(k, "partners"); err != nil {
+	if err := RequireAdmin(k); err != nil {
 		return nil, err
 	}
 	if err := p.Validate(); err != nil {
@@ -208,7 +193,7 @@ type PartnerPatch struct {
 // UpdatePartner changes a partner (admins only); a change of entitlements
 // changes at once what it sees on every path.
 func (s *Service) UpdatePartner(ctx context.Context, k *Key, id string, patch PartnerPatch) (*Partner, error) {
-	if err := requireAdmin(k, "partners"); err != nil {
+	if err := RequireAdmin(k); err != nil {
 		return nil, err
 	}
 	p, err := s.catalog.UpdatePartner(ctx, id, func(p *Partner) error {

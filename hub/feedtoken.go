@@ -9,12 +9,10 @@ import (
 	"strings"
 )
 
-// This file is what the feeds need of the domain: the feed token that
-// stands for a partner in its private feed URLs (feed readers cannot send
-// an Authorization header, so the secret has to be in the address), and a
-// way to tell that this replica's package index has caught up with an
-// announcement, so a feed cache emptied by the release stream is not
-// refilled from an index that still lags behind it.
+// This file is the feed token that stands for a partner in its private
+// feed URLs: feed readers cannot send an Authorization header, so the
+// secret has to be in the address. Who may manage one is in access.go;
+// the feed itself in feed.go.
 
 // feedTokenPrefix marks feed tokens, so secret scanners and people can
 // tell one in a URL, and so a malformed token is refused without a lookup.
@@ -27,21 +25,6 @@ func newFeedToken() (string, error) {
 		return "", fmt.Errorf("make feed token: %w", err)
 	}
 	return feedTokenPrefix + base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// mayManageFeedToken says whether k may issue or revoke partnerID's feed
-// token: an admin, or the partner itself through one of its own keys.
-// Another partner learns nothing (ENOTFOUND), as with Service.Partner.
-func mayManageFeedToken(k *Key, partnerID string) error {
-	switch {
-	case k.Role == RoleAdmin:
-		return nil
-	case k.Role == RolePartner && k.Partner == partnerID:
-		return nil
-	case k.Role == RolePartner:
-		return Errorf(ENOTFOUND, "there is no partner %q", partnerID)
-	}
-	return Errorf(EFORBIDDEN, "only an admin key or the partner's own key can manage its feed token")
 }
 
 // IssueFeedToken gives partner partnerID a new feed token and returns it;

@@ -33,15 +33,6 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Key, error)
 	return k, nil
 }
 
-// RequireAdmin returns EFORBIDDEN unless k is an admin key. The HTTP layer
-// calls it before reading a body, so a producer learns nothing from one.
-func RequireAdmin(k *Key) error {
-	if k.Role != RoleAdmin {
-		return Errorf(EFORBIDDEN, "only an admin key can do this")
-	}
-	return nil
-}
-
 // CreateKey makes a new key from req (name, role, campaigns, partner,
 // expires) and returns it with its secret, which is shown this once.
 func (s *Service) CreateKey(ctx context.Context, caller *Key, req Key) (*Key, string, error) {

@@ -145,7 +145,7 @@ func (s *Service) Purge(ctx context.Context, k *Key, id string) (*Package, error
 			if err := s.editable(k, id, p); err != nil {
 				return err
 			}
-		} else if k.Role == RolePartner || !CanEdit(k, p) {
+		} else if !CanEdit(k, p) {
 			return notFound(id)
 		}
 		held = p.Blobs
@@ -261,15 +261,20 @@ func (s *Service) Reconcile(ctx context.Context) (published int, err error) {
 	if s.announcer == nil {
 		return 0, nil
 	}
-	all, err := s.catalog.Packages(ctx)
+	var pending []string
+	err = s.eachPackage(ctx, AdminAudience().ListingFilter(nil), PackageQuery{}, func(p *Package) error {
+		if p.Pending != nil {
+			pending = append(pending, p.ID)
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, err
 	}
-	for _, indexed := range all {
-		if indexed.Pending == nil {
-			continue
-		}
-		p, err := s.catalog.Package(ctx, indexed.ID)
+	// Oldest first, as the packages were made.
+	slices.Reverse(pending)
+	for _, id := range pending {
+		p, err := s.catalog.Package(ctx, id)
 		if err != nil || p.Pending == nil {
 			continue
 		}
@@ -296,16 +301,30 @@ func (s *Service) Reconcile(ctx context.Context) (published int, err error) {
 	return published, nil
 }
 
+// scheduledPackages returns the packages the listing shows as scheduled, oldest
+// id first, with the embargo each is listed with.
+func (s *Service) scheduledPackages(ctx context.Context) ([]*Package, error) {
+	var out []*Package
+	err := s.eachPackage(ctx, AdminAudience().ListingFilter(nil), PackageQuery{Status: StatusScheduled}, func(p *Package) error {
+		if p.Embargo != nil {
+			out = append(out, p)
+		}
+		return nil
+	})
+	slices.Reverse(out)
+	return out, err
+}
+
 // NextEmbargo returns the earliest embargo among scheduled packages, and
 // false when none is scheduled.
 func (s *Service) NextEmbargo(ctx context.Context) (time.Time, bool) {
-	all, err := s.catalog.Packages(ctx)
+	all, err := s.scheduledPackages(ctx)
 	if err != nil {
 		return time.Time{}, false
 	}
 	var next time.Time
 	for _, p := range all {
-		if p.Status == StatusScheduled && p.Embargo != nil && (next.IsZero() || p.Embargo.Before(next)) {
+		if next.IsZero() || p.Embargo.Before(next) {
 			next = *p.Embargo
 		}
 	}
@@ -327,12 +346,12 @@ func (s *Service) wakeScheduler() {
 // several replicas each may try; the revision-checked change lets exactly
 // one win, and only the winner announces.
 func (s *Service) FireDue(ctx context.Context) (fired int, err error) {
-	all, err := s.catalog.Packages(ctx)
+	all, err := s.scheduledPackages(ctx)
 	if err != nil {
 		return 0, err
 	}
 	for _, indexed := range all {
-		if indexed.Status != StatusScheduled || indexed.Embargo == nil || indexed.Embargo.After(s.now()) {
+		if indexed.Embargo.After(s.now()) {
 			continue
 		}
 		won := false
@@ -366,15 +385,10 @@ func (s *Service) FireDue(ctx context.Context) (fired int, err error) {
 // the old state until the next release, so the feeds' invalidator asks
 // this before it empties the cache a second time.
 func (s *Service) IndexShows(ctx context.Context, id string, event Event, version int) bool {
-	all, err := s.catalog.Packages(ctx)
+	p, err := s.catalog.Listed(ctx, id)
 	if err != nil {
 		return false
 	}
-	i, ok := slices.BinarySearchFunc(all, id, func(p *Package, id string) int { return strings.Compare(p.ID, id) })
-	if !ok {
-		return false
-	}
-	p := all[i]
 	switch event {
 	case EventPurged:
 		return p.Status == StatusPurged

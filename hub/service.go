@@ -128,15 +128,14 @@ func (s *Service) missingPackage(id string, err error) error {
 // Audience resolves the visibility inputs for k: its partner record, if
 // it belongs to one.
 func (s *Service) Audience(ctx context.Context, k *Key) (Audience, error) {
-	a := Audience{Key: k}
-	if k.Role == RolePartner && k.Partner != "" {
-		p, err := s.catalog.Partner(ctx, k.Partner)
-		if err != nil && ErrorCode(err) != ENOTFOUND {
-			return a, fmt.Errorf("load partner %s: %w", k.Partner, err)
-		}
-		a.Partner = p
+	if k.Role != RolePartner || k.Partner == "" {
+		return KeyAudience(k, nil), nil
 	}
-	return a, nil
+	p, err := s.catalog.Partner(ctx, k.Partner)
+	if err != nil && ErrorCode(err) != ENOTFOUND {
+		return KeyAudience(k, nil), fmt.Errorf("load partner %s: %w", k.Partner, err)
+	}
+	return KeyAudience(k, p), nil
 }
 
 // campaign returns the campaign record for slug, or nil when there is none.
@@ -158,15 +157,21 @@ func (s *Service) visible(ctx context.Context, a Audience, p *Package) (*Package
 	if !CanRead(a, c, p) {
 		return nil, nil
 	}
-	if a.Key.Role == RolePartner {
-		v := PartnerView(p)
-		v.Translations = s.siblings(ctx, v.Translations, func(sib *Package) bool {
-			sc, err := s.campaign(ctx, sib.Campaign)
-			return err == nil && CanRead(a, sc, sib)
-		})
-		return v, nil
+	return s.viewOf(ctx, a, p), nil
+}
+
+// viewOf returns p, which a may see, as a sees it: the working copy for
+// producers and admins, the partner view for partners.
+func (s *Service) viewOf(ctx context.Context, a Audience, p *Package) *Package {
+	if a.Key.Role != RolePartner {
+		return p
 	}
-	return p, nil
+	v := PartnerView(p)
+	v.Translations = s.siblings(ctx, v.Translations, func(sib *Package) bool {
+		sc, err := s.campaign(ctx, sib.Campaign)
+		return err == nil && CanRead(a, sc, sib)
+	})
+	return v
 }
 
 // siblings keeps the translation ids whose packages pass keep: a link
@@ -286,33 +291,10 @@ func (s *Service) Package(ctx context.Context, k *Key, id string) (*Package, err
 	return sg.view, nil
 }
 
-// PackageQuery filters and pages a listing. Zero values mean "any".
-type PackageQuery struct {
-	Campaign string
-	Language string
-	Status   Status
-	Type     AssetType
-	// After is the cursor: the listing continues with packages older than it.
-	After string
-	// Limit is the page size, 1 to MaxPageSize; 0 means DefaultPageSize.
-	Limit int
-}
-
-// Page sizes for listings.
-const (
-	DefaultPageSize = 50
-	MaxPageSize     = 500
-)
-
-// PackagePage is one page of a listing, newest first. Next is the cursor
-// for the following page, "" on the last one.
-type PackagePage struct {
-	Items []*Package
-	Next  string
-}
-
 // Packages lists the packages k may see that match q, newest first, each
-// as k may see it.
+// as k may see it. The catalog answers the audience's listing filter (the
+// rule's query form, see Filter); nothing here looks at packages one by
+// one, so an index can answer it later.
 func (s *Service) Packages(ctx context.Context, k *Key, q PackageQuery) (PackagePage, error) {
 	if q.Limit == 0 {
 		q.Limit = DefaultPageSize
@@ -327,34 +309,47 @@ func (s *Service) Packages(ctx context.Context, k *Key, q PackageQuery) (Package
 	if err != nil {
 		return PackagePage{}, err
 	}
-	all, err := s.catalog.Packages(ctx)
+	return s.listPackages(ctx, a, q)
+}
+
+// listPackages returns one page of what a may see, each package as a
+// sees it.
+func (s *Service) listPackages(ctx context.Context, a Audience, q PackageQuery) (PackagePage, error) {
+	campaigns, err := s.catalog.Campaigns(ctx)
+	if err != nil {
+		return PackagePage{}, fmt.Errorf("list campaigns: %w", err)
+	}
+	page, err := s.catalog.ListPackages(ctx, a.ListingFilter(campaigns), q)
 	if err != nil {
 		return PackagePage{}, fmt.Errorf("list packages: %w", err)
 	}
-	var page PackagePage
-	for i := len(all) - 1; i >= 0; i-- {
-		if q.After != "" && all[i].ID >= q.After {
-			continue
-		}
-		p, err := s.visible(ctx, a, all[i])
-		if err != nil {
-			return PackagePage{}, err
-		}
-		switch {
-		case p == nil,
-			q.Campaign != "" && p.Campaign != q.Campaign,
-			q.Language != "" && p.Language != q.Language,
-			q.Status != "" && p.Status != q.Status,
-			q.Type != "" && !p.HasAssetType(q.Type):
-			continue
-		}
-		if len(page.Items) == q.Limit {
-			page.Next = page.Items[len(page.Items)-1].ID
-			break
-		}
-		page.Items = append(page.Items, p)
+	out := PackagePage{Items: make([]*Package, 0, len(page.Items)), Next: page.Next}
+	for _, p := range page.Items {
+		out.Items = append(out.Items, s.viewOf(ctx, a, p))
 	}
-	return page, nil
+	return out, nil
+}
+
+// eachPackage calls fn on every package f matches, newest first, page by
+// page: for the hub's own rounds (scheduler, reconciler), which look at
+// what the listing shows and then read the package itself.
+func (s *Service) eachPackage(ctx context.Context, f Filter, q PackageQuery, fn func(p *Package) error) error {
+	q.Limit = MaxPageSize
+	for {
+		page, err := s.catalog.ListPackages(ctx, f, q)
+		if err != nil {
+			return fmt.Errorf("list packages: %w", err)
+		}
+		for _, p := range page.Items {
+			if err := fn(p); err != nil {
+				return err
+			}
+		}
+		if page.Next == "" {
+			return nil
+		}
+		q.After = page.Next
+	}
 }
 
 // PackagePatch holds the fields a PATCH changes; nil leaves a field as it is.
@@ -410,15 +405,12 @@ func (pp PackagePatch) Apply(p *Package) {
 	}
 }
 
-// editable checks that k may change p now: ENOTFOUND when k may not see
-// it, EFORBIDDEN when k may see but not change it, ECONFLICT when its
-// state allows no changes. A change to a released package starts a
-// revision, released later as a correction.
+// editable checks that k may change p now: ENOTFOUND when k may not
+// change it (partners never learn more than a not found from a write),
+// ECONFLICT when its state allows no changes. A change to a released
+// package starts a revision, released later as a correction.
 func (s *Service) editable(k *Key, id string, p *Package) error {
 	switch {
-	case k.Role == RolePartner:
-		// Partners never learn more than a not found from a write.
-		return notFound(id)
 	case !CanEdit(k, p):
 		return notFound(id)
 	case p.Status == StatusWithdrawn:

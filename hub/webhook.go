@@ -83,12 +83,6 @@ func (w *Webhook) MayReceive(p *Partner, c *Campaign) bool {
 	return PartnerAudience(p).MaySeeCampaign(c)
 }
 
-// PartnerAudience is the audience of deliveries to partner p, which do not
-// come with a key: the partner's own view.
-func PartnerAudience(p *Partner) Audience {
-	return Audience{Key: &Key{Role: RolePartner, Partner: p.ID}, Partner: p}
-}
-
 // PublicAddr reports whether ip is an address on the public internet:
 // not loopback, private, link-local, multicast, unspecified, shared
 // (carrier NAT) or reserved. Webhook targets must be public unless the
@@ -177,17 +171,9 @@ func (s *Service) checkWebhookURL(ctx context.Context, raw string) (string, erro
 // webhookOwner returns the partner a new webhook of k's is for: its own
 // for a partner key, the one named for an admin.
 func (s *Service) webhookOwner(ctx context.Context, k *Key, partner string) (*Partner, error) {
-	switch {
-	case k.Role == RolePartner && k.Partner == "":
-		return nil, Errorf(EFORBIDDEN, "this partner key belongs to no partner record; webhooks belong to partner records")
-	case k.Role == RolePartner && partner != "" && partner != k.Partner:
-		return nil, Errorf(ENOTFOUND, "there is no partner %q", partner)
-	case k.Role == RolePartner:
-		partner = k.Partner
-	case k.Role != RoleAdmin:
-		return nil, Errorf(EFORBIDDEN, "only partner and admin keys manage webhooks")
-	case partner == "":
-		return nil, Errorf(EINVALID, "partner is required: the id of the partner the webhook is for")
+	partner, err := webhookPartner(k, partner)
+	if err != nil {
+		return nil, err
 	}
 	p, err := s.catalog.Partner(ctx, partner)
 	if ErrorCode(err) == ENOTFOUND {
@@ -221,33 +207,22 @@ func (s *Service) CreateWebhook(ctx context.Context, k *Key, partner, rawURL str
 	return w, nil
 }
 
-// mayManageWebhooks is the role check of every webhook call.
-func mayManageWebhooks(k *Key) error {
-	if k.Role != RoleAdmin && k.Role != RolePartner {
-		return Errorf(EFORBIDDEN, "only partner and admin keys manage webhooks")
-	}
-	return nil
-}
-
 // Webhooks lists the caller's webhooks: a partner's own, every one for an
 // admin.
 func (s *Service) Webhooks(ctx context.Context, k *Key) ([]*Webhook, error) {
-	if err := mayManageWebhooks(k); err != nil {
+	if err := MayManageWebhooks(k); err != nil {
 		return nil, err
 	}
 	all, err := s.catalog.Webhooks(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list webhooks: %w", err)
 	}
-	if k.Role == RoleAdmin {
-		return all, nil
-	}
-	return slices.DeleteFunc(all, func(w *Webhook) bool { return k.Partner == "" || w.Partner != k.Partner }), nil
+	return slices.DeleteFunc(all, func(w *Webhook) bool { return !mayManageWebhook(k, w) }), nil
 }
 
 // webhook returns the webhook with id if k may manage it, else ENOTFOUND.
 func (s *Service) webhook(ctx context.Context, k *Key, id string) (*Webhook, error) {
-	if err := mayManageWebhooks(k); err != nil {
+	if err := MayManageWebhooks(k); err != nil {
 		return nil, err
 	}
 	missing := Errorf(ENOTFOUND, "there is no webhook %q", id)
@@ -260,7 +235,7 @@ func (s *Service) webhook(ctx context.Context, k *Key, id string) (*Webhook, err
 	} else if err != nil {
 		return nil, fmt.Errorf("read webhook %s: %w", id, err)
 	}
-	if k.Role != RoleAdmin && (k.Partner == "" || w.Partner != k.Partner) {
+	if !mayManageWebhook(k, w) {
 		return nil, missing
 	}
 	return w, nil

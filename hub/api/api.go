@@ -99,7 +99,7 @@ func (a *API) routes() {
 	v1.GET("/keys", a.listKeys, adminOnly)
 	v1.DELETE("/keys/:id", a.revokeKey, adminOnly)
 
-	v1.POST("/packages", a.createPackage)
+	v1.POST("/packages", a.createPackage, allowed(hub.MayCreatePackages))
 	v1.GET("/packages", a.listPackages)
 	v1.GET("/packages/:id", a.getPackage)
 	v1.PATCH("/packages/:id", a.patchPackage)

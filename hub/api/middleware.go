@@ -108,16 +108,23 @@ func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 // keyOf returns the caller's key; authenticate guarantees one under /v1.
 func keyOf(c echo.Context) *hub.Key { return c.Get(keyContextName).(*hub.Key) }
 
-// adminOnly checks the role before any body is read, so a producer asking
-// for a key learns nothing from its request's validation.
-func adminOnly(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if err := hub.RequireAdmin(keyOf(c)); err != nil {
-			return err
+// allowed runs one of the domain's role checks (hub.RequireAdmin,
+// hub.MayCreatePackages, ...) on the caller's key before the handler reads
+// a body, so a key that may never make a call learns nothing from its
+// request's validation. The rule is the domain's; this only runs it early.
+func allowed(check func(*hub.Key) error) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if err := check(keyOf(c)); err != nil {
+				return err
+			}
+			return next(c)
 		}
-		return next(c)
 	}
 }
+
+// adminOnly is the route guard of keys and the partner directory.
+var adminOnly = allowed(hub.RequireAdmin)
 
 // pathParam returns a path parameter decoded exactly once. Echo matches
 // on the raw (escaped) path when the request has one, so parameters then

@@ -50,16 +50,8 @@ type replayView struct {
 	Status    int    `json:"status"`
 }
 
-// webhookCallers checks the role before any body is read: webhooks are for
-// partner and admin keys only.
-func webhookCallers(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if k := keyOf(c); k.Role != hub.RoleAdmin && k.Role != hub.RolePartner {
-			return hub.Errorf(hub.EFORBIDDEN, "only partner and admin keys manage webhooks")
-		}
-		return next(c)
-	}
-}
+// webhookCallers is the route guard of webhooks: partner and admin keys.
+var webhookCallers = allowed(hub.MayManageWebhooks)
 
 func (a *API) createWebhook(c echo.Context) error {
 	var req webhookRequest

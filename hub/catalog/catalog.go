@@ -41,7 +41,7 @@ type Options struct {
 	Logger   *slog.Logger
 }
 
-// Catalog is the hub.Catalog on JetStream KV.
+// Catalog is the hub.Catalog on JetStream KV: every port the domain uses.
 type Catalog struct {
 	packages jetstream.KeyValue
 	blobs    jetstream.KeyValue
@@ -272,6 +272,9 @@ func (c *Catalog) Package(ctx context.Context, id string) (*hub.Package, error) 
 }
 
 func (c *Catalog) readPackage(ctx context.Context, id string) (*hub.Package, uint64, error) {
+	if !validKey(id) {
+		return nil, 0, hub.Errorf(hub.ENOTFOUND, "no package %s", id)
+	}
 	e, err := c.packages.Get(ctx, id)
 	if isMissing(err) {
 		return nil, 0, hub.Errorf(hub.ENOTFOUND, "no package %s", id)
@@ -339,8 +342,31 @@ func (c *Catalog) changePackage(ctx context.Context, id string, fn func(*hub.Pac
 	return nil, hub.Errorf(hub.ECONFLICT, "package %s is being changed by someone else; try again", id)
 }
 
-// Packages returns the indexed packages, oldest id first. The slice and
-// the packages are shared: callers must not change them.
+// ListPackages answers a listing from the in-memory index, which another
+// replica's writes reach through the watch a moment later. It scans the
+// index in id order; the filter, not the visibility rule package by
+// package, decides what is in it.
+func (c *Catalog) ListPackages(ctx context.Context, f hub.Filter, q hub.PackageQuery) (hub.PackagePage, error) {
+	all, err := c.Packages(ctx)
+	if err != nil {
+		return hub.PackagePage{}, err
+	}
+	return hub.ScanPage(all, f, q), nil
+}
+
+// Listed returns package id as the index knows it.
+func (c *Catalog) Listed(ctx context.Context, id string) (*hub.Package, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if e, ok := c.pkgIndex[id]; ok && e.value != nil {
+		return e.value.Clone(), nil
+	}
+	return nil, hub.Errorf(hub.ENOTFOUND, "no package %s", id)
+}
+
+// Packages returns the indexed packages, oldest id first, for listings and
+// for tests that look at everything. The slice and the packages are
+// shared: callers must not change them.
 func (c *Catalog) Packages(ctx context.Context) ([]*hub.Package, error) {
 	c.mu.RLock()
 	if c.sorted != nil {

@@ -62,9 +62,27 @@ func (r *records[T]) create(ctx context.Context, key string, v *T) error {
 	} else if err != nil {
 		return fmt.Errorf("create %s %s: %w", r.noun, key, err)
 	}
-	c := *v
-	r.remember(key, rev, &c)
+	c, err := r.copyOf(v)
+	if err != nil {
+		return err
+	}
+	r.remember(key, rev, c)
 	return nil
+}
+
+// copyOf returns a deep copy of v, the form it has in the bucket: a
+// caller changing a slice of what it was given (a campaign's hashtags, a
+// partner's entitlements) must not change the index under everyone else.
+func (r *records[T]) copyOf(v *T) (*T, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", r.noun, err)
+	}
+	c := new(T)
+	if err := json.Unmarshal(b, c); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", r.noun, err)
+	}
+	return c, nil
 }
 
 // get answers from the index, and from the bucket when the index does not
@@ -74,8 +92,7 @@ func (r *records[T]) get(ctx context.Context, key string) (*T, error) {
 	e, ok := r.index[key]
 	r.mu.RUnlock()
 	if ok && e.value != nil {
-		c := *e.value
-		return &c, nil
+		return r.copyOf(e.value)
 	}
 	if ok || !validKey(key) {
 		return nil, hub.Errorf(hub.ENOTFOUND, "no %s %s", r.noun, key)
@@ -120,8 +137,11 @@ func (r *records[T]) update(ctx context.Context, key string, fn func(*T) error) 
 		} else if err != nil {
 			return nil, fmt.Errorf("update %s %s: %w", r.noun, key, err)
 		}
-		c := *v
-		r.remember(key, newRev, &c)
+		c, err := r.copyOf(v)
+		if err != nil {
+			return nil, err
+		}
+		r.remember(key, newRev, c)
 		return v, nil
 	}
 	return nil, hub.Errorf(hub.ECONFLICT, "%s %s is being changed by someone else; try again", r.noun, key)
@@ -140,8 +160,13 @@ func (r *records[T]) list() []*T {
 	slices.SortFunc(keys, cmp.Compare)
 	out := make([]*T, 0, len(keys))
 	for _, k := range keys {
-		c := *r.index[k].value
-		out = append(out, &c)
+		c, err := r.copyOf(r.index[k].value)
+		if err != nil {
+			// It was decoded from JSON, so it encodes again.
+			r.log.Error("skip a record that does not copy", "bucket", r.kv.Bucket(), "key", k, "err", err)
+			continue
+		}
+		out = append(out, c)
 	}
 	return out
 }

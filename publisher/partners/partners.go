@@ -85,7 +85,7 @@ func (a *Access) desiredFilters(ctx context.Context) (map[string][]string, []*hu
 	want := map[string][]string{}
 	for _, p := range partners {
 		if p.Active {
-			aud := hub.Audience{Key: &hub.Key{Role: hub.RolePartner, Partner: p.ID}, Partner: p}
+			aud := hub.PartnerAudience(p)
 			want[p.ID] = filterSubjects(aud.VisibleCampaigns(campaigns))
 		}
 	}

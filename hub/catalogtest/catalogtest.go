@@ -1,0 +1,751 @@
+// Package catalogtest is the conformance suite for hub.Catalog
+// implementations. The JetStream catalog (hub/catalog) and the in-memory one
+// (hub/catalog/memory) run the same suite from a two-line test, so the
+// domain's tests over the memory catalog hold for the catalog the hub runs
+// on: revision-checked updates, the documented error codes, blob reference
+// counts, listings that answer the visibility rule's filter, and what a
+// second process sharing the store sees.
+package catalogtest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/syndication-hub/hub/hub"
+)
+
+// Open returns an empty catalog for one subtest, and a way to open another
+// process's catalog on the same store (a replica): for a store that lives
+// in one process, the same catalog again. Both register their own cleanup
+// with t.
+type Open func(t *testing.T) (c hub.Catalog, replica func() hub.Catalog)
+
+// Run runs the suite against the catalogs open returns.
+func Run(t *testing.T, open Open) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, c hub.Catalog, replica func() hub.Catalog)
+	}{
+		{"PackageCreateRead", testPackageCreateRead},
+		{"PackageUpdate", testPackageUpdate},
+		{"PackageDelete", testPackageDelete},
+		{"RevisionConflict", testRevisionConflict},
+		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"Listing", testListing},
+		{"ListingFollowsOwnWrites", testListingFollowsOwnWrites},
+		{"LaggingIndex", testLaggingIndex},
+		{"ListingMatchesCanRead", testListingMatchesCanRead},
+		{"Versions", testVersions},
+		{"Blobs", testBlobs},
+		{"Keys", testKeys},
+		{"Campaigns", testCampaigns},
+		{"Partners", testPartners},
+		{"Webhooks", testWebhooks},
+		{"DeadLetters", testDeadLetters},
+		{"Check", testCheck},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, replica := open(t)
+			tt.fn(t, c, replica)
+		})
+	}
+}
+
+// ids makes package ids in creation order, as the Service does.
+func ids() *hub.IDSource {
+	clock := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	return hub.NewIDSource(func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(time.Millisecond)
+		return clock
+	})
+}
+
+func draft(id, campaign, language string) *hub.Package {
+	now := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
+	return &hub.Package{ID: id, Campaign: campaign, Language: language, Version: 1, Status: hub.StatusDraft,
+		FirstCreated: now, VersionCreated: now, Headlines: []hub.Text{{Value: "Заголовок " + id}}}
+}
+
+// same fails unless got and want encode to the same JSON: the form both
+// catalogs keep, times compared as they survive it.
+func same(t *testing.T, what string, got, want any) {
+	t.Helper()
+	g, _ := json.Marshal(got)
+	w, _ := json.Marshal(want)
+	if string(g) != string(w) {
+		t.Fatalf("%s:\n got %s\nwant %s", what, g, w)
+	}
+}
+
+func code(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	if got := hub.ErrorCode(err); got != want {
+		t.Fatalf("%s: error %v (code %q), want code %q", what, err, got, want)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testPackageCreateRead(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
+	ctx := t.Context()
+	p := draft(ids().New(), "korgau123", "ru")
+	p.Assets = []hub.Asset{{Name: "poster.png", Type: hub.AssetPicture, SHA256: "ab", BlobKey: "K1"}}
+	must(t, c.CreatePackage(ctx, p))
+	want := p.Clone()
+	// The stored package is the catalog's: changing what was handed in or
+	// what was read changes nothing stored.
+	p.Headlines[0].Value = "changed after create"
+	got, err := c.Package(ctx, p.ID)
+	must(t, err)
+	same(t, "read back", got, want)
+	got.Assets[0].Name = "changed after read"
+	again, err := c.Package(ctx, p.ID)
+	must(t, err)
+	same(t, "read again", again, want)
+
+	code(t, "creating an existing id", c.CreatePackage(ctx, draft(p.ID, "other", "kk")), hub.ECONFLICT)
+	again, _ = c.Package(ctx, p.ID)
+	same(t, "after a refused create", again, want)
+	_, err = c.Package(ctx, ids().New()+"X")
+	code(t, "reading a missing package", err, hub.ENOTFOUND)
+	_, err = c.Package(ctx, "not a key.*")
+	code(t, "reading a malformed id", err, hub.ENOTFOUND)
+}
+
+func testPackageUpdate(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
+	ctx := t.Context()
+	p := draft(ids().New(), "korgau123", "ru")
+	must(t, c.CreatePackage(ctx, p))
+	got, err := c.UpdatePackage(ctx, p.ID, func(p *hub.Package) error {
+		p.By = "Dobrye Vesti"
+		return nil
+	})
+	must(t, err)
+	if got.By != "Dobrye Vesti" {
+		t.Fatalf("UpdatePackage returned %+v", got)
+	}
+	stored, _ := c.Package(ctx, p.ID)
+	same(t, "after the update", stored, got)
+
+	// An error from fn aborts the update and comes back as it is.
+	refuse := errors.New("refused by fn")
+	_, err = c.UpdatePackage(ctx, p.ID, func(p *hub.Package) error {
+		p.By = "must not be written"
+		return refuse
+	})
+	if err != refuse {
+		t.Fatalf("fn's error came back as %v", err)
+	}
+	again, _ := c.Package(ctx, p.ID)
+	same(t, "after a refused update", again, stored)
+
+	called := false
+	_, err = c.UpdatePackage(ctx, ids().New(), func(*hub.Package) error { called = true; return nil })
+	code(t, "updating a missing package", err, hub.ENOTFOUND)
+	if called {
+		t.Error("fn was called for a missing package")
+	}
+}
+
+func testPackageDelete(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
+	ctx := t.Context()
+	p := draft(ids().New(), "korgau123", "ru")
+	must(t, c.CreatePackage(ctx, p))
+	refuse := hub.Errorf(hub.ECONFLICT, "not a draft")
+	if _, err := c.DeletePackage(ctx, p.ID, func(*hub.Package) error { return refuse }); err != refuse {
+		t.Fatalf("fn's error came back as %v", err)
+	}
+	if _, err := c.Package(ctx, p.ID); err != nil {
+		t.Fatalf("a refused delete removed the package: %v", err)
+	}
+	deleted, err := c.DeletePackage(ctx, p.ID, func(*hub.Package) error { return nil })
+	must(t, err)
+	same(t, "the deleted package", deleted, p)
+	_, err = c.Package(ctx, p.ID)
+	code(t, "reading a deleted package", err, hub.ENOTFOUND)
+	_, err = c.DeletePackage(ctx, p.ID, func(*hub.Package) error { return nil })
+	code(t, "deleting it again", err, hub.ENOTFOUND)
+	_, err = c.UpdatePackage(ctx, p.ID, func(*hub.Package) error { return nil })
+	code(t, "updating a deleted package", err, hub.ENOTFOUND)
+	// The id is free again.
+	must(t, c.CreatePackage(ctx, p))
+}
+
+// testRevisionConflict makes two updates of one package read the same
+// revision: the first to write wins, the other must notice, read again and
+// apply its change on top, so both changes land. The second writer is a
+// replica where the store has several processes.
+func testRevisionConflict(t *testing.T, c hub.Catalog, replica func() hub.Catalog) {
+	ctx := t.Context()
+	other := replica()
+	p := draft(ids().New(), "korgau123", "ru")
+	must(t, c.CreatePackage(ctx, p))
+
+	aRead, bDone := make(chan struct{}), make(chan struct{})
+	var aCalls int
+	var wg sync.WaitGroup
+	var aErr, bErr error
+	wg.Go(func() {
+		_, aErr = c.UpdatePackage(ctx, p.ID, func(p *hub.Package) error {
+			aCalls++
+			if aCalls == 1 {
+				close(aRead)
+				<-bDone // b writes after this read and before this write
+			}
+			p.Assets = append(p.Assets, hub.Asset{Name: "from-a"})
+			return nil
+		})
+	})
+	wg.Go(func() {
+		defer close(bDone)
+		<-aRead
+		_, bErr = other.UpdatePackage(ctx, p.ID, func(p *hub.Package) error {
+			p.Assets = append(p.Assets, hub.Asset{Name: "from-b"})
+			return nil
+		})
+	})
+	wg.Wait()
+	must(t, aErr)
+	must(t, bErr)
+	got, err := c.Package(ctx, p.ID)
+	must(t, err)
+	var names []string
+	for _, a := range got.Assets {
+		names = append(names, a.Name)
+	}
+	if !slices.Equal(names, []string{"from-b", "from-a"}) {
+		t.Fatalf("assets %v, want b's then a's: an update was lost", names)
+	}
+	if aCalls != 2 {
+		t.Fatalf("the overtaken update ran fn %d times, want 2 (once more after the conflict)", aCalls)
+	}
+}
+
+func testConcurrentUpdates(t *testing.T, c hub.Catalog, replica func() hub.Catalog) {
+	ctx := t.Context()
+	other := replica()
+	p := draft(ids().New(), "korgau123", "ru")
+	must(t, c.CreatePackage(ctx, p))
+	var wg sync.WaitGroup
+	const n = 16
+	for i := range n {
+		cat := c
+		if i%2 == 1 {
+			cat = other
+		}
+		wg.Go(func() {
+			_, err := cat.UpdatePackage(ctx, p.ID, func(p *hub.Package) error {
+				p.Assets = append(p.Assets, hub.Asset{Name: fmt.Sprintf("asset-%02d", i)})
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	got, err := other.Package(ctx, p.ID)
+	must(t, err)
+	if len(got.Assets) != n {
+		t.Fatalf("%d assets after %d concurrent additions", len(got.Assets), n)
+	}
+}
+
+// listAll pages through a listing with the given page size and returns
+// every id, newest first, checking each page's size and cursor.
+func listAll(t *testing.T, c hub.Catalog, f hub.Filter, q hub.PackageQuery) []string {
+	t.Helper()
+	var out []string
+	for pages := 0; ; pages++ {
+		page, err := c.ListPackages(t.Context(), f, q)
+		must(t, err)
+		limit := cmpOr(q.Limit, hub.DefaultPageSize)
+		if len(page.Items) > limit {
+			t.Fatalf("a page of %d items with limit %d", len(page.Items), limit)
+		}
+		for _, p := range page.Items {
+			out = append(out, p.ID)
+		}
+		if page.Next == "" {
+			return out
+		}
+		if len(page.Items) != limit || page.Next != page.Items[len(page.Items)-1].ID {
+			t.Fatalf("page of %d (limit %d) with next %q: next must be the last id of a full page", len(page.Items), limit, page.Next)
+		}
+		if pages > 10000 {
+			t.Fatal("the listing does not end")
+		}
+		q.After = page.Next
+	}
+}
+
+func cmpOr(a, b int) int {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+func testListing(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
+	ctx := t.Context()
+	gen := ids()
+	all := hub.AdminAudience().ListingFilter(nil)
+	var newestFirst []string
+	for i := range 7 {
+		p := draft(gen.New(), []string{"korgau123", "survivors"}[i%2], []string{"ru", "kk", "ky"}[i%3])
+		if i%3 == 0 {
+			p.Assets = []hub.Asset{{Name: "clip.mp4", Type: hub.AssetVideo}}
+		}
+		if i == 4 {
+			p.Status = hub.StatusScheduled
+		}
+		must(t, c.CreatePackage(ctx, p))
+		newestFirst = append([]string{p.ID}, newestFirst...)
+	}
+	if got := listAll(t, c, all, hub.PackageQuery{}); !slices.Equal(got, newestFirst) {
+		t.Fatalf("everything: %v, want newest first %v", got, newestFirst)
+	}
+	for _, limit := range []int{1, 2, 3, 6, 7, 8, hub.MaxPageSize} {
+		if got := listAll(t, c, all, hub.PackageQuery{Limit: limit}); !slices.Equal(got, newestFirst) {
+			t.Errorf("pages of %d: %v, want %v", limit, got, newestFirst)
+		}
+	}
+	// A full last page has no next: the cursor never leads to an empty page.
+	page, err := c.ListPackages(ctx, all, hub.PackageQuery{Limit: 7})
+	must(t, err)
+	if len(page.Items) != 7 || page.Next != "" {
+		t.Errorf("7 packages in a page of 7: %d items, next %q", len(page.Items), page.Next)
+	}
+	// The cursor is exclusive and need not be a listed id.
+	page, err = c.ListPackages(ctx, all, hub.PackageQuery{After: newestFirst[2], Limit: 2})
+	must(t, err)
+	if got := idsOf(page.Items); !slices.Equal(got, newestFirst[3:5]) || page.Next != newestFirst[4] {
+		t.Errorf("after %s: %v next %q", newestFirst[2], got, page.Next)
+	}
+	page, err = c.ListPackages(ctx, all, hub.PackageQuery{After: "0", Limit: 2})
+	must(t, err)
+	if len(page.Items) != 0 || page.Next != "" {
+		t.Errorf("after the lowest id: %v next %q", idsOf(page.Items), page.Next)
+	}
+	// The request's own filters.
+	for _, tc := range []struct {
+		q    hub.PackageQuery
+		want []int // indexes into creation order
+	}{
+		{hub.PackageQuery{Campaign: "survivors"}, []int{5, 3, 1}},
+		{hub.PackageQuery{Language: "kk"}, []int{4, 1}},
+		{hub.PackageQuery{Type: hub.AssetVideo}, []int{6, 3, 0}},
+		{hub.PackageQuery{Status: hub.StatusScheduled}, []int{4}},
+		{hub.PackageQuery{Campaign: "korgau123", Type: hub.AssetVideo, Limit: 1}, []int{6, 0}},
+		{hub.PackageQuery{Campaign: "nothing"}, nil},
+	} {
+		var want []string
+		for _, i := range tc.want {
+			want = append(want, newestFirst[len(newestFirst)-1-i])
+		}
+		if got := listAll(t, c, all, tc.q); !slices.Equal(got, want) {
+			t.Errorf("%+v: %v, want %v", tc.q, got, want)
+		}
+	}
+	// A filter that admits nothing lists nothing.
+	if got := listAll(t, c, hub.Filter{}, hub.PackageQuery{}); len(got) != 0 {
+		t.Errorf("the empty filter listed %v", got)
+	}
+}
+
+func idsOf(ps []*hub.Package) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.ID)
+	}
+	return out
+}
+
+// testListingFollowsOwnWrites: a process's own writes show in its own
+// listings at once (a producer who just created a package sees it).
+func testListingFollowsOwnWrites(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
+	ctx := t.Context()
+	all := hub.AdminAudience().ListingFilter(nil)
+	p := draft(ids().New(), "korgau123", "ru")
+	must(t, c.CreatePackage(ctx, p))
+	if got := listAll(t, c, all, hub.PackageQuery{}); !slices.Equal(got, []string{p.ID}) {
+		t.Fatalf("after create: %v", got)
+	}
+	_, err := c.UpdatePackage(ctx, p.ID, func(p *hub.Package) error { p.Status = hub.StatusScheduled; return nil })
+	must(t, err)
+	if got := listAll(t, c, all, hub.PackageQuery{Status: hub.StatusScheduled}); !slices.Equal(got, []string{p.ID}) {
+		t.Fatalf("after update: %v", got)
+	}
+	if l, err := c.Listed(ctx, p.ID); err != nil || l.Status != hub.StatusScheduled {
+		t.Fatalf("Listed after update: %v, %v", l, err)
+	}
+	_, err = c.DeletePackage(ctx, p.ID, func(*hub.Package) error { return nil })
+	must(t, err)
+	if got := listAll(t, c, all, hub.PackageQuery{}); len(got) != 0 {
+		t.Fatalf("after delete: %v", got)
+	}
+	_, err = c.Listed(ctx, p.ID)
+	code(t, "Listed after delete", err, hub.ENOTFOUND)
+}
+
+// testLaggingIndex: another process's listing may lag behind a write, but
+// reading the package itself never does, and the listing catches up.
+func testLaggingIndex(t *testing.T, c hub.Catalog, replica func() hub.Catalog) {
+	ctx := t.Context()
+	other := replica()
+	all := hub.AdminAudience().ListingFilter(nil)
+	p := draft(ids().New(), "korgau123", "ru")
+	must(t, c.CreatePackage(ctx, p))
+	got, err := other.Package(ctx, p.ID)
+	must(t, err)
+	same(t, "the replica's read right after the write", got, p)
+	_, err = c.UpdatePackage(ctx, p.ID, func(p *hub.Package) error { p.By = "Dobrye Vesti"; return nil })
+	must(t, err)
+	if got, err := other.Package(ctx, p.ID); err != nil || got.By != "Dobrye Vesti" {
+		t.Fatalf("the replica's read right after an update: %+v, %v", got, err)
+	}
+	eventually(t, "the replica's listing shows the package", func() bool {
+		page, err := other.ListPackages(ctx, all, hub.PackageQuery{})
+		return err == nil && len(page.Items) == 1 && page.Items[0].By == "Dobrye Vesti"
+	})
+	eventually(t, "the replica's Listed shows the update", func() bool {
+		l, err := other.Listed(ctx, p.ID)
+		return err == nil && l.By == "Dobrye Vesti"
+	})
+	// And the other way round: the replica writes on what it read.
+	_, err = other.UpdatePackage(ctx, p.ID, func(p *hub.Package) error { p.UsageTerms = "Free"; return nil })
+	must(t, err)
+	if got, _ := c.Package(ctx, p.ID); got.By != "Dobrye Vesti" || got.UsageTerms != "Free" {
+		t.Fatalf("after both wrote: %+v", got)
+	}
+}
+
+func eventually(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 5s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func testListingMatchesCanRead(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
+	CompareWithCanRead(t, c, 1)
+}
+
+func testVersions(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
+	ctx := t.Context()
+	id := ids().New()
+	v1, v2 := draft(id, "korgau123", "ru"), draft(id, "korgau123", "ru")
+	v1.Status, v2.Status, v2.Version = hub.StatusReleased, hub.StatusReleased, 2
+	v2.Headlines = []hub.Text{{Value: "Исправлено"}}
+	must(t, c.PutVersion(ctx, v1))
+	must(t, c.PutVersion(ctx, v2))
+	must(t, c.PutVersion(ctx, v2)) // again: harmless
+	for _, want := range []*hub.Package{v1, v2} {
+		got, err := c.Version(ctx, id, want.Version)
+		must(t, err)
+		same(t, fmt.Sprintf("version %d", want.Version), got, want)
+	}
+	for _, n := range []int{0, -1, 3} {
+		_, err := c.Version(ctx, id, n)
+		code(t, fmt.Sprintf("version %d", n), err, hub.ENOTFOUND)
+	}
+	otherID := ids().New() + "0"
+	other := draft(otherID, "korgau123", "ru")
+	must(t, c.PutVersion(ctx, other))
+	must(t, c.DeleteVersions(ctx, id))
+	for _, n := range []int{1, 2} {
+		_, err := c.Version(ctx, id, n)
+		code(t, fmt.Sprintf("version %d after DeleteVersions", n), err, hub.ENOTFOUND)
+	}
+	if _, err := c.Version(ctx, otherID, 1); err != nil {
+		t.Fatalf("another package's version went too: %v", err)
+	}
+	must(t, c.DeleteVersions(ctx, id)) // nothing left: no error
+}
+
+func testBlobs(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
+	ctx := t.Context()
+	sum := "3f2a0c1b" + fmt.Sprint(time.Now().UnixNano())
+	rec, err := c.AcquireBlob(ctx, sum, hub.BlobRecord{Key: "BLOB1", Size: 42})
+	must(t, err)
+	same(t, "the first reference", rec, hub.BlobRecord{Key: "BLOB1", Size: 42, Refs: 1})
+	// Identical content uploaded again shares the first blob.
+	rec, err = c.AcquireBlob(ctx, sum, hub.BlobRecord{Key: "BLOB2", Size: 42})
+	must(t, err)
+	same(t, "the second reference", rec, hub.BlobRecord{Key: "BLOB1", Size: 42, Refs: 2})
+
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if _, err := c.AcquireBlob(ctx, sum, hub.BlobRecord{Key: "BLOBX", Size: 42}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range 9 {
+		wg.Go(func() {
+			if orphan, err := c.ReleaseBlob(ctx, sum); err != nil || orphan != "" {
+				t.Errorf("release %d of 10: %q, %v; the blob has references left", i, orphan, err)
+			}
+		})
+	}
+	wg.Wait()
+	orphan, err := c.ReleaseBlob(ctx, sum)
+	must(t, err)
+	if orphan != "BLOB1" {
+		t.Fatalf("the last release returned %q, want the blob key BLOB1", orphan)
+	}
+	orphan, err = c.ReleaseBlob(ctx, sum)
+	if err != nil || orphan != "" {
+		t.Fatalf("releasing content without a record: %q, %v", orphan, err)
+	}
+	// Gone: the next upload of the content is new again.
+	rec, err = c.AcquireBlob(ctx, sum, hub.BlobRecord{Key: "BLOB3", Size: 42})
+	must(t, err)
+	same(t, "after the last release", rec, hub.BlobRecord{Key: "BLOB3", Size: 42, Refs: 1})
+}
+
+func testKeys(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
+	ctx := t.Context()
+	gen := ids()
+	created := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
+	var keys []*hub.Key
+	for i, role := range []hub.Role{hub.RoleAdmin, hub.RoleProducer, hub.RolePartner} {
+		k := &hub.Key{ID: gen.New(), Name: string(role), Role: role, Created: created,
+			Hash: hub.HashKeySecret(fmt.Sprint("secret", i, time.Now().UnixNano())), Prefix: "hub_abcdef"}
+		if role == hub.RoleProducer {
+			k.Campaigns = []string{"korgau123"}
+		}
+		keys = append(keys, k)
+	}
+	// Create in reverse, so "oldest first" is by id, not by insertion.
+	for _, k := range slices.Backward(keys) {
+		must(t, c.CreateKey(ctx, k))
+	}
+	dup := *keys[0]
+	dup.ID = gen.New()
+	code(t, "a key with an existing hash", c.CreateKey(ctx, &dup), hub.ECONFLICT)
+	got, err := c.KeyByHash(ctx, keys[1].Hash)
+	must(t, err)
+	same(t, "KeyByHash", got, keys[1])
+	_, err = c.KeyByHash(ctx, hub.HashKeySecret("unknown"))
+	code(t, "an unknown hash", err, hub.ENOTFOUND)
+	all, err := c.Keys(ctx)
+	must(t, err)
+	same(t, "Keys", all, keys)
+
+	must(t, c.DeleteKey(ctx, keys[1].ID))
+	_, err = c.KeyByHash(ctx, keys[1].Hash)
+	code(t, "a deleted key", err, hub.ENOTFOUND)
+	code(t, "deleting it again", c.DeleteKey(ctx, keys[1].ID), hub.ENOTFOUND)
+	all, _ = c.Keys(ctx)
+	same(t, "Keys after a delete", all, []*hub.Key{keys[0], keys[2]})
+}
+
+func testCampaigns(t *testing.T, c hub.Catalog, replica func() hub.Catalog) {
+	ctx := t.Context()
+	created := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
+	b := &hub.Campaign{Slug: "survivors", Name: "Survivors", Visibility: hub.VisibilityPartners, Created: created}
+	a := &hub.Campaign{Slug: "korgau123", Name: "KORGAU 123", Visibility: hub.VisibilityPublic, Hashtags: []string{"#korgau"}, Created: created}
+	must(t, c.CreateCampaign(ctx, b))
+	must(t, c.CreateCampaign(ctx, a))
+	code(t, "an existing slug", c.CreateCampaign(ctx, &hub.Campaign{Slug: "korgau123", Name: "again"}), hub.ECONFLICT)
+	got, err := c.Campaign(ctx, "korgau123")
+	must(t, err)
+	same(t, "Campaign", got, a)
+	got.Hashtags[0] = "#changed"
+	if again, _ := c.Campaign(ctx, "korgau123"); again.Hashtags[0] != "#korgau" {
+		t.Fatal("changing a campaign read back changed the stored one")
+	}
+	_, err = c.Campaign(ctx, "nothing")
+	code(t, "an unknown campaign", err, hub.ENOTFOUND)
+	all, err := c.Campaigns(ctx)
+	must(t, err)
+	same(t, "Campaigns by slug", all, []*hub.Campaign{a, b})
+
+	updated, err := replica().UpdateCampaign(ctx, "survivors", func(c *hub.Campaign) error {
+		c.Visibility = hub.VisibilityPublic
+		return nil
+	})
+	must(t, err)
+	if updated.Visibility != hub.VisibilityPublic {
+		t.Fatalf("UpdateCampaign returned %+v", updated)
+	}
+	if got, _ := c.Campaign(ctx, "survivors"); got.Visibility != hub.VisibilityPublic {
+		// The replica's write may reach this index a moment later.
+		eventually(t, "the campaign update", func() bool {
+			got, err := c.Campaign(ctx, "survivors")
+			return err == nil && got.Visibility == hub.VisibilityPublic
+		})
+	}
+	refuse := errors.New("refused")
+	if _, err := c.UpdateCampaign(ctx, "survivors", func(*hub.Campaign) error { return refuse }); err != refuse {
+		t.Fatalf("fn's error came back as %v", err)
+	}
+	_, err = c.UpdateCampaign(ctx, "nothing", func(*hub.Campaign) error { return nil })
+	code(t, "updating an unknown campaign", err, hub.ENOTFOUND)
+	concurrently(t, 8, func(i int) error {
+		_, err := c.UpdateCampaign(ctx, "korgau123", func(c *hub.Campaign) error {
+			c.Hashtags = append(c.Hashtags, fmt.Sprintf("#t%d", i))
+			return nil
+		})
+		return err
+	})
+	if got, _ := c.Campaign(ctx, "korgau123"); len(got.Hashtags) != 9 {
+		t.Fatalf("hashtags after 8 concurrent additions: %v", got.Hashtags)
+	}
+}
+
+func concurrently(t *testing.T, n int, fn func(i int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if err := fn(i); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func testPartners(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
+	ctx := t.Context()
+	gen := ids()
+	created := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
+	older := &hub.Partner{ID: gen.New(), Name: "Almaty TV", Medium: hub.MediumTV, Languages: []string{"kk", "ru"}, Campaigns: []string{"survivors"}, Active: true, Created: created}
+	newer := &hub.Partner{ID: gen.New(), Name: "Bishkek Online", Medium: hub.MediumOnline, Created: created}
+	must(t, c.CreatePartner(ctx, newer))
+	must(t, c.CreatePartner(ctx, older))
+	code(t, "an existing id", c.CreatePartner(ctx, &hub.Partner{ID: older.ID, Name: "again"}), hub.ECONFLICT)
+	got, err := c.Partner(ctx, older.ID)
+	must(t, err)
+	same(t, "Partner", got, older)
+	_, err = c.Partner(ctx, gen.New())
+	code(t, "an unknown partner", err, hub.ENOTFOUND)
+	all, err := c.Partners(ctx)
+	must(t, err)
+	same(t, "Partners oldest first", all, []*hub.Partner{older, newer})
+	updated, err := c.UpdatePartner(ctx, newer.ID, func(p *hub.Partner) error {
+		p.Active, p.FeedTokenHash = true, "abc"
+		return nil
+	})
+	must(t, err)
+	if got, _ := c.Partner(ctx, newer.ID); !got.Active || got.FeedTokenHash != "abc" {
+		t.Fatalf("after the update: %+v (returned %+v)", got, updated)
+	}
+	_, err = c.UpdatePartner(ctx, gen.New(), func(*hub.Partner) error { return nil })
+	code(t, "updating an unknown partner", err, hub.ENOTFOUND)
+	concurrently(t, 8, func(i int) error {
+		_, err := c.UpdatePartner(ctx, older.ID, func(p *hub.Partner) error {
+			p.Campaigns = append(p.Campaigns, fmt.Sprintf("c%d", i))
+			return nil
+		})
+		return err
+	})
+	if got, _ := c.Partner(ctx, older.ID); len(got.Campaigns) != 9 {
+		t.Fatalf("entitlements after 8 concurrent additions: %v", got.Campaigns)
+	}
+}
+
+func testWebhooks(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
+	ctx := t.Context()
+	gen := ids()
+	created := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
+	partner := gen.New()
+	a := &hub.Webhook{ID: gen.New(), Partner: partner, URL: "https://tv.example.kz/hooks", Secret: "whsec_a", Active: true, Created: created}
+	b := &hub.Webhook{ID: gen.New(), Partner: partner, URL: "https://tv.example.kz/other", Secret: "whsec_b", Active: true, Created: created}
+	must(t, c.CreateWebhook(ctx, b))
+	must(t, c.CreateWebhook(ctx, a))
+	code(t, "an existing id", c.CreateWebhook(ctx, &hub.Webhook{ID: a.ID}), hub.ECONFLICT)
+	got, err := c.Webhook(ctx, a.ID)
+	must(t, err)
+	same(t, "Webhook", got, a)
+	all, err := c.Webhooks(ctx)
+	must(t, err)
+	same(t, "Webhooks oldest first", all, []*hub.Webhook{a, b})
+
+	d := &hub.DeadLetter{Webhook: a.ID, MessageID: gen.New() + ".1.released", Campaign: "korgau123", Sequence: 7, Attempts: 8, Failed: created}
+	must(t, c.PutDeadLetter(ctx, d))
+	must(t, c.DeleteWebhook(ctx, a.ID))
+	_, err = c.Webhook(ctx, a.ID)
+	code(t, "a deleted webhook", err, hub.ENOTFOUND)
+	_, err = c.DeadLetter(ctx, a.ID, d.MessageID)
+	code(t, "a deleted webhook's dead letter", err, hub.ENOTFOUND)
+	if left, err := c.DeadLetters(ctx, a.ID); err != nil || len(left) != 0 {
+		t.Fatalf("a deleted webhook's dead letters: %v, %v", left, err)
+	}
+	code(t, "deleting it again", c.DeleteWebhook(ctx, a.ID), hub.ENOTFOUND)
+	all, _ = c.Webhooks(ctx)
+	same(t, "Webhooks after a delete", all, []*hub.Webhook{b})
+}
+
+func testDeadLetters(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
+	ctx := t.Context()
+	gen := ids()
+	at := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
+	hook, other := gen.New(), gen.New()
+	pkg := gen.New()
+	late := &hub.DeadLetter{Webhook: hook, MessageID: pkg + ".1.released", Campaign: "korgau123", Sequence: 3, Attempts: 8, LastStatus: 500, LastError: "boom", Failed: at.Add(time.Minute)}
+	early := &hub.DeadLetter{Webhook: hook, MessageID: pkg + ".2.corrected", Campaign: "korgau123", Sequence: 5, Attempts: 8, Failed: at}
+	tieA := &hub.DeadLetter{Webhook: hook, MessageID: pkg + ".3.corrected", Campaign: "korgau123", Failed: at.Add(time.Minute)}
+	elsewhere := &hub.DeadLetter{Webhook: other, MessageID: pkg + ".1.released", Campaign: "korgau123", Failed: at}
+	for _, d := range []*hub.DeadLetter{late, early, tieA, elsewhere} {
+		must(t, c.PutDeadLetter(ctx, d))
+	}
+	got, err := c.DeadLetter(ctx, hook, late.MessageID)
+	must(t, err)
+	same(t, "DeadLetter", got, late)
+	all, err := c.DeadLetters(ctx, hook)
+	must(t, err)
+	same(t, "oldest failure first, then by id", all, []*hub.DeadLetter{early, late, tieA})
+
+	// A failed replay replaces the record.
+	late.Attempts, late.LastError = 9, "still down"
+	must(t, c.PutDeadLetter(ctx, late))
+	got, _ = c.DeadLetter(ctx, hook, late.MessageID)
+	same(t, "after a replace", got, late)
+
+	must(t, c.DeleteDeadLetter(ctx, hook, early.MessageID))
+	_, err = c.DeadLetter(ctx, hook, early.MessageID)
+	code(t, "a deleted dead letter", err, hub.ENOTFOUND)
+	must(t, c.DeleteDeadLetter(ctx, hook, early.MessageID)) // not there: no error
+	all, _ = c.DeadLetters(ctx, hook)
+	same(t, "after a delete", all, []*hub.DeadLetter{late, tieA})
+	if got, _ := c.DeadLetters(ctx, other); len(got) != 1 {
+		t.Fatalf("another webhook's dead letters: %v", got)
+	}
+	for _, id := range []string{gen.New(), "not a key.*"} {
+		if none, err := c.DeadLetters(ctx, id); err != nil || len(none) != 0 {
+			t.Fatalf("dead letters of %q: %v, %v", id, none, err)
+		}
+		_, err := c.DeadLetter(ctx, id, late.MessageID)
+		code(t, "a dead letter of "+id, err, hub.ENOTFOUND)
+	}
+}
+
+func testCheck(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	must(t, c.Check(ctx))
+}
