@@ -167,11 +167,17 @@ func (s *Service) viewOf(ctx context.Context, a Audience, p *Package) *Package {
 		return p
 	}
 	v := PartnerView(p)
-	v.Translations = s.siblings(ctx, v.Translations, func(sib *Package) bool {
+	v.Translations = s.visibleSiblings(ctx, a, v.Translations)
+	return v
+}
+
+// visibleSiblings keeps the translation ids a partner audience may read,
+// by the same rule as every read.
+func (s *Service) visibleSiblings(ctx context.Context, a Audience, ids []string) []string {
+	return s.siblings(ctx, ids, func(sib *Package) bool {
 		sc, err := s.campaign(ctx, sib.Campaign)
 		return err == nil && CanRead(a, sc, sib)
 	})
-	return v
 }
 
 // siblings keeps the translation ids whose packages pass keep: a link

@@ -393,4 +393,19 @@ func TestTranslationsRevealNoHiddenSibling(t *testing.T) {
 	if r := h.do("GET", "/v1/packages/"+id, producer, nil).expect(t, 200); !bytes.Contains(r.body, []byte(draft)) {
 		t.Error("the producer no longer sees its own link")
 	}
+	// The archived version too, in both forms (issue 9, finding 3).
+	eventually(t, 5*time.Second, "version 1 archived", func() bool {
+		return h.do("GET", "/v1/packages/"+id+"/versions/1", producer, nil).StatusCode == 200
+	})
+	for _, accept := range []string{"application/json", "application/ninjs+json"} {
+		if r := h.do("GET", "/v1/packages/"+id+"/versions/1", partner, nil, "Accept", accept).expect(t, 200); bytes.Contains(r.body, []byte(draft)) {
+			t.Errorf("a partner reads the draft sibling's id in version 1 (%s)", accept)
+		}
+	}
+	// Once the sibling is released too, the link shows.
+	h.do("PUT", "/v1/packages/"+draft+"/assets/poster.png", producer, pngBytes(t, 16, 16, 7)).expect(t, http.StatusCreated)
+	h.do("POST", "/v1/packages/"+draft+"/release", producer, nil).expect(t, 200)
+	if r := h.do("GET", "/v1/packages/"+id+"/versions/1", partner, nil).expect(t, 200); !bytes.Contains(r.body, []byte(draft)) {
+		t.Error("a released sibling is not linked from version 1")
+	}
 }
