@@ -117,6 +117,15 @@ var nonPublicPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64: would reach IPv4 addresses, private ones too
 	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
 	netip.MustParsePrefix("2001:db8::/32"),   // documentation
+	// IPv6 forms that embed an IPv4 address a relay or the host itself
+	// would reach, private and loopback ones included, and the retired
+	// site-local range some networks still route internally.
+	netip.MustParsePrefix("::/96"),        // IPv4-compatible (deprecated): ::10.0.0.1, ::127.0.0.1
+	netip.MustParsePrefix("2002::/16"),    // 6to4: 2002:0a00:0001:: is 10.0.0.1
+	netip.MustParsePrefix("2001::/32"),    // Teredo
+	netip.MustParsePrefix("fec0::/10"),    // site-local (deprecated)
+	netip.MustParsePrefix("100::/64"),     // discard-only
+	netip.MustParsePrefix("2001:10::/28"), // ORCHIDv1 (deprecated), not routable
 }
 
 // maxWebhookURL bounds a webhook URL; real endpoints are far shorter.
