@@ -180,6 +180,20 @@ func CanCreateIn(k *Key, campaign string) error {
 	return nil
 }
 
+// MayShapeCampaigns returns EFORBIDDEN unless k may create campaigns or
+// make one public: an admin's act, or an unlimited producer's. A producer
+// limited to some campaigns works inside them; opening one of them to
+// everyone, or creating one, is not its call.
+func MayShapeCampaigns(k *Key) error {
+	switch {
+	case k.Role == RoleAdmin, k.Role == RoleProducer && len(k.Campaigns) == 0:
+		return nil
+	case k.Role == RoleProducer:
+		return Errorf(EFORBIDDEN, "this key is limited to the campaigns %v: creating a campaign or making one public is for an admin or an unlimited producer key", k.Campaigns)
+	}
+	return Errorf(EFORBIDDEN, "only admin and producer keys create campaigns")
+}
+
 // MayManageWebhooks is the role check of every webhook call: webhooks are
 // for partner and admin keys only. The HTTP layer calls it before reading
 // a body.

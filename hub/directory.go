@@ -90,7 +90,7 @@ func (s *Service) Campaign(ctx context.Context, k *Key, slug string) (*Campaign,
 
 // CreateCampaign records a campaign (admins and unlimited producers).
 func (s *Service) CreateCampaign(ctx context.Context, k *Key, c *Campaign) (*Campaign, error) {
-	if err := CanCreateIn(k, c.Slug); err != nil {
+	if err := MayShapeCampaigns(k); err != nil {
 		return nil, err
 	}
 	if c.Name == "" {
@@ -130,6 +130,13 @@ func (s *Service) UpdateCampaign(ctx context.Context, k *Key, slug string, patch
 	c, err := s.catalog.UpdateCampaign(ctx, slug, func(c *Campaign) error {
 		if patch.Name != nil {
 			c.Name = *patch.Name
+		}
+		if patch.Visibility != nil && *patch.Visibility != c.Visibility && *patch.Visibility == VisibilityPublic {
+			// Opening a campaign to everyone publishes every released
+			// package in it to the public feeds and keyless downloads.
+			if err := MayShapeCampaigns(k); err != nil {
+				return err
+			}
 		}
 		if patch.Visibility != nil {
 			c.Visibility = *patch.Visibility

@@ -206,14 +206,20 @@ func (s *Service) announcedView(ctx context.Context, p *Package) *Package {
 	return v
 }
 
-// ensureCampaign records a campaign with the defaults the first time a
-// package names it, so the first exchange works on a fresh hub.
-func (s *Service) ensureCampaign(ctx context.Context, slug string) error {
+// ensureCampaign records a campaign with the defaults (public) the first
+// time a package names it, so the first exchange works on a fresh hub;
+// only for a key that may create campaigns (MayShapeCampaigns). A limited
+// producer naming one that does not exist is told so.
+func (s *Service) ensureCampaign(ctx context.Context, k *Key, slug string) error {
 	if _, err := s.catalog.Campaign(ctx, slug); err == nil {
 		return nil
 	} else if ErrorCode(err) != ENOTFOUND {
 		return fmt.Errorf("look up campaign %s: %w", slug, err)
 	}
+	if err := MayShapeCampaigns(k); err != nil {
+		return Errorf(EINVALID, "there is no campaign %q, and this key may not create one: an admin creates it first", slug)
+	}
+	s.logger.Info("campaign created with the defaults (public) by the first package naming it", "campaign", slug, "key", k.ID)
 	err := s.catalog.CreateCampaign(ctx, NewCampaign(slug, s.now()))
 	if err != nil && ErrorCode(err) != ECONFLICT {
 		return fmt.Errorf("create campaign %s: %w", slug, err)
@@ -229,7 +235,7 @@ func (s *Service) CreatePackage(ctx context.Context, k *Key, p *Package) (*Packa
 	if err := CanCreateIn(k, p.Campaign); err != nil {
 		return nil, err
 	}
-	if err := s.ensureCampaign(ctx, p.Campaign); err != nil {
+	if err := s.ensureCampaign(ctx, k, p.Campaign); err != nil {
 		return nil, err
 	}
 	now := s.now().UTC()
@@ -445,6 +451,10 @@ func (s *Service) UpdatePackage(ctx context.Context, k *Key, id string, patch Pa
 		if err := CanCreateIn(k, *patch.Campaign); err != nil {
 			return nil, err
 		}
+		// Before the write, so a refusal leaves the package as it was.
+		if err := s.ensureCampaign(ctx, k, *patch.Campaign); err != nil {
+			return nil, err
+		}
 	}
 	p, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
 		if err := s.editable(k, id, p); err != nil {
@@ -467,11 +477,6 @@ func (s *Service) UpdatePackage(ctx context.Context, k *Key, id string, patch Pa
 	})
 	if err != nil {
 		return nil, s.missingPackage(id, err)
-	}
-	if patch.Campaign != nil {
-		if err := s.ensureCampaign(ctx, p.Campaign); err != nil {
-			return nil, err
-		}
 	}
 	return p, nil
 }
