@@ -5,7 +5,9 @@ import "slices"
 // This file is the one place that decides what a caller may see and change.
 // Every path (API, downloads, zips, listings, feeds, the change log, NATS
 // consumers, webhooks) asks these functions, so a rule changes in one
-// place. Handlers only map the errors these return to statuses.
+// place: the service's methods elsewhere call the named checks below
+// rather than compare roles themselves, and handlers only map the errors
+// these return to statuses.
 
 // Audience is a caller as the visibility rules need it: the key, and for
 // a partner key the partner record it belongs to (nil for a partner key
@@ -255,6 +257,37 @@ func mayManageFeedToken(k *Key, partnerID string) error {
 	}
 	return Errorf(EFORBIDDEN, "only an admin key or the partner's own key can manage its feed token")
 }
+
+// seesEverything reports whether k is an admin's: it sees what a rule
+// hides from others (dead letters of campaigns a partner lost, say), to
+// run the hub.
+func seesEverything(k *Key) bool { return k.Role == RoleAdmin }
+
+// seesPartnerView reports whether k reads packages as partners do (the
+// released version, siblings filtered) rather than the working copy.
+func seesPartnerView(k *Key) bool { return k.Role == RolePartner }
+
+// belongsToPartnerRecord reports whether k is a partner key of a partner
+// record: such a key has entitlements, a NATS consumer and webhooks; a
+// partner key without one reads public campaigns only.
+func belongsToPartnerRecord(k *Key) bool { return k.Role == RolePartner && k.Partner != "" }
+
+// mayReportRepublication returns EFORBIDDEN unless k is an outlet's key
+// that a republication can be credited to.
+func mayReportRepublication(k *Key) error {
+	switch {
+	case k.Role != RolePartner:
+		return Errorf(EFORBIDDEN, "only partner outlets report republications; this is a %s key", k.Role)
+	case k.Partner == "":
+		return Errorf(EFORBIDDEN, "this partner key belongs to no partner record, so a republication could not be credited to an outlet; ask the hub's admin for a key of your outlet")
+	}
+	return nil
+}
+
+// mayReadReach reports whether k may read reach and pickups at all (which
+// campaigns and packages is CanEdit's and Campaign's question): admins and
+// producers, never partners, who learn nothing of other outlets.
+func mayReadReach(k *Key) bool { return k.Role == RoleAdmin || k.Role == RoleProducer }
 
 // VisibleCampaigns returns the slugs of the campaigns whose releases the
 // partner audience may receive, for filters on NATS consumers.

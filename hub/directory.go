@@ -6,7 +6,7 @@ import (
 )
 
 // ReleaseLog reads back the announcements of the release stream, for
-// callers without NATS access. Its implementation is in publisher.
+// callers without NATS access. Its implementation is publisher/releases.Stream.
 type ReleaseLog interface {
 	// Entries returns up to limit entries after sequence after whose
 	// campaign passes visible, and the sequence to continue from.

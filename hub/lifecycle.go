@@ -204,7 +204,7 @@ func (s *Service) Version(ctx context.Context, k *Key, id string, n int) (*Packa
 		return nil, fmt.Errorf("read version %d of %s: %w", n, id, err)
 	}
 	v.Status = p.Status
-	if k.Role == RolePartner {
+	if seesPartnerView(k) {
 		// The archive holds the version as it was announced; its links to
 		// siblings are filtered as they stand now, as the package's are: a
 		// partner must not learn of a draft, embargoed or hidden sibling.

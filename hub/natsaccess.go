@@ -19,7 +19,7 @@ type NATSAccess struct {
 }
 
 // NATSAccessProvider hands out partners' NATS access; its implementation
-// is in publisher, which also keeps the consumers and users current.
+// is publisher/partners.Access, which also keeps the consumers and users current.
 type NATSAccessProvider interface {
 	// PartnerAccess returns p's access. User and Password are empty when
 	// the operator manages NATS users (an external cluster).
@@ -29,7 +29,7 @@ type NATSAccessProvider interface {
 // PartnerNATS returns the caller's NATS access. Only keys that belong to
 // a partner record have a consumer; other keys get ENOTFOUND.
 func (s *Service) PartnerNATS(ctx context.Context, k *Key, provider NATSAccessProvider) (NATSAccess, error) {
-	if k.Role != RolePartner || k.Partner == "" || provider == nil {
+	if !belongsToPartnerRecord(k) || provider == nil {
 		return NATSAccess{}, Errorf(ENOTFOUND, "NATS access belongs to partner keys of a partner record")
 	}
 	a, err := s.Audience(ctx, k)

@@ -128,7 +128,7 @@ func (s *Service) missingPackage(id string, err error) error {
 // Audience resolves the visibility inputs for k: its partner record, if
 // it belongs to one.
 func (s *Service) Audience(ctx context.Context, k *Key) (Audience, error) {
-	if k.Role != RolePartner || k.Partner == "" {
+	if !belongsToPartnerRecord(k) {
 		return KeyAudience(k, nil), nil
 	}
 	p, err := s.catalog.Partner(ctx, k.Partner)
@@ -163,7 +163,7 @@ func (s *Service) visible(ctx context.Context, a Audience, p *Package) (*Package
 // viewOf returns p, which a may see, as a sees it: the working copy for
 // producers and admins, the partner view for partners.
 func (s *Service) viewOf(ctx context.Context, a Audience, p *Package) *Package {
-	if a.Key.Role != RolePartner {
+	if !seesPartnerView(a.Key) {
 		return p
 	}
 	v := PartnerView(p)
@@ -335,8 +335,19 @@ func (s *Service) listPackages(ctx context.Context, a Audience, q PackageQuery) 
 	if err != nil {
 		return PackagePage{}, fmt.Errorf("list packages: %w", err)
 	}
+	bySlug := make(map[string]*Campaign, len(campaigns))
+	for _, c := range campaigns {
+		bySlug[c.Slug] = c
+	}
 	out := PackagePage{Items: make([]*Package, 0, len(page.Items)), Next: page.Next}
 	for _, p := range page.Items {
+		// The filter is the rule's query form and a differential test holds
+		// it to CanRead; this check is the second lock, so that an index
+		// that ever disagrees leaks nothing (and says so).
+		if !CanRead(a, bySlug[p.Campaign], p) {
+			s.logger.Error("the listing filter matched a package the visibility rule hides; left out", "package", p.ID, "role", a.Key.Role)
+			continue
+		}
 		out.Items = append(out.Items, s.viewOf(ctx, a, p))
 	}
 	return out, nil

@@ -16,7 +16,7 @@ import (
 // Webhook is an HTTP endpoint a partner registered to learn of releases
 // as they happen. Deliveries follow the Standard Webhooks convention
 // (webhook-id, webhook-timestamp, webhook-signature) with a CloudEvents
-// JSON body; publisher.Deliverer sends them from one durable consumer per
+// JSON body; publisher/webhooks.Deliverer sends them from one durable consumer per
 // webhook, so one slow or dead endpoint never delays another.
 //
 // Unlike an API key, the secret is stored as it is: the hub signs every
@@ -297,7 +297,7 @@ func (s *Service) DeadLetters(ctx context.Context, k *Key, id string) ([]*DeadLe
 		if err != nil {
 			return nil, err
 		}
-		if ok || k.Role == RoleAdmin {
+		if ok || seesEverything(k) {
 			out = append(out, d)
 		}
 	}
@@ -305,7 +305,7 @@ func (s *Service) DeadLetters(ctx context.Context, k *Key, id string) ([]*DeadLe
 }
 
 // WebhookSender delivers one announcement to one webhook at once, for a
-// replay. Its implementation is publisher.Deliverer.
+// replay. Its implementation is publisher/webhooks.Deliverer.
 type WebhookSender interface {
 	// Redeliver reads announcement d back from the release stream and
 	// POSTs it to w. It returns the endpoint's HTTP status (0 when there
@@ -345,7 +345,7 @@ func (s *Service) ReplayDeadLetter(ctx context.Context, k *Key, id, msgID string
 		return 0, err
 	}
 	if !ok {
-		if k.Role != RoleAdmin {
+		if !seesEverything(k) {
 			return 0, missing
 		}
 		return 0, Errorf(ECONFLICT, "partner %s may not receive announcements of campaign %s now (or the partner or webhook is inactive)", w.Partner, d.Campaign)

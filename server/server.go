@@ -59,8 +59,9 @@ type Options struct {
 	// to, so a test can hand out an address nobody listens on.
 	AdvertisedNATSURL string
 	// PartnerSyncEvery is how often partners' consumers and users are
-	// brought in line with the catalog (a backstop: changes through the
-	// API apply at once); 0 means 2 s.
+	// brought in line with the catalog; 0 means 2 s. Consumers are also
+	// widened before every announcement (the guard), so a release never
+	// misses a new entitlement; a removed one takes effect within this.
 	PartnerSyncEvery time.Duration
 	// ReconcileEvery is how often the scheduler retries announcements left
 	// pending; 0 means 10 s.
