@@ -35,6 +35,10 @@ type Config struct {
 	S3Presign     bool
 	MaxAssetBytes int64
 	LogLevel      string
+	// MetricsAddr is the operator listener: /metrics without a key, for a
+	// Prometheus scraper on an internal address. The API's own /metrics
+	// needs an admin key.
+	MetricsAddr string
 
 	// WebhooksAllowPrivate lets webhooks reach loopback, private and
 	// link-local addresses: for tests and closed networks.
@@ -60,6 +64,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.S3Presign, "s3-presign", false, "answer downloads of released assets with a redirect to a 60-second presigned S3 URL")
 	fs.Int64Var(&c.MaxAssetBytes, "max-asset-bytes", hub.DefaultMaxAssetBytes, "largest single asset in bytes")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "operator listener serving /metrics without a key, e.g. 127.0.0.1:9090 (default: none; the API's /metrics needs an admin key)")
 	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", false, "let webhooks point at loopback, private and link-local addresses (tests, closed networks)")
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/syndication-hub/hub/feeds"
 	"github.com/syndication-hub/hub/hub"
@@ -101,13 +102,17 @@ type Server struct {
 	service  *hub.Service
 	handler  http.Handler
 
-	http      *http.Server
-	listener  net.Listener
-	serveDone chan error
-	stopLoops context.CancelFunc
-	loops     sync.WaitGroup
-	closeOnce sync.Once
-	closeErr  error
+	http     *http.Server
+	listener net.Listener
+	// metrics is the operator listener (Config.MetricsAddr), nil without.
+	metrics     *http.Server
+	metricsAddr string
+	metricsDone chan error
+	serveDone   chan error
+	stopLoops   context.CancelFunc
+	loops       sync.WaitGroup
+	closeOnce   sync.Once
+	closeErr    error
 }
 
 // Start brings the hub up from cfg (resolved with Config.Resolve) and
@@ -127,6 +132,9 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 		if err != nil {
 			if s.listener != nil && s.http == nil {
 				s.listener.Close()
+			}
+			if s.metrics != nil {
+				s.metrics.Close()
 			}
 			s.closeBackends()
 		}
@@ -231,6 +239,11 @@ func (s *Server) serveHTTP() error {
 		PublicURL: s.cfg.PublicURL, PresignDownloads: s.cfg.S3Presign, Registry: reg, Logger: s.log,
 		NATSAccess: s.access, Webhooks: s.webhooks, FeedCache: s.feeds,
 	})
+	if s.cfg.MetricsAddr != "" {
+		if err := s.serveMetrics(reg); err != nil {
+			return err
+		}
+	}
 	handler := s.handler
 	if s.opts.Middleware != nil {
 		handler = s.opts.Middleware(handler)
@@ -245,6 +258,32 @@ func (s *Server) serveHTTP() error {
 	}
 	go func() { s.serveDone <- s.http.Serve(s.listener) }()
 	return nil
+}
+
+// serveMetrics starts the operator listener: /metrics and /healthz only,
+// without a key, for a scraper on an address the public never reaches.
+func (s *Server) serveMetrics(reg *prometheus.Registry) error {
+	ln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen for metrics on %s: %w", s.cfg.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	s.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	s.metricsDone = make(chan error, 1)
+	s.metricsAddr = ln.Addr().String()
+	go func() { s.metricsDone <- s.metrics.Serve(ln) }()
+	return nil
+}
+
+// MetricsURL is the operator listener's base URL, "" without one.
+func (s *Server) MetricsURL() string {
+	if s.metrics == nil {
+		return ""
+	}
+	return "http://" + s.metricsAddr
 }
 
 func (s *Server) connectNATS() error {
@@ -431,6 +470,12 @@ func (s *Server) close(ctx context.Context) error {
 		if err := <-s.serveDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+	}
+	if s.metrics != nil {
+		if err := s.metrics.Shutdown(ctx); err != nil {
+			s.metrics.Close()
+		}
+		<-s.metricsDone
 	}
 	s.closeBackends()
 	return errors.Join(errs...)

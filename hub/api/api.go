@@ -35,7 +35,8 @@ type Options struct {
 	// FeedCache keeps rendered feeds until a feeds.Invalidator, reading the
 	// release stream, empties it; nil renders every feed request.
 	FeedCache *feeds.Cache
-	// Registry receives the API's metrics and is served at /metrics.
+	// Registry receives the API's metrics and is served at /metrics, to
+	// admin keys.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 }
@@ -83,7 +84,10 @@ func (a *API) routes() {
 
 	e.GET("/healthz", a.healthz)
 	e.GET("/readyz", a.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(a.opts.Registry, promhttp.HandlerOpts{})))
+	// Metrics say when releases, withdrawals and purges happen, hidden
+	// campaigns' too: an admin's key reads them here, and an operator's
+	// scraper reads them keyless on HUB_METRICS_ADDR (see server).
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(a.opts.Registry, promhttp.HandlerOpts{})), a.authenticate, adminOnly)
 	e.GET("/openapi.json", a.openapi)
 	e.GET(ninjs.ProfileSchemaPath, a.profileSchema)
 

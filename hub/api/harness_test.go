@@ -54,6 +54,8 @@ type testHub struct {
 type hubOptions struct {
 	maxAssetBytes int64
 	presign       bool
+	// metricsAddr, when set, starts the operator listener there.
+	metricsAddr string
 	// webhooks, when set, lets webhooks reach loopback (the receivers are
 	// httptest servers) and tunes their delivery.
 	webhooks *webhooks.Options
@@ -80,7 +82,7 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 	cfg := server.Config{
 		Addr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", DataDir: t.TempDir(), PublicURL: testPublicURL,
 		NATSReplicas: 1, MaxAssetBytes: hub.DefaultMaxAssetBytes, S3Presign: opts.presign,
-		AdminKey: "hub_api-test-admin-key-0123456789",
+		AdminKey: "hub_api-test-admin-key-0123456789", MetricsAddr: opts.metricsAddr,
 	}
 	if opts.maxAssetBytes > 0 {
 		cfg.MaxAssetBytes = opts.maxAssetBytes

@@ -148,7 +148,7 @@ func TestOpenAPIOperations(t *testing.T) {
 	tests := []row{
 		{op: "GET /healthz", public: true, statuses: []string{"200"}},
 		{op: "GET /readyz", public: true, statuses: []string{"200", "503"}},
-		{op: "GET /metrics", public: true, statuses: []string{"200"}},
+		{op: "GET /metrics", statuses: []string{"200", "401", "403"}},
 		{op: "GET /openapi.json", public: true, statuses: []string{"200"}},
 		{op: "GET /schemas/package-profile.json", public: true, statuses: []string{"200"}},
 		{op: "GET /feeds/releases.{format}", public: true, statuses: []string{"200", "304", "400", "404"}},
