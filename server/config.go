@@ -6,10 +6,12 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/api"
 )
 
 // Config is everything `hub serve` can be told. Each field is a flag and
@@ -35,6 +37,8 @@ type Config struct {
 	S3Presign     bool
 	MaxAssetBytes int64
 	LogLevel      string
+	// UploadIdleTimeout aborts an upload that sends nothing for this long.
+	UploadIdleTimeout time.Duration
 	// MetricsAddr is the operator listener: /metrics without a key, for a
 	// Prometheus scraper on an internal address. The API's own /metrics
 	// needs an admin key.
@@ -64,6 +68,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.S3Presign, "s3-presign", false, "answer downloads of released assets with a redirect to a 60-second presigned S3 URL")
 	fs.Int64Var(&c.MaxAssetBytes, "max-asset-bytes", hub.DefaultMaxAssetBytes, "largest single asset in bytes")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&c.UploadIdleTimeout, "upload-idle-timeout", api.DefaultUploadIdleTimeout, "abort an upload when no byte of it arrived for this long")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "operator listener serving /metrics without a key, e.g. 127.0.0.1:9090 (default: none; the API's /metrics needs an admin key)")
 	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", false, "let webhooks point at loopback, private and link-local addresses (tests, closed networks)")
 }

@@ -236,7 +236,8 @@ func (s *Server) serveHTTP() error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.handler = api.New(s.service, api.Options{
-		PublicURL: s.cfg.PublicURL, PresignDownloads: s.cfg.S3Presign, Registry: reg, Logger: s.log,
+		UploadIdleTimeout: s.cfg.UploadIdleTimeout,
+		PublicURL:         s.cfg.PublicURL, PresignDownloads: s.cfg.S3Presign, Registry: reg, Logger: s.log,
 		NATSAccess: s.access, Webhooks: s.webhooks, FeedCache: s.feeds,
 	})
 	if s.cfg.MetricsAddr != "" {

@@ -35,6 +35,9 @@ type Options struct {
 	// FeedCache keeps rendered feeds until a feeds.Invalidator, reading the
 	// release stream, empties it; nil renders every feed request.
 	FeedCache *feeds.Cache
+	// UploadIdleTimeout aborts an upload when no byte of its body arrived
+	// for this long; 0 means DefaultUploadIdleTimeout.
+	UploadIdleTimeout time.Duration
 	// Registry receives the API's metrics and is served at /metrics, to
 	// admin keys.
 	Registry *prometheus.Registry
@@ -55,6 +58,9 @@ type API struct {
 // New builds the API over svc with all its routes.
 func New(svc *hub.Service, opts Options) *API {
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
+	if opts.UploadIdleTimeout <= 0 {
+		opts.UploadIdleTimeout = DefaultUploadIdleTimeout
+	}
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 	}
@@ -128,8 +134,8 @@ func (a *API) routes() {
 	v1.POST("/partners/:id/feedtoken", a.issueFeedToken)
 	v1.DELETE("/partners/:id/feedtoken", a.revokeFeedToken)
 
-	v1.POST("/packages/:id/assets", a.postAssetsForm)
-	v1.PUT("/packages/:id/assets/:name", a.putAsset)
+	v1.POST("/packages/:id/assets", a.postAssetsForm, a.idleUploads)
+	v1.PUT("/packages/:id/assets/:name", a.putAsset, a.idleUploads)
 	// Outside the group, so that the feeds' asset links work without a
 	// key for released packages of public campaigns (see keyOrPublic).
 	e.GET("/v1/packages/:id/assets/:name", a.getAsset, a.keyOrPublic)

@@ -56,6 +56,8 @@ type hubOptions struct {
 	presign       bool
 	// metricsAddr, when set, starts the operator listener there.
 	metricsAddr string
+	// uploadIdle, when set, is the upload idle timeout.
+	uploadIdle time.Duration
 	// webhooks, when set, lets webhooks reach loopback (the receivers are
 	// httptest servers) and tunes their delivery.
 	webhooks *webhooks.Options
@@ -83,6 +85,7 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 		Addr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", DataDir: t.TempDir(), PublicURL: testPublicURL,
 		NATSReplicas: 1, MaxAssetBytes: hub.DefaultMaxAssetBytes, S3Presign: opts.presign,
 		AdminKey: "hub_api-test-admin-key-0123456789", MetricsAddr: opts.metricsAddr,
+		UploadIdleTimeout: opts.uploadIdle,
 	}
 	if opts.maxAssetBytes > 0 {
 		cfg.MaxAssetBytes = opts.maxAssetBytes

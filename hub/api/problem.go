@@ -22,6 +22,7 @@ var statusOf = map[string]int{
 	// 499 is nginx's "client closed request": nobody reads the answer, but
 	// logs and metrics tell it apart from a server failure.
 	hub.ECANCELED:    499,
+	hub.ETIMEOUT:     http.StatusRequestTimeout,
 	hub.EUNAVAILABLE: http.StatusServiceUnavailable,
 	hub.EINTERNAL:    http.StatusInternalServerError,
 }
