@@ -108,6 +108,7 @@ func (s *Service) CreateCampaign(ctx context.Context, k *Key, c *Campaign) (*Cam
 	} else if err != nil {
 		return nil, fmt.Errorf("create campaign: %w", err)
 	}
+	s.audit(ctx, k, AuditEntry{Action: AuditCampaignCreate, Target: c.Slug, Campaign: c.Slug})
 	return c, nil
 }
 
@@ -141,8 +142,11 @@ func (s *Service) UpdateCampaign(ctx context.Context, k *Key, slug string, patch
 	})
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, Errorf(ENOTFOUND, "there is no campaign %q", slug)
+	} else if err != nil {
+		return nil, err
 	}
-	return c, err
+	s.audit(ctx, k, AuditEntry{Action: AuditCampaignUpdate, Target: slug, Campaign: slug})
+	return c, nil
 }
 
 // Partners lists partners (admins only).
@@ -177,6 +181,7 @@ func (s *Service) CreatePartner(ctx context.Context, k *Key, p *Partner) (*Partn
 	if err := s.catalog.CreatePartner(ctx, p); err != nil {
 		return nil, fmt.Errorf("create partner: %w", err)
 	}
+	s.audit(ctx, k, AuditEntry{Action: AuditPartnerCreate, Target: p.ID, Partner: p.ID})
 	return p, nil
 }
 
@@ -219,6 +224,9 @@ func (s *Service) UpdatePartner(ctx context.Context, k *Key, id string, patch Pa
 	})
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, Errorf(ENOTFOUND, "there is no partner %q", id)
+	} else if err != nil {
+		return nil, err
 	}
-	return p, err
+	s.audit(ctx, k, AuditEntry{Action: AuditPartnerUpdate, Target: id, Partner: id})
+	return p, nil
 }

@@ -29,6 +29,9 @@ type Service struct {
 
 	// pickups records downloads and republications (see pickup.go).
 	pickups PickupLog
+
+	// auditLog records who did what (see audit.go); nil records nothing.
+	auditLog AuditLog
 }
 
 // ServiceOptions configures a Service.
@@ -51,6 +54,9 @@ type ServiceOptions struct {
 	// Pickups records partners' downloads and republication reports, for
 	// campaign reach; nil records nothing (and reach is unavailable).
 	Pickups PickupLog
+	// AuditLog records every act of a key (see audit.go); nil records
+	// nothing, and GET /v1/audit answers 503.
+	AuditLog AuditLog
 }
 
 // DefaultMaxAssetBytes is 8 GiB: a long broadcast-quality interview fits,
@@ -76,6 +82,7 @@ func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service 
 	s.ids = NewIDSource(s.now)
 	s.allowPrivateTargets = opts.AllowPrivateWebhookTargets
 	s.pickups = opts.Pickups
+	s.auditLog = opts.AuditLog
 	return s
 }
 
@@ -202,16 +209,20 @@ func (s *Service) announcedView(ctx context.Context, p *Package) *Package {
 
 // ensureCampaign records a campaign with the defaults the first time a
 // package names it, so the first exchange works on a fresh hub.
-func (s *Service) ensureCampaign(ctx context.Context, slug string) error {
+// The creation is recorded in the audit log as k's act.
+func (s *Service) ensureCampaign(ctx context.Context, k *Key, slug string) error {
 	if _, err := s.catalog.Campaign(ctx, slug); err == nil {
 		return nil
 	} else if ErrorCode(err) != ENOTFOUND {
 		return fmt.Errorf("look up campaign %s: %w", slug, err)
 	}
 	err := s.catalog.CreateCampaign(ctx, NewCampaign(slug, s.now()))
-	if err != nil && ErrorCode(err) != ECONFLICT {
+	if ErrorCode(err) == ECONFLICT {
+		return nil // another request created it first
+	} else if err != nil {
 		return fmt.Errorf("create campaign %s: %w", slug, err)
 	}
+	s.audit(ctx, k, AuditEntry{Action: AuditCampaignCreate, Target: slug, Campaign: slug})
 	return nil
 }
 
@@ -223,7 +234,7 @@ func (s *Service) CreatePackage(ctx context.Context, k *Key, p *Package) (*Packa
 	if err := CanCreateIn(k, p.Campaign); err != nil {
 		return nil, err
 	}
-	if err := s.ensureCampaign(ctx, p.Campaign); err != nil {
+	if err := s.ensureCampaign(ctx, k, p.Campaign); err != nil {
 		return nil, err
 	}
 	now := s.now().UTC()
@@ -235,6 +246,7 @@ func (s *Service) CreatePackage(ctx context.Context, k *Key, p *Package) (*Packa
 	if err := s.catalog.CreatePackage(ctx, p); err != nil {
 		return nil, fmt.Errorf("create package: %w", err)
 	}
+	s.auditPackage(ctx, k, AuditPackageCreate, p)
 	return p, nil
 }
 
@@ -463,10 +475,11 @@ func (s *Service) UpdatePackage(ctx context.Context, k *Key, id string, patch Pa
 		return nil, s.missingPackage(id, err)
 	}
 	if patch.Campaign != nil {
-		if err := s.ensureCampaign(ctx, p.Campaign); err != nil {
+		if err := s.ensureCampaign(ctx, k, p.Campaign); err != nil {
 			return nil, err
 		}
 	}
+	s.auditPackage(ctx, k, AuditPackageUpdate, p)
 	return p, nil
 }
 
@@ -491,6 +504,7 @@ func (s *Service) DeletePackage(ctx context.Context, k *Key, id string) error {
 	for _, sum := range p.Blobs {
 		s.releaseBlob(context.WithoutCancel(ctx), sum)
 	}
+	s.auditPackage(ctx, k, AuditPackageDelete, p)
 	return nil
 }
 

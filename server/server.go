@@ -35,6 +35,7 @@ import (
 	"github.com/syndication-hub/hub/hub/disk"
 	"github.com/syndication-hub/hub/hub/natsserver"
 	"github.com/syndication-hub/hub/hub/s3"
+	"github.com/syndication-hub/hub/publisher/audit"
 	"github.com/syndication-hub/hub/publisher/partners"
 	"github.com/syndication-hub/hub/publisher/pickups"
 	"github.com/syndication-hub/hub/publisher/releases"
@@ -94,6 +95,7 @@ type Server struct {
 	releases *releases.Stream
 	access   *partners.Access
 	pickups  *pickups.Log
+	audit    *audit.Log
 	webhooks *webhooks.Deliverer
 	feeds    *feeds.Cache
 	invalid  *feeds.Invalidator
@@ -159,7 +161,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 	}
 	s.service = hub.NewService(s.catalog, s.blobs, hub.ServiceOptions{
 		MaxAssetBytes: s.cfg.MaxAssetBytes, Logger: s.log, Now: opts.Now, Announcer: announcer, ReleaseLog: s.releases,
-		AllowPrivateWebhookTargets: s.cfg.WebhooksAllowPrivate, Pickups: s.pickups,
+		AllowPrivateWebhookTargets: s.cfg.WebhooksAllowPrivate, Pickups: s.pickups, AuditLog: s.audit,
 	})
 	generated, err := s.service.EnsureAdminKey(openCtx, s.cfg.AdminKey)
 	if err != nil {
@@ -197,6 +199,13 @@ func (s *Server) openState(ctx context.Context) error {
 	}
 	// Partners' downloads and republication reports, for campaign reach.
 	s.pickups, err = pickups.Open(ctx, s.js, pickups.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log})
+	if err != nil {
+		return err
+	}
+	// Who did what, ids only, on a stream of its own (HUB_AUDIT).
+	s.audit, err = audit.Open(ctx, s.js, audit.Options{
+		Replicas: s.cfg.NATSReplicas, Retention: s.cfg.AuditRetention, Logger: s.log,
+	})
 	return err
 }
 
@@ -224,11 +233,15 @@ func (s *Server) startLoops(ctx context.Context) {
 }
 
 func (s *Server) serveHTTP() error {
+	limits, err := s.cfg.limits()
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.handler = api.New(s.service, api.Options{
 		PublicURL: s.cfg.PublicURL, PresignDownloads: s.cfg.S3Presign, Registry: reg, Logger: s.log,
-		NATSAccess: s.access, Webhooks: s.webhooks, FeedCache: s.feeds,
+		NATSAccess: s.access, Webhooks: s.webhooks, FeedCache: s.feeds, Limits: limits,
 	})
 	handler := s.handler
 	if s.opts.Middleware != nil {
@@ -398,6 +411,9 @@ func (s *Server) PartnerAccess() *partners.Access { return s.access }
 
 // Releases is the release stream.
 func (s *Server) Releases() *releases.Stream { return s.releases }
+
+// Audit is the audit log.
+func (s *Server) Audit() *audit.Log { return s.audit }
 
 // Webhooks is the webhook deliverer.
 func (s *Server) Webhooks() *webhooks.Deliverer { return s.webhooks }
