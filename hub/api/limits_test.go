@@ -41,7 +41,7 @@ func TestRateLimitPerKey(t *testing.T) {
 	h.do("POST", "/v1/keys", h.admin, map[string]any{"role": "producer", "name": "fast"}).expect(t, http.StatusCreated).json(t, &k)
 	var rotated struct{ Key string }
 	h.do("POST", "/v1/keys/"+k.ID+"/rotate", k.Key, map[string]string{"grace": "1h"}).expect(t, http.StatusOK).json(t, &rotated)
-	h.do("GET", "/v1/packages", k.Key, nil).expect(t, http.StatusOK)      // the old secret, in its grace period
+	h.do("GET", "/v1/packages", k.Key, nil).expect(t, http.StatusOK)       // the old secret, in its grace period
 	h.do("GET", "/v1/packages", rotated.Key, nil).expect(t, http.StatusOK) // the new one: the burst of 3 is spent
 	expectLimited(t, h.do("GET", "/v1/packages", rotated.Key, nil))
 	expectLimited(t, h.do("GET", "/v1/packages", k.Key, nil))
