@@ -14,6 +14,7 @@ import (
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/api"
+	"github.com/syndication-hub/hub/publisher/audit"
 )
 
 // Config is everything `hub serve` can be told. Each field is a flag and
@@ -96,7 +97,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 
 // DefaultAuditRetention is the audit log's retention unless configured:
 // 400 days, so last year's campaign can still be asked about.
-const DefaultAuditRetention = 400 * 24 * time.Hour
+const DefaultAuditRetention = audit.DefaultRetention
 
 // MaxAuditRetention bounds the retention at ten years, where the stream's
 // age arithmetic is still far from overflowing.
