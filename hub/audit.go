@@ -33,22 +33,26 @@ const (
 	AuditPackagePurge      AuditAction = "package.purge"
 	// AuditPackageFire is the scheduler releasing a package at its
 	// embargo: the hub's own act, recorded with the hub as the actor.
-	AuditPackageFire      AuditAction = "package.embargo-fired"
-	AuditAssetPut         AuditAction = "asset.put"
-	AuditAssetUpdate      AuditAction = "asset.update"
-	AuditAssetDelete      AuditAction = "asset.delete"
-	AuditKeyCreate        AuditAction = "key.create"
-	AuditKeyRevoke        AuditAction = "key.revoke"
-	AuditKeyRotate        AuditAction = "key.rotate"
-	AuditPartnerCreate    AuditAction = "partner.create"
-	AuditPartnerUpdate    AuditAction = "partner.update"
-	AuditCampaignCreate   AuditAction = "campaign.create"
-	AuditCampaignUpdate   AuditAction = "campaign.update"
-	AuditWebhookCreate    AuditAction = "webhook.create"
-	AuditWebhookDelete    AuditAction = "webhook.delete"
-	AuditDeadLetterReplay AuditAction = "webhook.replay"
-	AuditFeedTokenIssue   AuditAction = "feedtoken.issue"
-	AuditFeedTokenRevoke  AuditAction = "feedtoken.revoke"
+	AuditPackageFire    AuditAction = "package.embargo-fired"
+	AuditAssetPut       AuditAction = "asset.put"
+	AuditAssetUpdate    AuditAction = "asset.update"
+	AuditAssetDelete    AuditAction = "asset.delete"
+	AuditKeyCreate      AuditAction = "key.create"
+	AuditKeyRevoke      AuditAction = "key.revoke"
+	AuditKeyRotate      AuditAction = "key.rotate"
+	AuditPartnerCreate  AuditAction = "partner.create"
+	AuditPartnerUpdate  AuditAction = "partner.update"
+	AuditCampaignCreate AuditAction = "campaign.create"
+	AuditCampaignUpdate AuditAction = "campaign.update"
+	// A change of a campaign's visibility is an act of its own: making
+	// one public shows its packages to everyone, at once.
+	AuditCampaignPublic       AuditAction = "campaign.made-public"
+	AuditCampaignPartnersOnly AuditAction = "campaign.made-partners-only"
+	AuditWebhookCreate        AuditAction = "webhook.create"
+	AuditWebhookDelete        AuditAction = "webhook.delete"
+	AuditDeadLetterReplay     AuditAction = "webhook.replay"
+	AuditFeedTokenIssue       AuditAction = "feedtoken.issue"
+	AuditFeedTokenRevoke      AuditAction = "feedtoken.revoke"
 )
 
 // AuditActor is who acted: the key's id, name and role. Name is what the

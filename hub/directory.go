@@ -128,7 +128,9 @@ func (s *Service) UpdateCampaign(ctx context.Context, k *Key, slug string, patch
 	if err := CanCreateIn(k, slug); err != nil {
 		return nil, err
 	}
+	var was Visibility
 	c, err := s.catalog.UpdateCampaign(ctx, slug, func(c *Campaign) error {
+		was = c.Visibility
 		if patch.Name != nil {
 			c.Name = *patch.Name
 		}
@@ -145,7 +147,15 @@ func (s *Service) UpdateCampaign(ctx context.Context, k *Key, slug string, patch
 	} else if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, k, AuditEntry{Action: AuditCampaignUpdate, Target: slug, Campaign: slug})
+	action := AuditCampaignUpdate
+	switch {
+	case c.Visibility == was:
+	case c.Visibility == VisibilityPublic:
+		action = AuditCampaignPublic
+	default:
+		action = AuditCampaignPartnersOnly
+	}
+	s.audit(ctx, k, AuditEntry{Action: action, Target: slug, Campaign: slug})
 	return c, nil
 }
 

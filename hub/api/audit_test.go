@@ -82,6 +82,9 @@ func TestAuditLogRecordsActsByIDsOnly(t *testing.T) {
 	var token struct{ Token string }
 	h.do("POST", "/v1/partners/"+partnerID+"/feedtoken", partner, nil).expect(t, http.StatusCreated).json(t, &token)
 	h.do("POST", "/v1/packages/"+id+"/purge", producer, nil).expect(t, http.StatusOK)
+	h.do("PATCH", "/v1/campaigns/korgau123", h.admin, map[string]any{"visibility": "partners"}).expect(t, http.StatusOK)
+	h.do("PATCH", "/v1/campaigns/korgau123", h.admin, map[string]any{"name": "KORGAU 123"}).expect(t, http.StatusOK)
+	h.do("PATCH", "/v1/campaigns/korgau123", h.admin, map[string]any{"visibility": "public"}).expect(t, http.StatusOK)
 
 	got := h.auditAll(2) // small pages, to page through
 	var acts []string
@@ -92,11 +95,12 @@ func TestAuditLogRecordsActsByIDsOnly(t *testing.T) {
 		"key.create", "partner.create", "key.create", "campaign.create", "package.create", "asset.put",
 		"package.update", "asset.update", "package.release", "package.withdraw", "webhook.create",
 		"feedtoken.issue", "package.purge",
+		"campaign.made-partners-only", "campaign.update", "campaign.made-public",
 	}
 	if !slices.Equal(acts, want) {
 		t.Fatalf("acts %v\nwant %v", acts, want)
 	}
-	purge := got.Items[len(got.Items)-1]
+	purge := got.Items[12]
 	if purge.Actor.Key != producerKey.ID || purge.Actor.Role != "producer" || purge.Actor.Name != "KORGAU123 team" ||
 		purge.Target != id || purge.Package != id || purge.Campaign != "korgau123" || purge.Version != 1 {
 		t.Errorf("the purge's entry %+v", purge)
