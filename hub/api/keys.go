@@ -107,6 +107,10 @@ func nonNil(s []string) []string {
 // rotateKey answers POST /v1/keys/{id}/rotate: the key with its new
 // secret, and when the old one stops working.
 func (a *API) rotateKey(c echo.Context) error {
+	// The domain's check, before the body is read (it runs again inside).
+	if err := hub.MayRotateKey(keyOf(c), c.Param("id")); err != nil {
+		return err
+	}
 	var req rotateRequest
 	if c.Request().ContentLength != 0 {
 		if err := decodeJSON(c, &req); err != nil {
