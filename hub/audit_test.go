@@ -95,7 +95,7 @@ func TestAuditRecordsActsNotRefusals(t *testing.T) {
 	if n, err := svc.FireDue(ctx); err != nil || n != 1 {
 		t.Fatalf("fired %d: %v", n, err)
 	}
-	want := "admin key.create|admin key.create|producer campaign.create|producer package.create|producer asset.put|producer package.schedule|hub package.embargo-fired"
+	want := "hub key.create|admin key.create|admin key.create|producer campaign.create|producer package.create|producer asset.put|producer package.schedule|hub package.embargo-fired"
 	if got := strings.Join(rec.actions(), "|"); got != want {
 		t.Errorf("acts\n%s\nwant\n%s", got, want)
 	}

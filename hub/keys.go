@@ -291,11 +291,14 @@ func (s *Service) EnsureAdminKey(ctx context.Context, secret string) (string, er
 		} else if ErrorCode(err) != ENOTFOUND {
 			return "", fmt.Errorf("look up admin key: %w", err)
 		}
-		_, err = s.recordKey(ctx, Key{Name: "HUB_ADMIN_KEY", Role: RoleAdmin}, secret, "")
+		k, err := s.recordKey(ctx, Key{Name: "HUB_ADMIN_KEY", Role: RoleAdmin}, secret, "")
 		if ErrorCode(err) == ECONFLICT { // another replica recorded it first
 			return "", nil
+		} else if err != nil {
+			return "", err
 		}
-		return "", err
+		s.audit(ctx, nil, AuditEntry{Action: AuditKeyCreate, Target: k.ID}) // the hub's act, from its configuration
+		return "", nil
 	}
 	keys, err := s.catalog.Keys(ctx)
 	if err != nil {
@@ -306,6 +309,10 @@ func (s *Service) EnsureAdminKey(ctx context.Context, secret string) (string, er
 			return "", nil
 		}
 	}
-	_, generated, err := s.createKey(ctx, Key{Name: "first admin", Role: RoleAdmin})
-	return generated, err
+	k, generated, err := s.createKey(ctx, Key{Name: "first admin", Role: RoleAdmin})
+	if err != nil {
+		return "", err
+	}
+	s.audit(ctx, nil, AuditEntry{Action: AuditKeyCreate, Target: k.ID})
+	return generated, nil
 }

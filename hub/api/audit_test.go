@@ -92,6 +92,7 @@ func TestAuditLogRecordsActsByIDsOnly(t *testing.T) {
 		acts = append(acts, e.Action)
 	}
 	want := []string{
+		"key.create", // the hub recording HUB_ADMIN_KEY on its fresh data dir
 		"key.create", "partner.create", "key.create", "campaign.create", "package.create", "asset.put",
 		"package.update", "asset.update", "package.release", "package.withdraw", "webhook.create",
 		"feedtoken.issue", "package.purge",
@@ -100,15 +101,18 @@ func TestAuditLogRecordsActsByIDsOnly(t *testing.T) {
 	if !slices.Equal(acts, want) {
 		t.Fatalf("acts %v\nwant %v", acts, want)
 	}
-	purge := got.Items[12]
+	purge := got.Items[13]
 	if purge.Actor.Key != producerKey.ID || purge.Actor.Role != "producer" || purge.Actor.Name != "KORGAU123 team" ||
 		purge.Target != id || purge.Package != id || purge.Campaign != "korgau123" || purge.Version != 1 {
 		t.Errorf("the purge's entry %+v", purge)
 	}
-	if e := got.Items[0]; e.Actor.Key != admin.ID || e.Actor.Role != "admin" || e.Target != producerKey.ID {
+	if e := got.Items[0]; e.Actor.Key != "" || e.Actor.Role != "hub" || e.Target != admin.ID {
+		t.Errorf("the admin key's entry %+v", e)
+	}
+	if e := got.Items[1]; e.Actor.Key != admin.ID || e.Actor.Role != "admin" || e.Target != producerKey.ID {
 		t.Errorf("the first key's entry %+v", e)
 	}
-	if e := got.Items[11]; e.Target != partnerID || e.Partner != partnerID {
+	if e := got.Items[12]; e.Target != partnerID || e.Partner != partnerID {
 		t.Errorf("the feed token's entry %+v", e)
 	}
 	if last, _ := strconv.ParseUint(got.Next, 10, 64); last == 0 || got.Items[len(got.Items)-1].Cursor != got.Next {
