@@ -160,6 +160,31 @@ func RequireAdmin(k *Key) error {
 	return nil
 }
 
+// MayReadAudit is the role check of the audit log: admins only. It names
+// every key, partner and webhook and when each was touched, which no
+// producer or partner may learn about the others.
+func MayReadAudit(k *Key) error {
+	if k.Role != RoleAdmin {
+		return Errorf(EFORBIDDEN, "only an admin key can read the audit log")
+	}
+	return nil
+}
+
+// MayRotateKey says whether k may rotate key id: an admin any key, and
+// every key's holder its own, so a partner's ingest script can roll its
+// secret without waiting for an admin. A secret already replaced (in its
+// grace period) may not rotate again: a leaked old secret must not be
+// able to mint a fresh one. Another holder learns nothing (ENOTFOUND).
+func MayRotateKey(k *Key, id string) error {
+	switch {
+	case k.Retires != nil:
+		return Errorf(EFORBIDDEN, "this secret was replaced and is in its grace period; rotate with the new secret")
+	case k.Role == RoleAdmin, k.ID == id:
+		return nil
+	}
+	return Errorf(ENOTFOUND, "there is no key %q", id)
+}
+
 // MayCreatePackages returns EFORBIDDEN for keys that may never create a
 // package (partners); the HTTP layer calls it before reading the body.
 // Which campaigns a key may create in is CanCreateIn's question.

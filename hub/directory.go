@@ -108,6 +108,7 @@ func (s *Service) CreateCampaign(ctx context.Context, k *Key, c *Campaign) (*Cam
 	} else if err != nil {
 		return nil, fmt.Errorf("create campaign: %w", err)
 	}
+	s.audit(ctx, k, AuditEntry{Action: AuditCampaignCreate, Target: c.Slug, Campaign: c.Slug})
 	return c, nil
 }
 
@@ -127,7 +128,9 @@ func (s *Service) UpdateCampaign(ctx context.Context, k *Key, slug string, patch
 	if err := CanCreateIn(k, slug); err != nil {
 		return nil, err
 	}
+	var was Visibility
 	c, err := s.catalog.UpdateCampaign(ctx, slug, func(c *Campaign) error {
+		was = c.Visibility
 		if patch.Name != nil {
 			c.Name = *patch.Name
 		}
@@ -148,8 +151,19 @@ func (s *Service) UpdateCampaign(ctx context.Context, k *Key, slug string, patch
 	})
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, Errorf(ENOTFOUND, "there is no campaign %q", slug)
+	} else if err != nil {
+		return nil, err
 	}
-	return c, err
+	action := AuditCampaignUpdate
+	switch {
+	case c.Visibility == was:
+	case c.Visibility == VisibilityPublic:
+		action = AuditCampaignPublic
+	default:
+		action = AuditCampaignPartnersOnly
+	}
+	s.audit(ctx, k, AuditEntry{Action: action, Target: slug, Campaign: slug})
+	return c, nil
 }
 
 // Partners lists partners (admins only).
@@ -184,6 +198,7 @@ func (s *Service) CreatePartner(ctx context.Context, k *Key, p *Partner) (*Partn
 	if err := s.catalog.CreatePartner(ctx, p); err != nil {
 		return nil, fmt.Errorf("create partner: %w", err)
 	}
+	s.audit(ctx, k, AuditEntry{Action: AuditPartnerCreate, Target: p.ID, Partner: p.ID})
 	return p, nil
 }
 
@@ -226,6 +241,9 @@ func (s *Service) UpdatePartner(ctx context.Context, k *Key, id string, patch Pa
 	})
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, Errorf(ENOTFOUND, "there is no partner %q", id)
+	} else if err != nil {
+		return nil, err
 	}
-	return p, err
+	s.audit(ctx, k, AuditEntry{Action: AuditPartnerUpdate, Target: id, Partner: id})
+	return p, nil
 }

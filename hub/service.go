@@ -29,6 +29,9 @@ type Service struct {
 
 	// pickups records downloads and republications (see pickup.go).
 	pickups PickupLog
+
+	// auditLog records who did what (see audit.go); nil records nothing.
+	auditLog AuditLog
 }
 
 // ServiceOptions configures a Service.
@@ -51,6 +54,9 @@ type ServiceOptions struct {
 	// Pickups records partners' downloads and republication reports, for
 	// campaign reach; nil records nothing (and reach is unavailable).
 	Pickups PickupLog
+	// AuditLog records every act of a key (see audit.go); nil records
+	// nothing, and GET /v1/audit answers 503.
+	AuditLog AuditLog
 }
 
 // DefaultMaxAssetBytes is 8 GiB: a long broadcast-quality interview fits,
@@ -76,6 +82,7 @@ func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service 
 	s.ids = NewIDSource(s.now)
 	s.allowPrivateTargets = opts.AllowPrivateWebhookTargets
 	s.pickups = opts.Pickups
+	s.auditLog = opts.AuditLog
 	return s
 }
 
@@ -209,7 +216,8 @@ func (s *Service) announcedView(ctx context.Context, p *Package) *Package {
 // ensureCampaign records a campaign with the defaults (public) the first
 // time a package names it, so the first exchange works on a fresh hub;
 // only for a key that may create campaigns (MayShapeCampaigns). A limited
-// producer naming one that does not exist is told so.
+// producer naming one that does not exist is told so. The creation is
+// recorded in the audit log as k's act.
 func (s *Service) ensureCampaign(ctx context.Context, k *Key, slug string) error {
 	if _, err := s.catalog.Campaign(ctx, slug); err == nil {
 		return nil
@@ -221,9 +229,12 @@ func (s *Service) ensureCampaign(ctx context.Context, k *Key, slug string) error
 	}
 	s.logger.Info("campaign created with the defaults (public) by the first package naming it", "campaign", slug, "key", k.ID)
 	err := s.catalog.CreateCampaign(ctx, NewCampaign(slug, s.now()))
-	if err != nil && ErrorCode(err) != ECONFLICT {
+	if ErrorCode(err) == ECONFLICT {
+		return nil // another request created it first
+	} else if err != nil {
 		return fmt.Errorf("create campaign %s: %w", slug, err)
 	}
+	s.audit(ctx, k, AuditEntry{Action: AuditCampaignCreate, Target: slug, Campaign: slug})
 	return nil
 }
 
@@ -247,6 +258,7 @@ func (s *Service) CreatePackage(ctx context.Context, k *Key, p *Package) (*Packa
 	if err := s.catalog.CreatePackage(ctx, p); err != nil {
 		return nil, fmt.Errorf("create package: %w", err)
 	}
+	s.auditPackage(ctx, k, AuditPackageCreate, p)
 	return p, nil
 }
 
@@ -489,6 +501,7 @@ func (s *Service) UpdatePackage(ctx context.Context, k *Key, id string, patch Pa
 	if err != nil {
 		return nil, s.missingPackage(id, err)
 	}
+	s.auditPackage(ctx, k, AuditPackageUpdate, p)
 	return p, nil
 }
 
@@ -513,6 +526,7 @@ func (s *Service) DeletePackage(ctx context.Context, k *Key, id string) error {
 	for _, sum := range p.Blobs {
 		s.releaseBlob(context.WithoutCancel(ctx), sum)
 	}
+	s.auditPackage(ctx, k, AuditPackageDelete, p)
 	return nil
 }
 

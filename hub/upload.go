@@ -108,8 +108,9 @@ func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUploa
 	}
 	var release []string // references to let go of once the update is in
 	var replaced bool
+	var pkgCampaign string
 	_, err = s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
-		release, replaced = nil, false
+		release, replaced, pkgCampaign = nil, false, p.Campaign
 		if err := s.editable(k, id, p); err != nil {
 			return err
 		}
@@ -143,6 +144,8 @@ func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUploa
 	for _, r := range release {
 		s.releaseBlob(ctx, r)
 	}
+	// The package only: an asset's name may itself say who is in it.
+	s.audit(ctx, k, AuditEntry{Action: AuditAssetPut, Target: id, Package: id, Campaign: pkgCampaign})
 	return &a, !replaced, nil
 }
 
@@ -281,7 +284,7 @@ func (s *Service) UpdateAsset(ctx context.Context, k *Key, id, name string, patc
 		}
 	}
 	var out Asset
-	_, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
+	p, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
 		if err := s.editable(k, id, p); err != nil {
 			return err
 		}
@@ -313,6 +316,7 @@ func (s *Service) UpdateAsset(ctx context.Context, k *Key, id, name string, patc
 	if err != nil {
 		return nil, s.missingPackage(id, err)
 	}
+	s.auditPackage(ctx, k, AuditAssetUpdate, p)
 	return &out, nil
 }
 
@@ -323,7 +327,7 @@ func (s *Service) DeleteAsset(ctx context.Context, k *Key, id, name string) erro
 		return notFound(id)
 	}
 	var release string
-	_, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
+	p, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
 		release = ""
 		if err := s.editable(k, id, p); err != nil {
 			return err
@@ -346,6 +350,7 @@ func (s *Service) DeleteAsset(ctx context.Context, k *Key, id, name string) erro
 	if release != "" {
 		s.releaseBlob(context.WithoutCancel(ctx), release)
 	}
+	s.auditPackage(ctx, k, AuditAssetDelete, p)
 	return nil
 }
 

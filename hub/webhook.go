@@ -30,6 +30,12 @@ type Webhook struct {
 	Secret  string    `json:"secret"`
 	Active  bool      `json:"active"`
 	Created time.Time `json:"created"`
+	// CreatedBy is the id of the key the webhook was registered with: it
+	// delivers only while that key stands (KeyAlive), so a leaked key,
+	// once revoked, does not keep receiving packages through a webhook it
+	// registered. "" on webhooks made before this was recorded, which
+	// keep delivering.
+	CreatedBy string `json:"createdby,omitempty"`
 }
 
 // DeadLetter records an announcement a webhook did not accept within the
@@ -209,10 +215,11 @@ func (s *Service) CreateWebhook(ctx context.Context, k *Key, partner, rawURL str
 	if err != nil {
 		return nil, fmt.Errorf("make webhook secret: %w", err)
 	}
-	w := &Webhook{ID: s.ids.New(), Partner: p.ID, URL: u, Secret: secret, Active: true, Created: s.now().UTC()}
+	w := &Webhook{ID: s.ids.New(), Partner: p.ID, URL: u, Secret: secret, Active: true, Created: s.now().UTC(), CreatedBy: k.ID}
 	if err := s.catalog.CreateWebhook(ctx, w); err != nil {
 		return nil, fmt.Errorf("create webhook: %w", err)
 	}
+	s.audit(ctx, k, AuditEntry{Action: AuditWebhookCreate, Target: w.ID, Partner: w.Partner})
 	return w, nil
 }
 
@@ -253,7 +260,8 @@ func (s *Service) webhook(ctx context.Context, k *Key, id string) (*Webhook, err
 // DeleteWebhook removes a webhook and its dead letters; the deliverer
 // stops its consumer within a few seconds.
 func (s *Service) DeleteWebhook(ctx context.Context, k *Key, id string) error {
-	if _, err := s.webhook(ctx, k, id); err != nil {
+	w, err := s.webhook(ctx, k, id)
+	if err != nil {
 		return err
 	}
 	if err := s.catalog.DeleteWebhook(ctx, id); ErrorCode(err) == ENOTFOUND {
@@ -261,6 +269,7 @@ func (s *Service) DeleteWebhook(ctx context.Context, k *Key, id string) error {
 	} else if err != nil {
 		return fmt.Errorf("delete webhook %s: %w", id, err)
 	}
+	s.audit(ctx, k, AuditEntry{Action: AuditWebhookDelete, Target: id, Partner: w.Partner})
 	return nil
 }
 
@@ -275,6 +284,9 @@ func (s *Service) deliverable(ctx context.Context, w *Webhook, campaign string) 
 	}
 	c, err := s.campaign(ctx, campaign)
 	if err != nil {
+		return false, err
+	}
+	if alive, err := KeyAlive(ctx, s.catalog, w.CreatedBy, s.now()); err != nil || !alive {
 		return false, err
 	}
 	return w.MayReceive(p, c), nil
@@ -374,6 +386,8 @@ func (s *Service) ReplayDeadLetter(ctx context.Context, k *Key, id, msgID string
 		return 0, sendErr // the hub's answer (gone from the stream, not entitled), not the endpoint's
 	}
 	if sendErr == nil {
+		s.audit(ctx, k, AuditEntry{Action: AuditDeadLetterReplay, Target: w.ID, Partner: w.Partner,
+			Package: aid.Package, Campaign: d.Campaign, Version: aid.Version})
 		if err := s.catalog.DeleteDeadLetter(ctx, w.ID, msgID); err != nil {
 			return status, fmt.Errorf("delivered, but removing the dead letter failed: %w", err)
 		}

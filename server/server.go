@@ -36,6 +36,7 @@ import (
 	"github.com/syndication-hub/hub/hub/disk"
 	"github.com/syndication-hub/hub/hub/natsserver"
 	"github.com/syndication-hub/hub/hub/s3"
+	"github.com/syndication-hub/hub/publisher/audit"
 	"github.com/syndication-hub/hub/publisher/partners"
 	"github.com/syndication-hub/hub/publisher/pickups"
 	"github.com/syndication-hub/hub/publisher/releases"
@@ -96,6 +97,7 @@ type Server struct {
 	releases *releases.Stream
 	access   *partners.Access
 	pickups  *pickups.Log
+	audit    *audit.Log
 	webhooks *webhooks.Deliverer
 	feeds    *feeds.Cache
 	invalid  *feeds.Invalidator
@@ -168,7 +170,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 	}
 	s.service = hub.NewService(s.catalog, s.blobs, hub.ServiceOptions{
 		MaxAssetBytes: s.cfg.MaxAssetBytes, Logger: s.log, Now: opts.Now, Announcer: announcer, ReleaseLog: s.releases,
-		AllowPrivateWebhookTargets: s.cfg.WebhooksAllowPrivate, Pickups: s.pickups,
+		AllowPrivateWebhookTargets: s.cfg.WebhooksAllowPrivate, Pickups: s.pickups, AuditLog: s.audit,
 	})
 	generated, err := s.service.EnsureAdminKey(openCtx, s.cfg.AdminKey)
 	if err != nil {
@@ -206,6 +208,13 @@ func (s *Server) openState(ctx context.Context) error {
 	}
 	// Partners' downloads and republication reports, for campaign reach.
 	s.pickups, err = pickups.Open(ctx, s.js, pickups.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log})
+	if err != nil {
+		return err
+	}
+	// Who did what, ids only, on a stream of its own (HUB_AUDIT).
+	s.audit, err = audit.Open(ctx, s.js, audit.Options{
+		Replicas: s.cfg.NATSReplicas, Retention: s.cfg.AuditRetention, Logger: s.log,
+	})
 	return err
 }
 
@@ -233,12 +242,16 @@ func (s *Server) startLoops(ctx context.Context) {
 }
 
 func (s *Server) serveHTTP() error {
+	limits, err := s.cfg.limits()
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.handler = api.New(s.service, api.Options{
 		UploadIdleTimeout: s.cfg.UploadIdleTimeout,
 		PublicURL:         s.cfg.PublicURL, PresignDownloads: s.cfg.S3Presign, Registry: reg, Logger: s.log,
-		NATSAccess: s.access, Webhooks: s.webhooks, FeedCache: s.feeds,
+		NATSAccess: s.access, Webhooks: s.webhooks, FeedCache: s.feeds, Limits: limits,
 	})
 	if s.cfg.MetricsAddr != "" {
 		if err := s.serveMetrics(reg); err != nil {
@@ -439,6 +452,9 @@ func (s *Server) PartnerAccess() *partners.Access { return s.access }
 
 // Releases is the release stream.
 func (s *Server) Releases() *releases.Stream { return s.releases }
+
+// Audit is the audit log.
+func (s *Server) Audit() *audit.Log { return s.audit }
 
 // Webhooks is the webhook deliverer.
 func (s *Server) Webhooks() *webhooks.Deliverer { return s.webhooks }

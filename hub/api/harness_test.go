@@ -61,6 +61,9 @@ type hubOptions struct {
 	// webhooks, when set, lets webhooks reach loopback (the receivers are
 	// httptest servers) and tunes their delivery.
 	webhooks *webhooks.Options
+	// configure, when set, changes the hub's Config before it starts (rate
+	// limits, upload caps).
+	configure func(*server.Config)
 }
 
 // testPublicURL is the public URL of every test hub.
@@ -122,6 +125,9 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 			}
 			return keys
 		}
+	}
+	if opts.configure != nil {
+		opts.configure(&cfg)
 	}
 	if err := cfg.Resolve(); err != nil {
 		t.Fatal(err)
