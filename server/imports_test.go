@@ -143,7 +143,7 @@ func TestImportRules(t *testing.T) {
 
 // wiring are the constructors that assemble a hub. Only the composition
 // root calls them, besides the tests of the part itself and the unit
-// tests named here (path.Match patterns), each of which builds less than
+// tests named here (filepath.Match patterns), each of which builds less than
 // a hub on purpose.
 var wiring = map[string][]string{
 	"hub/api.New":          {"hub/api/openapi_test.go"}, // the API over a service without a pickup log
@@ -222,7 +222,7 @@ func TestOnlyTheCompositionRootWires(t *testing.T) {
 				return true
 			}
 			calls++
-			if !slices.ContainsFunc(allowed, func(pattern string) bool { ok, _ := path.Match(pattern, rel); return ok }) {
+			if !slices.ContainsFunc(allowed, func(pattern string) bool { ok, _ := filepath.Match(pattern, rel); return ok }) {
 				t.Errorf("%s calls %s: only the composition root (server) wires a hub; start one with server.Start or hub/hubtest, or name this file in wiring with the reason", rel, callee)
 			}
 			return true
