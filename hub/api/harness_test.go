@@ -57,6 +57,8 @@ type hubOptions struct {
 	// webhooks, when set, lets webhooks reach loopback (the receivers are
 	// httptest servers) and tunes their delivery.
 	webhooks *webhooks.Options
+	// now, when set, is the hub's clock (server.Options.Now).
+	now func() time.Time
 }
 
 // testPublicURL is the public URL of every test hub.
@@ -85,7 +87,7 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 	if opts.maxAssetBytes > 0 {
 		cfg.MaxAssetBytes = opts.maxAssetBytes
 	}
-	var serverOpts server.Options
+	serverOpts := server.Options{Now: opts.now}
 	if opts.webhooks != nil {
 		cfg.WebhooksAllowPrivate, serverOpts.Webhooks = true, *opts.webhooks
 	}
