@@ -215,6 +215,15 @@ func TestCorrectionWithdrawalAndPurge(t *testing.T) {
 	if len(log.Items) != 0 {
 		t.Errorf("after the last cursor: %v", log.Items)
 	}
+	// A cursor past the end, up to the largest the parameter takes, is an
+	// empty page that keeps the cursor, not a server error (issue 9).
+	for _, after := range []string{"999999", "18446744073709551614", "18446744073709551615"} {
+		h.do("GET", "/v1/releases?after="+after, partner, nil).expect(t, 200).json(t, &log)
+		if len(log.Items) != 0 || log.Next != after {
+			t.Errorf("after=%s: %d items, next %q", after, len(log.Items), log.Next)
+		}
+	}
+	h.do("GET", "/v1/releases?after=18446744073709551616", partner, nil).expect(t, 400).problem(t)
 }
 
 func TestLifecycleRefusalsSayWhy(t *testing.T) {
