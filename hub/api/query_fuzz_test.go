@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/hubtest"
@@ -25,6 +26,11 @@ func fuzzHub(f *testing.F) (*hubtest.Hub, []string) {
 	h := hubtest.Start(f, hubtest.Options{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	ctx := context.Background()
 	admin := h.Admin(f)
+	for _, slug := range []string{"korgau123", "survivors"} {
+		if _, err := h.Service.CreateCampaign(ctx, admin, hub.NewCampaign(slug, time.Now())); err != nil {
+			f.Fatal(err)
+		}
+	}
 	var ids []string
 	for i := range 12 {
 		campaign := []string{"korgau123", "survivors"}[i%2]
