@@ -204,7 +204,7 @@ type mxFixture struct {
 	outlets  map[mxRole]*mxOutlet
 	shared   map[mxState]*mxPackage
 	fresh    map[string]*mxPackage // editor cells of mutating rows, by cell name
-	scratch  struct{ partner, webhook, key string }
+	scratch  struct{ partner, webhook, key, rotate string }
 	// sink takes the deliveries of the webhooks the directory rows make.
 	sink     *httptest.Server
 	tag      string
@@ -368,11 +368,25 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 
-	// Directory operations: no package state, every role.
+	// Directory operations: no package state, every role. A row for a
+	// route openapi.json does not name (yet: on a branch before it lands)
+	// waits for it.
+	documented := map[string]bool{}
+	for _, route := range mxOpenAPIRoutes(t) {
+		documented[route] = true
+	}
 	for _, op := range mxDirectoryOps(m) {
+		if !documented[op.route] {
+			t.Logf("%s is not in openapi.json: its row waits for the route", op.route)
+			continue
+		}
 		for _, role := range mxRoles {
 			w, r := op.want(role), op.do(m, role)
-			check(fmt.Sprintf("%s%s | %s", op.route, op.label, role), w, r, m.roleForbidden(role))
+			forbidden := m.roleForbidden(role)
+			if op.noContent {
+				forbidden = append(forbidden, m.allContent()...)
+			}
+			check(fmt.Sprintf("%s%s | %s", op.route, op.label, role), w, r, forbidden)
 		}
 	}
 
@@ -461,6 +475,15 @@ func (m *mxFixture) forbiddenBy(sees string, role mxRole) []string {
 			p := m.shared[st]
 			out = append(out, p.id, p.headline, p.asset)
 		}
+	}
+	return out
+}
+
+// allContent is every text and asset name of the shared packages.
+func (m *mxFixture) allContent() []string {
+	out := []string{m.revision}
+	for _, p := range m.shared {
+		out = append(out, p.headline, p.asset)
 	}
 	return out
 }
@@ -723,6 +746,9 @@ type mxDirectoryOp struct {
 	route, label string
 	do           func(m *mxFixture, role mxRole) response
 	want         func(role mxRole) mxWant
+	// noContent: the answer holds ids, never a package's text or asset
+	// names, whoever asks (the audit log).
+	noContent bool
 }
 
 // mxDirectoryOps are the rows of the directory, keys, campaigns, partners,
@@ -772,6 +798,10 @@ func mxDirectoryOps(m *mxFixture) []mxDirectoryOp {
 		{route: "GET /v1/keys", do: call("GET", "/v1/keys", nil), want: byRole(ok, forbidden, forbidden, forbidden, forbidden, forbidden)},
 		{route: "DELETE /v1/keys/{id}", do: call("DELETE", "/v1/keys/{scratchkey}", nil),
 			want: byRole(noContent, forbidden, forbidden, forbidden, forbidden, forbidden)},
+		{route: "POST /v1/keys/{id}/rotate", label: " another key", do: call("POST", "/v1/keys/{rotatekey}/rotate", nil),
+			want: byRole(ok, notFound, notFound, notFound, notFound, notFound)},
+		{route: "GET /v1/audit", do: call("GET", "/v1/audit", nil), noContent: true,
+			want: byRole(ok, forbidden, forbidden, forbidden, forbidden, forbidden)},
 		{route: "POST /v1/packages", label: " in " + mxHidden, do: call("POST", "/v1/packages", map[string]any{
 			"campaign": mxHidden, "language": "kk", "headlines": []map[string]string{{"value": "matrix draft"}}}),
 			want: byRole(created, created, forbidden, forbidden, forbidden, forbidden)},
@@ -831,7 +861,7 @@ func (m *mxFixture) expandDir(path string, role mxRole) string {
 		own = m.partners[rEntitled]
 	}
 	return strings.NewReplacer("{own}", own, "{entitled}", m.partners[rEntitled], "{scratch}", m.scratch.partner,
-		"{scratchhook}", m.scratch.webhook, "{scratchkey}", m.scratch.key).Replace(path)
+		"{scratchhook}", m.scratch.webhook, "{scratchkey}", m.scratch.key, "{rotatekey}", m.scratch.rotate).Replace(path)
 }
 
 // mxOutlet is a partner's NATS client with the credentials GET
@@ -963,6 +993,8 @@ func newMatrixFixture(t *testing.T) *mxFixture {
 	var sk struct{ ID string }
 	h.do("POST", "/v1/keys", h.admin, map[string]any{"role": "producer", "name": "scratch"}).expect(t, http.StatusCreated).json(t, &sk)
 	m.scratch.key = sk.ID
+	h.do("POST", "/v1/keys", h.admin, map[string]any{"role": "producer", "name": "scratch to rotate"}).expect(t, http.StatusCreated).json(t, &sk)
+	m.scratch.rotate = sk.ID
 	time.Sleep(time.Until(expires) + 50*time.Millisecond) // the expired key is expired from here on
 
 	// The packages: one shared per state, a fresh one per editor cell of
