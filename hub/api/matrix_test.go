@@ -21,6 +21,16 @@ package api_test
 // for every reader while the scheduler still waits for it. That is the
 // state a hub is in between an embargo's instant and its scheduler's next
 // turn, or for as long as a hub with a due embargo is down.
+//
+// Feeds take no key, so the public feed is asked once per state (as
+// "none"); a private feed by the roles that hold a token. Deliveries are
+// checked on the partner's own NATS consumer, with the credentials GET
+// /v1/me/nats hands out today, and its webhook receiver (webhooktest);
+// their "status" is 200 when something arrived and 204 when nothing did.
+// "No trace" means: no id, headline or asset name of a package the role
+// may not see, no campaign it may not know, never the pending revision's
+// headline to a partner, never what a purge erased; what the request
+// itself carried (an id in its path) may be echoed back.
 
 import (
 	"bytes"
