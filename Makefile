@@ -1,7 +1,7 @@
 # The two commands of the README's quickstart are `go run ./cmd/hub serve`
 # and `make test`; .ci/run calls `make test` too.
 
-.PHONY: test check tools run bench build
+.PHONY: test check tools run bench build fuzz
 
 # tools installs what a fresh machine lacks beside Go, pinned, into
 # $HOME/.cache/hub-tools/bin: a MinIO server for the S3 tests and
@@ -29,3 +29,19 @@ build:
 # see bench/README.md.
 bench: tools
 	go test -run '^$$' -bench . -benchtime 1x -timeout 30m ./bench/...
+
+# fuzz runs every fuzz target, one after the other, for FUZZTIME each
+# (make fuzz FUZZTIME=5m). `make test` runs their seed corpora
+# (testdata/fuzz/); a crash found here is written there as a new seed.
+FUZZTIME ?= 30s
+FUZZ_TARGETS = \
+	./hub:FuzzParseAnnouncementID ./hub:FuzzValidAssetName ./hub:FuzzArchiveName ./hub:FuzzPackageJSON \
+	./hub/api:FuzzPackageBody ./hub/api:FuzzContentDisposition ./hub/api:FuzzMultipartForm \
+	./hub/api:FuzzPackageListQuery ./hub/api:FuzzReleasesCursor \
+	./push:FuzzManifest ./publisher/wire:FuzzDecode ./feeds:FuzzRender ./feeds:FuzzParseFilter
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "== $$name ($$pkg, $(FUZZTIME))"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done

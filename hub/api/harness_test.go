@@ -64,6 +64,8 @@ type hubOptions struct {
 	// configure, when set, changes the hub's Config before it starts (rate
 	// limits, upload caps).
 	configure func(*server.Config)
+	// now, when set, is the hub's clock (server.Options.Now).
+	now func() time.Time
 }
 
 // testPublicURL is the public URL of every test hub.
@@ -93,7 +95,7 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 	if opts.maxAssetBytes > 0 {
 		cfg.MaxAssetBytes = opts.maxAssetBytes
 	}
-	var serverOpts server.Options
+	serverOpts := server.Options{Now: opts.now}
 	if opts.webhooks != nil {
 		cfg.WebhooksAllowPrivate, serverOpts.Webhooks = true, *opts.webhooks
 	}
