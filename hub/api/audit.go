@@ -34,21 +34,9 @@ type auditEntry struct {
 var auditReaders = allowed(hub.MayReadAudit)
 
 func (a *API) listAudit(c echo.Context) error {
-	var after uint64
-	if s := c.QueryParam("after"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return hub.Errorf(hub.EINVALID, "after %q is not a cursor this hub gave out (a number)", s)
-		}
-		after = n
-	}
-	limit := hub.DefaultPageSize
-	if s := c.QueryParam("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return hub.Errorf(hub.EINVALID, "limit must be a number from 1 to %d", hub.MaxPageSize)
-		}
-		limit = n
+	after, limit, err := streamPage(c)
+	if err != nil {
+		return err
 	}
 	entries, next, err := a.svc.Audit(c.Request().Context(), keyOf(c), after, limit)
 	if err != nil {

@@ -104,22 +104,27 @@ type releaseLog struct {
 	Next  string         `json:"next"`
 }
 
-func (a *API) listReleases(c echo.Context) error {
-	var after uint64
+// streamPage reads the page a stream-backed log is asked for (the change
+// log, the audit log): after, the sequence to continue from, and limit.
+func streamPage(c echo.Context) (after uint64, limit int, err error) {
 	if s := c.QueryParam("after"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return hub.Errorf(hub.EINVALID, "after %q is not a cursor this hub gave out (a number)", s)
+		if after, err = strconv.ParseUint(s, 10, 64); err != nil {
+			return 0, 0, hub.Errorf(hub.EINVALID, "after %q is not a cursor this hub gave out (a number)", s)
 		}
-		after = n
 	}
-	limit := hub.DefaultPageSize
+	limit = hub.DefaultPageSize
 	if s := c.QueryParam("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return hub.Errorf(hub.EINVALID, "limit must be a number from 1 to %d", hub.MaxPageSize)
+		if limit, err = strconv.Atoi(s); err != nil {
+			return 0, 0, hub.Errorf(hub.EINVALID, "limit must be a number from 1 to %d", hub.MaxPageSize)
 		}
-		limit = n
+	}
+	return after, limit, nil
+}
+
+func (a *API) listReleases(c echo.Context) error {
+	after, limit, err := streamPage(c)
+	if err != nil {
+		return err
 	}
 	entries, next, err := a.svc.Releases(c.Request().Context(), keyOf(c), after, limit)
 	if err != nil {
