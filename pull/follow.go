@@ -30,7 +30,7 @@ func (p *Puller) follow(ctx context.Context) {
 		return
 	}
 	for ctx.Err() == nil {
-		err := p.followNATS(ctx)
+		connected, err := p.followNATS(ctx)
 		if ctx.Err() != nil {
 			return
 		}
@@ -38,6 +38,20 @@ func (p *Puller) follow(ctx context.Context) {
 			p.log.Info("following the change log", "every", p.opts.PollInterval, "why", err)
 			p.poll(ctx, time.Time{})
 			return
+		}
+		if connected {
+			// It worked until now: the credential expired or was rotated,
+			// the consumer was reset, or NATS restarted. Ask the hub again
+			// at once rather than polling meanwhile.
+			p.log.Info("NATS connection ended; asking the hub for access again", "err", err)
+			t := time.NewTimer(time.Second)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			continue
 		}
 		p.log.Warn("NATS is out of reach; polling the change log meanwhile", "err", err, "every", p.opts.PollInterval,
 			"retry_nats_in", p.opts.NATSRetry)
@@ -75,19 +89,24 @@ func (p *Puller) poll(ctx context.Context, until time.Time) {
 // followNATS mirrors what the partner's durable consumer delivers, acking
 // each message only once its package is mirrored (or needs nothing), so
 // nothing is lost to a crash: the consumer redelivers what was not acked.
-func (p *Puller) followNATS(ctx context.Context) error {
+// It reports whether it got as far as reading the consumer.
+func (p *Puller) followNATS(ctx context.Context) (connected bool, _ error) {
 	acc, err := p.client.MyNATS(ctx)
 	if hubclient.StatusOf(err) == http.StatusNotFound {
-		return fmt.Errorf("%w: the hub gives NATS access to keys of a partner record (%v)", errNoNATS, err)
+		return false, fmt.Errorf("%w: the hub gives NATS access to keys of a partner record (%v)", errNoNATS, err)
 	} else if err != nil {
-		return fmt.Errorf("ask for NATS access: %w", err)
+		return false, fmt.Errorf("ask for NATS access: %w", err)
 	}
-	if acc.User == "" {
-		return fmt.Errorf("%w: the hub's NATS is run by its operator, who issues partners' credentials; hub pull polls instead", errNoNATS)
+	password, ok := p.client.NATSPassword(acc)
+	if !ok {
+		return false, fmt.Errorf("%w: the hub's NATS is run by its operator, who issues partners' credentials; hub pull polls instead", errNoNATS)
 	}
+	// The credential is the key: when the server ends the connection (the
+	// key expired or was revoked) reconnecting with it is pointless, so
+	// the connection closes and this run asks the hub again.
 	nc, err := nats.Connect(acc.URL,
 		nats.Name("hub pull"),
-		nats.UserInfo(acc.User, acc.Password),
+		nats.UserInfo(acc.User, password),
 		nats.CustomInboxPrefix(acc.InboxPrefix),
 		nats.Timeout(5*time.Second),
 		nats.MaxReconnects(-1),
@@ -96,22 +115,22 @@ func (p *Puller) followNATS(ctx context.Context) error {
 		}),
 	)
 	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w", acc.URL, err)
+		return false, fmt.Errorf("connect to NATS at %s: %w", acc.URL, err)
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return err
+		return false, err
 	}
 	cons, err := js.Consumer(ctx, acc.Stream, acc.Consumer)
 	if err != nil {
-		return fmt.Errorf("open consumer %s: %w", acc.Consumer, err)
+		return false, fmt.Errorf("open consumer %s: %w", acc.Consumer, err)
 	}
 	// One message at a time: buffered messages' ack timers would run
 	// while a large package downloads.
 	it, err := cons.Messages(jetstream.PullMaxMessages(1))
 	if err != nil {
-		return fmt.Errorf("read consumer %s: %w", acc.Consumer, err)
+		return false, fmt.Errorf("read consumer %s: %w", acc.Consumer, err)
 	}
 	defer it.Stop()
 	p.log.Info("following releases over NATS", "url", acc.URL, "consumer", acc.Consumer)
@@ -119,13 +138,13 @@ func (p *Puller) followNATS(ctx context.Context) error {
 		msg, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return true, ctx.Err()
 			}
-			return fmt.Errorf("receive from consumer %s: %w", acc.Consumer, err)
+			return true, fmt.Errorf("receive from consumer %s: %w", acc.Consumer, err)
 		}
 		if err := p.handleMsg(ctx, msg); err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err() // not acked: redelivered to the next run
+				return true, ctx.Err() // not acked: redelivered to the next run
 			}
 			p.log.Error("mirroring failed; the hub will send it again", "err", err, "in", p.opts.PollInterval)
 			msg.NakWithDelay(p.opts.PollInterval)

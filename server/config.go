@@ -18,23 +18,29 @@ import (
 // on the command line wins over the environment. RegisterFlags and
 // ApplyEnv are the one place flags and the environment are read.
 type Config struct {
-	Addr          string
-	DataDir       string
-	PublicURL     string
-	AdminKey      string
-	NATSURL       string
-	NATSCreds     string
-	NATSListen    string
-	NATSReplicas  int
-	S3Endpoint    string
-	S3Bucket      string
-	S3AccessKey   string
-	S3SecretKey   string
-	S3Secure      bool
-	S3Region      string
-	S3Presign     bool
-	MaxAssetBytes int64
-	LogLevel      string
+	Addr         string
+	DataDir      string
+	PublicURL    string
+	AdminKey     string
+	NATSURL      string
+	NATSCreds    string
+	NATSListen   string
+	NATSReplicas int
+	// NATSCalloutSeed is a file holding the account nkey seed an external
+	// NATS's auth_callout names as issuer: with it the hub decides on
+	// partners' connections there, as on the embedded server.
+	NATSCalloutSeed string
+	// NATSPartnersAccount is the external NATS account partners land in.
+	NATSPartnersAccount string
+	S3Endpoint          string
+	S3Bucket            string
+	S3AccessKey         string
+	S3SecretKey         string
+	S3Secure            bool
+	S3Region            string
+	S3Presign           bool
+	MaxAssetBytes       int64
+	LogLevel            string
 
 	// WebhooksAllowPrivate lets webhooks reach loopback, private and
 	// link-local addresses: for tests and closed networks.
@@ -50,6 +56,8 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.NATSURL, "nats-url", "", "external NATS server URLs, comma-separated (default: run an embedded server)")
 	fs.StringVar(&c.NATSCreds, "nats-creds", "", "credentials file for the external NATS")
 	fs.StringVar(&c.NATSListen, "nats-listen", "127.0.0.1:4222", "where the embedded NATS accepts outlets' clients (credentials required)")
+	fs.StringVar(&c.NATSCalloutSeed, "nats-callout-seed", "", "file with the auth callout issuer's account nkey seed: the hub then admits partners to the external NATS with their API keys")
+	fs.StringVar(&c.NATSPartnersAccount, "nats-partners-account", "PARTNERS", "the external NATS account partners land in (deploy/nats/ defines it)")
 	fs.IntVar(&c.NATSReplicas, "nats-replicas", 1, "copies a NATS cluster keeps of the hub's buckets and streams")
 	fs.StringVar(&c.S3Endpoint, "s3-endpoint", "", "S3 endpoint host:port (default: blobs on local disk under the data dir)")
 	fs.StringVar(&c.S3Bucket, "s3-bucket", "hub-assets", "S3 bucket, created when missing")

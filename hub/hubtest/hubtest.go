@@ -33,6 +33,12 @@ type Options struct {
 	// instead of its embedded server: several hubs on one NATS are
 	// replicas.
 	NATSURL string
+	// NATSCalloutSeed is a file with the auth callout issuer's seed, for
+	// an external NATS whose auth callout the hub answers.
+	NATSCalloutSeed string
+	// NATSGrantLifetime caps the callout's user JWTs (see
+	// server.Options.NATSGrantLifetime).
+	NATSGrantLifetime time.Duration
 	// DataDir is the data dir; "" is a temporary one. Replicas that share
 	// it share their blobs on disk; a hub started again on it restarts.
 	DataDir string
@@ -84,7 +90,8 @@ func Start(tb testing.TB, opts Options) *Hub {
 		log = slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	cfg := server.Config{Addr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", DataDir: opts.DataDir, NATSURL: opts.NATSURL, PublicURL: opts.PublicURL,
-		NATSReplicas: 1, MaxAssetBytes: hub.DefaultMaxAssetBytes, AdminKey: "hub_hubtest-admin-key-0123456789"}
+		NATSReplicas: 1, MaxAssetBytes: hub.DefaultMaxAssetBytes, AdminKey: "hub_hubtest-admin-key-0123456789",
+		NATSCalloutSeed: opts.NATSCalloutSeed, NATSPartnersAccount: "PARTNERS"}
 	if cfg.DataDir == "" {
 		cfg.DataDir = tb.TempDir()
 	}
@@ -92,7 +99,7 @@ func Start(tb testing.TB, opts Options) *Hub {
 		Logger: log, AdvertisedNATSURL: opts.AdvertisedNATSURL, Announcer: opts.Announcer, ReconcileEvery: opts.ReconcileEvery,
 		// PartnerKey brings users and consumers up to date itself; the
 		// periodic sync is only a backstop here (see PartnerKey).
-		PartnerSyncEvery: time.Minute,
+		PartnerSyncEvery: time.Minute, NATSGrantLifetime: opts.NATSGrantLifetime,
 	}
 	if opts.Webhooks != nil {
 		// The service registers loopback receivers; delivery dials them
