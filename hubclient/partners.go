@@ -67,9 +67,9 @@ type NATSAccess struct {
 	Credential  string     `json:"credential"`
 	Expires     *time.Time `json:"expires"`
 	Stream      string     `json:"stream"`
-	Consumer    string   `json:"consumer"`
-	InboxPrefix string   `json:"inboxprefix"`
-	Subjects    []string `json:"subjects"`
+	Consumer    string     `json:"consumer"`
+	InboxPrefix string     `json:"inboxprefix"`
+	Subjects    []string   `json:"subjects"`
 }
 
 // MyNATS returns the NATS access of this (partner) key. A key without a
