@@ -101,15 +101,20 @@ func (p *Puller) followNATS(ctx context.Context) (connected bool, _ error) {
 	if !ok {
 		return false, fmt.Errorf("%w: the hub's NATS is run by its operator, who issues partners' credentials; hub pull polls instead", errNoNATS)
 	}
-	// The credential is the key: when the server ends the connection (the
-	// key expired or was revoked) reconnecting with it is pointless, so
-	// the connection closes and this run asks the hub again.
+	// The credential is the key. When the server ends the connection the
+	// client reconnects with it; once the server refuses it twice (the
+	// key expired or was revoked) the connection closes, and this run
+	// ends and asks the hub again.
 	nc, err := nats.Connect(acc.URL,
 		nats.Name("hub pull"),
 		nats.UserInfo(acc.User, password),
 		nats.CustomInboxPrefix(acc.InboxPrefix),
 		nats.Timeout(5*time.Second),
 		nats.MaxReconnects(-1),
+		// On an external cluster the server ends each connection when its
+		// short-lived user JWT does; come back at once, since deliveries
+		// made while away wait for the ack timeout.
+		nats.ReconnectWait(100*time.Millisecond),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			p.log.Warn("NATS", "err", err)
 		}),

@@ -62,10 +62,6 @@ type Options struct {
 	// brought in line with the catalog (a backstop: changes through the
 	// API apply at once); 0 means 2 s.
 	PartnerSyncEvery time.Duration
-	// NATSGrantLifetime caps the user JWTs the auth callout issues on an
-	// external NATS (how long a revoked key's live connection may stay);
-	// 0 means natsserver.DefaultCalloutLifetime.
-	NATSGrantLifetime time.Duration
 	// ReconcileEvery is how often the scheduler retries announcements left
 	// pending; 0 means 10 s.
 	ReconcileEvery time.Duration
@@ -306,8 +302,8 @@ func (s *Server) partnerAccess() (*partners.Access, error) {
 // admitPartners lets partners' NATS connections in from now on, each
 // decided by the domain exactly as an HTTP request with the same key.
 func (s *Server) admitPartners() error {
-	s.access.UseGranter(s.service)
 	if s.embedded != nil {
+		s.access.UseGranter(s.service, nil)
 		s.embedded.SetAuthorizer(s.access)
 		return nil
 	}
@@ -319,9 +315,13 @@ func (s *Server) admitPartners() error {
 		return fmt.Errorf("read HUB_NATS_CALLOUT_SEED: %w", err)
 	}
 	s.callout, err = natsserver.ServeCallout(s.nc, s.access, natsserver.CalloutOptions{
-		IssuerSeed: bytes.TrimSpace(seed), MaxLifetime: s.opts.NATSGrantLifetime, Logger: s.log,
+		IssuerSeed: bytes.TrimSpace(seed), MaxLifetime: s.cfg.NATSGrantLifetime, Logger: s.log,
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	s.access.UseGranter(s.service, s.callout)
+	return nil
 }
 
 func (s *Server) advertised(url string) string {

@@ -37,7 +37,7 @@ type Options struct {
 	// an external NATS whose auth callout the hub answers.
 	NATSCalloutSeed string
 	// NATSGrantLifetime caps the callout's user JWTs (see
-	// server.Options.NATSGrantLifetime).
+	// server.Config.NATSGrantLifetime); 0 is the default.
 	NATSGrantLifetime time.Duration
 	// DataDir is the data dir; "" is a temporary one. Replicas that share
 	// it share their blobs on disk; a hub started again on it restarts.
@@ -91,7 +91,7 @@ func Start(tb testing.TB, opts Options) *Hub {
 	}
 	cfg := server.Config{Addr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", DataDir: opts.DataDir, NATSURL: opts.NATSURL, PublicURL: opts.PublicURL,
 		NATSReplicas: 1, MaxAssetBytes: hub.DefaultMaxAssetBytes, AdminKey: "hub_hubtest-admin-key-0123456789",
-		NATSCalloutSeed: opts.NATSCalloutSeed, NATSPartnersAccount: "PARTNERS"}
+		NATSCalloutSeed: opts.NATSCalloutSeed, NATSPartnersAccount: "PARTNERS", NATSGrantLifetime: opts.NATSGrantLifetime}
 	if cfg.DataDir == "" {
 		cfg.DataDir = tb.TempDir()
 	}
@@ -99,7 +99,7 @@ func Start(tb testing.TB, opts Options) *Hub {
 		Logger: log, AdvertisedNATSURL: opts.AdvertisedNATSURL, Announcer: opts.Announcer, ReconcileEvery: opts.ReconcileEvery,
 		// PartnerKey brings users and consumers up to date itself; the
 		// periodic sync is only a backstop here (see PartnerKey).
-		PartnerSyncEvery: time.Minute, NATSGrantLifetime: opts.NATSGrantLifetime,
+		PartnerSyncEvery: time.Minute,
 	}
 	if opts.Webhooks != nil {
 		// The service registers loopback receivers; delivery dials them

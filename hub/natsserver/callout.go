@@ -2,9 +2,11 @@ package natsserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/jwt/v2"
@@ -34,14 +36,28 @@ type CalloutOptions struct {
 }
 
 // DefaultCalloutLifetime is how long a user JWT from the callout lives
-// at most: an external cluster's connections cannot be closed by the hub,
-// so this bounds a revoked key's live connection there.
-const DefaultCalloutLifetime = time.Minute
+// at most. The replica that admitted a connection closes it when its key
+// lapses (Kick); this bounds it when that replica is gone or the cluster
+// does not lend the hub the kick service. Each end is a reconnect, and a
+// delivery made in that moment waits for the ack timeout, so not shorter.
+const DefaultCalloutLifetime = 15 * time.Minute
 
 // Callout answers an external NATS server's auth callout requests by the
-// same Authorizer the embedded server uses.
+// same Authorizer the embedded server uses, and closes the connections it
+// admitted when asked (Kick).
 type Callout struct {
+	nc  *nats.Conn
 	sub *nats.Subscription
+	log *slog.Logger
+
+	mu    sync.Mutex
+	conns map[string][]clientRef // connections admitted, by grant
+}
+
+// clientRef is one client connection on one server of a cluster.
+type clientRef struct {
+	server string
+	cid    uint64
 }
 
 // ServeCallout subscribes nc (a user the server's auth_callout lists in
@@ -61,8 +77,9 @@ func ServeCallout(nc *nats.Conn, authorizer Authorizer, opts CalloutOptions) (*C
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	c := &Callout{nc: nc, log: opts.Logger, conns: map[string][]clientRef{}}
 	sub, err := nc.QueueSubscribe(AuthCalloutSubject, calloutQueue, func(m *nats.Msg) {
-		resp, err := answerCallout(m.Data, kp, authorizer, opts)
+		resp, err := c.answer(m.Data, kp, authorizer, opts)
 		if err != nil {
 			opts.Logger.Warn("NATS auth callout", "err", err)
 			return // the server times out and refuses the client
@@ -74,13 +91,35 @@ func ServeCallout(nc *nats.Conn, authorizer Authorizer, opts CalloutOptions) (*C
 	if err != nil {
 		return nil, fmt.Errorf("subscribe to %s: %w", AuthCalloutSubject, err)
 	}
-	return &Callout{sub: sub}, nil
+	c.sub = sub
+	return c, nil
+}
+
+// kickSubject asks one server of the cluster to close a client
+// connection; the operator's config lends it to the hub's account from
+// the system account (deploy/nats/hub-single.conf).
+const kickSubject = "$SYS.REQ.SERVER.%s.KICK"
+
+// Kick closes every connection this responder admitted under grant id.
+// Where the cluster does not lend the hub the kick service, the request
+// fails (logged) and the connection lasts until its user JWT ends.
+func (c *Callout) Kick(id string) {
+	c.mu.Lock()
+	refs := c.conns[id]
+	delete(c.conns, id)
+	c.mu.Unlock()
+	for _, r := range refs {
+		body, _ := json.Marshal(map[string]uint64{"cid": r.cid})
+		if _, err := c.nc.Request(fmt.Sprintf(kickSubject, r.server), body, authTimeout); err != nil {
+			c.log.Warn("close a NATS connection of a lapsed key", "grant", id, "server", r.server, "cid", r.cid, "err", err)
+		}
+	}
 }
 
 // Stop ends answering callouts.
 func (c *Callout) Stop() error { return c.sub.Unsubscribe() }
 
-func answerCallout(data []byte, kp nkeys.KeyPair, authorizer Authorizer, opts CalloutOptions) ([]byte, error) {
+func (c *Callout) answer(data []byte, kp nkeys.KeyPair, authorizer Authorizer, opts CalloutOptions) ([]byte, error) {
 	req, err := jwt.DecodeAuthorizationRequestClaims(string(data))
 	if err != nil {
 		return nil, fmt.Errorf("decode request: %w", err)
@@ -119,5 +158,11 @@ func answerCallout(data []byte, kp nkeys.KeyPair, authorizer Authorizer, opts Ca
 	if err != nil {
 		return nil, fmt.Errorf("sign user JWT: %w", err)
 	}
+	c.mu.Lock()
+	// Recent connections only: an outlet keeps one or two open, and ids
+	// of closed ones just cost a no-op kick later.
+	refs := append(c.conns[g.ID], clientRef{server: req.Server.ID, cid: req.ClientInformation.ID})
+	c.conns[g.ID] = refs[max(0, len(refs)-32):]
+	c.mu.Unlock()
 	return respond(ujwt, "")
 }

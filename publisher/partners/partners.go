@@ -46,9 +46,8 @@ type Granter interface {
 type Options struct {
 	// URL is where partners' clients connect.
 	URL string
-	// Connections is the embedded server, whose partner connections the
-	// hub closes when their key lapses; nil on an external NATS, where a
-	// connection ends at its user JWT's expiry.
+	// Connections closes partners' connections when their key lapses: the
+	// embedded server, or the auth callout responder (UseGranter).
 	Connections Connections
 	// SharedAccount is the account every partner lands in on an external
 	// cluster (its operator's config defines it with the imports; see
@@ -89,9 +88,14 @@ func New(js jetstream.JetStream, catalog hub.Catalog, opts Options) *Access {
 
 // UseGranter makes g decide on partners' connections from now on (the
 // domain service starts after NATS); until then every one is refused.
-func (a *Access) UseGranter(g Granter) {
+// conns, when not nil, replaces Options.Connections (the auth callout
+// responder starts after Access).
+func (a *Access) UseGranter(g Granter, conns Connections) {
 	a.mu.Lock()
 	a.granter = g
+	if conns != nil {
+		a.opts.Connections = conns
+	}
 	a.mu.Unlock()
 }
 
@@ -232,7 +236,7 @@ func (a *Access) AuthorizeNATS(ctx context.Context, user, password string) (nats
 // (revoked, expired, its partner deactivated) and forgets it.
 func (a *Access) checkGrants(ctx context.Context) error {
 	a.mu.Lock()
-	granter := a.granter
+	granter, conns := a.granter, a.opts.Connections
 	grants := make([]hub.NATSGrant, 0, len(a.grants))
 	for _, g := range a.grants {
 		grants = append(grants, g)
@@ -254,8 +258,8 @@ func (a *Access) checkGrants(ctx context.Context) error {
 		a.mu.Lock()
 		delete(a.grants, g.Key)
 		a.mu.Unlock()
-		if a.opts.Connections != nil {
-			a.opts.Connections.Kick(g.Key)
+		if conns != nil {
+			conns.Kick(g.Key)
 		}
 	}
 	return errors.Join(errs...)

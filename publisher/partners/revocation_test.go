@@ -52,13 +52,40 @@ func refused(t *testing.T, acc hub.NATSAccess, key, why string) {
 // TestNATSCredentialsDieWithTheKey is the audit's second finding: a
 // revoked or expired key's NATS access went on. The credential is now the
 // key: revoking it, its expiry, or deactivating its partner refuses new
-// connections at once and ends live ones (the embedded server closes
-// them on the next sync; an external cluster at the callout's JWT
-// lifetime, 2 s here), while the partner's other keys keep working.
+// connections at once and ends live ones on the next sync (the embedded
+// server closes them itself; on the external config the replica that
+// answered the callout asks the server to, through the system account's
+// kick service), while the partner's other keys keep working. The user
+// JWTs live 15 minutes here, so nothing below ends by their expiry but
+// the expiring key's, whose JWT ends with the key.
 func TestNATSCredentialsDieWithTheKey(t *testing.T) {
-	const lifetime = 2 * time.Second
-	t.Run("embedded", func(t *testing.T) { testNATSCredentialsDieWithTheKey(t, newReplica(t)) })
-	t.Run("external", func(t *testing.T) { testNATSCredentialsDieWithTheKey(t, newShippedReplica(t, lifetime)) })
+	modes(t, testNATSCredentialsDieWithTheKey)
+}
+
+// TestCalloutJWTLifetimeBoundsAConnection: where the hub cannot close a
+// connection (the replica that admitted it is gone, or the cluster lends
+// no kick service), the user JWT's end does, and a client whose key is
+// still good reconnects unnoticed.
+func TestCalloutJWTLifetimeBoundsAConnection(t *testing.T) {
+	ctx := context.Background()
+	r := newShippedReplica(t, 2*time.Second)
+	p, err := r.svc.CreatePartner(ctx, r.admin, &hub.Partner{Name: "Talas TV", Medium: hub.MediumTV, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, _, key := r.partnerKey(t, p, nil)
+	w := connectWatched(t, acc, key)
+	start := time.Now()
+	w.endsWithin(t, 4*time.Second, "the JWT's end")
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("the connection ended after %v, before its JWT", took)
+	}
+	out := connectOutlet(t, acc, key)
+	time.Sleep(3 * time.Second) // past one JWT: the client reconnected
+	out.fetch(t)
+	if out.nc.IsClosed() {
+		t.Error("a client with a good key did not outlive its JWT")
+	}
 }
 
 func testNATSCredentialsDieWithTheKey(t *testing.T, r *replica) {
@@ -91,16 +118,15 @@ func testNATSCredentialsDieWithTheKey(t *testing.T, r *replica) {
 	live.endsWithin(t, bound, "revoked key")
 
 	expiring.endsWithin(t, time.Until(expiry)+bound, "expired key")
-	// Outside, every connection ends at its JWT's end and reconnects; the
-	// embedded server ends it exactly at the key's expiry.
-	if r.shipped == nil && time.Now().Before(expiry) {
+	// The embedded server ends it at the key's expiry; outside, the JWT
+	// ends then, to the second (JWT times are whole seconds).
+	if time.Now().Before(expiry.Truncate(time.Second)) {
 		t.Errorf("the expiring key's connection ended %s before the key expired", time.Until(expiry))
 	}
 	time.Sleep(time.Until(expiry))
 	refused(t, accExpiring, secretExpiring, "expired key")
 
-	// The partner's other key was untouched by both (outside it
-	// reconnected at each JWT's end, unnoticed).
+	// The partner's other key was untouched by both.
 	kept.fetch(t)
 	if kept.nc.IsClosed() {
 		t.Fatal("the partner's other key lost its connection")
