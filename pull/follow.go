@@ -147,7 +147,18 @@ func (p *Puller) followNATS(ctx context.Context) (connected bool, _ error) {
 			}
 			return true, fmt.Errorf("receive from consumer %s: %w", acc.Consumer, err)
 		}
-		if err := p.handleMsg(ctx, msg); err != nil {
+		err = p.handleMsg(ctx, msg)
+		var ackErr ackError
+		if errors.As(err, &ackErr) {
+			// Mirrored; only the ack's confirmation did not come (a
+			// reconnect, or the hub resetting the consumer meanwhile). A nak
+			// would hold the message back for a poll interval; if the ack
+			// was lost it comes again after the ack wait, and mirroring it
+			// twice changes nothing.
+			p.log.Warn("the hub did not confirm an ack", "err", err)
+			continue
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return true, ctx.Err() // not acked: redelivered to the next run
 			}
@@ -181,8 +192,17 @@ func (p *Puller) handleMsg(ctx context.Context, msg jetstream.Msg) error {
 	}
 	// Double ack: the next message is asked for only once the hub has
 	// taken this one off the partner's queue.
-	return msg.DoubleAck(ctx)
+	if err := msg.DoubleAck(ctx); err != nil {
+		return ackError{err}
+	}
+	return nil
 }
+
+// ackError is a message mirrored whose ack was not confirmed.
+type ackError struct{ err error }
+
+func (e ackError) Error() string { return "ack: " + e.err.Error() }
+func (e ackError) Unwrap() error { return e.err }
 
 // keepAlive tells the server every interval that msg is still being
 // worked on, so a long download is not redelivered meanwhile.
