@@ -20,6 +20,7 @@ type hubState struct {
 	streamMsgs, packageMsgs, campaignMsgs uint64
 	packageRev, campaignRev               uint64
 	otherConsumer                         time.Time
+	otherDelivered, otherAckFloor         uint64
 }
 
 func (r *replica) state(t *testing.T, pkg, campaign, otherConsumer string) hubState {
@@ -54,7 +55,8 @@ func (r *replica) state(t *testing.T, pkg, campaign, otherConsumer string) hubSt
 	if err != nil {
 		t.Fatalf("consumer %s: %v", otherConsumer, err)
 	}
-	st.otherConsumer = c.CachedInfo().Created
+	ci := c.CachedInfo()
+	st.otherConsumer, st.otherDelivered, st.otherAckFloor = ci.Created, ci.Delivered.Stream, ci.AckFloor.Stream
 	return st
 }
 
@@ -104,6 +106,10 @@ func testReplySubjectsReachNothingOfTheHub(t *testing.T, r *replica) {
 	targets := []struct{ name, reply string }{
 		{"write into a package's entry", "$KV.hub_packages." + pkg},
 		{"overwrite a campaign", "$KV.hub_campaigns.survivors"},
+		// Partners share an account on the external config: a reply
+		// into another partner's imported subjects must not work either.
+		{"pull from another partner's consumer", "$JS.API.CONSUMER.MSG.NEXT." + wire.Stream + "." + accB.Consumer},
+		{"ack another partner's message", "$JS.ACK." + wire.Stream + "." + accB.Consumer + ".1.1.1.0.0"},
 		{"delete another partner's consumer", "$JS.API.CONSUMER.DELETE." + wire.Stream + "." + accB.Consumer},
 		{"purge the campaigns bucket", "$JS.API.STREAM.PURGE.KV_hub_campaigns"},
 		{"purge the packages bucket", "$JS.API.STREAM.PURGE.KV_hub_packages"},
