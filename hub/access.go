@@ -5,7 +5,9 @@ import "slices"
 // This file is the one place that decides what a caller may see and change.
 // Every path (API, downloads, zips, listings, feeds, the change log, NATS
 // consumers, webhooks) asks these functions, so a rule changes in one
-// place. Handlers only map the errors these return to statuses.
+// place: the service's methods elsewhere call the named checks below
+// rather than compare roles themselves, and handlers only map the errors
+// these return to statuses.
 
 // Audience is a caller as the visibility rules need it: the key, and for
 // a partner key the partner record it belongs to (nil for a partner key
@@ -158,6 +160,31 @@ func RequireAdmin(k *Key) error {
 	return nil
 }
 
+// MayReadAudit is the role check of the audit log: admins only. It names
+// every key, partner and webhook and when each was touched, which no
+// producer or partner may learn about the others.
+func MayReadAudit(k *Key) error {
+	if k.Role != RoleAdmin {
+		return Errorf(EFORBIDDEN, "only an admin key can read the audit log")
+	}
+	return nil
+}
+
+// MayRotateKey says whether k may rotate key id: an admin any key, and
+// every key's holder its own, so a partner's ingest script can roll its
+// secret without waiting for an admin. A secret already replaced (in its
+// grace period) may not rotate again: a leaked old secret must not be
+// able to mint a fresh one. Another holder learns nothing (ENOTFOUND).
+func MayRotateKey(k *Key, id string) error {
+	switch {
+	case k.Retires != nil:
+		return Errorf(EFORBIDDEN, "this secret was replaced and is in its grace period; rotate with the new secret")
+	case k.Role == RoleAdmin, k.ID == id:
+		return nil
+	}
+	return Errorf(ENOTFOUND, "there is no key %q", id)
+}
+
 // MayCreatePackages returns EFORBIDDEN for keys that may never create a
 // package (partners); the HTTP layer calls it before reading the body.
 // Which campaigns a key may create in is CanCreateIn's question.
@@ -178,6 +205,20 @@ func CanCreateIn(k *Key, campaign string) error {
 		return Errorf(EFORBIDDEN, "this key is limited to the campaigns %v", k.Campaigns)
 	}
 	return nil
+}
+
+// MayShapeCampaigns returns EFORBIDDEN unless k may create campaigns or
+// make one public: an admin's act, or an unlimited producer's. A producer
+// limited to some campaigns works inside them; opening one of them to
+// everyone, or creating one, is not its call.
+func MayShapeCampaigns(k *Key) error {
+	switch {
+	case k.Role == RoleAdmin, k.Role == RoleProducer && len(k.Campaigns) == 0:
+		return nil
+	case k.Role == RoleProducer:
+		return Errorf(EFORBIDDEN, "this key is limited to the campaigns %v: creating a campaign or making one public is for an admin or an unlimited producer key", k.Campaigns)
+	}
+	return Errorf(EFORBIDDEN, "only admin and producer keys create campaigns")
 }
 
 // MayManageWebhooks is the role check of every webhook call: webhooks are
@@ -241,6 +282,37 @@ func mayManageFeedToken(k *Key, partnerID string) error {
 	}
 	return Errorf(EFORBIDDEN, "only an admin key or the partner's own key can manage its feed token")
 }
+
+// seesEverything reports whether k is an admin's: it sees what a rule
+// hides from others (dead letters of campaigns a partner lost, say), to
+// run the hub.
+func seesEverything(k *Key) bool { return k.Role == RoleAdmin }
+
+// seesPartnerView reports whether k reads packages as partners do (the
+// released version, siblings filtered) rather than the working copy.
+func seesPartnerView(k *Key) bool { return k.Role == RolePartner }
+
+// belongsToPartnerRecord reports whether k is a partner key of a partner
+// record: such a key has entitlements, a NATS consumer and webhooks; a
+// partner key without one reads public campaigns only.
+func belongsToPartnerRecord(k *Key) bool { return k.Role == RolePartner && k.Partner != "" }
+
+// mayReportRepublication returns EFORBIDDEN unless k is an outlet's key
+// that a republication can be credited to.
+func mayReportRepublication(k *Key) error {
+	switch {
+	case k.Role != RolePartner:
+		return Errorf(EFORBIDDEN, "only partner outlets report republications; this is a %s key", k.Role)
+	case k.Partner == "":
+		return Errorf(EFORBIDDEN, "this partner key belongs to no partner record, so a republication could not be credited to an outlet; ask the hub's admin for a key of your outlet")
+	}
+	return nil
+}
+
+// mayReadReach reports whether k may read reach and pickups at all (which
+// campaigns and packages is CanEdit's and Campaign's question): admins and
+// producers, never partners, who learn nothing of other outlets.
+func mayReadReach(k *Key) bool { return k.Role == RoleAdmin || k.Role == RoleProducer }
 
 // VisibleCampaigns returns the slugs of the campaigns whose releases the
 // partner audience may receive, for filters on NATS consumers.

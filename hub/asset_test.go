@@ -76,18 +76,6 @@ func TestSniffAndCheckAssetContent(t *testing.T) {
 	}
 }
 
-func TestValidAssetName(t *testing.T) {
-	for name, ok := range map[string]bool{
-		"poster.png": true, "Плакат кампании.png": true, "Жұмыстағы қудалау (kk).mp4": true, "интервью #2 — полное.m4a": true,
-		"": false, ".": false, "..": false, "../poster.png": false, "a/b": false, `a\b`: false, "a\x00b": false,
-		"a\nb": false, "a\x7fb": false, " lead": false, "trail ": false, "\xff\xfe": false, strings.Repeat("я", 128): false,
-	} {
-		if err := hub.ValidAssetName(name); (err == nil) != ok {
-			t.Errorf("ValidAssetName(%q) = %v, want ok=%v", name, err, ok)
-		}
-	}
-}
-
 func TestNormalizeLanguage(t *testing.T) {
 	for in, want := range map[string]string{
 		"ru": "ru", "KK": "kk", "ky": "ky", "en-gb": "en-GB", "kk-cyrl-kz": "kk-Cyrl-KZ", "sr-latn": "sr-Latn",

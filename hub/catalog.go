@@ -101,10 +101,18 @@ type KeyStore interface {
 	// KeyByHash returns the key with the given secret hash, or ENOTFOUND.
 	KeyByHash(ctx context.Context, hash string) (*Key, error)
 
-	// Keys returns every key, oldest (lowest id) first.
+	// Keys returns every key record, oldest (lowest id) first. A rotated
+	// key has one record per secret, all with its id (see Key.Retires),
+	// in no particular order among themselves.
 	Keys(ctx context.Context) ([]*Key, error)
 
-	// DeleteKey removes the key with the given id. Returns ENOTFOUND.
+	// UpdateKey changes the record with the given secret hash under a
+	// revision check, as UpdatePackage does. Returns ENOTFOUND, or fn's
+	// error as is.
+	UpdateKey(ctx context.Context, hash string, fn func(k *Key) error) (*Key, error)
+
+	// DeleteKey removes every record of the key with the given id (each
+	// of its secrets). Returns ENOTFOUND when it has none.
 	DeleteKey(ctx context.Context, id string) error
 }
 

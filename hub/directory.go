@@ -6,7 +6,7 @@ import (
 )
 
 // ReleaseLog reads back the announcements of the release stream, for
-// callers without NATS access. Its implementation is in publisher.
+// callers without NATS access. Its implementation is publisher/releases.Stream.
 type ReleaseLog interface {
 	// Entries returns up to limit entries after sequence after whose
 	// campaign passes visible, and the sequence to continue from.
@@ -90,7 +90,7 @@ func (s *Service) Campaign(ctx context.Context, k *Key, slug string) (*Campaign,
 
 // CreateCampaign records a campaign (admins and unlimited producers).
 func (s *Service) CreateCampaign(ctx context.Context, k *Key, c *Campaign) (*Campaign, error) {
-	if err := CanCreateIn(k, c.Slug); err != nil {
+	if err := MayShapeCampaigns(k); err != nil {
 		return nil, err
 	}
 	if c.Name == "" {
@@ -108,6 +108,7 @@ func (s *Service) CreateCampaign(ctx context.Context, k *Key, c *Campaign) (*Cam
 	} else if err != nil {
 		return nil, fmt.Errorf("create campaign: %w", err)
 	}
+	s.audit(ctx, k, AuditEntry{Action: AuditCampaignCreate, Target: c.Slug, Campaign: c.Slug})
 	return c, nil
 }
 
@@ -127,9 +128,18 @@ func (s *Service) UpdateCampaign(ctx context.Context, k *Key, slug string, patch
 	if err := CanCreateIn(k, slug); err != nil {
 		return nil, err
 	}
+	var was Visibility
 	c, err := s.catalog.UpdateCampaign(ctx, slug, func(c *Campaign) error {
+		was = c.Visibility
 		if patch.Name != nil {
 			c.Name = *patch.Name
+		}
+		if patch.Visibility != nil && *patch.Visibility != c.Visibility && *patch.Visibility == VisibilityPublic {
+			// Opening a campaign to everyone publishes every released
+			// package in it to the public feeds and keyless downloads.
+			if err := MayShapeCampaigns(k); err != nil {
+				return err
+			}
 		}
 		if patch.Visibility != nil {
 			c.Visibility = *patch.Visibility
@@ -141,8 +151,19 @@ func (s *Service) UpdateCampaign(ctx context.Context, k *Key, slug string, patch
 	})
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, Errorf(ENOTFOUND, "there is no campaign %q", slug)
+	} else if err != nil {
+		return nil, err
 	}
-	return c, err
+	action := AuditCampaignUpdate
+	switch {
+	case c.Visibility == was:
+	case c.Visibility == VisibilityPublic:
+		action = AuditCampaignPublic
+	default:
+		action = AuditCampaignPartnersOnly
+	}
+	s.audit(ctx, k, AuditEntry{Action: action, Target: slug, Campaign: slug})
+	return c, nil
 }
 
 // Partners lists partners (admins only).
@@ -177,6 +198,7 @@ func (s *Service) CreatePartner(ctx context.Context, k *Key, p *Partner) (*Partn
 	if err := s.catalog.CreatePartner(ctx, p); err != nil {
 		return nil, fmt.Errorf("create partner: %w", err)
 	}
+	s.audit(ctx, k, AuditEntry{Action: AuditPartnerCreate, Target: p.ID, Partner: p.ID})
 	return p, nil
 }
 
@@ -219,6 +241,9 @@ func (s *Service) UpdatePartner(ctx context.Context, k *Key, id string, patch Pa
 	})
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, Errorf(ENOTFOUND, "there is no partner %q", id)
+	} else if err != nil {
+		return nil, err
 	}
-	return p, err
+	s.audit(ctx, k, AuditEntry{Action: AuditPartnerUpdate, Target: id, Partner: id})
+	return p, nil
 }

@@ -19,6 +19,8 @@ const (
 	ETOOLARGE     = "too_large"    // over a configured size limit
 	EUNSUPPORTED  = "unsupported"  // a content type the asset kind does not allow
 	ECANCELED     = "canceled"     // the caller went away mid-request
+	ETIMEOUT      = "timeout"      // the caller sent nothing for too long
+	ELIMITED      = "rate_limited" // the caller sent more than its share; try again later
 	EUNAVAILABLE  = "unavailable"  // a dependency (NATS, storage) is not answering
 	EINTERNAL     = "internal"     // a bug or an unexpected failure
 )

@@ -40,9 +40,10 @@ func (s *Service) IssueFeedToken(ctx context.Context, k *Key, partnerID string) 
 	if err != nil {
 		return "", err
 	}
-	if err := s.setFeedTokenHash(ctx, partnerID, HashKeySecret(token)); err != nil {
+	if err := s.setFeedToken(ctx, partnerID, HashKeySecret(token), k.ID); err != nil {
 		return "", err
 	}
+	s.audit(ctx, k, AuditEntry{Action: AuditFeedTokenIssue, Target: partnerID, Partner: partnerID})
 	return token, nil
 }
 
@@ -52,12 +53,18 @@ func (s *Service) RevokeFeedToken(ctx context.Context, k *Key, partnerID string)
 	if err := mayManageFeedToken(k, partnerID); err != nil {
 		return err
 	}
-	return s.setFeedTokenHash(ctx, partnerID, "")
+	if err := s.setFeedToken(ctx, partnerID, "", ""); err != nil {
+		return err
+	}
+	s.audit(ctx, k, AuditEntry{Action: AuditFeedTokenRevoke, Target: partnerID, Partner: partnerID})
+	return nil
 }
 
-func (s *Service) setFeedTokenHash(ctx context.Context, partnerID, hash string) error {
+// setFeedToken records partnerID's feed token hash and the key that
+// issued it ("" and "" for none).
+func (s *Service) setFeedToken(ctx context.Context, partnerID, hash, keyID string) error {
 	_, err := s.catalog.UpdatePartner(ctx, partnerID, func(p *Partner) error {
-		p.FeedTokenHash = hash
+		p.FeedTokenHash, p.FeedTokenKey = hash, keyID
 		return nil
 	})
 	if ErrorCode(err) == ENOTFOUND {
@@ -74,7 +81,8 @@ func (s *Service) setFeedTokenHash(ctx context.Context, partnerID, hash string) 
 func noFeed() error { return Errorf(ENOTFOUND, "there is no feed at this address") }
 
 // PartnerByFeedToken returns the active partner whose feed token is
-// token. Returns ENOTFOUND otherwise (see noFeed).
+// token, while the key that issued it stands. Returns ENOTFOUND otherwise
+// (see noFeed).
 func (s *Service) PartnerByFeedToken(ctx context.Context, token string) (*Partner, error) {
 	if !strings.HasPrefix(token, feedTokenPrefix) || len(token) > 128 {
 		return nil, noFeed()
@@ -93,6 +101,13 @@ func (s *Service) PartnerByFeedToken(ctx context.Context, token string) (*Partne
 		}
 	}
 	if found == nil || !found.Active {
+		return nil, noFeed()
+	}
+	// A token dies with the key that issued it: after that key is revoked
+	// or expires, the URL answers like any wrong one.
+	if alive, err := KeyAlive(ctx, s.catalog, found.FeedTokenKey, s.now()); err != nil {
+		return nil, err
+	} else if !alive {
 		return nil, noFeed()
 	}
 	return found, nil

@@ -43,7 +43,31 @@ type Key struct {
 	Created   time.Time  `json:"created"`
 	Hash      string     `json:"hash"`
 	Prefix    string     `json:"prefix"`
+
+	// Rotated is when the secret of this record replaced an earlier one.
+	Rotated *time.Time `json:"rotated,omitempty"`
+	// Retires is set on the record of a secret a rotation replaced: from
+	// then on the secret is refused. Until then it authenticates as the
+	// same key (the same id, role and limits) as the new one, so callers
+	// can switch without downtime. Retired records stay, so an operator's
+	// HUB_ADMIN_KEY that was rotated away is not recorded afresh on the
+	// next start.
+	Retires *time.Time `json:"retires,omitempty"`
 }
+
+// Key rotation's grace period: how long a replaced secret keeps working.
+const (
+	DefaultKeyGrace = 24 * time.Hour
+	MaxKeyGrace     = 30 * 24 * time.Hour
+)
+
+// Retired reports whether k is the record of a replaced secret whose
+// grace period has ended at now.
+func (k *Key) Retired(now time.Time) bool { return k.Retires != nil && !now.Before(*k.Retires) }
+
+// Alive reports whether k is a current secret (not one a rotation
+// replaced) that has not expired at now.
+func (k *Key) Alive(now time.Time) bool { return k.Retires == nil && !k.Expired(now) }
 
 // keySecretPrefix marks hub keys, so secret scanners and people can tell
 // one when they see it.

@@ -47,6 +47,9 @@ func (s *Service) Release(ctx context.Context, k *Key, id string, embargo *time.
 	}
 	if p.Status == StatusScheduled {
 		s.wakeScheduler()
+		s.auditPackage(ctx, k, AuditPackageSchedule, p)
+	} else {
+		s.auditPackage(ctx, k, AuditPackageRelease, p)
 	}
 	s.announce(ctx, p)
 	return p, nil
@@ -103,6 +106,7 @@ func (s *Service) Unschedule(ctx context.Context, k *Key, id string) (*Package, 
 	if err != nil {
 		return nil, s.missingPackage(id, err)
 	}
+	s.auditPackage(ctx, k, AuditPackageUnschedule, p)
 	return p, nil
 }
 
@@ -127,6 +131,7 @@ func (s *Service) Withdraw(ctx context.Context, k *Key, id string) (*Package, er
 	if err != nil {
 		return nil, s.missingPackage(id, err)
 	}
+	s.auditPackage(ctx, k, AuditPackageWithdraw, p)
 	s.announce(ctx, p)
 	return p, nil
 }
@@ -161,6 +166,9 @@ func (s *Service) Purge(ctx context.Context, k *Key, id string) (*Package, error
 	if err != nil {
 		return nil, s.missingPackage(id, err)
 	}
+	// The purge's entry holds ids only, like every entry, so it stays:
+	// the log keeps that consent was honoured, and by whom.
+	s.auditPackage(ctx, k, AuditPackagePurge, p)
 	ctx = context.WithoutCancel(ctx)
 	for _, sum := range held {
 		s.releaseBlob(ctx, sum)
@@ -204,6 +212,16 @@ func (s *Service) Version(ctx context.Context, k *Key, id string, n int) (*Packa
 		return nil, fmt.Errorf("read version %d of %s: %w", n, id, err)
 	}
 	v.Status = p.Status
+	if seesPartnerView(k) {
+		// The archive holds the version as it was announced; its links to
+		// siblings are filtered as they stand now, as the package's are: a
+		// partner must not learn of a draft, embargoed or hidden sibling.
+		aud, err := s.Audience(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		v.Translations = s.visibleSiblings(ctx, aud, v.Translations)
+	}
 	return v, nil
 }
 
@@ -372,6 +390,7 @@ func (s *Service) FireDue(ctx context.Context) (fired int, err error) {
 		}
 		if won {
 			fired++
+			s.auditPackage(ctx, nil, AuditPackageFire, p)
 			s.announce(ctx, p)
 		}
 	}

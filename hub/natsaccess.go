@@ -32,7 +32,7 @@ type NATSAccess struct {
 }
 
 // NATSAccessProvider hands out partners' NATS access; its implementation
-// is in publisher, which also keeps the consumers current.
+// is publisher/partners.Access, which also keeps the consumers current.
 type NATSAccessProvider interface {
 	// PartnerAccess returns the access of key k of partner p. User and
 	// Credential are empty when the operator manages NATS users.
@@ -42,7 +42,7 @@ type NATSAccessProvider interface {
 // PartnerNATS returns the caller's NATS access. Only keys that belong to
 // a partner record have a consumer; other keys get ENOTFOUND.
 func (s *Service) PartnerNATS(ctx context.Context, k *Key, provider NATSAccessProvider) (NATSAccess, error) {
-	if k.Role != RolePartner || k.Partner == "" || provider == nil {
+	if !belongsToPartnerRecord(k) || provider == nil {
 		return NATSAccess{}, Errorf(ENOTFOUND, "NATS access belongs to partner keys of a partner record")
 	}
 	a, err := s.Audience(ctx, k)
@@ -69,7 +69,8 @@ type NATSGrant struct {
 	// KeyHash identifies the key for later checks (CheckNATSGrant) without
 	// keeping its secret.
 	KeyHash string
-	// Expires is the key's expiry; nil when it does not expire.
+	// Expires is the key's expiry, or the end of a rotated secret's grace
+	// period; nil for never.
 	Expires *time.Time
 }
 
@@ -91,7 +92,18 @@ func (s *Service) NATSGrant(ctx context.Context, user, secret string) (NATSGrant
 	if k.Role != RolePartner || k.Partner == "" {
 		return NATSGrant{}, Errorf(EUNAUTHORIZED, "NATS access belongs to partner keys of a partner record")
 	}
-	return NATSGrant{Partner: k.Partner, Key: k.ID, KeyHash: k.Hash, Expires: k.Expires}, nil
+	return NATSGrant{Partner: k.Partner, Key: k.ID, KeyHash: k.Hash, Expires: credentialEnd(k)}, nil
+}
+
+// credentialEnd is when a connection made with k's secret must end: the
+// key's expiry, or sooner the end of the grace period of a secret a
+// rotation replaced. nil for never.
+func credentialEnd(k *Key) *time.Time {
+	end := k.Expires
+	if k.Retires != nil && (end == nil || k.Retires.Before(*end)) {
+		end = k.Retires
+	}
+	return end
 }
 
 // CheckNATSGrant tells whether g still holds: its key not revoked or
@@ -108,6 +120,8 @@ func (s *Service) CheckNATSGrant(ctx context.Context, g NATSGrant) error {
 		return Errorf(EUNAUTHORIZED, "key %s changed", g.Key)
 	case k.Expired(s.now()):
 		return Errorf(EUNAUTHORIZED, "key %s expired", g.Key)
+	case k.Retired(s.now()):
+		return Errorf(EUNAUTHORIZED, "this secret of key %s was rotated away", g.Key)
 	}
 	p, err := s.catalog.Partner(ctx, g.Partner)
 	if err != nil && ErrorCode(err) != ENOTFOUND {

@@ -237,27 +237,3 @@ func (p *Package) Validate() error {
 func isControlNotSpace(r rune) bool {
 	return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r'
 }
-
-// ValidAssetName checks a user-chosen asset name. Names are shown to people
-// and used as download file names, never as storage paths; still, they are
-// refused when a file system or a zip tool would read them as a path.
-// Cyrillic, spaces and other printable Unicode are welcome.
-func ValidAssetName(name string) error {
-	switch {
-	case name == "":
-		return Errorf(EINVALID, "the asset name is empty")
-	case len(name) > 255:
-		return Errorf(EINVALID, "the asset name is longer than 255 bytes")
-	case !utf8.ValidString(name):
-		return Errorf(EINVALID, "the asset name is not valid UTF-8")
-	case name == "." || name == "..":
-		return Errorf(EINVALID, "the asset name %q is not a file name", name)
-	case strings.ContainsAny(name, `/\`):
-		return Errorf(EINVALID, "the asset name %q contains a slash; give a plain file name such as \"poster.png\"", name)
-	case strings.ContainsFunc(name, unicode.IsControl):
-		return Errorf(EINVALID, "the asset name contains a control character")
-	case strings.TrimSpace(name) != name:
-		return Errorf(EINVALID, "the asset name %q starts or ends with a space", name)
-	}
-	return nil
-}

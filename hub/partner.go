@@ -35,6 +35,10 @@ type Partner struct {
 	// FeedTokenHash is the SHA-256 (hex) of the partner's feed token, the
 	// secret in its private feed URLs (see feedtoken.go); "" when none.
 	FeedTokenHash string `json:"feedtokenhash,omitempty"`
+	// FeedTokenKey is the id of the key that issued the feed token: the
+	// token works only while that key stands (KeyAlive). "" on tokens
+	// issued before this was recorded, which keep working.
+	FeedTokenKey string `json:"feedtokenkey,omitempty"`
 }
 
 // Validate checks a partner's fields and normalizes its languages.

@@ -65,7 +65,7 @@ type Pickup struct {
 	Audience int64 `json:"audience,omitempty"`
 }
 
-// PickupLog keeps the pickup log. Its implementation is in publisher, on
+// PickupLog keeps the pickup log. Its implementation is publisher/pickups.Log, on
 // a JetStream stream; the interface is here so the domain does not
 // import NATS.
 type PickupLog interface {
@@ -191,11 +191,8 @@ func validRepublicationURL(s string) error {
 // package: released, or withdrawn after it was released (ENOTFOUND
 // otherwise, as everywhere). Returns the record as stored.
 func (s *Service) ReportRepublication(ctx context.Context, k *Key, id string, r Republication) (*Pickup, error) {
-	switch {
-	case k.Role != RolePartner:
-		return nil, Errorf(EFORBIDDEN, "only partner outlets report republications; this is a %s key", k.Role)
-	case k.Partner == "":
-		return nil, Errorf(EFORBIDDEN, "this partner key belongs to no partner record, so a republication could not be credited to an outlet; ask the hub's admin for a key of your outlet")
+	if err := mayReportRepublication(k); err != nil {
+		return nil, err
 	}
 	sg, err := s.sight(ctx, k, id)
 	if err != nil {
@@ -290,7 +287,7 @@ type MediumReach struct {
 // producers whose key covers the campaign. Partners, and producers limited
 // to other campaigns, get ENOTFOUND, as for a campaign that does not exist.
 func (s *Service) Reach(ctx context.Context, k *Key, campaign string) (*Reach, error) {
-	if k.Role != RoleAdmin && k.Role != RoleProducer {
+	if !mayReadReach(k) {
 		return nil, Errorf(ENOTFOUND, "there is no campaign %q", campaign)
 	}
 	if _, err := s.Campaign(ctx, k, campaign); err != nil {
@@ -314,7 +311,7 @@ const MaxPackagePickups = 1000
 // by id, for those who may edit the package. Partners and producers of
 // other campaigns get ENOTFOUND.
 func (s *Service) PackagePickups(ctx context.Context, k *Key, id string) ([]Pickup, map[string]string, error) {
-	if !ValidID(id) || k.Role == RolePartner {
+	if !ValidID(id) || !mayReadReach(k) {
 		return nil, nil, notFound(id)
 	}
 	p, err := s.catalog.Package(ctx, id)

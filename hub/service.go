@@ -29,6 +29,9 @@ type Service struct {
 
 	// pickups records downloads and republications (see pickup.go).
 	pickups PickupLog
+
+	// auditLog records who did what (see audit.go); nil records nothing.
+	auditLog AuditLog
 }
 
 // ServiceOptions configures a Service.
@@ -51,6 +54,9 @@ type ServiceOptions struct {
 	// Pickups records partners' downloads and republication reports, for
 	// campaign reach; nil records nothing (and reach is unavailable).
 	Pickups PickupLog
+	// AuditLog records every act of a key (see audit.go); nil records
+	// nothing, and GET /v1/audit answers 503.
+	AuditLog AuditLog
 }
 
 // DefaultMaxAssetBytes is 8 GiB: a long broadcast-quality interview fits,
@@ -76,6 +82,7 @@ func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service 
 	s.ids = NewIDSource(s.now)
 	s.allowPrivateTargets = opts.AllowPrivateWebhookTargets
 	s.pickups = opts.Pickups
+	s.auditLog = opts.AuditLog
 	return s
 }
 
@@ -128,7 +135,7 @@ func (s *Service) missingPackage(id string, err error) error {
 // Audience resolves the visibility inputs for k: its partner record, if
 // it belongs to one.
 func (s *Service) Audience(ctx context.Context, k *Key) (Audience, error) {
-	if k.Role != RolePartner || k.Partner == "" {
+	if !belongsToPartnerRecord(k) {
 		return KeyAudience(k, nil), nil
 	}
 	p, err := s.catalog.Partner(ctx, k.Partner)
@@ -163,15 +170,21 @@ func (s *Service) visible(ctx context.Context, a Audience, p *Package) (*Package
 // viewOf returns p, which a may see, as a sees it: the working copy for
 // producers and admins, the partner view for partners.
 func (s *Service) viewOf(ctx context.Context, a Audience, p *Package) *Package {
-	if a.Key.Role != RolePartner {
+	if !seesPartnerView(a.Key) {
 		return p
 	}
 	v := PartnerView(p)
-	v.Translations = s.siblings(ctx, v.Translations, func(sib *Package) bool {
+	v.Translations = s.visibleSiblings(ctx, a, v.Translations)
+	return v
+}
+
+// visibleSiblings keeps the translation ids a partner audience may read,
+// by the same rule as every read.
+func (s *Service) visibleSiblings(ctx context.Context, a Audience, ids []string) []string {
+	return s.siblings(ctx, ids, func(sib *Package) bool {
 		sc, err := s.campaign(ctx, sib.Campaign)
 		return err == nil && CanRead(a, sc, sib)
 	})
-	return v
 }
 
 // siblings keeps the translation ids whose packages pass keep: a link
@@ -200,18 +213,28 @@ func (s *Service) announcedView(ctx context.Context, p *Package) *Package {
 	return v
 }
 
-// ensureCampaign records a campaign with the defaults the first time a
-// package names it, so the first exchange works on a fresh hub.
-func (s *Service) ensureCampaign(ctx context.Context, slug string) error {
+// ensureCampaign records a campaign with the defaults (public) the first
+// time a package names it, so the first exchange works on a fresh hub;
+// only for a key that may create campaigns (MayShapeCampaigns). A limited
+// producer naming one that does not exist is told so. The creation is
+// recorded in the audit log as k's act.
+func (s *Service) ensureCampaign(ctx context.Context, k *Key, slug string) error {
 	if _, err := s.catalog.Campaign(ctx, slug); err == nil {
 		return nil
 	} else if ErrorCode(err) != ENOTFOUND {
 		return fmt.Errorf("look up campaign %s: %w", slug, err)
 	}
+	if err := MayShapeCampaigns(k); err != nil {
+		return Errorf(EINVALID, "there is no campaign %q, and this key may not create one: an admin creates it first", slug)
+	}
+	s.logger.Info("campaign created with the defaults (public) by the first package naming it", "campaign", slug, "key", k.ID)
 	err := s.catalog.CreateCampaign(ctx, NewCampaign(slug, s.now()))
-	if err != nil && ErrorCode(err) != ECONFLICT {
+	if ErrorCode(err) == ECONFLICT {
+		return nil // another request created it first
+	} else if err != nil {
 		return fmt.Errorf("create campaign %s: %w", slug, err)
 	}
+	s.audit(ctx, k, AuditEntry{Action: AuditCampaignCreate, Target: slug, Campaign: slug})
 	return nil
 }
 
@@ -223,7 +246,7 @@ func (s *Service) CreatePackage(ctx context.Context, k *Key, p *Package) (*Packa
 	if err := CanCreateIn(k, p.Campaign); err != nil {
 		return nil, err
 	}
-	if err := s.ensureCampaign(ctx, p.Campaign); err != nil {
+	if err := s.ensureCampaign(ctx, k, p.Campaign); err != nil {
 		return nil, err
 	}
 	now := s.now().UTC()
@@ -235,6 +258,7 @@ func (s *Service) CreatePackage(ctx context.Context, k *Key, p *Package) (*Packa
 	if err := s.catalog.CreatePackage(ctx, p); err != nil {
 		return nil, fmt.Errorf("create package: %w", err)
 	}
+	s.auditPackage(ctx, k, AuditPackageCreate, p)
 	return p, nil
 }
 
@@ -323,8 +347,19 @@ func (s *Service) listPackages(ctx context.Context, a Audience, q PackageQuery) 
 	if err != nil {
 		return PackagePage{}, fmt.Errorf("list packages: %w", err)
 	}
+	bySlug := make(map[string]*Campaign, len(campaigns))
+	for _, c := range campaigns {
+		bySlug[c.Slug] = c
+	}
 	out := PackagePage{Items: make([]*Package, 0, len(page.Items)), Next: page.Next}
 	for _, p := range page.Items {
+		// The filter is the rule's query form and a differential test holds
+		// it to CanRead; this check is the second lock, so that an index
+		// that ever disagrees leaks nothing (and says so).
+		if !CanRead(a, bySlug[p.Campaign], p) {
+			s.logger.Error("the listing filter matched a package the visibility rule hides; left out", "package", p.ID, "role", a.Key.Role)
+			continue
+		}
 		out.Items = append(out.Items, s.viewOf(ctx, a, p))
 	}
 	return out, nil
@@ -439,6 +474,10 @@ func (s *Service) UpdatePackage(ctx context.Context, k *Key, id string, patch Pa
 		if err := CanCreateIn(k, *patch.Campaign); err != nil {
 			return nil, err
 		}
+		// Before the write, so a refusal leaves the package as it was.
+		if err := s.ensureCampaign(ctx, k, *patch.Campaign); err != nil {
+			return nil, err
+		}
 	}
 	p, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
 		if err := s.editable(k, id, p); err != nil {
@@ -462,11 +501,7 @@ func (s *Service) UpdatePackage(ctx context.Context, k *Key, id string, patch Pa
 	if err != nil {
 		return nil, s.missingPackage(id, err)
 	}
-	if patch.Campaign != nil {
-		if err := s.ensureCampaign(ctx, p.Campaign); err != nil {
-			return nil, err
-		}
-	}
+	s.auditPackage(ctx, k, AuditPackageUpdate, p)
 	return p, nil
 }
 
@@ -491,6 +526,7 @@ func (s *Service) DeletePackage(ctx context.Context, k *Key, id string) error {
 	for _, sum := range p.Blobs {
 		s.releaseBlob(context.WithoutCancel(ctx), sum)
 	}
+	s.auditPackage(ctx, k, AuditPackageDelete, p)
 	return nil
 }
 

@@ -49,6 +49,11 @@ func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUploa
 	if err := s.editable(k, id, p); err != nil {
 		return nil, false, err
 	}
+	// Checked now, before a byte is stored, and again under the revision
+	// check, since another upload may add a name meanwhile.
+	if err := mayAddAsset(p, up.Name); err != nil {
+		return nil, false, err
+	}
 	if up.Size > s.maxAssetBytes {
 		return nil, false, Errorf(ETOOLARGE, "the asset is %d bytes; the limit is %d", up.Size, s.maxAssetBytes)
 	}
@@ -103,9 +108,13 @@ func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUploa
 	}
 	var release []string // references to let go of once the update is in
 	var replaced bool
+	var pkgCampaign string
 	_, err = s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
-		release, replaced = nil, false
+		release, replaced, pkgCampaign = nil, false, p.Campaign
 		if err := s.editable(k, id, p); err != nil {
+			return err
+		}
+		if err := mayAddAsset(p, up.Name); err != nil {
 			return err
 		}
 		if slices.Contains(p.Blobs, sum) {
@@ -135,7 +144,33 @@ func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUploa
 	for _, r := range release {
 		s.releaseBlob(ctx, r)
 	}
+	// The package only: an asset's name may itself say who is in it.
+	s.audit(ctx, k, AuditEntry{Action: AuditAssetPut, Target: id, Package: id, Campaign: pkgCampaign})
 	return &a, !replaced, nil
+}
+
+// MaxAssetsPerPackage bounds a package's assets: a campaign package holds
+// a few dozen (posters, cuts, languages), and each one costs every
+// partner a listing line and the package entry a few hundred bytes.
+const MaxAssetsPerPackage = 200
+
+// mayAddAsset checks that p's working copy can take an asset named name:
+// a new one under the cap, or one that replaces the asset of exactly that
+// name, never one that another name would be saved over (NameKey).
+func mayAddAsset(p *Package, name string) error {
+	if p.Asset(name) != nil {
+		return nil // a replacement
+	}
+	key := NameKey(name)
+	for _, a := range p.Assets {
+		if NameKey(a.Name) == key {
+			return Errorf(ECONFLICT, "package %s has an asset %q already: %q would be the same file on Windows and macOS (names differing only in case or Unicode form); upload under that name to replace it, or choose another", p.ID, a.Name, name)
+		}
+	}
+	if len(p.Assets) >= MaxAssetsPerPackage {
+		return Errorf(ECONFLICT, "package %s has %d assets, the most a package holds; put the rest in a sibling package", p.ID, len(p.Assets))
+	}
+	return nil
 }
 
 // uploadStale is how long an upload that stopped renewing its marker
@@ -249,7 +284,7 @@ func (s *Service) UpdateAsset(ctx context.Context, k *Key, id, name string, patc
 		}
 	}
 	var out Asset
-	_, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
+	p, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
 		if err := s.editable(k, id, p); err != nil {
 			return err
 		}
@@ -281,6 +316,7 @@ func (s *Service) UpdateAsset(ctx context.Context, k *Key, id, name string, patc
 	if err != nil {
 		return nil, s.missingPackage(id, err)
 	}
+	s.auditPackage(ctx, k, AuditAssetUpdate, p)
 	return &out, nil
 }
 
@@ -291,7 +327,7 @@ func (s *Service) DeleteAsset(ctx context.Context, k *Key, id, name string) erro
 		return notFound(id)
 	}
 	var release string
-	_, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
+	p, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
 		release = ""
 		if err := s.editable(k, id, p); err != nil {
 			return err
@@ -314,6 +350,7 @@ func (s *Service) DeleteAsset(ctx context.Context, k *Key, id, name string) erro
 	if release != "" {
 		s.releaseBlob(context.WithoutCancel(ctx), release)
 	}
+	s.auditPackage(ctx, k, AuditAssetDelete, p)
 	return nil
 }
 

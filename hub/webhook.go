@@ -16,7 +16,7 @@ import (
 // Webhook is an HTTP endpoint a partner registered to learn of releases
 // as they happen. Deliveries follow the Standard Webhooks convention
 // (webhook-id, webhook-timestamp, webhook-signature) with a CloudEvents
-// JSON body; publisher.Deliverer sends them from one durable consumer per
+// JSON body; publisher/webhooks.Deliverer sends them from one durable consumer per
 // webhook, so one slow or dead endpoint never delays another.
 //
 // Unlike an API key, the secret is stored as it is: the hub signs every
@@ -30,6 +30,12 @@ type Webhook struct {
 	Secret  string    `json:"secret"`
 	Active  bool      `json:"active"`
 	Created time.Time `json:"created"`
+	// CreatedBy is the id of the key the webhook was registered with: it
+	// delivers only while that key stands (KeyAlive), so a leaked key,
+	// once revoked, does not keep receiving packages through a webhook it
+	// registered. "" on webhooks made before this was recorded, which
+	// keep delivering.
+	CreatedBy string `json:"createdby,omitempty"`
 }
 
 // DeadLetter records an announcement a webhook did not accept within the
@@ -117,6 +123,15 @@ var nonPublicPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64: would reach IPv4 addresses, private ones too
 	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
 	netip.MustParsePrefix("2001:db8::/32"),   // documentation
+	// IPv6 forms that embed an IPv4 address a relay or the host itself
+	// would reach, private and loopback ones included, and the retired
+	// site-local range some networks still route internally.
+	netip.MustParsePrefix("::/96"),        // IPv4-compatible (deprecated): ::10.0.0.1, ::127.0.0.1
+	netip.MustParsePrefix("2002::/16"),    // 6to4: 2002:0a00:0001:: is 10.0.0.1
+	netip.MustParsePrefix("2001::/32"),    // Teredo
+	netip.MustParsePrefix("fec0::/10"),    // site-local (deprecated)
+	netip.MustParsePrefix("100::/64"),     // discard-only
+	netip.MustParsePrefix("2001:10::/28"), // ORCHIDv1 (deprecated), not routable
 }
 
 // maxWebhookURL bounds a webhook URL; real endpoints are far shorter.
@@ -200,10 +215,11 @@ func (s *Service) CreateWebhook(ctx context.Context, k *Key, partner, rawURL str
 	if err != nil {
 		return nil, fmt.Errorf("make webhook secret: %w", err)
 	}
-	w := &Webhook{ID: s.ids.New(), Partner: p.ID, URL: u, Secret: secret, Active: true, Created: s.now().UTC()}
+	w := &Webhook{ID: s.ids.New(), Partner: p.ID, URL: u, Secret: secret, Active: true, Created: s.now().UTC(), CreatedBy: k.ID}
 	if err := s.catalog.CreateWebhook(ctx, w); err != nil {
 		return nil, fmt.Errorf("create webhook: %w", err)
 	}
+	s.audit(ctx, k, AuditEntry{Action: AuditWebhookCreate, Target: w.ID, Partner: w.Partner})
 	return w, nil
 }
 
@@ -244,7 +260,8 @@ func (s *Service) webhook(ctx context.Context, k *Key, id string) (*Webhook, err
 // DeleteWebhook removes a webhook and its dead letters; the deliverer
 // stops its consumer within a few seconds.
 func (s *Service) DeleteWebhook(ctx context.Context, k *Key, id string) error {
-	if _, err := s.webhook(ctx, k, id); err != nil {
+	w, err := s.webhook(ctx, k, id)
+	if err != nil {
 		return err
 	}
 	if err := s.catalog.DeleteWebhook(ctx, id); ErrorCode(err) == ENOTFOUND {
@@ -252,6 +269,7 @@ func (s *Service) DeleteWebhook(ctx context.Context, k *Key, id string) error {
 	} else if err != nil {
 		return fmt.Errorf("delete webhook %s: %w", id, err)
 	}
+	s.audit(ctx, k, AuditEntry{Action: AuditWebhookDelete, Target: id, Partner: w.Partner})
 	return nil
 }
 
@@ -266,6 +284,9 @@ func (s *Service) deliverable(ctx context.Context, w *Webhook, campaign string) 
 	}
 	c, err := s.campaign(ctx, campaign)
 	if err != nil {
+		return false, err
+	}
+	if alive, err := KeyAlive(ctx, s.catalog, w.CreatedBy, s.now()); err != nil || !alive {
 		return false, err
 	}
 	return w.MayReceive(p, c), nil
@@ -288,7 +309,7 @@ func (s *Service) DeadLetters(ctx context.Context, k *Key, id string) ([]*DeadLe
 		if err != nil {
 			return nil, err
 		}
-		if ok || k.Role == RoleAdmin {
+		if ok || seesEverything(k) {
 			out = append(out, d)
 		}
 	}
@@ -296,7 +317,7 @@ func (s *Service) DeadLetters(ctx context.Context, k *Key, id string) ([]*DeadLe
 }
 
 // WebhookSender delivers one announcement to one webhook at once, for a
-// replay. Its implementation is publisher.Deliverer.
+// replay. Its implementation is publisher/webhooks.Deliverer.
 type WebhookSender interface {
 	// Redeliver reads announcement d back from the release stream and
 	// POSTs it to w. It returns the endpoint's HTTP status (0 when there
@@ -336,7 +357,7 @@ func (s *Service) ReplayDeadLetter(ctx context.Context, k *Key, id, msgID string
 		return 0, err
 	}
 	if !ok {
-		if k.Role != RoleAdmin {
+		if !seesEverything(k) {
 			return 0, missing
 		}
 		return 0, Errorf(ECONFLICT, "partner %s may not receive announcements of campaign %s now (or the partner or webhook is inactive)", w.Partner, d.Campaign)
@@ -365,6 +386,8 @@ func (s *Service) ReplayDeadLetter(ctx context.Context, k *Key, id, msgID string
 		return 0, sendErr // the hub's answer (gone from the stream, not entitled), not the endpoint's
 	}
 	if sendErr == nil {
+		s.audit(ctx, k, AuditEntry{Action: AuditDeadLetterReplay, Target: w.ID, Partner: w.Partner,
+			Package: aid.Package, Campaign: d.Campaign, Version: aid.Version})
 		if err := s.catalog.DeleteDeadLetter(ctx, w.ID, msgID); err != nil {
 			return status, fmt.Errorf("delivered, but removing the dead letter failed: %w", err)
 		}

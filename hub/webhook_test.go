@@ -14,6 +14,10 @@ func TestPublicAddr(t *testing.T) {
 		"192.168.1.1": false, "169.254.169.254": false, "fe80::1": false, "fc00::1": false, "0.0.0.0": false,
 		"::": false, "100.100.100.200": false, "224.0.0.1": false, "255.255.255.255": false,
 		"::ffff:127.0.0.1": false, "::ffff:10.1.2.3": false, "64:ff9b::a00:1": false, "198.18.0.1": false,
+		// IPv6 wrappings of IPv4 and retired ranges (issue 9).
+		"::127.0.0.1": false, "::10.0.0.1": false, "2002:a00:1::1": false, "2002:7f00:1::": false,
+		"2001:0:4136:e378:8000:63bf:3fff:fdd2": false, "fec0::1": false, "feff::1": false, "100::1": false,
+		"2001:4860:4860::8888": true, "2a00:1450:4001::1": true,
 	} {
 		if got := hub.PublicAddr(netip.MustParseAddr(addr)); got != public {
 			t.Errorf("PublicAddr(%s) = %v", addr, got)

@@ -94,6 +94,9 @@ type Error struct {
 	// Code is the hub's error code ("not_found", "conflict", ...).
 	Code   string
 	Detail string
+	// RetryAfter is the hub's Retry-After (over a rate limit, or with as
+	// many uploads running as allowed); 0 when it sent none.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -117,9 +120,45 @@ func StatusOf(err error) int {
 // this key (the hub does not tell the two apart).
 func IsNotFound(err error) bool { return StatusOf(err) == http.StatusNotFound }
 
+// Retries of a call the hub refused for now (429, or 503 with
+// Retry-After): a few, each after the wait the hub asked for, at most
+// maxRetryWait. Only calls whose body can be sent again are retried.
+const (
+	maxRetries   = 5
+	maxRetryWait = time.Minute
+)
+
 // request sends one call and returns the response when its status is
-// below 400; otherwise it reads the problem into an *Error.
+// below 400; otherwise it reads the problem into an *Error. A call over
+// the hub's rate limit waits as long as the hub says and is sent again,
+// so an agent mirroring a large campaign slows down instead of failing.
 func (c *Client) request(ctx context.Context, method, path string, body io.Reader, size int64, header http.Header) (*http.Response, error) {
+	seeker, rewindable := body.(io.Seeker)
+	rewindable = body == nil || rewindable
+	for attempt := 0; ; attempt++ {
+		resp, err := c.send(ctx, method, path, body, size, header)
+		var e *Error
+		if !errors.As(err, &e) || e.RetryAfter <= 0 || attempt >= maxRetries || !rewindable ||
+			(e.StatusCode != http.StatusTooManyRequests && e.StatusCode != http.StatusServiceUnavailable) {
+			return resp, err
+		}
+		if seeker != nil {
+			if _, serr := seeker.Seek(0, io.SeekStart); serr != nil {
+				return nil, err
+			}
+		}
+		wait := time.NewTimer(min(e.RetryAfter, maxRetryWait))
+		select {
+		case <-ctx.Done():
+			wait.Stop()
+			return nil, err
+		case <-wait.C:
+		}
+	}
+}
+
+// send makes one attempt of a call.
+func (c *Client) send(ctx context.Context, method, path string, body io.Reader, size int64, header http.Header) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)
@@ -145,6 +184,9 @@ func (c *Client) request(ctx context.Context, method, path string, body io.Reade
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	e := &Error{Method: method, Path: path, StatusCode: resp.StatusCode}
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+		e.RetryAfter = time.Duration(secs) * time.Second
+	}
 	var p struct{ Code, Detail string }
 	if json.Unmarshal(b, &p) == nil {
 		e.Code, e.Detail = p.Code, p.Detail

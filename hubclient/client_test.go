@@ -13,6 +13,7 @@ import (
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/hubtest"
 	"github.com/syndication-hub/hub/hubclient"
+	"github.com/syndication-hub/hub/server"
 )
 
 var pngHead = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00")
@@ -144,5 +145,33 @@ func TestReportedRepublicationsShowInTheReach(t *testing.T) {
 	}
 	if reach.Outlets != 1 || reach.Downloads.Total != 1 || reach.Republications != 1 || reach.Audience != 5000 {
 		t.Errorf("reach %s", reach.Raw)
+	}
+}
+
+// TestRateLimitedCallsWaitAndRetry: over the hub's per-key limit, the
+// client waits the Retry-After the hub sent and tries again, so a tool
+// slows down instead of failing; a body it cannot send again is not
+// retried.
+func TestRateLimitedCallsWaitAndRetry(t *testing.T) {
+	h := hubtest.Start(t, hubtest.Options{Configure: func(c *server.Config) {
+		c.RateLimitPerKey, c.RateLimitPerKeyBurst = 1, 1 // one a second: Retry-After 1
+	}})
+	producer := client(t, h, h.ProducerKey(t))
+	ctx := context.Background()
+	campaign, lang := "korgau123", "ru"
+	p, err := producer.CreatePackage(ctx, hubclient.PackageFields{Campaign: &campaign, Language: &lang})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := producer.Package(ctx, p.ID); err != nil { // over the limit: waited for and retried
+		t.Fatalf("a call over the limit was not retried: %v", err)
+	}
+	_, err = producer.PutAsset(ctx, p.ID, "x.png", io.MultiReader(bytes.NewReader(pngHead)), int64(len(pngHead)), "")
+	if hubclient.StatusOf(err) != http.StatusTooManyRequests {
+		t.Errorf("a streamed body over the limit: %v, want the 429 itself", err)
+	}
+	var e *hubclient.Error
+	if errors.As(err, &e) && e.RetryAfter != time.Second {
+		t.Errorf("RetryAfter %s", e.RetryAfter)
 	}
 }

@@ -2,6 +2,6 @@ package pull
 
 // Exported for the tests of package pull_test.
 var (
-	LocalName  = localName
+	LocalNames = localNames
 	PackageDir = packageDir
 )

@@ -178,7 +178,10 @@ func (p *Puller) handleMsg(ctx context.Context, msg jetstream.Msg) error {
 	ev := event{Kind: an.ID.Event, ID: an.ID.Package, Version: an.ID.Version, Time: an.Time,
 		Campaign: an.Campaign, Language: an.Language, Body: an.Body}
 	stop := keepAlive(msg, 20*time.Second)
-	err = p.handle(ctx, ev)
+	err = p.mirror(ctx, ev)
+	if err == nil {
+		err = p.retryFailed(ctx, false)
+	}
 	stop()
 	if err != nil {
 		return err

@@ -153,6 +153,8 @@ type transport struct {
 	// body, when set, replaces the body of each asset download; n counts
 	// the downloads so far.
 	body func(n int, r io.ReadCloser) io.ReadCloser
+	// only, when set, limits body to the downloads whose path holds it.
+	only string
 	// before, when set, runs before each asset download is sent.
 	before func(n int)
 	n      int
@@ -179,7 +181,7 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	tr.mu.Lock()
 	tr.statuses = append(tr.statuses, resp.StatusCode)
 	tr.mu.Unlock()
-	if body != nil {
+	if body != nil && strings.Contains(req.URL.Path, tr.only) {
 		resp.Body = body(n, resp.Body)
 	}
 	return resp, nil

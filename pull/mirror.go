@@ -28,24 +28,23 @@ func (p *Puller) install(ctx context.Context, item *hubclient.Package) error {
 	}
 	rel, err := packageDir(item.Campaign, item.Language, item.ID)
 	if err != nil {
-		return fmt.Errorf("package %s: %w", item.ID, err)
+		return &packageError{id: item.ID, err: err}
 	}
 	prev := p.state.Packages[item.ID]
 	files := map[string]FileState{}
-	locals := map[string]string{}
-	for _, a := range item.Associations {
+	names := make([]string, len(item.Associations))
+	for i, a := range item.Associations {
+		names[i] = a.Name
+	}
+	locals := localNames(names)
+	for i, a := range item.Associations {
 		if !isSHA256(a.SHA256) || a.Size < 0 {
-			return fmt.Errorf("package %s: asset %q has no valid sha256 and size; refusing it", item.ID, a.Name)
+			return &packageError{id: item.ID, err: fmt.Errorf("asset %q has no valid sha256 and size; refusing it", a.Name)}
 		}
-		local, err := localName(a.Name)
-		if err != nil {
-			return fmt.Errorf("package %s: %w", item.ID, err)
+		if _, dup := files[a.Name]; dup {
+			return &packageError{id: item.ID, err: fmt.Errorf("two assets are named %q", a.Name)}
 		}
-		if other, dup := locals[strings.ToLower(local)]; dup {
-			return fmt.Errorf("package %s: assets %q and %q would share one file name", item.ID, other, a.Name)
-		}
-		locals[strings.ToLower(local)] = a.Name
-		files[a.Name] = FileState{Local: local, SHA256: a.SHA256, Size: a.Size}
+		files[a.Name] = FileState{Local: locals[i], SHA256: a.SHA256, Size: a.Size}
 	}
 
 	// Download (or reuse) every asset before touching the folder.

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -130,7 +131,10 @@ func (p *Puller) Run(ctx context.Context) error {
 		return err
 	}
 	p.removeTemporaries()
-	err = p.catchUp(ctx)
+	err = p.retryFailed(ctx, true)
+	if err == nil {
+		err = p.catchUp(ctx)
+	}
 	switch {
 	case ctx.Err() != nil:
 		p.log.Info("stopped", "dest", p.dest)
@@ -141,7 +145,7 @@ func (p *Puller) Run(ctx context.Context) error {
 		p.log.Error("catching up failed; trying again while following", "err", err)
 	}
 	if !p.opts.Follow {
-		return nil
+		return p.failedError()
 	}
 	p.follow(ctx)
 	p.log.Info("stopped", "dest", p.dest)
@@ -200,12 +204,15 @@ func (p *Puller) pollOnce(ctx context.Context) (more bool, err error) {
 		}
 		ev := event{Kind: id.Event, ID: id.Package, Version: id.Version, Campaign: e.Campaign, Language: e.Language, Body: e.Package}
 		ev.Time, _ = time.Parse(time.RFC3339Nano, e.Time)
-		if err := p.handle(ctx, ev); err != nil {
+		if err := p.mirror(ctx, ev); err != nil {
 			return false, err
 		}
 		p.advance(e.Cursor)
 	}
 	p.advance(page.Next)
+	if err := p.retryFailed(ctx, false); err != nil {
+		return false, err
+	}
 	return len(page.Items) == pageSize, nil
 }
 
@@ -281,10 +288,11 @@ func (p *Puller) handle(ctx context.Context, ev event) error {
 			return p.takeDown(item, ev)
 		case "released":
 		default:
-			return fmt.Errorf("package %s is %q, which a partner should not see", ev.ID, item.Status)
+			return &packageError{id: ev.ID, err: fmt.Errorf("the hub shows it as %q, which a partner should not see", item.Status)}
 		}
 		if errors.Is(last, errMismatch) && item.Version == tried {
-			return last // the same version, and its bytes keep failing
+			// The same version, and its bytes keep failing.
+			return &packageError{id: ev.ID, err: last}
 		}
 		tried = item.Version
 		err = p.install(ctx, item)
@@ -298,5 +306,101 @@ func (p *Puller) handle(ctx context.Context, ev event) error {
 		}
 		return err
 	}
-	return fmt.Errorf("package %s kept changing while it was mirrored; will try again", ev.ID)
+	return &packageError{id: ev.ID, err: errors.New("it kept changing while it was mirrored")}
+}
+
+// packageError is a failure that belongs to one package (its names, its
+// bytes, its state on the hub), not to the hub's reach or the
+// destination: the agent records it, goes on with the rest and tries the
+// package again later, so one bad package never stops an outlet's
+// mirror. Any other error (the hub unreachable, the disk full) stops the
+// round, to be tried again as a whole.
+type packageError struct {
+	id  string
+	err error
+}
+
+func (e *packageError) Error() string { return "package " + e.id + ": " + e.err.Error() }
+func (e *packageError) Unwrap() error { return e.err }
+
+// Failure is a package hub pull could not mirror, kept in its state until
+// a later attempt succeeds.
+type Failure struct {
+	Kind     hub.Event       `json:"event"`
+	Campaign string          `json:"campaign"`
+	Language string          `json:"language"`
+	Version  int             `json:"version"`
+	Body     json.RawMessage `json:"body,omitempty"`
+	Reason   string          `json:"reason"`
+	Attempts int             `json:"attempts"`
+	First    time.Time       `json:"first"`
+	Last     time.Time       `json:"last"`
+}
+
+// mirror handles ev; a failure of the package alone is recorded and
+// logged, not returned.
+func (p *Puller) mirror(ctx context.Context, ev event) error {
+	err := p.handle(ctx, ev)
+	var pe *packageError
+	switch {
+	case err == nil:
+		if _, failed := p.state.Failed[ev.ID]; failed {
+			delete(p.state.Failed, ev.ID)
+			p.log.Info("mirrored a package that had failed before", "package", ev.ID)
+		}
+		return nil
+	case !errors.As(err, &pe):
+		return err
+	}
+	if p.state.Failed == nil {
+		p.state.Failed = map[string]*Failure{}
+	}
+	now := p.now().UTC()
+	f := p.state.Failed[ev.ID]
+	if f == nil {
+		f = &Failure{First: now}
+		p.state.Failed[ev.ID] = f
+	}
+	f.Kind, f.Campaign, f.Language, f.Version, f.Body = ev.Kind, ev.Campaign, ev.Language, ev.Version, ev.Body
+	f.Reason, f.Last = pe.err.Error(), now
+	f.Attempts++
+	p.log.Error("could not mirror a package; going on with the others and trying it again later",
+		"package", ev.ID, "attempts", f.Attempts, "err", pe.err)
+	return p.saveState()
+}
+
+// retryFailed tries again the packages that failed, the longest-waiting
+// first: all of them at the start of a run, else each at most once per
+// PollInterval.
+func (p *Puller) retryFailed(ctx context.Context, all bool) error {
+	ids := make([]string, 0, len(p.state.Failed))
+	for id, f := range p.state.Failed {
+		if all || p.now().Sub(f.Last) >= p.opts.PollInterval {
+			ids = append(ids, id)
+		}
+	}
+	slices.SortFunc(ids, func(a, b string) int { return p.state.Failed[a].Last.Compare(p.state.Failed[b].Last) })
+	for _, id := range ids {
+		f := p.state.Failed[id]
+		ev := event{Kind: f.Kind, ID: id, Campaign: f.Campaign, Language: f.Language, Version: f.Version, Body: f.Body}
+		if err := p.mirror(ctx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// failedError says which packages a one-shot run could not mirror, for
+// its exit status; they are tried again on the next run.
+func (p *Puller) failedError() error {
+	if len(p.state.Failed) == 0 {
+		return nil
+	}
+	ids := slices.Sorted(maps.Keys(p.state.Failed))
+	var lines []string
+	for _, id := range ids {
+		lines = append(lines, id+": "+p.state.Failed[id].Reason)
+	}
+	return fmt.Errorf("%d package(s) could not be mirrored; the rest are; the next run tries them again:\n  %s",
+		len(ids), strings.Join(lines, "\n  "))
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/hubtest"
@@ -314,8 +315,11 @@ func TestPullRetriesACorruptedDownloadAndNeverInstallsIt(t *testing.T) {
 	if left := files(t, filepath.Join(e.dest, pull.StateDir, "partial")); len(left) != 0 {
 		t.Errorf("corrupted bytes kept: %v", keys(left))
 	}
-	if _, err := os.Stat(filepath.Join(e.dest, pull.StateDir, "state.json")); err == nil && readState(t, e.dest).Cursor != "" {
-		t.Error("the cursor moved past a package that was not mirrored")
+	// The package is recorded as not mirrored, so the next run (or the
+	// next poll) tries it again; the cursor may move on past it, to the
+	// packages after it (issue 9: one bad package never stops an agent).
+	if f := readState(t, e.dest).Failed[id]; f == nil || !strings.Contains(f.Reason, "do not match") || f.Attempts != 1 {
+		t.Errorf("the package that was not mirrored is not recorded as failed: %+v", f)
 	}
 
 	// Corrupted once: the retry succeeds.
@@ -332,12 +336,23 @@ func TestPullRetriesACorruptedDownloadAndNeverInstallsIt(t *testing.T) {
 }
 
 func TestUnsafeNamesNeverLeaveTheDestination(t *testing.T) {
-	for _, name := range []string{"..", ".", "a/b", `a\b`, "x\x00y", "x\ny", ""} {
-		if _, err := pull.LocalName(name); err == nil {
-			t.Errorf("asset name %q accepted", name)
+	unsafe := []string{"..", ".", "a/b", `a\b`, "x\x00y", "x\ny", "", "CON.png", "a:b.png", "poster.", "dup.png", "DUP.png"}
+	seen := map[string]bool{}
+	for i, got := range pull.LocalNames(unsafe) {
+		if !filepath.IsLocal(got) || strings.ContainsAny(got, `/\`) || strings.ContainsFunc(got, unicode.IsControl) || strings.HasPrefix(got, ".") {
+			t.Errorf("asset name %q became %q, which is not a plain name in the package folder", unsafe[i], got)
 		}
+		if seen[strings.ToLower(got)] {
+			t.Errorf("asset name %q became %q, which another asset's file has", unsafe[i], got)
+		}
+		seen[strings.ToLower(got)] = true
+	}
+	for _, name := range []string{"..", ".", "a/b", `a\b`, "x\x00y", "x\ny", "", ".hub-pull", ".versions"} {
 		if _, err := pull.PackageDir("korgau123", name, "01K"); err == nil {
 			t.Errorf("language %q accepted", name)
+		}
+		if _, err := pull.PackageDir(name, "ru", "01K"); err == nil {
+			t.Errorf("campaign %q accepted", name)
 		}
 	}
 	for in, want := range map[string]string{
@@ -345,8 +360,8 @@ func TestUnsafeNamesNeverLeaveTheDestination(t *testing.T) {
 		"ninjs.json": "_ninjs.json", "NINJS.JSON": "_NINJS.JSON",
 		"WITHDRAWN.txt": "_WITHDRAWN.txt", ".versions": "_.versions", "_x": "__x",
 	} {
-		if got, err := pull.LocalName(in); err != nil || got != want {
-			t.Errorf("LocalName(%q) = %q, %v; want %q", in, got, err, want)
+		if got := pull.LocalNames([]string{in})[0]; got != want {
+			t.Errorf("LocalNames(%q) = %q; want %q", in, got, want)
 		}
 	}
 }
@@ -368,5 +383,65 @@ func TestOnePullPerDestination(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("the first pull: %v", err)
+	}
+}
+
+// TestOneBadPackageNeverStopsThePull: a package whose bytes never verify
+// is recorded, reported in the exit status and tried again later, while
+// the packages after it, a later release and a kill notice are all
+// mirrored; a package made before the name rules, holding "poster.png"
+// and "POSTER.png", is mirrored with a file for each (issue 9, finding 4).
+func TestOneBadPackageNeverStopsThePull(t *testing.T) {
+	e := newEnv(t, hubtest.Options{})
+	poster := png("poster", 2_000)
+	legacy := e.publish(t, "korgau123", "ru", "Старый пакет", map[string][]byte{"poster.png": poster})
+	if _, err := e.hub.Server.Catalog().UpdatePackage(context.Background(), legacy, func(p *hub.Package) error {
+		for _, v := range []*hub.Package{p, p.Live} {
+			a := v.Assets[0]
+			a.Name = "POSTER.png"
+			v.Assets = append(v.Assets, a)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	bad := e.publish(t, "korgau123", "ru", "Плохой пакет", map[string][]byte{"poster.png": png("bad", 2_000)})
+	after := e.publish(t, "korgau123", "ru", "Следующий", map[string][]byte{"poster.png": png("after", 2_000)})
+
+	corrupting := &transport{only: bad, body: func(_ int, r io.ReadCloser) io.ReadCloser { return corrupt(r) }}
+	err := e.puller(t, corrupting, pull.Options{}).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), bad) || strings.Contains(err.Error(), after) {
+		t.Fatalf("a one-shot pull with one bad package: %v", err)
+	}
+	if !fileIs(filepath.Join(e.dir("korgau123", "ru", after), "poster.png"), png("after", 2_000)) {
+		t.Error("the package after the bad one was not mirrored")
+	}
+	for _, name := range []string{"poster.png", "POSTER (2).png"} {
+		if !fileIs(filepath.Join(e.dir("korgau123", "ru", legacy), name), poster) {
+			t.Errorf("the legacy package's %s is not its asset", name)
+		}
+	}
+	if f := readState(t, e.dest).Failed[bad]; f == nil || f.Attempts != 1 {
+		t.Fatalf("the bad package is not recorded as failed: %+v", f)
+	}
+
+	// Later: a kill notice for one package and a new release; the hub's
+	// bytes are whole again. Everything is mirrored, the bad one too.
+	if _, err := e.producer.Withdraw(context.Background(), after); err != nil {
+		t.Fatal(err)
+	}
+	later := e.publish(t, "korgau123", "ru", "Позже", map[string][]byte{"poster.png": png("later", 2_000)})
+	e.pull(t, nil, pull.Options{})
+	if !fileIs(filepath.Join(e.dir("korgau123", "ru", bad), "poster.png"), png("bad", 2_000)) {
+		t.Error("the bad package was not tried again")
+	}
+	if !fileIs(filepath.Join(e.dir("korgau123", "ru", later), "poster.png"), png("later", 2_000)) {
+		t.Error("a later release was not mirrored")
+	}
+	if _, err := os.Stat(filepath.Join(e.dir("korgau123", "ru", after), "poster.png")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a withdrawn package's file is still there: %v", err)
+	}
+	if f := readState(t, e.dest).Failed; len(f) != 0 {
+		t.Errorf("failures left after everything mirrored: %v", f)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/ninjs"
 )
 
@@ -31,6 +32,10 @@ type State struct {
 	Cursor string `json:"cursor,omitempty"`
 	// Packages are the packages mirrored, by id.
 	Packages map[string]*PackageState `json:"packages"`
+	// Failed are the packages that could not be mirrored, by id, tried
+	// again at every poll, after every announcement received over NATS,
+	// and on the next run.
+	Failed map[string]*Failure `json:"failed,omitempty"`
 }
 
 // PackageState is one package as it is mirrored.
@@ -145,39 +150,43 @@ func (p *Puller) destError(doing string, err error) error {
 }
 
 // safeName checks one path component that came from the hub (a campaign,
-// a language, an id, an asset name). The hub refuses separators, control
-// characters and dot names already; this is a second line of defence
-// against anything that would land outside the destination.
+// a language, an id). The hub refuses separators, control characters and
+// dot names already; this is a second line of defence against anything
+// that would land outside the destination, or in hub pull's own state
+// folder (a campaign named ".hub-pull").
 func safeName(s string) error {
 	switch {
 	case s == "" || s == "." || s == "..":
-		return fmt.Errorf("%q is not a file name", s)
-	case len(s) > 255:
-		return fmt.Errorf("%q is longer than 255 bytes", s)
+		return fmt.Errorf("%q is not a name", s)
 	case !utf8.ValidString(s):
 		return fmt.Errorf("%q is not valid UTF-8", s)
-	case strings.ContainsAny(s, `/\`):
+	case strings.ContainsAny(s, `/\`) || strings.ContainsRune(s, filepath.Separator):
 		return fmt.Errorf("%q contains a path separator", s)
 	case strings.ContainsFunc(s, unicode.IsControl):
 		return fmt.Errorf("%q contains a control character", s)
+	case strings.HasPrefix(s, "."):
+		return fmt.Errorf("%q starts with a dot: hub pull keeps its own state in such names", s)
 	case !filepath.IsLocal(s):
 		return fmt.Errorf("%q is not a plain file name here", s)
 	}
 	return nil
 }
 
-// localName is the file name an asset gets in its package folder: its
-// own, except that names the folder uses itself (the sidecar, the notice,
-// hidden names such as .versions) get a leading underscore.
-func localName(asset string) (string, error) {
-	if err := safeName(asset); err != nil {
-		return "", fmt.Errorf("asset name: %w", err)
+// localNames are the file names a package's assets get in its folder
+// (by the hub's own rule, hub.FileNames): valid on every system and
+// distinct even where names differ only in case, never one the folder
+// uses itself (the sidecars, the notice), nor a hidden name such as
+// .versions or one of the state folder's: those get a leading underscore.
+func localNames(assets []string) []string {
+	names := make([]string, len(assets))
+	for i, a := range assets {
+		names[i] = a
+		if strings.HasPrefix(a, ".") || strings.HasPrefix(a, "_") ||
+			strings.EqualFold(a, SidecarName) || strings.EqualFold(a, StrictSidecarName) || strings.EqualFold(a, NoticeName) {
+			names[i] = "_" + a
+		}
 	}
-	if strings.HasPrefix(asset, ".") || strings.HasPrefix(asset, "_") ||
-		strings.EqualFold(asset, SidecarName) || strings.EqualFold(asset, StrictSidecarName) || strings.EqualFold(asset, NoticeName) {
-		return "_" + asset, nil
-	}
-	return asset, nil
+	return hub.FileNames(names, SidecarName, StrictSidecarName, NoticeName)
 }
 
 // packageDir returns a package's folder, relative to the destination:

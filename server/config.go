@@ -4,14 +4,18 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/time/rate"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/api"
 	"github.com/syndication-hub/hub/hub/natsserver"
+	"github.com/syndication-hub/hub/publisher/audit"
 )
 
 // Config is everything `hub serve` can be told. Each field is a flag and
@@ -47,10 +51,35 @@ type Config struct {
 	S3Presign         bool
 	MaxAssetBytes     int64
 	LogLevel          string
+	// UploadIdleTimeout aborts an upload that sends nothing for this long.
+	UploadIdleTimeout time.Duration
+	// MetricsAddr is the operator listener: /metrics without a key, for a
+	// Prometheus scraper on an internal address. The API's own /metrics
+	// needs an admin key.
+	MetricsAddr string
 
 	// WebhooksAllowPrivate lets webhooks reach loopback, private and
 	// link-local addresses: for tests and closed networks.
 	WebhooksAllowPrivate bool
+
+	// AuditRetention is how long the audit log keeps an entry; 0 is
+	// audit.DefaultRetention.
+	AuditRetention time.Duration
+
+	// Rate limits, per replica: requests per second and burst of one key,
+	// and of one client address on keyless calls. Zero (a Config built in
+	// code) limits nothing; `hub serve` has the flags' defaults.
+	RateLimitPerKey       float64
+	RateLimitPerKeyBurst  int
+	RateLimitPerAddr      float64
+	RateLimitPerAddrBurst int
+	// TrustedProxies are CIDRs of reverse proxies whose X-Forwarded-For
+	// names the client; none means the connection's peer is the client.
+	TrustedProxies []string
+	// MaxUploadsPerKey and MaxUploads cap uploads running at once per key
+	// and per replica; zero is no cap.
+	MaxUploadsPerKey int
+	MaxUploads       int
 }
 
 // RegisterFlags declares the flags with their defaults.
@@ -75,8 +104,26 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.S3Presign, "s3-presign", false, "answer downloads of released assets with a redirect to a 60-second presigned S3 URL")
 	fs.Int64Var(&c.MaxAssetBytes, "max-asset-bytes", hub.DefaultMaxAssetBytes, "largest single asset in bytes")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&c.UploadIdleTimeout, "upload-idle-timeout", api.DefaultUploadIdleTimeout, "abort an upload when no byte of it arrived for this long")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "operator listener serving /metrics without a key, e.g. 127.0.0.1:9090 (default: none; the API's /metrics needs an admin key)")
 	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", false, "let webhooks point at loopback, private and link-local addresses (tests, closed networks)")
+	fs.DurationVar(&c.AuditRetention, "audit-retention", DefaultAuditRetention, "how long the audit log keeps an entry")
+	fs.Float64Var(&c.RateLimitPerKey, "rate-limit-per-key", 20, "requests per second one key may make, per replica (0: no limit)")
+	fs.IntVar(&c.RateLimitPerKeyBurst, "rate-limit-per-key-burst", 100, "requests one key may make at once before its rate applies")
+	fs.Float64Var(&c.RateLimitPerAddr, "rate-limit-per-addr", 10, "requests per second one client address may make without a key, per replica (0: no limit)")
+	fs.IntVar(&c.RateLimitPerAddrBurst, "rate-limit-per-addr-burst", 50, "keyless requests one address may make at once before its rate applies")
+	fs.StringSliceVar(&c.TrustedProxies, "trusted-proxies", nil, "CIDRs of reverse proxies whose X-Forwarded-For names the client, comma-separated (default: none, X-Forwarded-For is ignored)")
+	fs.IntVar(&c.MaxUploadsPerKey, "max-uploads-per-key", 4, "uploads one key may run at once, per replica (0: no cap)")
+	fs.IntVar(&c.MaxUploads, "max-uploads", 64, "uploads a replica takes at once (0: no cap)")
 }
+
+// DefaultAuditRetention is the audit log's retention unless configured:
+// 400 days, so last year's campaign can still be asked about.
+const DefaultAuditRetention = audit.DefaultRetention
+
+// MaxAuditRetention bounds the retention at ten years, where the stream's
+// age arithmetic is still far from overflowing.
+const MaxAuditRetention = 10 * 365 * 24 * time.Hour
 
 // EnvName is the environment variable for a flag.
 func EnvName(flag string) string {
@@ -128,7 +175,54 @@ func (c *Config) Resolve() error {
 	if c.NATSReplicas < 1 {
 		return fmt.Errorf("HUB_NATS_REPLICAS must be at least 1")
 	}
+	if c.AuditRetention < 0 || c.AuditRetention > MaxAuditRetention {
+		return fmt.Errorf("HUB_AUDIT_RETENTION must be between 0 (the default, %s) and %s", DefaultAuditRetention, MaxAuditRetention)
+	}
+	switch {
+	case c.RateLimitPerKey < 0, c.RateLimitPerAddr < 0, c.RateLimitPerKeyBurst < 0, c.RateLimitPerAddrBurst < 0:
+		return fmt.Errorf("HUB_RATE_LIMIT_* must not be negative (0 turns a limit off)")
+	case c.MaxUploadsPerKey < 0, c.MaxUploads < 0:
+		return fmt.Errorf("HUB_MAX_UPLOADS and HUB_MAX_UPLOADS_PER_KEY must not be negative (0 turns a cap off)")
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// trustedProxies parses TrustedProxies; a single address is its /32 or
+// /128.
+func (c *Config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.TrustedProxies {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("HUB_TRUSTED_PROXIES: %q is not a CIDR such as 10.0.0.0/8: %w", s, err)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// limits is the API's view of the rate limits and upload caps.
+func (c *Config) limits() (api.Limits, error) {
+	proxies, err := c.trustedProxies()
+	if err != nil {
+		return api.Limits{}, err
+	}
+	return api.Limits{
+		PerKey: rate.Limit(c.RateLimitPerKey), PerKeyBurst: c.RateLimitPerKeyBurst,
+		PerAddr: rate.Limit(c.RateLimitPerAddr), PerAddrBurst: c.RateLimitPerAddrBurst,
+		TrustedProxies: proxies, MaxUploadsPerKey: c.MaxUploadsPerKey, MaxUploads: c.MaxUploads,
+	}, nil
 }
 
 // derivePublicURL defaults the public URL to http:// + the listen

@@ -3,6 +3,7 @@ package server
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -50,6 +51,54 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		{Addr: ":1", PublicURL: "ftp://x", MaxAssetBytes: 1, NATSReplicas: 1},
 		{Addr: ":1", S3Endpoint: "minio:9000", MaxAssetBytes: 1, NATSReplicas: 1},
 		{Addr: ":1", MaxAssetBytes: 200 << 30, NATSReplicas: 1},
+	} {
+		if err := c.Resolve(); err == nil {
+			t.Errorf("%+v resolved without error", c)
+		}
+	}
+}
+
+// TestConfigLimitsAndAudit covers the audit retention, the rate limits,
+// the trusted proxies and the upload caps: their defaults, the
+// environment, and the values Resolve refuses.
+func TestConfigLimitsAndAudit(t *testing.T) {
+	var cfg Config
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	cfg.RegisterFlags(fs)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AuditRetention != DefaultAuditRetention || cfg.RateLimitPerKey != 20 || cfg.RateLimitPerKeyBurst != 100 ||
+		cfg.RateLimitPerAddr != 10 || cfg.RateLimitPerAddrBurst != 50 || len(cfg.TrustedProxies) != 0 ||
+		cfg.MaxUploadsPerKey != 4 || cfg.MaxUploads != 64 {
+		t.Errorf("defaults %+v", cfg)
+	}
+	env := map[string]string{
+		"HUB_AUDIT_RETENTION": "720h", "HUB_RATE_LIMIT_PER_KEY": "2.5", "HUB_RATE_LIMIT_PER_KEY_BURST": "5",
+		"HUB_RATE_LIMIT_PER_ADDR": "0", "HUB_RATE_LIMIT_PER_ADDR_BURST": "7",
+		"HUB_TRUSTED_PROXIES": "10.0.0.0/8,192.0.2.7", "HUB_MAX_UPLOADS_PER_KEY": "2", "HUB_MAX_UPLOADS": "9",
+	}
+	if err := ApplyEnv(fs, func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Addr = "127.0.0.1:1"
+	if err := cfg.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	l, err := cfg.limits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AuditRetention != 720*time.Hour || l.PerKey != 2.5 || l.PerKeyBurst != 5 || l.PerAddr != 0 || l.PerAddrBurst != 7 ||
+		l.MaxUploadsPerKey != 2 || l.MaxUploads != 9 || len(l.TrustedProxies) != 2 ||
+		l.TrustedProxies[0].String() != "10.0.0.0/8" || l.TrustedProxies[1].String() != "192.0.2.7/32" {
+		t.Errorf("from the environment: %+v, limits %+v", cfg, l)
+	}
+	for _, c := range []Config{
+		{Addr: ":1", MaxAssetBytes: 1, NATSReplicas: 1, TrustedProxies: []string{"everyone"}},
+		{Addr: ":1", MaxAssetBytes: 1, NATSReplicas: 1, RateLimitPerKey: -1},
+		{Addr: ":1", MaxAssetBytes: 1, NATSReplicas: 1, MaxUploads: -1},
+		{Addr: ":1", MaxAssetBytes: 1, NATSReplicas: 1, AuditRetention: -time.Hour},
 	} {
 		if err := c.Resolve(); err == nil {
 			t.Errorf("%+v resolved without error", c)

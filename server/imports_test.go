@@ -3,7 +3,12 @@ package server_test
 import (
 	"bufio"
 	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -93,6 +98,7 @@ func TestImportRules(t *testing.T) {
 		"publisher/partners":  {"server", "hub/hubtest"},
 		"publisher/webhooks":  {"server", "hub/hubtest"},
 		"publisher/pickups":   {"server"},
+		"publisher/audit":     {"server"},
 		"server":              {"cmd/hub", "hub/hubtest"},
 		"feeds":               {"server", "hub/api"},
 		"hub/ninjs/ninjstest": {},
@@ -101,7 +107,7 @@ func TestImportRules(t *testing.T) {
 		"hub/catalog/memory":  {},
 		"hub/catalogtest":     {},
 		"publisher/wire":      {"feeds", "pull", "publisher/releases", "publisher/partners", "publisher/webhooks"},
-		"publisher":           {"publisher/releases", "publisher/pickups"},
+		"publisher":           {"publisher/releases", "publisher/pickups", "publisher/audit"},
 		"hub/natstest":        {},
 		"hub/miniotest":       {},
 		"hub/hubtest":         {},
@@ -132,5 +138,100 @@ func TestImportRules(t *testing.T) {
 				t.Errorf("%s imports %s; only %v may: the composition root (server) wires the parts", importer, imported, allowed)
 			}
 		}
+	}
+}
+
+// wiring are the constructors that assemble a hub. Only the composition
+// root calls them, besides the tests of the part itself and the unit
+// tests named here, each of which builds less than a hub on purpose.
+var wiring = map[string][]string{
+	"hub/api.New":          {"hub/api/openapi_test.go"}, // the API over a service without a pickup log
+	"hub/catalog.Open":     {"hub/catalog/catalog_test.go"},
+	"hub/natsserver.Start": {"hub/natstest/natstest.go"},
+	"hub.NewService": {
+		"hub/domain_test.go",      // the domain's rules over the in-memory catalog
+		"hub/api/openapi_test.go", // the API over a service without a pickup log
+	},
+	"publisher/releases.Open":         {"feeds/invalidator_test.go"}, // the invalidator against a real release stream
+	"publisher/releases.NewScheduler": {},
+	"publisher/partners.New":          {},
+	"publisher/webhooks.New":          {},
+	"publisher/pickups.Open":          {"publisher/pickups/pickups_test.go"},
+	"feeds.NewInvalidator":            {"feeds/invalidator_test.go"},
+}
+
+// TestOnlyTheCompositionRootWires reads every Go file, tests included,
+// for calls of the wiring constructors: a test that needs a hub starts
+// one through server (hub/hubtest wraps it), so a new part is wired once.
+func TestOnlyTheCompositionRootWires(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly|parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		// The local name of each of the module's packages this file imports.
+		local := map[string]string{}
+		for _, imp := range f.Imports {
+			p := strings.Trim(imp.Path.Value, `"`)
+			if rest, ok := strings.CutPrefix(p, module+"/"); ok {
+				name := rest[strings.LastIndex(rest, "/")+1:]
+				if imp.Name != nil {
+					name = imp.Name.Name
+				}
+				local[name] = rest
+			}
+		}
+		full, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		dir := filepath.ToSlash(filepath.Dir(rel))
+		ast.Inspect(full, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			var callee string
+			switch fun := call.Fun.(type) {
+			case *ast.SelectorExpr:
+				if x, ok := fun.X.(*ast.Ident); ok && local[x.Name] != "" {
+					callee = local[x.Name] + "." + fun.Sel.Name
+				}
+			case *ast.Ident: // a call inside the constructor's own package
+				callee = dir + "." + fun.Name
+			}
+			allowed, watched := wiring[callee]
+			if !watched || dir == "server" || strings.HasPrefix(callee, dir+".") && !strings.HasSuffix(rel, "_test.go") {
+				return true
+			}
+			calls++
+			if !slices.Contains(allowed, rel) {
+				t.Errorf("%s calls %s: only the composition root (server) wires a hub; start one with server.Start or hub/hubtest, or name this file in wiring with the reason", rel, callee)
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls == 0 {
+		t.Error("found no call of a wiring constructor outside server: the check reads nothing")
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/syndication-hub/hub/feeds"
 	"github.com/syndication-hub/hub/hub"
@@ -35,6 +36,7 @@ import (
 	"github.com/syndication-hub/hub/hub/disk"
 	"github.com/syndication-hub/hub/hub/natsserver"
 	"github.com/syndication-hub/hub/hub/s3"
+	"github.com/syndication-hub/hub/publisher/audit"
 	"github.com/syndication-hub/hub/publisher/partners"
 	"github.com/syndication-hub/hub/publisher/pickups"
 	"github.com/syndication-hub/hub/publisher/releases"
@@ -59,8 +61,9 @@ type Options struct {
 	// to, so a test can hand out an address nobody listens on.
 	AdvertisedNATSURL string
 	// PartnerSyncEvery is how often partners' consumers and users are
-	// brought in line with the catalog (a backstop: changes through the
-	// API apply at once); 0 means 2 s.
+	// brought in line with the catalog; 0 means 2 s. Consumers are also
+	// widened before every announcement (the guard), so a release never
+	// misses a new entitlement; a removed one takes effect within this.
 	PartnerSyncEvery time.Duration
 	// ReconcileEvery is how often the scheduler retries announcements left
 	// pending; 0 means 10 s.
@@ -95,19 +98,24 @@ type Server struct {
 	access   *partners.Access
 	callout  *natsserver.Callout
 	pickups  *pickups.Log
+	audit    *audit.Log
 	webhooks *webhooks.Deliverer
 	feeds    *feeds.Cache
 	invalid  *feeds.Invalidator
 	service  *hub.Service
 	handler  http.Handler
 
-	http      *http.Server
-	listener  net.Listener
-	serveDone chan error
-	stopLoops context.CancelFunc
-	loops     sync.WaitGroup
-	closeOnce sync.Once
-	closeErr  error
+	http     *http.Server
+	listener net.Listener
+	// metrics is the operator listener (Config.MetricsAddr), nil without.
+	metrics     *http.Server
+	metricsAddr string
+	metricsDone chan error
+	serveDone   chan error
+	stopLoops   context.CancelFunc
+	loops       sync.WaitGroup
+	closeOnce   sync.Once
+	closeErr    error
 }
 
 // Start brings the hub up from cfg (resolved with Config.Resolve) and
@@ -127,6 +135,9 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 		if err != nil {
 			if s.listener != nil && s.http == nil {
 				s.listener.Close()
+			}
+			if s.metrics != nil {
+				s.metrics.Close()
 			}
 			s.closeBackends()
 		}
@@ -160,7 +171,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 	}
 	s.service = hub.NewService(s.catalog, s.blobs, hub.ServiceOptions{
 		MaxAssetBytes: s.cfg.MaxAssetBytes, Logger: s.log, Now: opts.Now, Announcer: announcer, ReleaseLog: s.releases,
-		AllowPrivateWebhookTargets: s.cfg.WebhooksAllowPrivate, Pickups: s.pickups,
+		AllowPrivateWebhookTargets: s.cfg.WebhooksAllowPrivate, Pickups: s.pickups, AuditLog: s.audit,
 	})
 	if err := s.admitPartners(); err != nil {
 		return nil, err
@@ -201,6 +212,13 @@ func (s *Server) openState(ctx context.Context) error {
 	}
 	// Partners' downloads and republication reports, for campaign reach.
 	s.pickups, err = pickups.Open(ctx, s.js, pickups.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log})
+	if err != nil {
+		return err
+	}
+	// Who did what, ids only, on a stream of its own (HUB_AUDIT).
+	s.audit, err = audit.Open(ctx, s.js, audit.Options{
+		Replicas: s.cfg.NATSReplicas, Retention: s.cfg.AuditRetention, Logger: s.log,
+	})
 	return err
 }
 
@@ -228,12 +246,22 @@ func (s *Server) startLoops(ctx context.Context) {
 }
 
 func (s *Server) serveHTTP() error {
+	limits, err := s.cfg.limits()
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.handler = api.New(s.service, api.Options{
-		PublicURL: s.cfg.PublicURL, PresignDownloads: s.cfg.S3Presign, Registry: reg, Logger: s.log,
-		NATSAccess: s.access, Webhooks: s.webhooks, FeedCache: s.feeds,
+		UploadIdleTimeout: s.cfg.UploadIdleTimeout,
+		PublicURL:         s.cfg.PublicURL, PresignDownloads: s.cfg.S3Presign, Registry: reg, Logger: s.log,
+		NATSAccess: s.access, Webhooks: s.webhooks, FeedCache: s.feeds, Limits: limits,
 	})
+	if s.cfg.MetricsAddr != "" {
+		if err := s.serveMetrics(reg); err != nil {
+			return err
+		}
+	}
 	handler := s.handler
 	if s.opts.Middleware != nil {
 		handler = s.opts.Middleware(handler)
@@ -248,6 +276,32 @@ func (s *Server) serveHTTP() error {
 	}
 	go func() { s.serveDone <- s.http.Serve(s.listener) }()
 	return nil
+}
+
+// serveMetrics starts the operator listener: /metrics and /healthz only,
+// without a key, for a scraper on an address the public never reaches.
+func (s *Server) serveMetrics(reg *prometheus.Registry) error {
+	ln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen for metrics on %s: %w", s.cfg.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	s.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	s.metricsDone = make(chan error, 1)
+	s.metricsAddr = ln.Addr().String()
+	go func() { s.metricsDone <- s.metrics.Serve(ln) }()
+	return nil
+}
+
+// MetricsURL is the operator listener's base URL, "" without one.
+func (s *Server) MetricsURL() string {
+	if s.metrics == nil {
+		return ""
+	}
+	return "http://" + s.metricsAddr
 }
 
 func (s *Server) connectNATS() error {
@@ -411,6 +465,9 @@ func (s *Server) PartnerAccess() *partners.Access { return s.access }
 // Releases is the release stream.
 func (s *Server) Releases() *releases.Stream { return s.releases }
 
+// Audit is the audit log.
+func (s *Server) Audit() *audit.Log { return s.audit }
+
 // Webhooks is the webhook deliverer.
 func (s *Server) Webhooks() *webhooks.Deliverer { return s.webhooks }
 
@@ -442,6 +499,12 @@ func (s *Server) close(ctx context.Context) error {
 		if err := <-s.serveDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+	}
+	if s.metrics != nil {
+		if err := s.metrics.Shutdown(ctx); err != nil {
+			s.metrics.Close()
+		}
+		<-s.metricsDone
 	}
 	s.closeBackends()
 	return errors.Join(errs...)

@@ -35,9 +35,16 @@ type Options struct {
 	// FeedCache keeps rendered feeds until a feeds.Invalidator, reading the
 	// release stream, empties it; nil renders every feed request.
 	FeedCache *feeds.Cache
-	// Registry receives the API's metrics and is served at /metrics.
+	// UploadIdleTimeout aborts an upload when no byte of its body arrived
+	// for this long; 0 means DefaultUploadIdleTimeout.
+	UploadIdleTimeout time.Duration
+	// Registry receives the API's metrics and is served at /metrics, to
+	// admin keys.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
+	// Limits are the rate limits and upload caps; the zero value limits
+	// nothing.
+	Limits Limits
 }
 
 // API is the hub's HTTP interface.
@@ -47,6 +54,7 @@ type API struct {
 	log     *slog.Logger
 	echo    *echo.Echo
 	metrics *metrics
+	limits  *limiters
 	// copyBuffers hold the 1 MiB buffers downloads are copied through.
 	copyBuffers sync.Pool
 }
@@ -54,6 +62,9 @@ type API struct {
 // New builds the API over svc with all its routes.
 func New(svc *hub.Service, opts Options) *API {
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
+	if opts.UploadIdleTimeout <= 0 {
+		opts.UploadIdleTimeout = DefaultUploadIdleTimeout
+	}
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 	}
@@ -62,6 +73,8 @@ func New(svc *hub.Service, opts Options) *API {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	a.metrics = newMetrics(opts.Registry)
+	a.limits = newLimiters(opts.Limits)
+	a.echo.IPExtractor = ipExtractor(opts.Limits.TrustedProxies)
 	a.copyBuffers.New = func() any { b := make([]byte, 1<<20); return &b }
 	a.echo.HideBanner, a.echo.HidePort = true, true
 	a.echo.HTTPErrorHandler = a.errorHandler
@@ -83,21 +96,30 @@ func (a *API) routes() {
 
 	e.GET("/healthz", a.healthz)
 	e.GET("/readyz", a.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(a.opts.Registry, promhttp.HandlerOpts{})))
+	// Metrics say when releases, withdrawals and purges happen, hidden
+	// campaigns' too: an admin's key reads them here, and an operator's
+	// scraper reads them keyless on HUB_METRICS_ADDR (see server).
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(a.opts.Registry, promhttp.HandlerOpts{})), a.authenticate, adminOnly)
 	e.GET("/openapi.json", a.openapi)
 	e.GET(ninjs.ProfileSchemaPath, a.profileSchema)
 
 	// Feeds take no key (readers cannot send one): the public feeds show
 	// public campaigns, a partner's feed is found by the token in its URL.
-	e.GET("/feeds/releases.:format", a.publicFeed)
-	e.HEAD("/feeds/releases.:format", a.publicFeed)
-	e.GET("/feeds/p/:token/releases.:format", a.partnerFeed)
-	e.HEAD("/feeds/p/:token/releases.:format", a.partnerFeed)
+	// Keyless routes are rate-limited per client address, keyed ones per
+	// key (see limits.go); health, metrics and documents are not, so load
+	// balancers' probes never meet a 429.
+	e.GET("/feeds/releases.:format", a.publicFeed, a.limitAddr)
+	e.HEAD("/feeds/releases.:format", a.publicFeed, a.limitAddr)
+	e.GET("/feeds/p/:token/releases.:format", a.partnerFeed, a.limitAddr)
+	e.HEAD("/feeds/p/:token/releases.:format", a.partnerFeed, a.limitAddr)
 
-	v1 := e.Group("/v1", a.authenticate)
+	v1 := e.Group("/v1", a.authenticate, a.limitKey)
 	v1.POST("/keys", a.createKey, adminOnly)
 	v1.GET("/keys", a.listKeys, adminOnly)
 	v1.DELETE("/keys/:id", a.revokeKey, adminOnly)
+	// Admins rotate any key, a key's holder its own (hub.MayRotateKey).
+	v1.POST("/keys/:id/rotate", a.rotateKey)
+	v1.GET("/audit", a.listAudit, auditReaders)
 
 	v1.POST("/packages", a.createPackage, allowed(hub.MayCreatePackages))
 	v1.GET("/packages", a.listPackages)
@@ -124,8 +146,8 @@ func (a *API) routes() {
 	v1.POST("/partners/:id/feedtoken", a.issueFeedToken)
 	v1.DELETE("/partners/:id/feedtoken", a.revokeFeedToken)
 
-	v1.POST("/packages/:id/assets", a.postAssetsForm)
-	v1.PUT("/packages/:id/assets/:name", a.putAsset)
+	v1.POST("/packages/:id/assets", a.postAssetsForm, a.uploadSlot, a.idleUploads)
+	v1.PUT("/packages/:id/assets/:name", a.putAsset, a.uploadSlot, a.idleUploads)
 	// Outside the group, so that the feeds' asset links work without a
 	// key for released packages of public campaigns (see keyOrPublic).
 	e.GET("/v1/packages/:id/assets/:name", a.getAsset, a.keyOrPublic)

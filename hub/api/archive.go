@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -127,9 +126,18 @@ func newPackageZip(p *hub.Package, publicURL string) (*packageZip, error) {
 	}
 	strict = append(strict, '\n')
 	credits := []byte(hub.Credits(p, ninjs.PackageURL(publicURL, p.ID)))
+	// Assets keep their names; a package made before today's name rules
+	// may hold names that some system would save over each other or
+	// refuse ("dup.png" and "DUP.png", "a:b.png"), and gets distinct,
+	// valid ones in the zip.
+	assetNames := make([]string, len(p.Assets))
+	for i := range p.Assets {
+		assetNames[i] = p.Assets[i].Name
+	}
+	files := hub.FileNames(assetNames)
 	taken := map[string]bool{}
-	for _, a := range p.Assets {
-		taken[strings.ToLower(a.Name)] = true
+	for _, f := range files {
+		taken[hub.NameKey(f)] = true
 	}
 	z := &packageZip{}
 	for _, m := range []struct {
@@ -137,7 +145,7 @@ func newPackageZip(p *hub.Package, publicURL string) (*packageZip, error) {
 		body []byte
 	}{{manifestName, manifest}, {strictName, strict}, {creditsName, credits}} {
 		name := m.name
-		for taken[strings.ToLower(name)] {
+		for taken[hub.NameKey(name)] {
 			name = hubFilePrefix + name
 		}
 		e, err := deflatedEntry(name, p.VersionCreated, m.body)
@@ -148,7 +156,7 @@ func newPackageZip(p *hub.Package, publicURL string) (*packageZip, error) {
 	}
 	for i := range p.Assets {
 		a := &p.Assets[i]
-		z.entries = append(z.entries, zipEntry{name: a.Name, modified: a.Uploaded, size: a.Size, asset: a})
+		z.entries = append(z.entries, zipEntry{name: files[i], modified: a.Uploaded, size: a.Size, asset: a})
 	}
 	return z, nil
 }

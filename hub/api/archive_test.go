@@ -3,6 +3,7 @@ package api_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -23,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/ninjs"
 	"github.com/syndication-hub/hub/hub/ninjs/ninjstest"
 )
@@ -447,4 +449,64 @@ func TestArchiveIsStreamed(t *testing.T) {
 			t.Fatalf("no video in the zip: %v", fmt.Sprint(z.File))
 		}
 	})
+}
+
+// TestNamesThatWouldBeOneFileAreRefused: "DUP.png" beside "dup.png" is one
+// file on Windows and macOS, so the second upload is refused before a byte
+// is stored (issue 9, finding 4); replacing "dup.png" itself still works.
+func TestNamesThatWouldBeOneFileAreRefused(t *testing.T) {
+	h := newTestHub(t, "disk", hubOptions{})
+	producer := h.key("producer")
+	id := h.createPackage(producer, "korgau123")
+	h.do("PUT", "/v1/packages/"+id+"/assets/dup.png", producer, pngBytes(t, 8, 8, 1)).expect(t, http.StatusCreated)
+	h.do("PUT", "/v1/packages/"+id+"/assets/%D0%B9.png", producer, pngBytes(t, 8, 8, 2)).expect(t, http.StatusCreated) // й, precomposed
+	before := h.state()
+	for _, name := range []string{"DUP.png", "Dup.PNG", "%D0%B8%CC%86.png" /* и + combining breve */, "%D0%99.png" /* Й */} {
+		r := h.do("PUT", "/v1/packages/"+id+"/assets/"+name, producer, pngBytes(t, 8, 8, 3)).expect(t, http.StatusConflict)
+		if p := r.problem(t); !strings.Contains(p.Detail, "same file on Windows and macOS") {
+			t.Errorf("%s: detail %q", name, p.Detail)
+		}
+	}
+	for _, name := range []string{"CON.png", "a%3Ab.png", "poster%E2%80%AEgnp.exe", "poster.png."} {
+		h.do("PUT", "/v1/packages/"+id+"/assets/"+name, producer, pngBytes(t, 8, 8, 4)).expect(t, http.StatusBadRequest).problem(t)
+	}
+	h.assertUnchanged(before)
+	h.do("PUT", "/v1/packages/"+id+"/assets/dup.png", producer, pngBytes(t, 8, 8, 5)).expect(t, http.StatusOK)
+}
+
+// TestArchiveOfALegacyPackageWithClashingNames: a package recorded before
+// the name rules may hold "dup.png" and "DUP.png", or a name Windows
+// refuses; its zip still gives every asset a file of its own.
+func TestArchiveOfALegacyPackageWithClashingNames(t *testing.T) {
+	h := newTestHub(t, "disk", hubOptions{})
+	producer := h.key("producer")
+	id := h.createPackage(producer, "korgau123")
+	h.do("PUT", "/v1/packages/"+id+"/assets/dup.png", producer, pngBytes(t, 8, 8, 1)).expect(t, http.StatusCreated)
+	legacy(t, h, id, "DUP.png", "a:b.png", "CON.png")
+	z := readZip(t, h.do("GET", "/v1/packages/"+id+"/archive.zip", producer, nil).expect(t, http.StatusOK))
+	if got := strings.Join(zipNames(z), "|"); got != "manifest.json|ninjs.json|CREDITS.txt|dup.png|DUP (2).png|a_b.png|CON_.png" {
+		t.Errorf("entries %s", got)
+	}
+	for _, name := range []string{"dup.png", "DUP (2).png", "a_b.png", "CON_.png"} {
+		if _, b := zipFile(t, z, name); !bytes.Equal(b, pngBytes(t, 8, 8, 1)) {
+			t.Errorf("%s holds other bytes", name)
+		}
+	}
+}
+
+// legacy adds assets named names to package id's working copy straight in
+// the catalog, sharing the bytes of its first asset, as a hub before the
+// name rules could have stored them.
+func legacy(t *testing.T, h *testHub, id string, names ...string) {
+	t.Helper()
+	if _, err := h.catalog.UpdatePackage(context.Background(), id, func(p *hub.Package) error {
+		for _, n := range names {
+			a := p.Assets[0]
+			a.Name = n
+			p.Assets = append(p.Assets, a)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -328,5 +330,79 @@ func TestPresignedDownloadOfReleasedAsset(t *testing.T) {
 	}
 	if cd := direct.Header.Get("Content-Disposition"); !strings.Contains(cd, "filename*=UTF-8''%D0%BF") {
 		t.Errorf("presigned download Content-Disposition %q", cd)
+	}
+}
+
+// TestStalledUploadIsAbortedAndReleaseGoesOn: a client that sends part of
+// an upload and then nothing holds it open only for the idle timeout; it
+// gets 408, nothing is recorded, and the package's release, refused with
+// 409 while the upload runs, goes through once it is aborted (issue 9).
+func TestStalledUploadIsAbortedAndReleaseGoesOn(t *testing.T) {
+	const idle = 400 * time.Millisecond
+	forEachStore(t, hubOptions{uploadIdle: idle}, func(t *testing.T, h *testHub) {
+		producer := h.key("producer")
+		id := h.readyPackage(producer, "korgau123")
+		before := h.state()
+
+		conn, err := net.Dial("tcp", strings.TrimPrefix(h.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		head := append(pngBytes(t, 4, 4, 4)[:40], bytes.Repeat([]byte{7}, 2000)...) // sniffs as PNG
+		fmt.Fprintf(conn, "PUT /v1/packages/%s/assets/stalled.png HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer %s\r\n"+
+			"Content-Type: image/png\r\nContent-Length: 100000\r\n\r\n", id, producer)
+		start := time.Now()
+		conn.Write(head) // and then nothing
+
+		eventually(t, 5*time.Second, "the upload to show as running", func() bool {
+			p, err := h.catalog.Package(context.Background(), id)
+			return err == nil && len(p.Uploads) > 0
+		})
+		h.do("POST", "/v1/packages/"+id+"/release", producer, nil).expect(t, http.StatusConflict)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("the stalled upload got no answer: %v", err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		waited := time.Since(start)
+		if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), "nothing was stored") {
+			t.Fatalf("the stalled upload answered %d: %s", resp.StatusCode, body)
+		}
+		if waited < idle*3/4 || waited > idle+5*time.Second {
+			t.Errorf("aborted after %v with an idle timeout of %v", waited, idle)
+		}
+		h.assertUnchanged(before)
+		h.do("POST", "/v1/packages/"+id+"/release", producer, nil).expect(t, http.StatusOK)
+	})
+}
+
+// TestSlowUploadThatKeepsMovingIsNotCutOff: bytes arriving more slowly
+// than the idle timeout per whole upload, but never pausing that long,
+// keep the upload alive.
+func TestSlowUploadThatKeepsMovingIsNotCutOff(t *testing.T) {
+	const idle = 400 * time.Millisecond
+	h := newTestHub(t, "disk", hubOptions{uploadIdle: idle})
+	producer := h.key("producer")
+	id := h.createPackage(producer, "korgau123")
+	png := pngBytes(t, 64, 64, 5)
+	pr, pw := io.Pipe()
+	go func() {
+		for i := 0; i < len(png); i += len(png)/8 + 1 {
+			pw.Write(png[i:min(len(png), i+len(png)/8+1)])
+			time.Sleep(idle / 3)
+		}
+		pw.Close()
+	}()
+	req, _ := http.NewRequest("PUT", h.URL+"/v1/packages/"+id+"/assets/slow.png", pr)
+	req.ContentLength = int64(len(png))
+	req.Header.Set("Authorization", "Bearer "+producer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("a slow but moving upload answered %d", resp.StatusCode)
 	}
 }

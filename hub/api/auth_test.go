@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -44,8 +46,40 @@ func TestAuthentication(t *testing.T) {
 	}
 	h.do("GET", "/v1/packages", producer, nil).expect(t, http.StatusOK)
 	// Endpoints for probes and tooling need no key.
-	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/openapi.json"} {
+	for _, path := range []string{"/healthz", "/readyz", "/openapi.json"} {
 		h.do("GET", path, "", nil).expect(t, http.StatusOK)
+	}
+}
+
+// TestMetricsNeedAnAdminKeyOrTheOperatorListener: metrics tell when purges
+// (consent withdrawals), releases and withdrawals happen, hidden campaigns'
+// too, so the API serves them to admin keys only; an operator's scraper
+// reads them without a key on HUB_METRICS_ADDR (issue 9).
+func TestMetricsNeedAnAdminKeyOrTheOperatorListener(t *testing.T) {
+	h := newTestHub(t, "disk", hubOptions{metricsAddr: "127.0.0.1:0"})
+	h.do("GET", "/metrics", "", nil).expect(t, http.StatusUnauthorized).problem(t)
+	h.do("GET", "/metrics", h.key("producer"), nil).expect(t, http.StatusForbidden).problem(t)
+	h.do("GET", "/metrics", h.key("partner"), nil).expect(t, http.StatusForbidden).problem(t)
+	if r := h.do("GET", "/metrics", h.admin, nil).expect(t, http.StatusOK); !strings.Contains(string(r.body), "hub_http_requests_total") {
+		t.Errorf("an admin's /metrics: %.200s", r.body)
+	}
+	resp, err := http.Get(h.server.MetricsURL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "hub_http_requests_total") {
+		t.Errorf("the operator listener answered %d: %.200s", resp.StatusCode, body)
+	}
+	// The operator listener serves metrics and liveness, nothing of the API.
+	resp, err = http.Get(h.server.MetricsURL() + "/v1/packages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the operator listener answered the API: %d", resp.StatusCode)
 	}
 }
 

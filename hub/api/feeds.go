@@ -120,10 +120,13 @@ func (a *API) revokeFeedToken(c echo.Context) error {
 // for a hidden, an embargoed, a withdrawn and a nonexistent package, it
 // tells no more than the 404 would.
 func (a *API) keyOrPublic(next echo.HandlerFunc) echo.HandlerFunc {
-	withKey := a.authenticate(next)
+	withKey := a.authenticate(a.limitKey(next))
 	return func(c echo.Context) error {
 		if c.Request().Header.Get(echo.HeaderAuthorization) != "" {
 			return withKey(c)
+		}
+		if err := a.chargeAddr(c); err != nil {
+			return err
 		}
 		c.Set(keyContextName, hub.PublicReader().Key)
 		err := next(c)

@@ -54,9 +54,16 @@ type testHub struct {
 type hubOptions struct {
 	maxAssetBytes int64
 	presign       bool
+	// metricsAddr, when set, starts the operator listener there.
+	metricsAddr string
+	// uploadIdle, when set, is the upload idle timeout.
+	uploadIdle time.Duration
 	// webhooks, when set, lets webhooks reach loopback (the receivers are
 	// httptest servers) and tunes their delivery.
 	webhooks *webhooks.Options
+	// configure, when set, changes the hub's Config before it starts (rate
+	// limits, upload caps).
+	configure func(*server.Config)
 }
 
 // testPublicURL is the public URL of every test hub.
@@ -80,7 +87,8 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 	cfg := server.Config{
 		Addr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", DataDir: t.TempDir(), PublicURL: testPublicURL,
 		NATSReplicas: 1, MaxAssetBytes: hub.DefaultMaxAssetBytes, S3Presign: opts.presign,
-		AdminKey: "hub_api-test-admin-key-0123456789",
+		AdminKey: "hub_api-test-admin-key-0123456789", MetricsAddr: opts.metricsAddr,
+		UploadIdleTimeout: opts.uploadIdle,
 	}
 	if opts.maxAssetBytes > 0 {
 		cfg.MaxAssetBytes = opts.maxAssetBytes
@@ -117,6 +125,9 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 			}
 			return keys
 		}
+	}
+	if opts.configure != nil {
+		opts.configure(&cfg)
 	}
 	if err := cfg.Resolve(); err != nil {
 		t.Fatal(err)

@@ -96,6 +96,12 @@ func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		k, err := a.svc.Authenticate(c.Request().Context(), strings.TrimSpace(secret))
 		if err != nil {
 			if hub.ErrorCode(err) == hub.EUNAUTHORIZED {
+				// A request without a valid key counts against its
+				// address, so guessing keys costs as much as any keyless
+				// call.
+				if lerr := a.chargeAddr(c); lerr != nil {
+					return lerr
+				}
 				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="hub"`)
 			}
 			return err

@@ -98,6 +98,10 @@ func TestPackageRequestsRefusedWithAReason(t *testing.T) {
 
 func TestProducerLimitedToACampaign(t *testing.T) {
 	forEachStore(t, hubOptions{}, func(t *testing.T, h *testHub) {
+		// Campaigns are an admin's (or an unlimited producer's) to create.
+		for _, slug := range []string{"other-campaign", "korgau123"} {
+			h.do("POST", "/v1/campaigns", h.admin, map[string]any{"slug": slug}).expect(t, http.StatusCreated)
+		}
 		other := h.key("producer", "other-campaign")
 		korgau := h.key("producer", "korgau123")
 		theirs := h.createPackage(other, "other-campaign")
@@ -129,6 +133,7 @@ func TestProducerLimitedToACampaign(t *testing.T) {
 		// Moving one's own package into a campaign one may not use is refused too.
 		h.do("PATCH", "/v1/packages/"+mine, korgau, map[string]any{"campaign": "other-campaign"}).expect(t, http.StatusForbidden)
 		h.do("POST", "/v1/packages", korgau, map[string]any{"campaign": "other-campaign", "language": "ru"}).expect(t, http.StatusForbidden)
+		h.assertUnchanged(before)
 
 		var list struct{ Items []struct{ ID string } }
 		h.do("GET", "/v1/packages", korgau, nil).expect(t, http.StatusOK).json(t, &list)
@@ -206,4 +211,42 @@ func TestListFiltersAndCursor(t *testing.T) {
 		}
 	}
 	same(t, all, ids[6], ids[5], ids[4], ids[3], ids[2], ids[1], ids[0])
+}
+
+// TestLimitedProducerCannotCreateOrOpenCampaigns: creating a campaign, or
+// making one public, is an admin's act or an unlimited producer's
+// (issue 9). A limited producer naming an unknown campaign is told so and
+// nothing is stored; it may still rename its campaign or close it.
+func TestLimitedProducerCannotCreateOrOpenCampaigns(t *testing.T) {
+	h := newTestHub(t, "disk", hubOptions{})
+	h.do("POST", "/v1/campaigns", h.admin, map[string]any{"slug": "survivors", "visibility": "partners"}).expect(t, http.StatusCreated)
+	limited := h.key("producer", "survivors", "brand-new")
+	unlimited := h.key("producer")
+	mine := h.createPackage(limited, "survivors")
+	before := h.state()
+
+	r := h.do("POST", "/v1/packages", limited, map[string]any{"campaign": "brand-new", "language": "ru"}).expect(t, http.StatusBadRequest)
+	if p := r.problem(t); !strings.Contains(p.Detail, "admin creates it first") {
+		t.Errorf("detail %q", p.Detail)
+	}
+	h.do("PATCH", "/v1/packages/"+mine, limited, map[string]any{"campaign": "brand-new"}).expect(t, http.StatusBadRequest)
+	h.do("POST", "/v1/campaigns", limited, map[string]any{"slug": "brand-new"}).expect(t, http.StatusForbidden).problem(t)
+	h.do("PATCH", "/v1/campaigns/survivors", limited, map[string]any{"visibility": "public"}).expect(t, http.StatusForbidden).problem(t)
+	h.assertUnchanged(before)
+	var c struct{ Visibility string }
+	h.do("GET", "/v1/campaigns/survivors", h.admin, nil).expect(t, http.StatusOK).json(t, &c)
+	if c.Visibility != "partners" {
+		t.Fatalf("a limited producer opened the campaign: %q", c.Visibility)
+	}
+	h.do("PATCH", "/v1/campaigns/survivors", limited, map[string]any{"name": "Survivors' stories"}).expect(t, http.StatusOK)
+
+	// An unlimited producer's first package in a campaign creates it
+	// (public, the default), and it may open a closed one.
+	h.createPackage(unlimited, "brand-new")
+	h.do("GET", "/v1/campaigns/brand-new", h.admin, nil).expect(t, http.StatusOK).json(t, &c)
+	if c.Visibility != "public" {
+		t.Errorf("a campaign made by its first package is %q", c.Visibility)
+	}
+	h.do("PATCH", "/v1/campaigns/survivors", unlimited, map[string]any{"visibility": "public"}).expect(t, http.StatusOK)
+	h.do("PATCH", "/v1/campaigns/survivors", limited, map[string]any{"visibility": "partners"}).expect(t, http.StatusOK)
 }

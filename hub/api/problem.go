@@ -19,9 +19,11 @@ var statusOf = map[string]int{
 	hub.ECONFLICT:     http.StatusConflict,
 	hub.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	hub.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	hub.ELIMITED:      http.StatusTooManyRequests,
 	// 499 is nginx's "client closed request": nobody reads the answer, but
 	// logs and metrics tell it apart from a server failure.
 	hub.ECANCELED:    499,
+	hub.ETIMEOUT:     http.StatusRequestTimeout,
 	hub.EUNAVAILABLE: http.StatusServiceUnavailable,
 	hub.EINTERNAL:    http.StatusInternalServerError,
 }

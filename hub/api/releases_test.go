@@ -215,6 +215,15 @@ func TestCorrectionWithdrawalAndPurge(t *testing.T) {
 	if len(log.Items) != 0 {
 		t.Errorf("after the last cursor: %v", log.Items)
 	}
+	// A cursor past the end, up to the largest the parameter takes, is an
+	// empty page that keeps the cursor, not a server error (issue 9).
+	for _, after := range []string{"999999", "18446744073709551614", "18446744073709551615"} {
+		h.do("GET", "/v1/releases?after="+after, partner, nil).expect(t, 200).json(t, &log)
+		if len(log.Items) != 0 || log.Next != after {
+			t.Errorf("after=%s: %d items, next %q", after, len(log.Items), log.Next)
+		}
+	}
+	h.do("GET", "/v1/releases?after=18446744073709551616", partner, nil).expect(t, 400).problem(t)
 }
 
 func TestLifecycleRefusalsSayWhy(t *testing.T) {
@@ -392,5 +401,20 @@ func TestTranslationsRevealNoHiddenSibling(t *testing.T) {
 	}
 	if r := h.do("GET", "/v1/packages/"+id, producer, nil).expect(t, 200); !bytes.Contains(r.body, []byte(draft)) {
 		t.Error("the producer no longer sees its own link")
+	}
+	// The archived version too, in both forms (issue 9, finding 3).
+	eventually(t, 5*time.Second, "version 1 archived", func() bool {
+		return h.do("GET", "/v1/packages/"+id+"/versions/1", producer, nil).StatusCode == 200
+	})
+	for _, accept := range []string{"application/json", "application/ninjs+json"} {
+		if r := h.do("GET", "/v1/packages/"+id+"/versions/1", partner, nil, "Accept", accept).expect(t, 200); bytes.Contains(r.body, []byte(draft)) {
+			t.Errorf("a partner reads the draft sibling's id in version 1 (%s)", accept)
+		}
+	}
+	// Once the sibling is released too, the link shows.
+	h.do("PUT", "/v1/packages/"+draft+"/assets/poster.png", producer, pngBytes(t, 16, 16, 7)).expect(t, http.StatusCreated)
+	h.do("POST", "/v1/packages/"+draft+"/release", producer, nil).expect(t, 200)
+	if r := h.do("GET", "/v1/packages/"+id+"/versions/1", partner, nil).expect(t, 200); !bytes.Contains(r.body, []byte(draft)) {
+		t.Error("a released sibling is not linked from version 1")
 	}
 }

@@ -24,12 +24,15 @@ type webhookView struct {
 	URL     string    `json:"url"`
 	Active  bool      `json:"active"`
 	Created time.Time `json:"created"`
+	// CreatedBy is the id of the key that registered the webhook: it
+	// delivers only while that key stands.
+	CreatedBy string `json:"createdby,omitempty"`
 	// Secret signs every delivery (Standard Webhooks: "whsec_" and base64).
 	Secret string `json:"secret,omitempty"`
 }
 
 func viewWebhook(w *hub.Webhook) webhookView {
-	return webhookView{ID: w.ID, Partner: w.Partner, URL: w.URL, Active: w.Active, Created: w.Created}
+	return webhookView{ID: w.ID, Partner: w.Partner, URL: w.URL, Active: w.Active, Created: w.Created, CreatedBy: w.CreatedBy}
 }
 
 // deadLetterView is a dead letter in answers.

@@ -26,12 +26,27 @@ func (c *Catalog) Keys(ctx context.Context) ([]*hub.Key, error) {
 	return keys, nil
 }
 
-// DeleteKey removes the key with the given id.
+// UpdateKey changes one key record under a revision check.
+func (c *Catalog) UpdateKey(ctx context.Context, hash string, fn func(k *hub.Key) error) (*hub.Key, error) {
+	return c.keys.update(ctx, hash, fn)
+}
+
+// DeleteKey removes every record (each secret) of the key with the given
+// id. A record already gone is no failure: another replica revoking the
+// same key at once deleted it.
 func (c *Catalog) DeleteKey(ctx context.Context, id string) error {
+	found := false
 	for _, k := range c.keys.list() {
-		if k.ID == id {
-			return c.keys.delete(ctx, k.Hash)
+		if k.ID != id {
+			continue
+		}
+		found = true
+		if err := c.keys.delete(ctx, k.Hash); err != nil && hub.ErrorCode(err) != hub.ENOTFOUND {
+			return err
 		}
 	}
-	return hub.Errorf(hub.ENOTFOUND, "no key %s", id)
+	if !found {
+		return hub.Errorf(hub.ENOTFOUND, "no key %s", id)
+	}
+	return nil
 }

@@ -560,6 +560,34 @@ func testKeys(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
 	code(t, "deleting it again", c.DeleteKey(ctx, keys[1].ID), hub.ENOTFOUND)
 	all, _ = c.Keys(ctx)
 	same(t, "Keys after a delete", all, []*hub.Key{keys[0], keys[2]})
+
+	// A rotated key: two records (secrets) with one id. UpdateKey marks
+	// the old one; DeleteKey removes both.
+	_, err = c.UpdateKey(ctx, hub.HashKeySecret("unknown"), func(*hub.Key) error { return nil })
+	code(t, "updating an unknown hash", err, hub.ENOTFOUND)
+	retires := created.Add(24 * time.Hour)
+	old, err := c.UpdateKey(ctx, keys[2].Hash, func(k *hub.Key) error { k.Retires = &retires; return nil })
+	must(t, err)
+	if old.Retires == nil || !old.Retires.Equal(retires) {
+		t.Errorf("UpdateKey answered %+v, want retires %s", old, retires)
+	}
+	got, err = c.KeyByHash(ctx, keys[2].Hash)
+	must(t, err)
+	same(t, "KeyByHash after UpdateKey", got, old)
+	rotated := *keys[2]
+	rotated.Hash, rotated.Rotated = hub.HashKeySecret(fmt.Sprint("rotated", time.Now().UnixNano())), &created
+	must(t, c.CreateKey(ctx, &rotated))
+	all, _ = c.Keys(ctx)
+	if len(all) != 3 {
+		t.Errorf("Keys lists %d records, want 3 (admin, and two secrets of the partner key)", len(all))
+	}
+	must(t, c.DeleteKey(ctx, keys[2].ID))
+	for _, h := range []string{keys[2].Hash, rotated.Hash} {
+		_, err = c.KeyByHash(ctx, h)
+		code(t, "a secret of a deleted rotated key", err, hub.ENOTFOUND)
+	}
+	all, _ = c.Keys(ctx)
+	same(t, "Keys after deleting a rotated key", all, []*hub.Key{keys[0]})
 }
 
 func testCampaigns(t *testing.T, c hub.Catalog, replica func() hub.Catalog) {

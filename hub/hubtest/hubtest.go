@@ -55,6 +55,9 @@ type Options struct {
 	PublicURL string
 	// Logger receives the hub's log; nil sends warnings to the test log.
 	Logger *slog.Logger
+	// Configure, when set, changes the hub's Config before it starts
+	// (rate limits, upload caps).
+	Configure func(*server.Config)
 }
 
 // Hub is a running test hub.
@@ -106,6 +109,9 @@ func Start(tb testing.TB, opts Options) *Hub {
 		// unless the options say otherwise.
 		cfg.WebhooksAllowPrivate, serverOpts.Webhooks = true, *opts.Webhooks
 		serverOpts.RefusePrivateDials = !opts.Webhooks.AllowPrivateTargets
+	}
+	if opts.Configure != nil {
+		opts.Configure(&cfg)
 	}
 	if err := cfg.Resolve(); err != nil {
 		tb.Fatalf("hubtest: %v", err)

@@ -11,8 +11,8 @@ import (
 // when the connection must end. The embedded server and the auth callout
 // responder for an external cluster both apply grants.
 type Grant struct {
-	// ID names what the grant came from (a key id): connections are
-	// closed by it when it lapses.
+	// ID names what the grant came from (one secret of a key):
+	// connections are closed by it when it lapses.
 	ID      string
 	Account string
 	Imports []Import

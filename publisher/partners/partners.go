@@ -71,8 +71,9 @@ type Access struct {
 
 	mu      sync.Mutex
 	granter Granter
-	// grants are the connections this replica admitted, by key, so Sync
-	// can end those whose key was revoked or expired.
+	// grants are the connections this replica admitted, by key secret
+	// (grantID), so Sync can end those whose key was revoked or expired or
+	// whose secret was rotated away.
 	grants map[string]hub.NATSGrant
 	// filters is what Sync last made each partner's consumer filter, so
 	// Current can tell cheaply whether consumers lag the catalog.
@@ -193,7 +194,7 @@ func (a *Access) grant(g hub.NATSGrant) natsserver.Grant {
 	next := "$JS.API.CONSUMER.MSG.NEXT." + wire.Stream + "." + c
 	acks := ackSubjects(c)
 	out := natsserver.Grant{
-		ID:        g.Key,
+		ID:        grantID(g),
 		Account:   a.opts.SharedAccount,
 		Publish:   append([]string{info, next}, acks...),
 		Subscribe: []string{inboxPrefix(g.Partner) + ".>"},
@@ -227,10 +228,14 @@ func (a *Access) AuthorizeNATS(ctx context.Context, user, password string) (nats
 		return natsserver.Grant{}, fmt.Errorf("NATS user %q: %w", user, err)
 	}
 	a.mu.Lock()
-	a.grants[g.Key] = g
+	a.grants[grantID(g)] = g
 	a.mu.Unlock()
 	return a.grant(g), nil
 }
+
+// grantID names one secret of a key: during a rotation's grace period a
+// key has two, and the old one's connections end before the new one's.
+func grantID(g hub.NATSGrant) string { return g.Key + "/" + g.KeyHash[:min(12, len(g.KeyHash))] }
 
 // checkGrants ends the connections of every admitted key that lapsed
 // (revoked, expired, its partner deactivated) and forgets it.
@@ -256,10 +261,10 @@ func (a *Access) checkGrants(ctx context.Context) error {
 			continue
 		}
 		a.mu.Lock()
-		delete(a.grants, g.Key)
+		delete(a.grants, grantID(g))
 		a.mu.Unlock()
 		if conns != nil {
-			conns.Kick(g.Key)
+			conns.Kick(grantID(g))
 		}
 	}
 	return errors.Join(errs...)

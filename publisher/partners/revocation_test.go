@@ -150,3 +150,45 @@ func testNATSCredentialsDieWithTheKey(t *testing.T, r *replica) {
 		t.Errorf("a deactivated partner's connection is still %v", kept.nc.Status())
 	}
 }
+
+// TestRotationRotatesTheNATSCredential: the NATS credential is the key,
+// so a rotation rotates it with the same grace period: the new secret
+// connects at once, the old one keeps its connection until the grace
+// ends (then it is closed on the next sync and refused), and a rotation
+// with no grace ends the old secret's connection on the next sync.
+func TestRotationRotatesTheNATSCredential(t *testing.T) {
+	modes(t, testRotationRotatesTheNATSCredential)
+}
+
+func testRotationRotatesTheNATSCredential(t *testing.T, r *replica) {
+	ctx := context.Background()
+	p, err := r.svc.CreatePartner(ctx, r.admin, &hub.Partner{Name: "Jalal-Abad TV", Medium: hub.MediumTV, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, grace := range []time.Duration{2 * time.Second, 0} {
+		acc, k, oldSecret := r.partnerKey(t, p, nil)
+		old := connectWatched(t, acc, oldSecret)
+		_, newSecret, err := r.svc.RotateKey(ctx, r.admin, k.ID, &grace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		connectOutlet(t, acc, newSecret).fetch(t)
+		if grace > 0 {
+			if err := r.access.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-old.closed:
+				t.Fatalf("grace %s: the old secret's connection ended before its grace period", grace)
+			case <-time.After(200 * time.Millisecond):
+			}
+			time.Sleep(grace)
+		}
+		refused(t, acc, oldSecret, "a rotated-away secret")
+		if err := r.access.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		old.endsWithin(t, 5*time.Second, "a rotated-away secret")
+	}
+}

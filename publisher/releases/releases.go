@@ -107,6 +107,11 @@ func (p *Stream) Entries(ctx context.Context, after uint64, limit int, visible f
 	if err != nil {
 		return nil, after, fmt.Errorf("stream info: %w", err)
 	}
+	if after >= info.State.LastSeq {
+		// Nothing after it yet (a cursor past the end, up to 2^64-1, too:
+		// after+1 would wrap to 0).
+		return nil, after, nil
+	}
 	var out []hub.LogEntry
 	next := after
 	for seq := after + 1; seq <= info.State.LastSeq && len(out) < limit && seq-after <= maxScan; seq++ {

@@ -428,7 +428,8 @@ func (d *Deliverer) retryDelay(n uint64) time.Duration {
 }
 
 // mayDeliver applies the visibility rule with the current partner and
-// campaign records, as every path does.
+// campaign records, as every path does, and checks that the key the
+// webhook was registered with still stands.
 func (d *Deliverer) mayDeliver(ctx context.Context, w *hub.Webhook, campaign string) (bool, error) {
 	p, err := d.catalog.Partner(ctx, w.Partner)
 	if hub.ErrorCode(err) == hub.ENOTFOUND {
@@ -440,6 +441,11 @@ func (d *Deliverer) mayDeliver(ctx context.Context, w *hub.Webhook, campaign str
 	if hub.ErrorCode(err) == hub.ENOTFOUND {
 		return false, nil
 	} else if err != nil {
+		return false, err
+	}
+	// What a key registered dies with it: a webhook whose creating key
+	// was revoked or expired delivers nothing more.
+	if alive, err := hub.KeyAlive(ctx, d.catalog, w.CreatedBy, time.Now()); err != nil || !alive {
 		return false, err
 	}
 	return w.MayReceive(p, c), nil

@@ -355,22 +355,34 @@ func TestDeletedWebhookStops(t *testing.T) {
 }
 
 // TestWebhookRegisteredBeforeTheConsumerMissesNothing releases right after
-// registering, before the deliverer's next sync: the consumer starts at
-// the registration, so the release still arrives; an older one does not.
+// registering, before the deliverer's next sync has made the webhook's
+// consumer: the consumer starts at the registration, so the release still
+// arrives; an older one does not.
 func TestWebhookRegisteredBeforeTheConsumerMissesNothing(t *testing.T) {
+	ctx := context.Background()
 	opts := fastRetries
-	opts.SyncEvery = 500 * time.Millisecond
+	opts.SyncEvery = 3 * time.Second // a wide gap between syncs to release in
 	h := newWebhookHub(t, opts)
 	old := h.release(t, "korgau123") + ".1.released"
 	time.Sleep(1500 * time.Millisecond) // beyond the registration skew
-	p := h.partner(t, "late")
-	time.Sleep(50 * time.Millisecond) // the first sync has run, before the webhook exists
-	rcv, _ := h.hook(t, p, webhooktest.OK)
-	fresh := h.release(t, "korgau123") + ".1.released"
-	rcv.WaitFor(t, fresh, 5*time.Second)
-	settle()
-	if n := rcv.Attempts(old); n != 0 {
-		t.Errorf("a release from before the registration was sent %d times", n)
+	for attempt := 1; ; attempt++ {
+		rcv, w := h.hook(t, h.partner(t, fmt.Sprintf("late-%d", attempt)), webhooktest.OK)
+		fresh := h.release(t, "korgau123") + ".1.released"
+		// The case under test holds only if no sync made the consumer in
+		// between: check it, and try again in the unlikely other case.
+		if _, err := h.js.Consumer(ctx, wire.Stream, webhooks.ConsumerName(w.ID)); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			if attempt == 3 {
+				t.Fatalf("a sync ran between registering and releasing three times (%v)", err)
+			}
+			t.Logf("attempt %d: the consumer existed before the release; trying again", attempt)
+			continue
+		}
+		rcv.WaitFor(t, fresh, opts.SyncEvery+5*time.Second)
+		settle()
+		if n := rcv.Attempts(old); n != 0 {
+			t.Errorf("a release from before the registration was sent %d times", n)
+		}
+		return
 	}
 }
 

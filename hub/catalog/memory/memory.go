@@ -291,18 +291,27 @@ func (c *Catalog) Keys(ctx context.Context) ([]*hub.Key, error) {
 	return list(c, c.keys, func(a, b *hub.Key) int { return strings.Compare(a.ID, b.ID) })
 }
 
-// DeleteKey removes the key with the given id.
+// UpdateKey changes one key record under a revision check.
+func (c *Catalog) UpdateKey(ctx context.Context, hash string, fn func(*hub.Key) error) (*hub.Key, error) {
+	return change(c, c.keys, "key", hash, fn, false)
+}
+
+// DeleteKey removes every record (each secret) of the key with the given id.
 func (c *Catalog) DeleteKey(ctx context.Context, id string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	found := false
 	for hash, r := range c.keys {
 		if r.value.ID == id {
 			c.rev++
 			delete(c.keys, hash)
-			return nil
+			found = true
 		}
 	}
-	return hub.Errorf(hub.ENOTFOUND, "no key %s", id)
+	if !found {
+		return hub.Errorf(hub.ENOTFOUND, "no key %s", id)
+	}
+	return nil
 }
 
 // CreateCampaign records a campaign under its slug.
