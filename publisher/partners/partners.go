@@ -30,8 +30,8 @@ const consumerPrefix = "partner-"
 // may see no campaign, since an empty filter would mean every subject.
 const noCampaign = wire.SubjectPrefix + "._none_"
 
-// Connections is the embedded NATS server's view of partners'
-// connections: the hub closes those of a lapsed grant.
+// Connections closes partners' connections by grant: the embedded NATS
+// server, or the auth callout responder of an external one.
 type Connections interface {
 	Kick(grant string)
 }
@@ -82,7 +82,7 @@ type Access struct {
 
 var _ hub.NATSAccessProvider = (*Access)(nil)
 
-// New returns the keeper of partners' consumers and users.
+// New returns the keeper of partners' consumers and NATS grants.
 func New(js jetstream.JetStream, catalog hub.Catalog, opts Options) *Access {
 	return &Access{js: js, catalog: catalog, opts: opts, filters: map[string][]string{}, grants: map[string]hub.NATSGrant{}}
 }
