@@ -255,6 +255,9 @@ func (s *Service) CreatePackage(ctx context.Context, k *Key, p *Package) (*Packa
 	p.Status = StatusDraft
 	p.FirstCreated, p.VersionCreated = now, now
 	p.Embargo, p.Assets, p.Live, p.Pending, p.Blobs = nil, nil, nil, nil, nil
+	if err := checkEntrySize(p); err != nil {
+		return nil, err
+	}
 	if err := s.catalog.CreatePackage(ctx, p); err != nil {
 		return nil, fmt.Errorf("create package: %w", err)
 	}
@@ -496,7 +499,7 @@ func (s *Service) UpdatePackage(ctx context.Context, k *Key, id string, patch Pa
 			return err
 		}
 		s.touch(p)
-		return nil
+		return checkEntrySize(p)
 	})
 	if err != nil {
 		return nil, s.missingPackage(id, err)

@@ -3,6 +3,7 @@ package hub
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -135,7 +136,7 @@ func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUploa
 			p.Assets = append(p.Assets, a)
 		}
 		s.touch(p)
-		return nil
+		return checkEntrySize(p)
 	})
 	if err != nil {
 		s.releaseBlob(ctx, sum)
@@ -147,6 +148,27 @@ func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUploa
 	// The package only: an asset's name may itself say who is in it.
 	s.audit(ctx, k, AuditEntry{Action: AuditAssetPut, Target: id, Package: id, Campaign: pkgCampaign})
 	return &a, !replaced, nil
+}
+
+// MaxPackageEntryBytes bounds what a producer's edits may make a package's
+// stored entry (working copy, released version, pending announcement),
+// encoded as the catalog stores it: far under NATS's payload limit (1 MiB
+// by default, 8 MiB on the embedded server), so the entry stays writable
+// and a withdrawal or purge, which are never refused for size, always
+// fits.
+const MaxPackageEntryBytes = 512 << 10
+
+// checkEntrySize refuses an edit that would make p's entry larger than
+// MaxPackageEntryBytes.
+func checkEntrySize(p *Package) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode package %s: %w", p.ID, err)
+	}
+	if len(b) > MaxPackageEntryBytes {
+		return Errorf(ETOOLARGE, "package %s would take %d KiB to store, more than the %d KiB a package may; shorten its texts or put some assets in a sibling package", p.ID, (len(b)+1023)/1024, MaxPackageEntryBytes/1024)
+	}
+	return nil
 }
 
 // MaxAssetsPerPackage bounds a package's assets: a campaign package holds
@@ -311,7 +333,7 @@ func (s *Service) UpdateAsset(ctx context.Context, k *Key, id, name string, patc
 		}
 		out = *a
 		s.touch(p)
-		return nil
+		return checkEntrySize(p)
 	})
 	if err != nil {
 		return nil, s.missingPackage(id, err)
