@@ -2,6 +2,10 @@ package partners_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -190,5 +194,38 @@ func testRotationRotatesTheNATSCredential(t *testing.T, r *replica) {
 			t.Fatal(err)
 		}
 		old.endsWithin(t, 5*time.Second, "a rotated-away secret")
+	}
+}
+
+// TestMyNATSNamesTheKeyAndNoSecret: GET /v1/me/nats tells the caller to
+// connect as its key's id with its key, and carries no secret at all (the
+// earlier answer had a password of its own).
+func TestMyNATSNamesTheKeyAndNoSecret(t *testing.T) {
+	r := newReplica(t)
+	p, err := r.svc.CreatePartner(context.Background(), r.admin, &hub.Partner{Name: "Batken TV", Medium: hub.MediumTV, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, k, secret := r.partnerKey(t, p, nil)
+	req, _ := http.NewRequest(http.MethodGet, r.hub.URL+"/v1/me/nats", nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var got map[string]any
+	if err := json.Unmarshal(body, &got); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if got["user"] != k.ID || got["credential"] != hub.NATSCredentialKey {
+		t.Errorf("answer %s: want user %s and credential %q", body, k.ID, hub.NATSCredentialKey)
+	}
+	if _, ok := got["password"]; ok || strings.Contains(string(body), secret) || strings.Contains(string(body), k.Hash) {
+		t.Errorf("the answer carries a secret: %s", body)
+	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q", cc)
 	}
 }
