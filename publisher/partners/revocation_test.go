@@ -228,4 +228,8 @@ func TestMyNATSNamesTheKeyAndNoSecret(t *testing.T) {
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q", cc)
 	}
+	// Only partner keys open NATS: an admin key, good as it is, does not.
+	acc := hub.NATSAccess{URL: got["url"].(string)}
+	acc.User = r.admin.ID
+	refused(t, acc, r.hub.AdminKey, "an admin key")
 }
