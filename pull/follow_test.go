@@ -151,7 +151,7 @@ func BenchmarkReleaseToVerifiedFile(b *testing.B) {
 // TestPullFollowSurvivesAReset: over NATS, releases keep arriving after
 // the hub resets the partner's consumer (as it does when an entitlement
 // is removed), on the embedded server and on the shipped external
-// config. Polling is an hour apart, and the change log is read only by
+// config, and (embedded) after the server closed its connection. Polling is an hour apart, and the change log is read only by
 // the catch-up at the start: everything came over NATS.
 func TestPullFollowSurvivesAReset(t *testing.T) {
 	for name, opts := range map[string]func(t *testing.T) hubtest.Options{
@@ -174,6 +174,15 @@ func TestPullFollowSurvivesAReset(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.releaseAndWait(t, "ru", "После сброса", png("after", 1000))
+			if e.hub.NATS != nil {
+				// The server ends the connection, as at a credential's end:
+				// the client comes back with its key, still good.
+				k, err := e.hub.Service.Authenticate(ctx, e.partnerKey)
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.hub.NATS.Kick(k.ID + "/" + k.Hash[:12]) // the grant of this secret (publisher/partners.grantID)
+			}
 			e.releaseAndWait(t, "kk", "Кейін", png("later", 1000))
 			if n := len(e.hub.Requests("GET", "/v1/releases")); n != 1 {
 				t.Errorf("the change log was read %d times; over NATS only the catch-up reads it", n)
