@@ -57,16 +57,19 @@ func (c *Client) Releases(ctx context.Context, after string, limit int) (*Releas
 }
 
 // NATSAccess is how a partner receives its releases over NATS: the
-// server, its credentials (empty where the operator issues them), and the
-// durable consumer the hub keeps for it on the release stream.
+// server, whom to connect as (empty where the operator issues
+// credentials), and the durable consumer the hub keeps for it on the
+// release stream. It holds no secret: with Credential "key" the password
+// is the API key the client asked with.
 type NATSAccess struct {
-	URL         string   `json:"url"`
-	User        string   `json:"user"`
-	Password    string   `json:"password"`
-	Stream      string   `json:"stream"`
-	Consumer    string   `json:"consumer"`
-	InboxPrefix string   `json:"inboxprefix"`
-	Subjects    []string `json:"subjects"`
+	URL         string     `json:"url"`
+	User        string     `json:"user"`
+	Credential  string     `json:"credential"`
+	Expires     *time.Time `json:"expires"`
+	Stream      string     `json:"stream"`
+	Consumer    string     `json:"consumer"`
+	InboxPrefix string     `json:"inboxprefix"`
+	Subjects    []string   `json:"subjects"`
 }
 
 // MyNATS returns the NATS access of this (partner) key. A key without a
@@ -163,4 +166,15 @@ func (c *Client) CreatePartner(ctx context.Context, p Partner) (*Partner, error)
 		return nil, err
 	}
 	return &out, nil
+}
+
+// NATSPassword returns what to connect to a's NATS server with as a.User:
+// this client's key when a.Credential is "key" (the hub's NATS, which
+// checks it exactly as the hub's API does), or false when the hub names
+// no credential the client holds.
+func (c *Client) NATSPassword(a *NATSAccess) (string, bool) {
+	if a.User == "" || a.Credential != "key" {
+		return "", false
+	}
+	return c.key, true
 }

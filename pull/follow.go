@@ -30,7 +30,7 @@ func (p *Puller) follow(ctx context.Context) {
 		return
 	}
 	for ctx.Err() == nil {
-		err := p.followNATS(ctx)
+		connected, err := p.followNATS(ctx)
 		if ctx.Err() != nil {
 			return
 		}
@@ -38,6 +38,20 @@ func (p *Puller) follow(ctx context.Context) {
 			p.log.Info("following the change log", "every", p.opts.PollInterval, "why", err)
 			p.poll(ctx, time.Time{})
 			return
+		}
+		if connected {
+			// It worked until now: the credential expired or was rotated,
+			// the consumer was reset, or NATS restarted. Ask the hub again
+			// at once rather than polling meanwhile.
+			p.log.Info("NATS connection ended; asking the hub for access again", "err", err)
+			t := time.NewTimer(time.Second)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			continue
 		}
 		p.log.Warn("NATS is out of reach; polling the change log meanwhile", "err", err, "every", p.opts.PollInterval,
 			"retry_nats_in", p.opts.NATSRetry)
@@ -75,43 +89,53 @@ func (p *Puller) poll(ctx context.Context, until time.Time) {
 // followNATS mirrors what the partner's durable consumer delivers, acking
 // each message only once its package is mirrored (or needs nothing), so
 // nothing is lost to a crash: the consumer redelivers what was not acked.
-func (p *Puller) followNATS(ctx context.Context) error {
+// It reports whether it got as far as reading the consumer.
+func (p *Puller) followNATS(ctx context.Context) (connected bool, _ error) {
 	acc, err := p.client.MyNATS(ctx)
 	if hubclient.StatusOf(err) == http.StatusNotFound {
-		return fmt.Errorf("%w: the hub gives NATS access to keys of a partner record (%v)", errNoNATS, err)
+		return false, fmt.Errorf("%w: the hub gives NATS access to keys of a partner record (%v)", errNoNATS, err)
 	} else if err != nil {
-		return fmt.Errorf("ask for NATS access: %w", err)
+		return false, fmt.Errorf("ask for NATS access: %w", err)
 	}
-	if acc.User == "" {
-		return fmt.Errorf("%w: the hub's NATS is run by its operator, who issues partners' credentials; hub pull polls instead", errNoNATS)
+	password, ok := p.client.NATSPassword(acc)
+	if !ok {
+		return false, fmt.Errorf("%w: the hub's NATS is run by its operator, who issues partners' credentials; hub pull polls instead", errNoNATS)
 	}
+	// The credential is the key. When the server ends the connection the
+	// client reconnects with it; once the server refuses it twice (the
+	// key expired or was revoked) the connection closes, and this run
+	// ends and asks the hub again.
 	nc, err := nats.Connect(acc.URL,
 		nats.Name("hub pull"),
-		nats.UserInfo(acc.User, acc.Password),
+		nats.UserInfo(acc.User, password),
 		nats.CustomInboxPrefix(acc.InboxPrefix),
 		nats.Timeout(5*time.Second),
 		nats.MaxReconnects(-1),
+		// On an external cluster the server ends each connection when its
+		// short-lived user JWT does; come back at once, since deliveries
+		// made while away wait for the ack timeout.
+		nats.ReconnectWait(100*time.Millisecond),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			p.log.Warn("NATS", "err", err)
 		}),
 	)
 	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w", acc.URL, err)
+		return false, fmt.Errorf("connect to NATS at %s: %w", acc.URL, err)
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return err
+		return false, err
 	}
 	cons, err := js.Consumer(ctx, acc.Stream, acc.Consumer)
 	if err != nil {
-		return fmt.Errorf("open consumer %s: %w", acc.Consumer, err)
+		return false, fmt.Errorf("open consumer %s: %w", acc.Consumer, err)
 	}
 	// One message at a time: buffered messages' ack timers would run
 	// while a large package downloads.
 	it, err := cons.Messages(jetstream.PullMaxMessages(1))
 	if err != nil {
-		return fmt.Errorf("read consumer %s: %w", acc.Consumer, err)
+		return false, fmt.Errorf("read consumer %s: %w", acc.Consumer, err)
 	}
 	defer it.Stop()
 	p.log.Info("following releases over NATS", "url", acc.URL, "consumer", acc.Consumer)
@@ -119,13 +143,24 @@ func (p *Puller) followNATS(ctx context.Context) error {
 		msg, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return true, ctx.Err()
 			}
-			return fmt.Errorf("receive from consumer %s: %w", acc.Consumer, err)
+			return true, fmt.Errorf("receive from consumer %s: %w", acc.Consumer, err)
 		}
-		if err := p.handleMsg(ctx, msg); err != nil {
+		err = p.handleMsg(ctx, msg)
+		var ackErr ackError
+		if errors.As(err, &ackErr) {
+			// Mirrored; only the ack's confirmation did not come (a
+			// reconnect, or the hub resetting the consumer meanwhile). A nak
+			// would hold the message back for a poll interval; if the ack
+			// was lost it comes again after the ack wait, and mirroring it
+			// twice changes nothing.
+			p.log.Warn("the hub did not confirm an ack", "err", err)
+			continue
+		}
+		if err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err() // not acked: redelivered to the next run
+				return true, ctx.Err() // not acked: redelivered to the next run
 			}
 			p.log.Error("mirroring failed; the hub will send it again", "err", err, "in", p.opts.PollInterval)
 			msg.NakWithDelay(p.opts.PollInterval)
@@ -160,8 +195,17 @@ func (p *Puller) handleMsg(ctx context.Context, msg jetstream.Msg) error {
 	}
 	// Double ack: the next message is asked for only once the hub has
 	// taken this one off the partner's queue.
-	return msg.DoubleAck(ctx)
+	if err := msg.DoubleAck(ctx); err != nil {
+		return ackError{err}
+	}
+	return nil
 }
+
+// ackError is a message mirrored whose ack was not confirmed.
+type ackError struct{ err error }
+
+func (e ackError) Error() string { return "ack: " + e.err.Error() }
+func (e ackError) Unwrap() error { return e.err }
 
 // keepAlive tells the server every interval that msg is still being
 // worked on, so a long download is not redelivered meanwhile.

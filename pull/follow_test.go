@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/syndication-hub/hub/hub/hubtest"
+	"github.com/syndication-hub/hub/hub/natstest"
 	"github.com/syndication-hub/hub/pull"
 )
 
@@ -143,6 +144,49 @@ func BenchmarkReleaseToVerifiedFile(b *testing.B) {
 				total += time.Since(start)
 			}
 			b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/release")
+		})
+	}
+}
+
+// TestPullFollowSurvivesAReset: over NATS, releases keep arriving after
+// the hub resets the partner's consumer (as it does when an entitlement
+// is removed), on the embedded server and on the shipped external
+// config, and (embedded) after the server closed its connection. Polling is an hour apart, and the change log is read only by
+// the catch-up at the start: everything came over NATS.
+func TestPullFollowSurvivesAReset(t *testing.T) {
+	for name, opts := range map[string]func(t *testing.T) hubtest.Options{
+		"embedded": func(t *testing.T) hubtest.Options { return hubtest.Options{} },
+		"external": func(t *testing.T) hubtest.Options {
+			n := natstest.RunShipped(t, "../deploy/nats/hub-single.conf")
+			return hubtest.Options{NATSURL: n.HubURL, NATSCalloutSeed: n.CalloutSeedFile}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t, opts(t))
+			e.following(t, pull.Options{PollInterval: time.Hour})
+			e.releaseAndWait(t, "ru", "До сброса", png("before", 1000))
+			access, err := mustClient(t, e.hub.URL, e.partnerKey, nil).MyNATS(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.hub.Server.JetStream().ResetConsumer(ctx, access.Stream, access.Consumer); err != nil {
+				t.Fatal(err)
+			}
+			e.releaseAndWait(t, "ru", "После сброса", png("after", 1000))
+			if e.hub.NATS != nil {
+				// The server ends the connection, as at a credential's end:
+				// the client comes back with its key, still good.
+				k, err := e.hub.Service.Authenticate(ctx, e.partnerKey)
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.hub.NATS.Kick(k.ID + "/" + k.Hash[:12]) // the grant of this secret (publisher/partners.grantID)
+			}
+			e.releaseAndWait(t, "kk", "Кейін", png("later", 1000))
+			if n := len(e.hub.Requests("GET", "/v1/releases")); n != 1 {
+				t.Errorf("the change log was read %d times; over NATS only the catch-up reads it", n)
+			}
 		})
 	}
 }

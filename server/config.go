@@ -14,6 +14,7 @@ import (
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/api"
+	"github.com/syndication-hub/hub/hub/natsserver"
 	"github.com/syndication-hub/hub/publisher/audit"
 )
 
@@ -23,23 +24,33 @@ import (
 // on the command line wins over the environment. RegisterFlags and
 // ApplyEnv are the one place flags and the environment are read.
 type Config struct {
-	Addr          string
-	DataDir       string
-	PublicURL     string
-	AdminKey      string
-	NATSURL       string
-	NATSCreds     string
-	NATSListen    string
-	NATSReplicas  int
-	S3Endpoint    string
-	S3Bucket      string
-	S3AccessKey   string
-	S3SecretKey   string
-	S3Secure      bool
-	S3Region      string
-	S3Presign     bool
-	MaxAssetBytes int64
-	LogLevel      string
+	Addr         string
+	DataDir      string
+	PublicURL    string
+	AdminKey     string
+	NATSURL      string
+	NATSCreds    string
+	NATSListen   string
+	NATSReplicas int
+	// NATSCalloutSeed is a file holding the account nkey seed an external
+	// NATS's auth_callout names as issuer: with it the hub decides on
+	// partners' connections there, as on the embedded server.
+	NATSCalloutSeed string
+	// NATSPartnersAccount is the external NATS account partners land in.
+	NATSPartnersAccount string
+	// NATSGrantLifetime caps the user JWTs the auth callout issues: how
+	// long a lapsed key's connection may stay when the replica that
+	// admitted it cannot close it.
+	NATSGrantLifetime time.Duration
+	S3Endpoint        string
+	S3Bucket          string
+	S3AccessKey       string
+	S3SecretKey       string
+	S3Secure          bool
+	S3Region          string
+	S3Presign         bool
+	MaxAssetBytes     int64
+	LogLevel          string
 	// UploadIdleTimeout aborts an upload that sends nothing for this long.
 	UploadIdleTimeout time.Duration
 	// MetricsAddr is the operator listener: /metrics without a key, for a
@@ -80,6 +91,9 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.NATSURL, "nats-url", "", "external NATS server URLs, comma-separated (default: run an embedded server)")
 	fs.StringVar(&c.NATSCreds, "nats-creds", "", "credentials file for the external NATS")
 	fs.StringVar(&c.NATSListen, "nats-listen", "127.0.0.1:4222", "where the embedded NATS accepts outlets' clients (credentials required)")
+	fs.StringVar(&c.NATSCalloutSeed, "nats-callout-seed", "", "file with the auth callout issuer's account nkey seed: the hub then admits partners to the external NATS with their API keys")
+	fs.StringVar(&c.NATSPartnersAccount, "nats-partners-account", "PARTNERS", "the external NATS account partners land in (deploy/nats/ defines it)")
+	fs.DurationVar(&c.NATSGrantLifetime, "nats-grant-lifetime", natsserver.DefaultCalloutLifetime, "longest life of a partner's NATS user JWT from the auth callout (the latest a revoked key's connection ends)")
 	fs.IntVar(&c.NATSReplicas, "nats-replicas", 1, "copies a NATS cluster keeps of the hub's buckets and streams")
 	fs.StringVar(&c.S3Endpoint, "s3-endpoint", "", "S3 endpoint host:port (default: blobs on local disk under the data dir)")
 	fs.StringVar(&c.S3Bucket, "s3-bucket", "hub-assets", "S3 bucket, created when missing")
@@ -151,6 +165,12 @@ func (c *Config) Resolve() error {
 	}
 	if c.MaxAssetBytes <= 0 || c.MaxAssetBytes > 150<<30 {
 		return fmt.Errorf("HUB_MAX_ASSET_BYTES must be between 1 and %d (16 MiB multipart parts cap an S3 object near 156 GiB)", int64(150<<30))
+	}
+	if c.NATSGrantLifetime == 0 {
+		c.NATSGrantLifetime = natsserver.DefaultCalloutLifetime
+	}
+	if c.NATSGrantLifetime < time.Second {
+		return fmt.Errorf("HUB_NATS_GRANT_LIFETIME must be at least 1s")
 	}
 	if c.NATSReplicas < 1 {
 		return fmt.Errorf("HUB_NATS_REPLICAS must be at least 1")

@@ -8,8 +8,8 @@
 package server
 
 import (
+	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -96,6 +96,7 @@ type Server struct {
 	blobs    hub.BlobStore
 	releases *releases.Stream
 	access   *partners.Access
+	callout  *natsserver.Callout
 	pickups  *pickups.Log
 	audit    *audit.Log
 	webhooks *webhooks.Deliverer
@@ -172,6 +173,9 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 		MaxAssetBytes: s.cfg.MaxAssetBytes, Logger: s.log, Now: opts.Now, Announcer: announcer, ReleaseLog: s.releases,
 		AllowPrivateWebhookTargets: s.cfg.WebhooksAllowPrivate, Pickups: s.pickups, AuditLog: s.audit,
 	})
+	if err := s.admitPartners(); err != nil {
+		return nil, err
+	}
 	generated, err := s.service.EnsureAdminKey(openCtx, s.cfg.AdminKey)
 	if err != nil {
 		return nil, fmt.Errorf("admin key: %w", err)
@@ -333,20 +337,45 @@ func (s *Server) connectNATS() error {
 	return nil
 }
 
-// partnerAccess sets up partners' consumers, and on the embedded server
-// their NATS users, whose passwords derive from a secret kept in the data
-// dir (replace the file to rotate them all).
+// partnerAccess sets up partners' consumers and who decides on their
+// NATS connections: the hub itself on the embedded server, and on an
+// external cluster when the hub answers its auth callout; otherwise the
+// operator issues partners' credentials.
 func (s *Server) partnerAccess() (*partners.Access, error) {
 	if s.embedded == nil {
-		return partners.New(s.js, s.catalog, partners.Options{URL: s.advertised(redactURLs(s.cfg.NATSURL))}), nil
-	}
-	secret, err := readOrCreateSecret(filepath.Join(s.cfg.DataDir, "nats-partners.secret"))
-	if err != nil {
-		return nil, err
+		return partners.New(s.js, s.catalog, partners.Options{
+			URL: s.advertised(redactURLs(s.cfg.NATSURL)), SharedAccount: s.cfg.NATSPartnersAccount,
+			Credentials: s.cfg.NATSCalloutSeed != "",
+		}), nil
 	}
 	return partners.New(s.js, s.catalog, partners.Options{
-		URL: s.advertised(s.embedded.ClientURL()), Users: s.embedded, Secret: secret,
+		URL: s.advertised(s.embedded.ClientURL()), Connections: s.embedded, Credentials: true,
 	}), nil
+}
+
+// admitPartners lets partners' NATS connections in from now on, each
+// decided by the domain exactly as an HTTP request with the same key.
+func (s *Server) admitPartners() error {
+	if s.embedded != nil {
+		s.access.UseGranter(s.service, nil)
+		s.embedded.SetAuthorizer(s.access)
+		return nil
+	}
+	if s.cfg.NATSCalloutSeed == "" {
+		return nil
+	}
+	seed, err := os.ReadFile(s.cfg.NATSCalloutSeed)
+	if err != nil {
+		return fmt.Errorf("read HUB_NATS_CALLOUT_SEED: %w", err)
+	}
+	s.callout, err = natsserver.ServeCallout(s.nc, s.access, natsserver.CalloutOptions{
+		IssuerSeed: bytes.TrimSpace(seed), MaxLifetime: s.cfg.NATSGrantLifetime, Logger: s.log,
+	})
+	if err != nil {
+		return err
+	}
+	s.access.UseGranter(s.service, s.callout)
+	return nil
 }
 
 func (s *Server) advertised(url string) string {
@@ -369,23 +398,6 @@ func redactURLs(list string) string {
 		out = append(out, u.String())
 	}
 	return strings.Join(out, ",")
-}
-
-func readOrCreateSecret(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err == nil && len(b) >= 32 {
-		return b, nil
-	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	b = make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
-	}
-	return b, nil
 }
 
 func (s *Server) openBlobs(ctx context.Context) error {
@@ -502,6 +514,11 @@ func (s *Server) closeBackends() {
 	if s.stopLoops != nil {
 		s.stopLoops()
 		s.loops.Wait()
+	}
+	if s.callout != nil {
+		if err := s.callout.Stop(); err != nil {
+			s.log.Warn("stop answering NATS auth callouts", "err", err)
+		}
 	}
 	if s.catalog != nil {
 		s.catalog.Close()

@@ -127,7 +127,10 @@ languages:
 	}
 
 	natsDest, pollDest := t.TempDir(), t.TempDir()
-	startPull(t, "--key", partner, "--dest", natsDest)
+	// Polling an hour apart, after the catch-up at the start: what this
+	// agent mirrors after the release came over NATS, with the partner's
+	// key as its NATS credential.
+	startPull(t, "--key", partner, "--dest", natsDest, "--poll-interval", "1h")
 	startPull(t, "--key", partner, "--dest", pollDest, "--no-nats", "--poll-interval", "250ms")
 	time.Sleep(200 * time.Millisecond) // both past their catch-up
 

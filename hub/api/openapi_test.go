@@ -589,7 +589,8 @@ func TestOpenAPIAnswersMatchSchemas(t *testing.T) {
 		Hashtags: []string{"#korgau123"}, Created: now})
 	partner := viewPartner(&hub.Partner{ID: "01JD3Z8Q4VJ5K6XW0M2N7P9RSZ", Name: "Regional TV newsroom", Region: "Almaty region",
 		Medium: hub.MediumTV, Languages: []string{"kk", "ru"}, Campaigns: []string{"korgau123"}, Active: true, Created: now})
-	nats := natsAccess{URL: "nats://hub.example.org:4222", User: "partner-01JD3Z8Q4VJ5K6XW0M2N7P9RSZ", Password: "secret",
+	natsExpires := now.Add(90 * 24 * time.Hour)
+	nats := natsAccess{URL: "nats://hub.example.org:4222", User: "01JD3Z8Q4VJ5K6XW0M2N7P9RT1", Credential: hub.NATSCredentialKey, Expires: &natsExpires,
 		Stream: "HUB_RELEASES", Consumer: "partner-01JD3Z8Q4VJ5K6XW0M2N7P9RSZ", InboxPrefix: "_INBOX_partner-01JD3Z8Q4VJ5K6XW0M2N7P9RSZ",
 		Subjects: []string{"hub.releases.korgau123.>"}}
 	webhook := viewWebhook(&hub.Webhook{ID: "01JD3Z8Q4VJ5K6XW0M2N7P9RT0", Partner: partner.ID, URL: "https://newsroom.example.kz/hooks/syndication",

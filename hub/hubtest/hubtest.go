@@ -33,6 +33,12 @@ type Options struct {
 	// instead of its embedded server: several hubs on one NATS are
 	// replicas.
 	NATSURL string
+	// NATSCalloutSeed is a file with the auth callout issuer's seed, for
+	// an external NATS whose auth callout the hub answers.
+	NATSCalloutSeed string
+	// NATSGrantLifetime caps the callout's user JWTs (see
+	// server.Config.NATSGrantLifetime); 0 is the default.
+	NATSGrantLifetime time.Duration
 	// DataDir is the data dir; "" is a temporary one. Replicas that share
 	// it share their blobs on disk; a hub started again on it restarts.
 	DataDir string
@@ -87,7 +93,8 @@ func Start(tb testing.TB, opts Options) *Hub {
 		log = slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	cfg := server.Config{Addr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", DataDir: opts.DataDir, NATSURL: opts.NATSURL, PublicURL: opts.PublicURL,
-		NATSReplicas: 1, MaxAssetBytes: hub.DefaultMaxAssetBytes, AdminKey: "hub_hubtest-admin-key-0123456789"}
+		NATSReplicas: 1, MaxAssetBytes: hub.DefaultMaxAssetBytes, AdminKey: "hub_hubtest-admin-key-0123456789",
+		NATSCalloutSeed: opts.NATSCalloutSeed, NATSPartnersAccount: "PARTNERS", NATSGrantLifetime: opts.NATSGrantLifetime}
 	if cfg.DataDir == "" {
 		cfg.DataDir = tb.TempDir()
 	}

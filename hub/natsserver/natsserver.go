@@ -1,10 +1,14 @@
 // Package natsserver runs the NATS server the hub embeds when no external
 // NATS is configured: JetStream on a file store under the data directory,
 // synced on every write, and a client listener for outlets that admits
-// nobody without credentials. The hub itself talks to it in-process.
+// nobody without credentials. The hub itself talks to it in-process, in
+// the account that owns JetStream; every outlet's connection lands in an
+// account of its own that imports only that outlet's consumer, so no
+// reply subject an outlet chooses can reach the hub's JetStream API.
 package natsserver
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -12,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -36,22 +39,12 @@ type Server struct {
 	hubUser     string
 	hubPassword string
 
-	// Outlets' users live here, not in the server's options: the server
-	// asks authenticator on each connect, so users change without a
-	// configuration reload (which, in nats-server 2.15, races with
-	// JetStream reads).
-	mu      sync.Mutex
-	clients map[string]ClientUser
-	conns   map[string][]uint64 // client connection ids by user, to close them when a user goes
-}
-
-// ClientUser is an outlet's NATS user: a name, a password, and the only
-// subjects it may publish to and subscribe on.
-type ClientUser struct {
-	Name      string
-	Password  string
-	Publish   []string
-	Subscribe []string
+	// authorizer decides on every other user; until it is set (the hub's
+	// domain starts after NATS) nobody else gets in.
+	mu         sync.Mutex
+	authorizer Authorizer
+	conns      map[string][]uint64 // client connection ids by grant, to close them when a grant lapses
+	imported   map[string]bool     // "<account> <subject>" imports made, as accounts cannot be removed
 }
 
 // Start runs the server and waits until it accepts connections.
@@ -71,7 +64,7 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{hubUser: "hub", hubPassword: password, clients: map[string]ClientUser{}, conns: map[string][]uint64{}}
+	s := &Server{hubUser: "hub", hubPassword: password, conns: map[string][]uint64{}, imported: map[string]bool{}}
 	so := &server.Options{
 		ServerName: "hub-embedded",
 		Host:       host,
@@ -82,7 +75,7 @@ func Start(opts Options) (*Server, error) {
 		// announcement must not lose the state it announced.
 		SyncAlways: true,
 		// The hub's own user (its password lives only in this process) and
-		// the outlets' users, each limited to its consumer.
+		// partners' users, each in an account of its own (see authorize).
 		CustomClientAuthentication: authenticator{s},
 		NoSigs:                     true,
 		MaxPayload:                 8 << 20,
@@ -117,8 +110,18 @@ func sameSecret(a, b string) bool {
 	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
 }
 
-// authenticator admits the hub's own user with every permission and the
-// outlets' users with theirs; nobody else.
+// SetAuthorizer makes a decide on every connection other than the hub's
+// own from now on.
+func (s *Server) SetAuthorizer(a Authorizer) {
+	s.mu.Lock()
+	s.authorizer = a
+	s.mu.Unlock()
+}
+
+// authenticator admits the hub's own user with every permission in the
+// account that owns JetStream ($G: JetStream keeps each account's files
+// in a folder of its own, so moving the hub would orphan its data), and
+// whoever the Authorizer grants, in the grant's account; nobody else.
 type authenticator struct{ s *Server }
 
 func (a authenticator) Check(c server.ClientAuthentication) bool {
@@ -131,57 +134,110 @@ func (a authenticator) Check(c server.ClientAuthentication) bool {
 		return true
 	}
 	a.s.mu.Lock()
-	u, ok := a.s.clients[o.Username]
-	if ok && sameSecret(o.Password, u.Password) {
-		// Remember recent connections only: an outlet keeps one or two
-		// open, and ids of closed ones just cost a no-op kick later.
-		ids := append(a.s.conns[u.Name], c.GetID())
-		a.s.conns[u.Name] = ids[max(0, len(ids)-32):]
-	}
+	authorizer := a.s.authorizer
 	a.s.mu.Unlock()
-	if !ok || !sameSecret(o.Password, u.Password) {
+	if authorizer == nil || o.Username == "" || o.Password == "" {
 		return false
 	}
-	c.RegisterUser(&server.User{
-		Username: u.Name,
+	ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
+	defer cancel()
+	g, err := authorizer.AuthorizeNATS(ctx, o.Username, o.Password)
+	if err != nil {
+		return false
+	}
+	acc, err := a.s.account(g)
+	if err != nil {
+		a.s.srv.Warnf("NATS account for %s: %v", g.ID, err)
+		return false
+	}
+	u := &server.User{
+		Username: o.Username,
+		Account:  acc,
+		// Per-user permissions apply inside the account too: the account
+		// bounds what exists, these what this user may touch.
 		Permissions: &server.Permissions{
-			Publish:   &server.SubjectPermission{Allow: u.Publish},
-			Subscribe: &server.SubjectPermission{Allow: u.Subscribe},
+			Publish:   &server.SubjectPermission{Allow: g.Publish},
+			Subscribe: &server.SubjectPermission{Allow: g.Subscribe},
 		},
-	})
+	}
+	if !g.Expires.IsZero() {
+		if !time.Now().Before(g.Expires) {
+			return false
+		}
+		// The server closes the connection when the credential expires.
+		u.ConnectionDeadline = g.Expires
+	}
+	a.s.mu.Lock()
+	// Remember recent connections only: an outlet keeps one or two open,
+	// and ids of closed ones just cost a no-op kick later.
+	ids := append(a.s.conns[g.ID], c.GetID())
+	a.s.conns[g.ID] = ids[max(0, len(ids)-32):]
+	a.s.mu.Unlock()
+	c.RegisterUser(u)
 	return true
 }
 
-// SetClientUsers replaces the outlets' users with users. Connections of
-// users no longer listed, or whose password or permissions changed, are
-// closed; their clients reconnect (or not) under the new rules.
-func (s *Server) SetClientUsers(users []ClientUser) error {
-	next := make(map[string]ClientUser, len(users))
-	for _, u := range users {
-		if u.Name == s.hubUser {
-			return fmt.Errorf("the NATS user name %q is the hub's own", u.Name)
-		}
-		next[u.Name] = u
+// authTimeout bounds one connection's authorization: the client waits
+// for it, and the server's own auth timeout is 2 s.
+const authTimeout = 2 * time.Second
+
+// account returns g's account, registered (never with JetStream) on
+// first use, with g's imports from the hub's account. Accounts cannot be
+// removed from a running server, so each is registered once and kept;
+// a lapsed grant is refused by the Authorizer instead.
+func (s *Server) account(g Grant) (*server.Account, error) {
+	if g.Account == "" || g.Account == server.DEFAULT_GLOBAL_ACCOUNT {
+		return nil, fmt.Errorf("grant %s names no account of its own", g.ID)
 	}
+	acc, _ := s.srv.LookupOrRegisterAccount(g.Account)
+	hubAcc := s.srv.GlobalAccount()
 	s.mu.Lock()
-	var kick []uint64
-	for name, old := range s.clients {
-		if u, ok := next[name]; !ok || !sameUser(old, u) {
-			kick = append(kick, s.conns[name]...)
-			delete(s.conns, name)
+	defer s.mu.Unlock()
+	for _, imp := range g.Imports {
+		key := g.Account + " " + imp.Subject
+		if s.imported[key] {
+			continue
 		}
+		typ := server.Singleton
+		if imp.Streamed {
+			typ = server.Streamed
+		}
+		// Exported to this one account only, under the same name, so a
+		// partner's client needs no API prefix.
+		if err := hubAcc.AddServiceExportWithResponse(imp.Subject, typ, []*server.Account{acc}); err != nil {
+			return nil, fmt.Errorf("export %s to %s: %w", imp.Subject, g.Account, err)
+		}
+		if imp.Streamed {
+			// The response mapping must outlive the longest pull request,
+			// or messages of a long fetch would be dropped on the way back.
+			if err := hubAcc.SetServiceExportResponseThreshold(imp.Subject, ResponseThreshold); err != nil {
+				return nil, fmt.Errorf("response threshold of %s: %w", imp.Subject, err)
+			}
+		}
+		if err := acc.AddServiceImport(hubAcc, imp.Subject, imp.Subject); err != nil {
+			return nil, fmt.Errorf("import %s into %s: %w", imp.Subject, g.Account, err)
+		}
+		s.imported[key] = true
 	}
-	s.clients = next
-	s.mu.Unlock()
-	for _, id := range kick {
-		// An id of a connection that has closed since is no error here.
-		_ = s.srv.DisconnectClientByID(id)
-	}
-	return nil
+	return acc, nil
 }
 
-func sameUser(a, b ClientUser) bool {
-	return a.Password == b.Password && slices.Equal(a.Publish, b.Publish) && slices.Equal(a.Subscribe, b.Subscribe)
+// ResponseThreshold is how long a streamed export's response mapping
+// lives: above the longest pull expiry clients use (nats.go's default is
+// 30 s, hub pull's heartbeated pulls far less).
+const ResponseThreshold = 10 * time.Minute
+
+// Kick closes every connection made under grant id; their clients
+// reconnect (or not) under the rules of the moment.
+func (s *Server) Kick(id string) {
+	s.mu.Lock()
+	ids := s.conns[id]
+	delete(s.conns, id)
+	s.mu.Unlock()
+	for _, c := range ids {
+		// An id of a connection that has closed since is no error here.
+		_ = s.srv.DisconnectClientByID(c)
+	}
 }
 
 // Connect opens an in-process connection as the hub's own user.

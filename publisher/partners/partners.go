@@ -1,15 +1,13 @@
 // Package partners gives partners their NATS access: one durable consumer
 // per active partner on the release stream, filtered to the campaigns that
-// partner may see (by the same rule as every other path), and on the
-// embedded server one NATS user per partner allowed to read that consumer
-// and nothing else.
+// partner may see (by the same rule as every other path), and the NATS
+// grant of a connection made with a partner's API key: an account that
+// imports only that partner's consumer, permissions to read and ack it,
+// and an end no later than the key's.
 package partners
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -32,33 +30,51 @@ const consumerPrefix = "partner-"
 // may see no campaign, since an empty filter would mean every subject.
 const noCampaign = wire.SubjectPrefix + "._none_"
 
-// UserDirectory is the embedded NATS server's list of outlets' users.
-type UserDirectory interface {
-	SetClientUsers(users []natsserver.ClientUser) error
+// Connections closes partners' connections by grant: the embedded NATS
+// server, or the auth callout responder of an external one.
+type Connections interface {
+	Kick(grant string)
+}
+
+// Granter is the domain's decision on NATS connections (hub.Service).
+type Granter interface {
+	NATSGrant(ctx context.Context, user, secret string) (hub.NATSGrant, error)
+	CheckNATSGrant(ctx context.Context, g hub.NATSGrant) error
 }
 
 // Options configures Access.
 type Options struct {
 	// URL is where partners' clients connect.
 	URL string
-	// Users is the embedded server's user list; nil on an external NATS,
-	// where the operator issues partners' credentials.
-	Users UserDirectory
-	// Secret derives partners' NATS passwords; required with Users.
-	Secret []byte
+	// Connections closes partners' connections when their key lapses: the
+	// embedded server, or the auth callout responder (UseGranter).
+	Connections Connections
+	// SharedAccount is the account every partner lands in on an external
+	// cluster (its operator's config defines it with the imports; see
+	// deploy/nats/). Empty on the embedded server, where each partner gets
+	// an account of its own.
+	SharedAccount string
+	// Credentials says the hub decides on partners' NATS connections: the
+	// embedded server, or an external one whose auth callout the hub
+	// answers. Without it the operator issues partners' credentials and
+	// GET /v1/me/nats names no user.
+	Credentials bool
 }
 
-// Access keeps one durable consumer per active partner on the
-// release stream, filtered to the campaigns that partner may see (by the
-// same rule as every other path), and on the embedded server one NATS user
-// per partner allowed to read that consumer and nothing else.
+// Access keeps one durable consumer per active partner on the release
+// stream, filtered to the campaigns that partner may see (by the same
+// rule as every other path), and decides on partners' NATS connections.
 type Access struct {
 	js      jetstream.JetStream
 	catalog hub.Catalog
 	opts    Options
 
-	mu       sync.Mutex
-	lastUser string // the user list last loaded, to reload only on change
+	mu      sync.Mutex
+	granter Granter
+	// grants are the connections this replica admitted, by key secret
+	// (grantID), so Sync can end those whose key was revoked or expired or
+	// whose secret was rotated away.
+	grants map[string]hub.NATSGrant
 	// filters is what Sync last made each partner's consumer filter, so
 	// Current can tell cheaply whether consumers lag the catalog.
 	filters map[string][]string
@@ -66,9 +82,22 @@ type Access struct {
 
 var _ hub.NATSAccessProvider = (*Access)(nil)
 
-// New returns the keeper of partners' consumers and users.
+// New returns the keeper of partners' consumers and NATS grants.
 func New(js jetstream.JetStream, catalog hub.Catalog, opts Options) *Access {
-	return &Access{js: js, catalog: catalog, opts: opts, filters: map[string][]string{}}
+	return &Access{js: js, catalog: catalog, opts: opts, filters: map[string][]string{}, grants: map[string]hub.NATSGrant{}}
+}
+
+// UseGranter makes g decide on partners' connections from now on (the
+// domain service starts after NATS); until then every one is refused.
+// conns, when not nil, replaces Options.Connections (the auth callout
+// responder starts after Access).
+func (a *Access) UseGranter(g Granter, conns Connections) {
+	a.mu.Lock()
+	a.granter = g
+	if conns != nil {
+		a.opts.Connections = conns
+	}
+	a.mu.Unlock()
 }
 
 // desiredFilters returns each active partner's consumer filter as the
@@ -139,23 +168,106 @@ func ConsumerName(id string) string { return consumerPrefix + id }
 
 func inboxPrefix(id string) string { return "_INBOX_" + ConsumerName(id) }
 
-func (a *Access) password(id string) string {
-	m := hmac.New(sha256.New, a.opts.Secret)
-	m.Write([]byte("nats-partner:" + id))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+// accountName is the embedded server's account of partner id.
+func accountName(id string) string { return "partner-" + id }
+
+// ackSubjects are the ack subjects of a consumer: the classic form, and
+// the v2 form (with domain and account hash tokens) servers use when its
+// flag is on.
+func ackSubjects(c string) []string {
+	return []string{
+		"$JS.ACK." + wire.Stream + "." + c + ".>",
+		"$JS.ACK.*.*." + wire.Stream + "." + c + ".>",
+	}
 }
 
-// permissions are what a partner's NATS user may do: ask for its own
-// consumer's info, fetch from it and ack, and receive on its own inbox.
-// No other consumer, no stream or direct gets, no KV, no publishing.
-func permissions(id string) (publish, subscribe []string) {
-	c := ConsumerName(id)
-	return []string{
-			"$JS.API.CONSUMER.INFO." + wire.Stream + "." + c,
-			"$JS.API.CONSUMER.MSG.NEXT." + wire.Stream + "." + c,
-			"$JS.ACK." + wire.Stream + "." + c + ".>",
-		},
-		[]string{inboxPrefix(id) + ".>"}
+// grant is what a connection of partner id may do. Its account imports
+// just its consumer's info, MSG.NEXT (streamed: one request, many
+// messages) and acks from the hub's account; a reply subject the partner
+// chooses then names a subject in its own account, where nothing of the
+// hub's JetStream API or KV exists. Inside, the user may ask for its
+// consumer's info, fetch from it and ack, and receive on its own inbox:
+// no other consumer, no stream or direct gets, no KV, no publishing.
+func (a *Access) grant(g hub.NATSGrant) natsserver.Grant {
+	c := ConsumerName(g.Partner)
+	info := "$JS.API.CONSUMER.INFO." + wire.Stream + "." + c
+	next := "$JS.API.CONSUMER.MSG.NEXT." + wire.Stream + "." + c
+	acks := ackSubjects(c)
+	out := natsserver.Grant{
+		ID:        grantID(g),
+		Account:   a.opts.SharedAccount,
+		Publish:   append([]string{info, next}, acks...),
+		Subscribe: []string{inboxPrefix(g.Partner) + ".>"},
+	}
+	if g.Expires != nil {
+		out.Expires = *g.Expires
+	}
+	if out.Account == "" {
+		out.Account = accountName(g.Partner)
+		out.Imports = []natsserver.Import{{Subject: info}, {Subject: next, Streamed: true}}
+		for _, s := range acks {
+			out.Imports = append(out.Imports, natsserver.Import{Subject: s})
+		}
+	}
+	return out
+}
+
+// AuthorizeNATS decides on a connection as user with password: a partner
+// key (user its id, password the key), checked exactly as an HTTP
+// request with it is. The embedded server and the auth callout both ask
+// here.
+func (a *Access) AuthorizeNATS(ctx context.Context, user, password string) (natsserver.Grant, error) {
+	a.mu.Lock()
+	granter := a.granter
+	a.mu.Unlock()
+	if granter == nil {
+		return natsserver.Grant{}, errors.New("the hub is not ready to admit NATS clients")
+	}
+	g, err := granter.NATSGrant(ctx, user, password)
+	if err != nil {
+		return natsserver.Grant{}, fmt.Errorf("NATS user %q: %w", user, err)
+	}
+	a.mu.Lock()
+	a.grants[grantID(g)] = g
+	a.mu.Unlock()
+	return a.grant(g), nil
+}
+
+// grantID names one secret of a key: during a rotation's grace period a
+// key has two, and the old one's connections end before the new one's.
+func grantID(g hub.NATSGrant) string { return g.Key + "/" + g.KeyHash[:min(12, len(g.KeyHash))] }
+
+// checkGrants ends the connections of every admitted key that lapsed
+// (revoked, expired, its partner deactivated) and forgets it.
+func (a *Access) checkGrants(ctx context.Context) error {
+	a.mu.Lock()
+	granter, conns := a.granter, a.opts.Connections
+	grants := make([]hub.NATSGrant, 0, len(a.grants))
+	for _, g := range a.grants {
+		grants = append(grants, g)
+	}
+	a.mu.Unlock()
+	if granter == nil {
+		return nil
+	}
+	var errs []error
+	for _, g := range grants {
+		err := granter.CheckNATSGrant(ctx, g)
+		if err != nil && hub.ErrorCode(err) != hub.EUNAUTHORIZED {
+			errs = append(errs, err) // unsure: keep it, ask again next time
+			continue
+		}
+		if err == nil {
+			continue
+		}
+		a.mu.Lock()
+		delete(a.grants, grantID(g))
+		a.mu.Unlock()
+		if conns != nil {
+			conns.Kick(grantID(g))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // filterSubjects returns the consumer filter for a partner.
@@ -172,7 +284,7 @@ func filterSubjects(campaigns []string) []string {
 
 // PartnerAccess returns p's access, making sure its consumer exists with
 // the current filter first.
-func (a *Access) PartnerAccess(ctx context.Context, p *hub.Partner, aud hub.Audience) (hub.NATSAccess, error) {
+func (a *Access) PartnerAccess(ctx context.Context, k *hub.Key, p *hub.Partner, aud hub.Audience) (hub.NATSAccess, error) {
 	campaigns, err := a.catalog.Campaigns(ctx)
 	if err != nil {
 		return hub.NATSAccess{}, err
@@ -182,16 +294,31 @@ func (a *Access) PartnerAccess(ctx context.Context, p *hub.Partner, aud hub.Audi
 		return hub.NATSAccess{}, err
 	}
 	acc := hub.NATSAccess{URL: a.opts.URL, Stream: wire.Stream, Consumer: ConsumerName(p.ID), InboxPrefix: inboxPrefix(p.ID), Subjects: subjects}
-	if a.opts.Users != nil {
-		acc.User, acc.Password = ConsumerName(p.ID), a.password(p.ID)
-		if err := a.syncUsers(ctx); err != nil {
-			return hub.NATSAccess{}, err
-		}
+	if a.opts.Credentials {
+		// The credential is the key: it needs no secret of its own here,
+		// and expires, is revoked and rotates with the key.
+		acc.User, acc.Credential, acc.Expires = k.ID, hub.NATSCredentialKey, k.Expires
 	}
 	return acc, nil
 }
 
+// ensureConsumer makes partner id's consumer exist with filter subjects.
+// When the filter lost a subject (an entitlement removed), the consumer is
+// also reset to its ack floor: messages it delivered but the partner has
+// not acked would otherwise still be redelivered under the old filter,
+// and the narrower filter alone does not drop them. After the reset only
+// what the new filter matches comes again (clients dedupe on ce-id).
 func (a *Access) ensureConsumer(ctx context.Context, id string, subjects []string) error {
+	var narrowed bool
+	if c, err := a.js.Consumer(ctx, wire.Stream, ConsumerName(id)); err == nil {
+		old := currentFilter(c.CachedInfo().Config)
+		if slices.Equal(old, subjects) {
+			return nil
+		}
+		narrowed = slices.ContainsFunc(old, func(s string) bool { return !slices.Contains(subjects, s) })
+	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("look up consumer of partner %s: %w", id, err)
+	}
 	_, err := a.js.CreateOrUpdateConsumer(ctx, wire.Stream, jetstream.ConsumerConfig{
 		Durable:     ConsumerName(id),
 		Description: "syndication hub: releases for partner " + id,
@@ -206,12 +333,17 @@ func (a *Access) ensureConsumer(ctx context.Context, id string, subjects []strin
 	if err != nil {
 		return fmt.Errorf("consumer of partner %s: %w", id, err)
 	}
+	if narrowed {
+		if _, err := a.js.ResetConsumer(ctx, wire.Stream, ConsumerName(id)); err != nil {
+			return fmt.Errorf("reset consumer of partner %s to its ack floor: %w", id, err)
+		}
+	}
 	return nil
 }
 
-// Sync brings every partner's consumer and user in line with the
-// catalog: consumers for active partners with their current filters,
-// none for inactive or removed ones.
+// Sync brings every partner's consumer in line with the catalog:
+// consumers for active partners with their current filters, none for
+// inactive or removed ones; and ends the connections of keys that lapsed.
 func (a *Access) Sync(ctx context.Context) error {
 	wantFilters, _, err := a.desiredFilters(ctx)
 	if err != nil {
@@ -222,11 +354,6 @@ func (a *Access) Sync(ctx context.Context) error {
 	var errs []error
 	for id, subjects := range wantFilters {
 		want[ConsumerName(id)] = true
-		c, err := a.js.Consumer(ctx, wire.Stream, ConsumerName(id))
-		if err == nil && slices.Equal(currentFilter(c.CachedInfo().Config), subjects) {
-			synced[id] = subjects
-			continue
-		}
 		if err := a.ensureConsumer(ctx, id, subjects); err != nil {
 			errs = append(errs, err)
 			continue
@@ -248,9 +375,7 @@ func (a *Access) Sync(ctx context.Context) error {
 	if err := names.Err(); err != nil {
 		errs = append(errs, err)
 	}
-	if a.opts.Users != nil {
-		errs = append(errs, a.syncUsers(ctx))
-	}
+	errs = append(errs, a.checkGrants(ctx))
 	a.mu.Lock()
 	a.filters = synced
 	a.mu.Unlock()
@@ -264,38 +389,8 @@ func currentFilter(c jetstream.ConsumerConfig) []string {
 	return c.FilterSubjects
 }
 
-// syncUsers loads one NATS user per active partner into the embedded
-// server, when the list changed.
-func (a *Access) syncUsers(ctx context.Context) error {
-	partners, err := a.catalog.Partners(ctx)
-	if err != nil {
-		return err
-	}
-	var users []natsserver.ClientUser
-	var names []string
-	for _, p := range partners {
-		if !p.Active {
-			continue
-		}
-		pub, sub := permissions(p.ID)
-		users = append(users, natsserver.ClientUser{Name: ConsumerName(p.ID), Password: a.password(p.ID), Publish: pub, Subscribe: sub})
-		names = append(names, p.ID)
-	}
-	key := strings.Join(names, ",")
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if key == a.lastUser {
-		return nil
-	}
-	if err := a.opts.Users.SetClientUsers(users); err != nil {
-		return err
-	}
-	a.lastUser = key
-	return nil
-}
-
 // Run syncs every interval until ctx ends, so entitlement changes reach
-// consumers and users within it.
+// consumers, and a revoked key's connections end, within it.
 func (a *Access) Run(ctx context.Context, every time.Duration, onError func(error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()

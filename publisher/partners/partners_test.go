@@ -12,6 +12,7 @@ import (
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/hubtest"
+	"github.com/syndication-hub/hub/hub/natstest"
 	"github.com/syndication-hub/hub/publisher/partners"
 	"github.com/syndication-hub/hub/publisher/wire"
 )
@@ -24,9 +25,12 @@ type outlet struct {
 	acc hub.NATSAccess
 }
 
-func connectOutlet(t *testing.T, acc hub.NATSAccess) *outlet {
+func connectOutlet(t *testing.T, acc hub.NATSAccess, key string) *outlet {
 	t.Helper()
-	nc, err := nats.Connect(acc.URL, nats.UserInfo(acc.User, acc.Password), nats.CustomInboxPrefix(acc.InboxPrefix),
+	if acc.Credential != hub.NATSCredentialKey {
+		t.Fatalf("the hub names credential %q, want the key", acc.Credential)
+	}
+	nc, err := nats.Connect(acc.URL, nats.UserInfo(acc.User, key), nats.CustomInboxPrefix(acc.InboxPrefix),
 		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
 	if err != nil {
 		t.Fatalf("outlet connect: %v", err)
@@ -64,19 +68,58 @@ func (o *outlet) fetch(t *testing.T) []string {
 }
 
 // replica is one hub (hubtest: the composition root as `hub serve` runs
-// it) with its embedded NATS server and partners' access.
+// it) with its NATS server and partners' access.
 type replica struct {
 	hub    *hubtest.Hub
 	js     jetstream.JetStream
 	svc    *hub.Service
 	admin  *hub.Key
 	access *partners.Access
+	// shipped is the external NATS started from deploy/nats (nil on the
+	// embedded server).
+	shipped *natstest.Shipped
 }
 
+// newReplica starts a hub on its embedded NATS server.
 func newReplica(t *testing.T) *replica {
 	t.Helper()
 	h := hubtest.Start(t, hubtest.Options{})
 	return &replica{hub: h, js: h.Server.JetStream(), svc: h.Service, admin: h.Admin(t), access: h.Server.PartnerAccess()}
+}
+
+// newShippedReplica starts a hub on an external NATS run from the config
+// the project ships, answering its auth callout.
+func newShippedReplica(t *testing.T, lifetime time.Duration) *replica {
+	t.Helper()
+	n := natstest.RunShipped(t, "../../deploy/nats/hub-single.conf")
+	h := hubtest.Start(t, hubtest.Options{NATSURL: n.HubURL, NATSCalloutSeed: n.CalloutSeedFile, NATSGrantLifetime: lifetime})
+	return &replica{hub: h, js: h.Server.JetStream(), svc: h.Service, admin: h.Admin(t), access: h.Server.PartnerAccess(), shipped: n}
+}
+
+// modes runs test on the embedded server and on the shipped external
+// config.
+func modes(t *testing.T, test func(t *testing.T, r *replica)) {
+	t.Run("embedded", func(t *testing.T) { test(t, newReplica(t)) })
+	t.Run("external", func(t *testing.T) { test(t, newShippedReplica(t, 0)) })
+}
+
+// partnerKey makes a key of partner p and returns its NATS access and
+// secret, as GET /v1/me/nats answers the key.
+func (r *replica) partnerKey(t *testing.T, p *hub.Partner, expires *time.Time) (hub.NATSAccess, *hub.Key, string) {
+	t.Helper()
+	ctx := context.Background()
+	k, secret, err := r.svc.CreateKey(ctx, r.admin, hub.Key{Name: p.Name, Role: hub.RolePartner, Partner: p.ID, Expires: expires})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := r.svc.PartnerNATS(ctx, k, r.access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc.User != k.ID {
+		t.Fatalf("NATS user %q, want the key's id %q", acc.User, k.ID)
+	}
+	return acc, k, secret
 }
 
 func (r *replica) readyPackage(t *testing.T, campaign string) *hub.Package {
@@ -85,8 +128,11 @@ func (r *replica) readyPackage(t *testing.T, campaign string) *hub.Package {
 }
 
 func TestPartnerNATSAccessIsLimitedToItsConsumer(t *testing.T) {
+	modes(t, testPartnerNATSAccessIsLimitedToItsConsumer)
+}
+
+func testPartnerNATSAccessIsLimitedToItsConsumer(t *testing.T, r *replica) {
 	ctx := context.Background()
-	r := newReplica(t)
 	access := r.access
 	if _, err := r.svc.CreateCampaign(ctx, r.admin, &hub.Campaign{Slug: "survivors", Visibility: hub.VisibilityPartners}); err != nil {
 		t.Fatal(err)
@@ -108,16 +154,9 @@ func TestPartnerNATSAccessIsLimitedToItsConsumer(t *testing.T) {
 	if err := access.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	accessOf := func(p *hub.Partner) hub.NATSAccess {
-		k := &hub.Key{Role: hub.RolePartner, Partner: p.ID}
-		acc, err := r.svc.PartnerNATS(ctx, k, access)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return acc
-	}
-	accA, accB := accessOf(a), accessOf(b)
-	outA, outB := connectOutlet(t, accA), connectOutlet(t, accB)
+	accA, _, keyA := r.partnerKey(t, a, nil)
+	accB, _, keyB := r.partnerKey(t, b, nil)
+	outA, outB := connectOutlet(t, accA, keyA), connectOutlet(t, accB, keyB)
 	if got := outA.fetch(t); !slices.Equal(got, []string{closed.ID, open.ID}) {
 		t.Errorf("entitled partner received %v, want both packages", got)
 	}
@@ -181,7 +220,7 @@ func TestPartnerNATSAccessIsLimitedToItsConsumer(t *testing.T) {
 		for name, try := range attempts {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				o := connectOutlet(t, accB) // its own connection, so its errors are its own
+				o := connectOutlet(t, accB, keyB) // its own connection, so its errors are its own
 				if err := try(o); err == nil {
 					t.Fatalf("partner B could %s", name)
 				}
@@ -191,11 +230,14 @@ func TestPartnerNATSAccessIsLimitedToItsConsumer(t *testing.T) {
 			})
 		}
 	})
-	if _, err := nats.Connect(r.hub.NATS.ClientURL(), nats.Timeout(time.Second)); err == nil {
+	if _, err := nats.Connect(accB.URL, nats.Timeout(time.Second)); err == nil {
 		t.Error("the client listener admitted a connection without credentials")
 	}
-	if _, err := nats.Connect(r.hub.NATS.ClientURL(), nats.UserInfo(accB.User, "wrong"), nats.Timeout(time.Second)); err == nil {
+	if _, err := nats.Connect(accB.URL, nats.UserInfo(accB.User, "wrong"), nats.Timeout(time.Second)); err == nil {
 		t.Error("the client listener admitted a wrong password")
+	}
+	if _, err := nats.Connect(accB.URL, nats.UserInfo(accA.User, keyB), nats.Timeout(time.Second)); err == nil {
+		t.Error("the client listener admitted a key under another key's user")
 	}
 
 	// An outlet offline for a while replays what it missed, from where it stopped.
@@ -204,7 +246,7 @@ func TestPartnerNATSAccessIsLimitedToItsConsumer(t *testing.T) {
 	if _, err := r.svc.Release(ctx, r.admin, later.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := connectOutlet(t, accB).fetch(t); !slices.Equal(got, []string{later.ID}) {
+	if got := connectOutlet(t, accB, keyB).fetch(t); !slices.Equal(got, []string{later.ID}) {
 		t.Errorf("after reconnecting partner B received %v, want only the release it missed", got)
 	}
 
@@ -230,7 +272,7 @@ func TestPartnerNATSAccessIsLimitedToItsConsumer(t *testing.T) {
 	if err := access.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nats.Connect(accB.URL, nats.UserInfo(accB.User, accB.Password), nats.Timeout(time.Second)); err == nil {
+	if _, err := nats.Connect(accB.URL, nats.UserInfo(accB.User, keyB), nats.Timeout(time.Second)); err == nil {
 		t.Error("a deactivated partner can still connect")
 	}
 	if _, err := r.js.Consumer(ctx, wire.Stream, accB.Consumer); err == nil {
@@ -253,11 +295,8 @@ func TestNewCampaignsAndEntitlementsReachConsumersAtOnce(t *testing.T) {
 	if err := access.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	acc, err := r.svc.PartnerNATS(ctx, &hub.Key{Role: hub.RolePartner, Partner: p.ID}, access)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := connectOutlet(t, acc)
+	acc, _, key := r.partnerKey(t, p, nil)
+	out := connectOutlet(t, acc, key)
 
 	fresh := r.readyPackage(t, "brand-new-campaign") // creates the public campaign
 	if _, err := r.svc.Release(ctx, r.admin, fresh.ID, nil); err != nil {
