@@ -490,5 +490,3 @@ func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration, d
 	}
 	return u, nil
 }
-
-
