@@ -14,6 +14,7 @@ import (
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/api"
+	"github.com/syndication-hub/hub/hub/s3"
 	"github.com/syndication-hub/hub/publisher/audit"
 )
 
@@ -23,23 +24,26 @@ import (
 // on the command line wins over the environment. RegisterFlags and
 // ApplyEnv are the one place flags and the environment are read.
 type Config struct {
-	Addr          string
-	DataDir       string
-	PublicURL     string
-	AdminKey      string
-	NATSURL       string
-	NATSCreds     string
-	NATSListen    string
-	NATSReplicas  int
-	S3Endpoint    string
-	S3Bucket      string
-	S3AccessKey   string
-	S3SecretKey   string
-	S3Secure      bool
-	S3Region      string
-	S3Presign     bool
-	MaxAssetBytes int64
-	LogLevel      string
+	Addr         string
+	DataDir      string
+	PublicURL    string
+	AdminKey     string
+	NATSURL      string
+	NATSCreds    string
+	NATSListen   string
+	NATSReplicas int
+	S3Endpoint   string
+	S3Bucket     string
+	S3AccessKey  string
+	S3SecretKey  string
+	S3Secure     bool
+	S3Region     string
+	S3Presign    bool
+	// S3StallTimeout fails an S3 request that moves no byte for this long
+	// (a progress watchdog; transfers that keep moving are never cut off).
+	S3StallTimeout time.Duration
+	MaxAssetBytes  int64
+	LogLevel       string
 	// UploadIdleTimeout aborts an upload that sends nothing for this long.
 	UploadIdleTimeout time.Duration
 	// MetricsAddr is the operator listener: /metrics without a key, for a
@@ -88,6 +92,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.S3Secure, "s3-secure", false, "use TLS to reach S3")
 	fs.StringVar(&c.S3Region, "s3-region", "", "S3 region")
 	fs.BoolVar(&c.S3Presign, "s3-presign", false, "answer downloads of released assets with a redirect to a 60-second presigned S3 URL")
+	fs.DurationVar(&c.S3StallTimeout, "s3-stall-timeout", s3.DefaultStallTimeout, "fail an S3 request when no byte of it moved for this long (the store is then answered as not answering: 503)")
 	fs.Int64Var(&c.MaxAssetBytes, "max-asset-bytes", hub.DefaultMaxAssetBytes, "largest single asset in bytes")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&c.UploadIdleTimeout, "upload-idle-timeout", api.DefaultUploadIdleTimeout, "abort an upload when no byte of it arrived for this long")
@@ -151,6 +156,9 @@ func (c *Config) Resolve() error {
 	}
 	if c.MaxAssetBytes <= 0 || c.MaxAssetBytes > 150<<30 {
 		return fmt.Errorf("HUB_MAX_ASSET_BYTES must be between 1 and %d (16 MiB multipart parts cap an S3 object near 156 GiB)", int64(150<<30))
+	}
+	if c.S3StallTimeout < 0 {
+		return fmt.Errorf("HUB_S3_STALL_TIMEOUT must not be negative (0 is the default, %s)", s3.DefaultStallTimeout)
 	}
 	if c.NATSReplicas < 1 {
 		return fmt.Errorf("HUB_NATS_REPLICAS must be at least 1")

@@ -42,6 +42,9 @@ type Options struct {
 	// 0 means 1 (the embedded server has only one).
 	Replicas int
 	Logger   *slog.Logger
+	// StoreFailed, when set, returns the embedded NATS server's file store
+	// write error ("" for none), so a write it never answers is EFULL.
+	StoreFailed func() string
 }
 
 // Catalog is the hub.Catalog on JetStream KV: every port the domain uses.
@@ -122,7 +125,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		if err != nil {
 			return nil, fmt.Errorf("open bucket %s: %w", b.name, err)
 		}
-		*b.kv = classified{kv}
+		*b.kv = classified{kv, opts.StoreFailed}
 	}
 
 	c.keys = newRecords[hub.Key](keys, "key", c.log)

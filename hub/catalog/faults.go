@@ -27,7 +27,11 @@ const (
 // switched off). Conflicts, absent keys, the caller's own cancellation and
 // anything else pass through unchanged, for the callers that test them.
 // write says whether the sentence may say nothing was changed.
-func classify(ctx context.Context, err error, write bool) error {
+//
+// storeFailed, when not nil, tells of the embedded server's file store
+// failing a write (a full disk): JetStream does not answer such a write at
+// all, so the timeout is answered as EFULL.
+func classify(ctx context.Context, err error, write bool, storeFailed func() string) error {
 	if err == nil || isConflict(err) || isMissing(err) {
 		return err
 	}
@@ -43,7 +47,7 @@ func classify(ctx context.Context, err error, write bool) error {
 		after = "; nothing was changed"
 	}
 	switch {
-	case diskFull(err):
+	case diskFull(err), write && notAnswering(err) && storeFailed != nil && storeFailed() != "":
 		return fmt.Errorf("%w: %w", hub.Errorf(hub.EFULL,
 			"NATS JetStream has no room left on its disk%s; free space there and try again", after), err)
 	case notAnswering(err):
@@ -93,42 +97,43 @@ func notAnswering(err error) bool {
 // classified is a bucket whose errors are classified (see classify).
 type classified struct {
 	jetstream.KeyValue
+	storeFailed func() string
 }
 
 func (b classified) Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
 	e, err := b.KeyValue.Get(ctx, key)
-	return e, classify(ctx, err, false)
+	return e, classify(ctx, err, false, b.storeFailed)
 }
 
 func (b classified) Put(ctx context.Context, key string, value []byte) (uint64, error) {
 	rev, err := b.KeyValue.Put(ctx, key, value)
-	return rev, classify(ctx, err, true)
+	return rev, classify(ctx, err, true, b.storeFailed)
 }
 
 func (b classified) Create(ctx context.Context, key string, value []byte, opts ...jetstream.KVCreateOpt) (uint64, error) {
 	rev, err := b.KeyValue.Create(ctx, key, value, opts...)
-	return rev, classify(ctx, err, true)
+	return rev, classify(ctx, err, true, b.storeFailed)
 }
 
 func (b classified) Update(ctx context.Context, key string, value []byte, revision uint64) (uint64, error) {
 	rev, err := b.KeyValue.Update(ctx, key, value, revision)
-	return rev, classify(ctx, err, true)
+	return rev, classify(ctx, err, true, b.storeFailed)
 }
 
 func (b classified) Delete(ctx context.Context, key string, opts ...jetstream.KVDeleteOpt) error {
-	return classify(ctx, b.KeyValue.Delete(ctx, key, opts...), true)
+	return classify(ctx, b.KeyValue.Delete(ctx, key, opts...), true, b.storeFailed)
 }
 
 func (b classified) Purge(ctx context.Context, key string, opts ...jetstream.KVDeleteOpt) error {
-	return classify(ctx, b.KeyValue.Purge(ctx, key, opts...), true)
+	return classify(ctx, b.KeyValue.Purge(ctx, key, opts...), true, b.storeFailed)
 }
 
 func (b classified) Status(ctx context.Context) (jetstream.KeyValueStatus, error) {
 	st, err := b.KeyValue.Status(ctx)
-	return st, classify(ctx, err, false)
+	return st, classify(ctx, err, false, b.storeFailed)
 }
 
 func (b classified) ListKeysFiltered(ctx context.Context, filters ...string) (jetstream.KeyLister, error) {
 	l, err := b.KeyValue.ListKeysFiltered(ctx, filters...)
-	return l, classify(ctx, err, false)
+	return l, classify(ctx, err, false, b.storeFailed)
 }

@@ -1,0 +1,264 @@
+package server_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/syndication-hub/hub/hub/hubtest"
+)
+
+// faultBound is the longest a fault may take to be answered, generous for
+// a loaded two-core CI machine.
+const faultBound = 60 * time.Second
+
+// answer is what a test request got back.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+	took   time.Duration
+}
+
+func (a answer) detail() string {
+	var p struct{ Detail string }
+	json.Unmarshal(a.body, &p)
+	return p.Detail
+}
+
+// call sends one request with key and returns the whole answer.
+func call(t *testing.T, method, url, key string, body io.Reader) answer {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return answer{status: resp.StatusCode, header: resp.Header, body: b, took: time.Since(start)}
+}
+
+// createPackage creates a draft and returns its id, or the answer when it
+// was not 201.
+func createPackage(t *testing.T, h *hubtest.Hub, key string) (string, answer) {
+	t.Helper()
+	a := call(t, "POST", h.URL+"/v1/packages", key,
+		strings.NewReader(`{"campaign": "faults", "language": "ru", "headlines": [{"value": "fault test"}]}`))
+	if a.status != http.StatusCreated {
+		return "", a
+	}
+	var p struct{ ID string }
+	if err := json.Unmarshal(a.body, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p.ID, a
+}
+
+// pngHeader makes the bytes after it a picture to the hub's sniffer.
+const pngHeader = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+
+// wantFault checks an answer's status, Retry-After (for 503) and that its
+// sentence names what failed.
+func wantFault(t *testing.T, what string, a answer, status int, names string) {
+	t.Helper()
+	t.Logf("%s: %d after %v: %s", what, a.status, a.took.Round(time.Millisecond), a.detail())
+	if a.status != status {
+		t.Fatalf("%s: %d %s, want %d", what, a.status, a.body, status)
+	}
+	if !strings.Contains(a.detail(), names) {
+		t.Errorf("%s: the sentence %q does not say %q", what, a.detail(), names)
+	}
+	if status == http.StatusServiceUnavailable && a.header.Get("Retry-After") == "" {
+		t.Errorf("%s: 503 without Retry-After", what)
+	}
+	if a.took > faultBound {
+		t.Errorf("%s took %v, over %v", what, a.took, faultBound)
+	}
+}
+
+// mountTmpfs mounts a tmpfs of size bytes on a fresh directory, unmounted
+// when the test ends. Where mounting is not allowed the test is skipped,
+// except under CI=true, where it runs as root on Linux and must not skip.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
+		skipOrFail(t, "mounting a tmpfs needs root on Linux")
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		skipOrFail(t, "mount -t tmpfs failed: "+err.Error()+": "+string(out))
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+func skipOrFail(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s (CI=true: the full-disk test may not be skipped)", why)
+	}
+	t.Skipf("%s: skipping the full-disk test", why)
+}
+
+// fill writes a file in dir until the disk is full and returns its path.
+func fill(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "filler")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("fill %s: %v", dir, err)
+			}
+			break
+		}
+	}
+	// The last partial megabyte too.
+	for _, n := range []int{64 << 10, 4 << 10, 512, 1} {
+		for {
+			if _, err := f.Write(buf[:n]); err != nil {
+				break
+			}
+		}
+	}
+	return path
+}
+
+func randomPicture(n int) io.Reader {
+	return io.MultiReader(strings.NewReader(pngHeader), io.LimitReader(rand.Reader, int64(n)))
+}
+
+var _ = bytes.NewReader
+
+// TestFaultFullDisk fills the data dir (embedded NATS and disk blobs on a
+// 64 MiB tmpfs): uploads and catalog writes answer 507 while it is full,
+// reads go on, /readyz says not ready; once space is back the hub restarts
+// its embedded NATS on the same store by itself and writes resume, with
+// nothing half-written, also across a restart of the hub.
+func TestFaultFullDisk(t *testing.T) {
+	dir := mountTmpfs(t, "64m")
+	data := filepath.Join(dir, "data")
+	h := hubtest.Start(t, hubtest.Options{DataDir: data})
+	key := h.ProducerKey(t)
+	first, a := createPackage(t, h, key)
+	if first == "" {
+		t.Fatalf("create before the disk is full: %d %s", a.status, a.body)
+	}
+	created := []string{first}
+	filler := fill(t, dir)
+
+	a = call(t, "PUT", h.URL+"/v1/packages/"+first+"/assets/poster.png", key, randomPicture(1<<20))
+	wantFault(t, "upload on a full disk", a, http.StatusInsufficientStorage, "is full")
+	if !strings.Contains(a.detail(), "nothing was stored") {
+		t.Errorf("upload on a full disk: %q does not say nothing was stored", a.detail())
+	}
+	// The catalog's open blocks may have room for a few entries more.
+	for i := 0; ; i++ {
+		id, a := createPackage(t, h, key)
+		if id != "" {
+			created = append(created, id)
+			if i > 200 {
+				t.Fatal("200 packages created on a full disk")
+			}
+			continue
+		}
+		wantFault(t, "create on a full disk", a, http.StatusInsufficientStorage, "no room left on its disk")
+		break
+	}
+	_, a = createPackage(t, h, key)
+	wantFault(t, "another create on a full disk", a, http.StatusInsufficientStorage, "no room left on its disk")
+	a = call(t, "GET", h.URL+"/readyz", "", nil)
+	wantFault(t, "/readyz on a full disk", a, http.StatusServiceUnavailable, "catalog")
+	if a := call(t, "GET", h.URL+"/v1/packages/"+first, key, nil); a.status != http.StatusOK {
+		t.Errorf("read on a full disk: %d %s", a.status, a.body)
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	back := time.Now()
+	for {
+		id, a := createPackage(t, h, key)
+		if id != "" {
+			created = append(created, id)
+			break
+		}
+		if time.Since(back) > faultBound {
+			t.Fatalf("writes did not resume within %v of space coming back: %d %s", faultBound, a.status, a.body)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Logf("writes resumed %v after space came back", time.Since(back).Round(time.Millisecond))
+	if a := call(t, "GET", h.URL+"/readyz", "", nil); a.status != http.StatusOK {
+		t.Errorf("/readyz after space came back: %d %s", a.status, a.body)
+	}
+	if a := call(t, "PUT", h.URL+"/v1/packages/"+first+"/assets/poster.png", key, randomPicture(1<<20)); a.status != http.StatusCreated {
+		t.Errorf("upload after space came back: %d %s", a.status, a.body)
+	}
+	wantListed(t, h, key, created)
+
+	h.Stop(t)
+	h = hubtest.Start(t, hubtest.Options{DataDir: data})
+	wantListed(t, h, key, created)
+}
+
+// wantListed checks that the hub lists exactly the packages ids (those
+// answered 201), each readable.
+func wantListed(t *testing.T, h *hubtest.Hub, key string, ids []string) {
+	t.Helper()
+	a := call(t, "GET", h.URL+"/v1/packages?campaign=faults&limit=500", key, nil)
+	if a.status != http.StatusOK {
+		t.Fatalf("list: %d %s", a.status, a.body)
+	}
+	var page struct{ Items []struct{ ID string } }
+	if err := json.Unmarshal(a.body, &page); err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, p := range page.Items {
+		listed[p.ID] = true
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+		if !listed[id] {
+			t.Errorf("package %s, answered 201, is not listed", id)
+		}
+		if a := call(t, "GET", h.URL+"/v1/packages/"+id, key, nil); a.status != http.StatusOK {
+			t.Errorf("read %s: %d %s", id, a.status, a.body)
+		}
+	}
+	for id := range listed {
+		if !want[id] {
+			t.Errorf("package %s is listed but was never answered 201", id)
+		}
+	}
+}
