@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,10 @@ import (
 	"time"
 
 	"github.com/syndication-hub/hub/hub/hubtest"
+	"github.com/syndication-hub/hub/hub/miniotest"
+	"github.com/syndication-hub/hub/hub/natstest"
+	"github.com/syndication-hub/hub/hub/s3"
+	"github.com/syndication-hub/hub/server"
 )
 
 // faultBound is the longest a fault may take to be answered, generous for
@@ -156,8 +159,6 @@ func randomPicture(n int) io.Reader {
 	return io.MultiReader(strings.NewReader(pngHeader), io.LimitReader(rand.Reader, int64(n)))
 }
 
-var _ = bytes.NewReader
-
 // TestFaultFullDisk fills the data dir (embedded NATS and disk blobs on a
 // 64 MiB tmpfs): uploads and catalog writes answer 507 while it is full,
 // reads go on, /readyz says not ready; once space is back the hub restarts
@@ -261,4 +262,151 @@ func wantListed(t *testing.T, h *hubtest.Hub, key string, ids []string) {
 			t.Errorf("package %s is listed but was never answered 201", id)
 		}
 	}
+}
+
+// s3Hub starts a hub on a MinIO of the test's own, with a short stall
+// timeout so the test stays fast.
+func s3Hub(t *testing.T) (*miniotest.Server, *hubtest.Hub, string) {
+	t.Helper()
+	m := miniotest.StartDedicated(t)
+	opts := m.Options(t) // the teardown fails the test for objects left in the bucket
+	t.Cleanup(func() { m.Revive(t) })
+	h := hubtest.Start(t, hubtest.Options{Configure: func(c *server.Config) {
+		c.S3Endpoint, c.S3Bucket, c.S3AccessKey, c.S3SecretKey = opts.Endpoint, opts.Bucket, opts.AccessKey, opts.SecretKey
+		c.S3StallTimeout = 3 * time.Second
+	}})
+	return m, h, h.ProducerKey(t)
+}
+
+// uploadUnder streams a 40 MiB picture into package id and calls fault
+// once the first 20 MiB have gone out; it returns the hub's answer.
+func uploadUnder(t *testing.T, h *hubtest.Hub, key, id string, fault func()) answer {
+	t.Helper()
+	r, w := io.Pipe()
+	go func() {
+		if _, err := io.CopyN(w, randomPicture(40<<20), 20<<20); err != nil {
+			w.CloseWithError(err)
+			return
+		}
+		fault()
+		_, err := io.CopyN(w, randomPicture(40<<20), 20<<20)
+		w.CloseWithError(err)
+	}()
+	defer r.CloseWithError(io.ErrClosedPipe)
+	return call(t, "PUT", h.URL+"/v1/packages/"+id+"/assets/big.png", key, r)
+}
+
+// wantNoAssets checks that package id records no asset.
+func wantNoAssets(t *testing.T, h *hubtest.Hub, key, id string) {
+	t.Helper()
+	a := call(t, "GET", h.URL+"/v1/packages/"+id, key, nil)
+	if a.status != http.StatusOK {
+		t.Fatalf("read %s: %d %s", id, a.status, a.body)
+	}
+	var p struct{ Associations []json.RawMessage }
+	if err := json.Unmarshal(a.body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Associations) != 0 {
+		t.Errorf("package %s records assets after a failed upload: %s", id, a.body)
+	}
+}
+
+// sweepParts aborts the multipart uploads a failed upload left in the
+// bucket, which the running sweep collects, and logs how many there were.
+func sweepParts(t *testing.T, h *hubtest.Hub) {
+	t.Helper()
+	n, err := h.Server.Blobs().(*s3.Store).AbortStaleUploads(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("incomplete multipart uploads left for the sweep: %d", n)
+}
+
+func TestFaultMinIOStalledUnderUpload(t *testing.T) {
+	m, h, key := s3Hub(t)
+	id, a := createPackage(t, h, key)
+	if id == "" {
+		t.Fatalf("create: %d %s", a.status, a.body)
+	}
+	a = uploadUnder(t, h, key, id, func() { m.Pause(t) })
+	wantFault(t, "upload while MinIO is stopped", a, http.StatusServiceUnavailable, "the blob store (S3 at")
+	if !strings.Contains(a.detail(), "nothing was stored") {
+		t.Errorf("%q does not say nothing was stored", a.detail())
+	}
+	a = call(t, "GET", h.URL+"/readyz", "", nil)
+	wantFault(t, "/readyz while MinIO is stopped", a, http.StatusServiceUnavailable, "blob store")
+	wantNoAssets(t, h, key, id)
+
+	m.Resume(t)
+	if a := call(t, "GET", h.URL+"/readyz", "", nil); a.status != http.StatusOK {
+		t.Errorf("/readyz after SIGCONT: %d %s", a.status, a.body)
+	}
+	a = call(t, "PUT", h.URL+"/v1/packages/"+id+"/assets/poster.png", key, randomPicture(1<<20))
+	if a.status != http.StatusCreated {
+		t.Fatalf("upload after SIGCONT: %d %s", a.status, a.body)
+	}
+	if a := call(t, "GET", h.URL+"/v1/packages/"+id+"/assets/poster.png", key, nil); a.status != http.StatusOK {
+		t.Errorf("download after SIGCONT: %d", a.status)
+	}
+	if a := call(t, "DELETE", h.URL+"/v1/packages/"+id, key, nil); a.status/100 != 2 {
+		t.Errorf("delete: %d %s", a.status, a.body)
+	}
+	sweepParts(t, h)
+}
+
+func TestFaultMinIOKilledUnderUpload(t *testing.T) {
+	m, h, key := s3Hub(t)
+	id, a := createPackage(t, h, key)
+	if id == "" {
+		t.Fatalf("create: %d %s", a.status, a.body)
+	}
+	a = uploadUnder(t, h, key, id, func() { m.Kill(t) })
+	wantFault(t, "upload while MinIO is killed", a, http.StatusServiceUnavailable, "the blob store (S3 at")
+	wantNoAssets(t, h, key, id)
+	a = call(t, "GET", h.URL+"/readyz", "", nil)
+	wantFault(t, "/readyz while MinIO is down", a, http.StatusServiceUnavailable, "blob store")
+
+	m.Restart(t)
+	a = call(t, "PUT", h.URL+"/v1/packages/"+id+"/assets/poster.png", key, randomPicture(1<<20))
+	if a.status != http.StatusCreated {
+		t.Fatalf("upload after MinIO restarted: %d %s", a.status, a.body)
+	}
+	if a := call(t, "DELETE", h.URL+"/v1/packages/"+id, key, nil); a.status/100 != 2 {
+		t.Errorf("delete: %d %s", a.status, a.body)
+	}
+	sweepParts(t, h)
+}
+
+func TestFaultNATSStoppedUnderWrites(t *testing.T) {
+	nats := natstest.RunExternal(t)
+	h := hubtest.Start(t, hubtest.Options{NATSURL: nats.URL()})
+	key := h.ProducerKey(t)
+	id, a := createPackage(t, h, key)
+	if id == "" {
+		t.Fatalf("create: %d %s", a.status, a.body)
+	}
+	nats.Stop()
+	_, a = createPackage(t, h, key)
+	wantFault(t, "create while NATS is down", a, http.StatusServiceUnavailable, "NATS is not answering")
+	a = call(t, "PATCH", h.URL+"/v1/packages/"+id, key, strings.NewReader(`{"by": "during the outage"}`))
+	wantFault(t, "change while NATS is down", a, http.StatusServiceUnavailable, "NATS is not answering")
+	a = call(t, "GET", h.URL+"/v1/packages/"+id, key, nil)
+	wantFault(t, "read while NATS is down", a, http.StatusServiceUnavailable, "NATS is not answering")
+	a = call(t, "GET", h.URL+"/readyz", "", nil)
+	wantFault(t, "/readyz while NATS is down", a, http.StatusServiceUnavailable, "catalog")
+
+	nats.Start()
+	back := time.Now()
+	for {
+		nid, a := createPackage(t, h, key)
+		if nid != "" {
+			break
+		}
+		if time.Since(back) > faultBound {
+			t.Fatalf("writes did not resume within %v of NATS coming back: %d %s", faultBound, a.status, a.body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("writes resumed %v after NATS came back", time.Since(back).Round(time.Millisecond))
 }

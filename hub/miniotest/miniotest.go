@@ -229,6 +229,19 @@ func (s *Server) Restart(tb testing.TB) {
 	}
 }
 
+// Revive brings a paused or killed MinIO back: a fault test registers it
+// as a cleanup after asking for its bucket, so the bucket's teardown finds
+// MinIO serving even when the test stopped halfway.
+func (s *Server) Revive(tb testing.TB) {
+	tb.Helper()
+	select {
+	case <-s.exited:
+		s.Restart(tb)
+	default:
+		s.Resume(tb)
+	}
+}
+
 func (s *Server) kill() {
 	if s.cmd.Process != nil {
 		s.cmd.Process.Kill()

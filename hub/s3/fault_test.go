@@ -28,6 +28,7 @@ func openDedicated(t *testing.T) (*miniotest.Server, *s3.Store, s3.Options) {
 	t.Helper()
 	m := miniotest.StartDedicated(t)
 	opts := m.Bucket(t)
+	t.Cleanup(func() { m.Revive(t) })
 	opts.StallTimeout = faultStall
 	s, err := s3.Open(t.Context(), opts)
 	if err != nil {
