@@ -165,6 +165,7 @@ func randomPicture(n int) io.Reader {
 // its embedded NATS on the same store by itself and writes resume, with
 // nothing half-written, also across a restart of the hub.
 func TestFaultFullDisk(t *testing.T) {
+	t.Parallel()
 	dir := mountTmpfs(t, "64m")
 	data := filepath.Join(dir, "data")
 	h := hubtest.Start(t, hubtest.Options{DataDir: data})
@@ -324,6 +325,7 @@ func sweepParts(t *testing.T, h *hubtest.Hub) {
 }
 
 func TestFaultMinIOStalledUnderUpload(t *testing.T) {
+	t.Parallel()
 	m, h, key := s3Hub(t)
 	id, a := createPackage(t, h, key)
 	if id == "" {
@@ -356,6 +358,7 @@ func TestFaultMinIOStalledUnderUpload(t *testing.T) {
 }
 
 func TestFaultMinIOKilledUnderUpload(t *testing.T) {
+	t.Parallel()
 	m, h, key := s3Hub(t)
 	id, a := createPackage(t, h, key)
 	if id == "" {
@@ -379,6 +382,7 @@ func TestFaultMinIOKilledUnderUpload(t *testing.T) {
 }
 
 func TestFaultNATSStoppedUnderWrites(t *testing.T) {
+	t.Parallel()
 	nats := natstest.RunExternal(t)
 	h := hubtest.Start(t, hubtest.Options{NATSURL: nats.URL()})
 	key := h.ProducerKey(t)

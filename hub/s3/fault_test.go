@@ -64,6 +64,7 @@ func cleanStaleParts(t *testing.T, s *s3.Store) {
 }
 
 func TestStalledStoreFailsPut(t *testing.T) {
+	t.Parallel()
 	m, s, _ := openDedicated(t)
 	r, w := io.Pipe()
 	go func() {
@@ -97,6 +98,7 @@ func TestStalledStoreFailsPut(t *testing.T) {
 }
 
 func TestStalledStoreFailsRead(t *testing.T) {
+	t.Parallel()
 	m, s, _ := openDedicated(t)
 	key := ulid.Make().String()
 	want := make([]byte, 32<<20)
@@ -125,6 +127,7 @@ func TestStalledStoreFailsRead(t *testing.T) {
 }
 
 func TestKilledStoreFailsPut(t *testing.T) {
+	t.Parallel()
 	m, s, _ := openDedicated(t)
 	r, w := io.Pipe()
 	go func() {
