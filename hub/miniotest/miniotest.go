@@ -15,6 +15,9 @@
 //		os.Exit(code)
 //	}
 //
+// A fault test that pauses, kills or restarts MinIO starts one of its own
+// with StartDedicated, so the package's other tests keep theirs.
+//
 // Without a MinIO binary, StartServer returns a nil *Server and tests that
 // ask it for a bucket skip, except in CI (CI=true), where StartServer fails:
 // a skipped storage test must not pass as green there.
