@@ -414,3 +414,47 @@ func TestFaultNATSStoppedUnderWrites(t *testing.T) {
 	}
 	t.Logf("writes resumed %v after NATS came back", time.Since(back).Round(time.Millisecond))
 }
+
+func TestFaultMinIOStalledUnderDownload(t *testing.T) {
+	t.Parallel()
+	m, h, key := s3Hub(t)
+	id, a := createPackage(t, h, key)
+	if id == "" {
+		t.Fatalf("create: %d %s", a.status, a.body)
+	}
+	url := h.URL + "/v1/packages/" + id + "/assets/big.png"
+	if a := call(t, "PUT", url, key, randomPicture(24<<20)); a.status != http.StatusCreated {
+		t.Fatalf("upload: %d %s", a.status, a.body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), "GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.ReadFull(resp.Body, make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	m.Pause(t)
+	start := time.Now()
+	n, err := io.Copy(io.Discard, resp.Body)
+	took := time.Since(start)
+	t.Logf("download from a stopped MinIO broke off after %v, %d more bytes: %v", took.Round(time.Millisecond), n, err)
+	if err == nil {
+		t.Error("the download ended as if complete")
+	}
+	if took > faultBound {
+		t.Errorf("the download hung for %v, over %v", took, faultBound)
+	}
+	m.Resume(t)
+	if a := call(t, "GET", url, key, nil); a.status != http.StatusOK || len(a.body) != len(pngHeader)+24<<20 {
+		t.Errorf("download after SIGCONT: %d, %d bytes", a.status, len(a.body))
+	}
+	if a := call(t, "DELETE", h.URL+"/v1/packages/"+id, key, nil); a.status/100 != 2 {
+		t.Errorf("delete: %d %s", a.status, a.body)
+	}
+}
