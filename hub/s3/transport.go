@@ -126,7 +126,9 @@ func (s *Store) classify(ctx context.Context, op, key string, err error, write b
 	if errors.As(err, &herr) {
 		return err
 	}
-	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		// The caller went away; a deadline that passed (the caller's own,
+		// as /readyz sets) is the store not answering in time.
 		return fmt.Errorf("s3: %s %s: %w", op, key, err)
 	}
 	after := ""
