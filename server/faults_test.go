@@ -226,6 +226,10 @@ func TestFaultFullDisk(t *testing.T) {
 		t.Errorf("upload after space came back: %d %s", a.status, a.body)
 	}
 	wantListed(t, h, key, created)
+	// The refused upload left no partial file behind.
+	if tmp, err := os.ReadDir(filepath.Join(data, "blobs", "tmp")); err != nil || len(tmp) != 0 {
+		t.Errorf("blobs/tmp after the full disk: %v, %v", tmp, err)
+	}
 
 	h.Stop(t)
 	h = hubtest.Start(t, hubtest.Options{DataDir: data})
