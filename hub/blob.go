@@ -18,13 +18,15 @@ type BlobStore interface {
 	// the key keeps what it held before (nothing, for a new key), never a
 	// partial object. Returns the number of bytes stored. Returns EINVALID
 	// for a malformed key, and when r yields fewer or more bytes than a
-	// known size.
+	// known size; EFULL when the store has no room; EUNAVAILABLE when it
+	// does not answer (S3: no byte moved for the stall timeout).
 	Put(ctx context.Context, key string, r io.Reader, size int64) (int64, error)
 
 	// Open returns the object for reading from offset 0; it can Seek, which
 	// is how ranged reads are served. ctx governs the later reads too, and
 	// the caller must Close the Blob (on S3 it holds a connection until
-	// then). Returns ENOTFOUND if key is absent.
+	// then). Returns ENOTFOUND if key is absent. Open and the Blob's reads
+	// return EUNAVAILABLE when the store does not answer.
 	Open(ctx context.Context, key string) (Blob, error)
 
 	// Stat returns the object's size and modification time.
@@ -34,8 +36,8 @@ type BlobStore interface {
 	// Delete removes the object. Deleting an absent key is not an error.
 	Delete(ctx context.Context, key string) error
 
-	// Check reports whether the store is reachable and writable enough to
-	// serve; /readyz calls it.
+	// Check reports whether the store takes writes, by writing something
+	// that it removes again (it leaves nothing); /readyz calls it.
 	Check(ctx context.Context) error
 }
 

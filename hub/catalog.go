@@ -17,7 +17,10 @@ type Catalog interface {
 	Directory
 	WebhookStore
 
-	// Check reports whether the catalog's store answers; /readyz calls it.
+	// Check reports whether the catalog takes writes (it writes a key of
+	// its own); /readyz calls it. Every method of the catalog returns
+	// EUNAVAILABLE when its store does not answer, and a write EFULL when
+	// the store has no room.
 	Check(ctx context.Context) error
 }
 

@@ -21,7 +21,8 @@ const (
 	ECANCELED     = "canceled"     // the caller went away mid-request
 	ETIMEOUT      = "timeout"      // the caller sent nothing for too long
 	ELIMITED      = "rate_limited" // the caller sent more than its share; try again later
-	EUNAVAILABLE  = "unavailable"  // a dependency (NATS, storage) is not answering
+	EUNAVAILABLE  = "unavailable"  // a dependency (NATS, storage) is not answering; try again later
+	EFULL         = "storage_full" // a disk or store has no space left for the write
 	EINTERNAL     = "internal"     // a bug or an unexpected failure
 )
 

@@ -15,6 +15,7 @@ import (
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/api"
 	"github.com/syndication-hub/hub/hub/natsserver"
+	"github.com/syndication-hub/hub/hub/s3"
 	"github.com/syndication-hub/hub/publisher/audit"
 )
 
@@ -49,8 +50,11 @@ type Config struct {
 	S3Secure          bool
 	S3Region          string
 	S3Presign         bool
-	MaxAssetBytes     int64
-	LogLevel          string
+	// S3StallTimeout fails an S3 request that moves no byte for this long
+	// (a progress watchdog; transfers that keep moving are never cut off).
+	S3StallTimeout time.Duration
+	MaxAssetBytes  int64
+	LogLevel       string
 	// UploadIdleTimeout aborts an upload that sends nothing for this long.
 	UploadIdleTimeout time.Duration
 	// MetricsAddr is the operator listener: /metrics without a key, for a
@@ -102,6 +106,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.S3Secure, "s3-secure", false, "use TLS to reach S3")
 	fs.StringVar(&c.S3Region, "s3-region", "", "S3 region")
 	fs.BoolVar(&c.S3Presign, "s3-presign", false, "answer downloads of released assets with a redirect to a 60-second presigned S3 URL")
+	fs.DurationVar(&c.S3StallTimeout, "s3-stall-timeout", s3.DefaultStallTimeout, "fail an S3 request when no byte of it moved for this long (the store is then answered as not answering: 503)")
 	fs.Int64Var(&c.MaxAssetBytes, "max-asset-bytes", hub.DefaultMaxAssetBytes, "largest single asset in bytes")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&c.UploadIdleTimeout, "upload-idle-timeout", api.DefaultUploadIdleTimeout, "abort an upload when no byte of it arrived for this long")
@@ -171,6 +176,9 @@ func (c *Config) Resolve() error {
 	}
 	if c.NATSGrantLifetime < time.Second {
 		return fmt.Errorf("HUB_NATS_GRANT_LIFETIME must be at least 1s")
+	}
+	if c.S3StallTimeout < 0 {
+		return fmt.Errorf("HUB_S3_STALL_TIMEOUT must not be negative (0 is the default, %s)", s3.DefaultStallTimeout)
 	}
 	if c.NATSReplicas < 1 {
 		return fmt.Errorf("HUB_NATS_REPLICAS must be at least 1")

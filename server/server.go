@@ -80,6 +80,9 @@ type Options struct {
 	// Announcer, when set, wraps the release stream the domain announces
 	// through: fault tests make it fail or crash at chosen points.
 	Announcer func(next hub.Announcer) hub.Announcer
+	// StoreRecoverEvery is how often the embedded NATS server's file store
+	// is checked for a write error to recover from; 0 means 2 s.
+	StoreRecoverEvery time.Duration
 	// Middleware, when set, wraps the HTTP handler (tests record requests).
 	Middleware func(http.Handler) http.Handler
 }
@@ -196,7 +199,11 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 // store, the release stream, partners' access and the pickup log.
 func (s *Server) openState(ctx context.Context) error {
 	var err error
-	s.catalog, err = catalog.Open(ctx, s.js, catalog.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log})
+	copts := catalog.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log}
+	if s.embedded != nil {
+		copts.StoreFailed = s.embedded.StoreFailed
+	}
+	s.catalog, err = catalog.Open(ctx, s.js, copts)
 	if err != nil {
 		return fmt.Errorf("open catalog: %w", err)
 	}
@@ -243,6 +250,37 @@ func (s *Server) startLoops(ctx context.Context) {
 	s.feeds = feeds.NewCache(feeds.CacheOptions{})
 	s.invalid = feeds.NewInvalidator(s.js, s.feeds, feeds.InvalidatorOptions{IndexShows: s.service.IndexShows, Logger: s.log})
 	s.loops.Go(func() { s.invalid.Run(runCtx) })
+	if s.embedded != nil {
+		s.loops.Go(func() { s.recoverStore(runCtx) })
+	}
+}
+
+// recoverStore restarts the embedded NATS server in-process once its file
+// store failed a write (a full disk) and the disk has room again: the
+// server keeps failing that stream's writes until it restarts. Until then
+// writes answer 507 and /readyz 503.
+func (s *Server) recoverStore(ctx context.Context) {
+	every := s.opts.StoreRecoverEvery
+	if every <= 0 {
+		every = 2 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		failed := s.embedded.StoreFailed()
+		restarted, err := s.embedded.Recover()
+		switch {
+		case err != nil:
+			s.log.Error("embedded NATS store", "err", err)
+		case restarted:
+			s.log.Warn("embedded NATS restarted on its store after a write error, now that the disk has room", "error", failed)
+		}
+	}
 }
 
 func (s *Server) serveHTTP() error {
@@ -406,6 +444,7 @@ func (s *Server) openBlobs(ctx context.Context) error {
 		store, err := s3.Open(ctx, s3.Options{
 			Endpoint: s.cfg.S3Endpoint, Bucket: s.cfg.S3Bucket, AccessKey: s.cfg.S3AccessKey,
 			SecretKey: s.cfg.S3SecretKey, Secure: s.cfg.S3Secure, Region: s.cfg.S3Region,
+			StallTimeout: s.cfg.S3StallTimeout, Logger: s.log,
 		})
 		if err != nil {
 			return fmt.Errorf("open S3 bucket %s at %s: %w", s.cfg.S3Bucket, s.cfg.S3Endpoint, err)

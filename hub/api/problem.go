@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,8 +26,13 @@ var statusOf = map[string]int{
 	hub.ECANCELED:    499,
 	hub.ETIMEOUT:     http.StatusRequestTimeout,
 	hub.EUNAVAILABLE: http.StatusServiceUnavailable,
+	hub.EFULL:        http.StatusInsufficientStorage,
 	hub.EINTERNAL:    http.StatusInternalServerError,
 }
+
+// unavailableRetry is the Retry-After, in seconds, of a 503 that does not
+// set its own.
+const unavailableRetry = 60
 
 // Problem is an RFC 9457 problem details document. Code repeats the
 // hub's error code, so a script can branch on it without parsing prose.
@@ -89,6 +95,11 @@ func (a *API) errorHandler(err error, c echo.Context) {
 		a.log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "err", err)
 	}
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	if p.Status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
+		// A dependency that does not answer usually does again within a
+		// minute; the sentences say "try again in a minute".
+		c.Response().Header().Set("Retry-After", strconv.Itoa(unavailableRetry))
+	}
 	if c.Request().Method == http.MethodHead {
 		c.Response().WriteHeader(p.Status)
 		return

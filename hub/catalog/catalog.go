@@ -31,6 +31,9 @@ const (
 	VersionsBucket  = "hub_versions"
 	CampaignsBucket = "hub_campaigns"
 	PartnersBucket  = "hub_partners"
+	// HealthBucket holds the one key /readyz writes to prove the catalog
+	// takes writes; it is overwritten each time, so it never grows.
+	HealthBucket = "hub_health"
 )
 
 // Options configures a Catalog.
@@ -39,6 +42,9 @@ type Options struct {
 	// 0 means 1 (the embedded server has only one).
 	Replicas int
 	Logger   *slog.Logger
+	// StoreFailed, when set, returns the embedded NATS server's file store
+	// write error ("" for none), so a write it never answers is EFULL.
+	StoreFailed func() string
 }
 
 // Catalog is the hub.Catalog on JetStream KV: every port the domain uses.
@@ -55,6 +61,7 @@ type Catalog struct {
 	// Webhooks are indexed; dead letters are read from their bucket.
 	webhooks    *records[hub.Webhook]
 	deadLetters jetstream.KeyValue
+	health      jetstream.KeyValue
 
 	mu       sync.RWMutex
 	pkgIndex map[string]indexed[*hub.Package]
@@ -102,6 +109,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		{PartnersBucket, &partners, "syndication hub: partner outlets and their entitlements", 0},
 		{WebhooksBucket, &webhooks, "syndication hub: partners' webhook endpoints and their signing secrets", 0},
 		{DeadLettersBucket, &c.deadLetters, "syndication hub: announcements a webhook did not accept, for replay", 0},
+		{HealthBucket, &c.health, "syndication hub: the key the readiness probe writes", 0},
 	} {
 		cfg := jetstream.KeyValueConfig{
 			Bucket: b.name, Description: b.desc, History: 1, TTL: b.ttl,
@@ -117,7 +125,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		if err != nil {
 			return nil, fmt.Errorf("open bucket %s: %w", b.name, err)
 		}
-		*b.kv = kv
+		*b.kv = classified{kv, opts.StoreFailed}
 	}
 
 	c.keys = newRecords[hub.Key](keys, "key", c.log)
@@ -235,10 +243,20 @@ func (c *Catalog) indexPackage(id string, rev uint64, p *hub.Package) {
 	c.sorted = nil
 }
 
-// Check asks the server for the packages bucket's state.
+// healthKey is the one key of HealthBucket.
+const healthKey = "probe"
+
+// Check reports whether the catalog takes writes: it asks for the packages
+// bucket's state and overwrites the health bucket's one key (a stuck or
+// full JetStream fails here, not only in someone's write).
 func (c *Catalog) Check(ctx context.Context) error {
-	_, err := c.packages.Status(ctx)
-	return err
+	if _, err := c.packages.Status(ctx); err != nil {
+		return fmt.Errorf("packages bucket: %w", err)
+	}
+	if _, err := c.health.Put(ctx, healthKey, []byte(time.Now().UTC().Format(time.RFC3339Nano))); err != nil {
+		return fmt.Errorf("write probe: %w", err)
+	}
+	return nil
 }
 
 func isConflict(err error) bool {

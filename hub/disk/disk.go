@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/syndication-hub/hub/hub"
@@ -125,6 +126,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (n
 	if err := checkKey(key); err != nil {
 		return 0, err
 	}
+	defer func() { err = s.full(err, true) }()
 	if size < -1 {
 		return 0, hub.Errorf(hub.EINVALID, "Blob size %d is invalid.", size)
 	}
@@ -300,7 +302,8 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // Check reports whether the store can take uploads, by creating, syncing and
 // removing a file where uploads are written. A full or read-only disk fails
 // here rather than in the middle of someone's upload.
-func (s *Store) Check(ctx context.Context) error {
+func (s *Store) Check(ctx context.Context) (err error) {
+	defer func() { err = s.full(err, false) }()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("disk: check: %w", err)
 	}
@@ -321,6 +324,21 @@ func (s *Store) Check(ctx context.Context) error {
 		return fmt.Errorf("disk: check: %w", err)
 	}
 	return nil
+}
+
+// full turns a disk that has no room (ENOSPC, or a quota) into EFULL,
+// keeping the cause for the log. write says whether the sentence may add
+// "nothing was stored".
+func (s *Store) full(err error, write bool) error {
+	if err == nil || !(errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)) {
+		return err
+	}
+	after := ""
+	if write {
+		after = "; nothing was stored"
+	}
+	return fmt.Errorf("%w: %w", hub.Errorf(hub.EFULL,
+		"the hub's disk (blob store at %s) is full%s; free space there and try again", s.dir, after), err)
 }
 
 func notFound(key string) error {

@@ -15,6 +15,9 @@
 //		os.Exit(code)
 //	}
 //
+// A fault test that pauses, kills or restarts MinIO starts one of its own
+// with StartDedicated, so the package's other tests keep theirs.
+//
 // Without a MinIO binary, StartServer returns a nil *Server and tests that
 // ask it for a bucket skip, except in CI (CI=true), where StartServer fails:
 // a skipped storage test must not pass as green there.
@@ -33,6 +36,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -55,11 +59,13 @@ type Server struct {
 	AccessKey string
 	SecretKey string
 
-	client *minio.Client
-	cmd    *exec.Cmd
-	dir    string
-	out    *syncBuffer
-	exited chan struct{} // closed when the process has exited
+	client  *minio.Client
+	bin     string
+	console string // the console's address, kept across restarts
+	cmd     *exec.Cmd
+	dir     string
+	out     *syncBuffer
+	exited  chan struct{} // closed when the process has exited
 }
 
 // FindBinary returns the MinIO binary to run: $HUB_MINIO_BIN, else minio on
@@ -117,12 +123,31 @@ func StartServer() (srv *Server, stop func(), err error) {
 		Endpoint:  addr,
 		AccessKey: "hub" + randomHex(8),
 		SecretKey: randomHex(20),
+		bin:       bin,
+		console:   consoleAddr,
 		dir:       dir,
-		out:       &syncBuffer{},
-		exited:    make(chan struct{}),
 	}
-	s.cmd = exec.Command(bin, "server", filepath.Join(dir, "data"),
-		"--address", addr, "--console-address", consoleAddr, "--quiet")
+	s.client, err = minio.New(addr, &minio.Options{
+		Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""),
+	})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, func() {}, fmt.Errorf("miniotest: %w", err)
+	}
+	if err := s.run(); err != nil {
+		os.RemoveAll(dir)
+		return nil, func() {}, err
+	}
+	return s, s.stop, nil
+}
+
+// run starts the MinIO process on the server's address and directory and
+// waits until it serves.
+func (s *Server) run() error {
+	s.out = &syncBuffer{}
+	s.exited = make(chan struct{})
+	s.cmd = exec.Command(s.bin, "server", filepath.Join(s.dir, "data"),
+		"--address", s.Endpoint, "--console-address", s.console, "--quiet")
 	s.cmd.Env = append(os.Environ(),
 		"MINIO_ROOT_USER="+s.AccessKey,
 		"MINIO_ROOT_PASSWORD="+s.SecretKey,
@@ -136,25 +161,98 @@ func StartServer() (srv *Server, stop func(), err error) {
 	s.cmd.WaitDelay = 5 * time.Second
 	setPdeathsig(s.cmd)
 	if err := s.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, func() {}, fmt.Errorf("miniotest: start %s: %w", bin, err)
+		return fmt.Errorf("miniotest: start %s: %w", s.bin, err)
 	}
+	cmd, exited := s.cmd, s.exited
 	go func() {
-		s.cmd.Wait()
-		close(s.exited)
+		cmd.Wait()
+		close(exited)
 	}()
+	if err := s.waitReady(); err != nil {
+		s.kill()
+		return fmt.Errorf("miniotest: %w\nMinIO output:\n%s", err, s.out.String())
+	}
+	return nil
+}
 
-	s.client, err = minio.New(addr, &minio.Options{
-		Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""),
-	})
-	if err == nil {
-		err = s.waitReady()
-	}
+// StartDedicated starts a MinIO of the test's own, stopped when the test
+// ends: for fault tests that pause or kill it, which would break other
+// tests sharing the package's server. Skips (or fails, under CI=true)
+// without a binary, like StartServer.
+func StartDedicated(tb testing.TB) *Server {
+	tb.Helper()
+	s, stop, err := StartServer()
 	if err != nil {
-		s.stop()
-		return nil, func() {}, fmt.Errorf("miniotest: %w\nMinIO output:\n%s", err, s.out.String())
+		tb.Fatal(err)
 	}
-	return s, s.stop, nil
+	if s == nil {
+		tb.Skipf("MinIO is not available: %s", installHint)
+	}
+	tb.Cleanup(func() {
+		s.Resume(tb) // a paused process ignores the kill until resumed
+		stop()
+	})
+	return s
+}
+
+// Pause stops the MinIO process (SIGSTOP): it keeps its port and its
+// connections, and answers nothing, as a hung server does.
+func (s *Server) Pause(tb testing.TB) {
+	tb.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		tb.Fatalf("miniotest: SIGSTOP MinIO: %v", err)
+	}
+}
+
+// Resume continues a paused MinIO (SIGCONT).
+func (s *Server) Resume(tb testing.TB) {
+	tb.Helper()
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		tb.Errorf("miniotest: SIGCONT MinIO: %v", err)
+	}
+}
+
+// Kill kills the MinIO process (SIGKILL) and waits until it is gone; its
+// files stay, and Restart brings it back on them.
+func (s *Server) Kill(tb testing.TB) {
+	tb.Helper()
+	s.kill()
+}
+
+// Restart starts MinIO again after Kill, on the same address and files.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	if err := s.run(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// Revive brings a paused or killed MinIO back: a fault test registers it
+// as a cleanup after asking for its bucket, so the bucket's teardown finds
+// MinIO serving even when the test stopped halfway.
+func (s *Server) Revive(tb testing.TB) {
+	tb.Helper()
+	select {
+	case <-s.exited:
+		s.Restart(tb)
+	default:
+		s.Resume(tb)
+	}
+}
+
+func (s *Server) kill() {
+	if s.cmd.Process != nil {
+		s.cmd.Process.Kill()
+		select {
+		case <-s.exited:
+		case <-time.After(10 * time.Second):
+		}
+	}
 }
 
 // waitReady polls the liveness endpoint, then the S3 API, because MinIO
@@ -192,13 +290,7 @@ func (s *Server) waitReady() error {
 }
 
 func (s *Server) stop() {
-	if s.cmd.Process != nil {
-		s.cmd.Process.Kill()
-		select {
-		case <-s.exited:
-		case <-time.After(10 * time.Second):
-		}
-	}
+	s.kill()
 	os.RemoveAll(s.dir)
 }
 

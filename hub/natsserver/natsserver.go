@@ -16,8 +16,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -35,7 +38,13 @@ type Options struct {
 
 // Server is a running embedded NATS server.
 type Server struct {
+	// srvMu guards srv, which Recover replaces by a server started anew
+	// on the same store, options and port.
+	srvMu       sync.RWMutex
 	srv         *server.Server
+	opts        server.Options
+	log         *slog.Logger
+	storeErr    atomic.Pointer[string] // the first write error of the store since the last start
 	hubUser     string
 	hubPassword string
 
@@ -80,20 +89,114 @@ func Start(opts Options) (*Server, error) {
 		NoSigs:                     true,
 		MaxPayload:                 8 << 20,
 	}
-	srv, err := server.NewServer(so)
+	s.opts, s.log = *so, opts.Logger
+	srv, err := s.start()
+	if err != nil {
+		return nil, err
+	}
+	s.srv = srv
+	// A restart must come back on the port picked now.
+	s.opts.Port = srv.Addr().(*net.TCPAddr).Port
+	return s, nil
+}
+
+// start runs a server from s.opts and waits until it accepts connections.
+func (s *Server) start() (*server.Server, error) {
+	so := s.opts
+	srv, err := server.NewServer(&so)
 	if err != nil {
 		return nil, fmt.Errorf("configure embedded NATS: %w", err)
 	}
-	if opts.Logger != nil {
-		srv.SetLoggerV2(slogAdapter{opts.Logger.With("component", "nats")}, false, false, false)
+	log := s.log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	s.srv = srv
+	srv.SetLoggerV2(slogAdapter{log: log.With("component", "nats"), storeError: s.noteStoreError}, false, false, false)
 	go srv.Start()
 	if !srv.ReadyForConnections(30 * time.Second) {
 		srv.Shutdown()
-		return nil, fmt.Errorf("embedded NATS did not become ready (listen %s, store %s)", opts.Listen, opts.StoreDir)
+		return nil, fmt.Errorf("embedded NATS did not become ready (listen %s:%d, store %s)", so.Host, so.Port, so.StoreDir)
 	}
-	return s, nil
+	return srv, nil
+}
+
+// noteStoreError keeps the first write error the file store reports. The
+// server keeps failing writes to a stream whose store failed once (a full
+// disk), also after space returns, until it restarts; Recover does that.
+func (s *Server) noteStoreError(msg string) {
+	s.storeErr.CompareAndSwap(nil, &msg)
+}
+
+// StoreFailed returns the file store's first write error since the server
+// (re)started, "" when there was none.
+func (s *Server) StoreFailed() string {
+	if p := s.storeErr.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// recoverFree is the free space the store's disk must have again before
+// Recover restarts the server on it.
+const recoverFree = 4 << 20
+
+// Recover restarts the server in-process on the same store, options and
+// port once its file store failed a write (StoreFailed) and the disk has
+// room again (recoverFree bytes can be written). Clients reconnect by
+// themselves: the hub's in-process connection through s (see Connect),
+// outlets' over TCP. It reports whether it restarted.
+func (s *Server) Recover() (bool, error) {
+	if s.StoreFailed() == "" {
+		return false, nil
+	}
+	if err := roomFor(s.opts.StoreDir, recoverFree); err != nil {
+		return false, nil // still full: writes keep answering EFULL
+	}
+	s.srvMu.Lock()
+	defer s.srvMu.Unlock()
+	s.srv.Shutdown()
+	s.srv.WaitForShutdown()
+	srv, err := s.start()
+	if err != nil {
+		// Still failed: the next call tries again.
+		return false, fmt.Errorf("restart embedded NATS after a store failure: %w", err)
+	}
+	s.srv = srv
+	s.storeErr.Store(nil)
+	// Partners' accounts and their imports lived in the old server: they
+	// are made again as each partner connects.
+	s.mu.Lock()
+	clear(s.imported)
+	s.mu.Unlock()
+	return true, nil
+}
+
+// roomFor reports whether n bytes can be written (and synced) in dir.
+func roomFor(dir string, n int) error {
+	f, err := os.CreateTemp(dir, ".room-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if _, err := f.Write(make([]byte, n)); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// current is the running server.
+func (s *Server) current() *server.Server {
+	s.srvMu.RLock()
+	defer s.srvMu.RUnlock()
+	return s.srv
+}
+
+// InProcessConn connects in-process to the running server; Connect hands
+// s to nats.go as the provider, so a reconnect after Recover reaches the
+// new server.
+func (s *Server) InProcessConn() (net.Conn, error) {
+	return s.current().InProcessConn()
 }
 
 func randomSecret() (string, error) {
@@ -147,7 +250,7 @@ func (a authenticator) Check(c server.ClientAuthentication) bool {
 	}
 	acc, err := a.s.account(g)
 	if err != nil {
-		a.s.srv.Warnf("NATS account for %s: %v", g.ID, err)
+		a.s.current().Warnf("NATS account for %s: %v", g.ID, err)
 		return false
 	}
 	u := &server.User{
@@ -189,8 +292,9 @@ func (s *Server) account(g Grant) (*server.Account, error) {
 	if g.Account == "" || g.Account == server.DEFAULT_GLOBAL_ACCOUNT {
 		return nil, fmt.Errorf("grant %s names no account of its own", g.ID)
 	}
-	acc, _ := s.srv.LookupOrRegisterAccount(g.Account)
-	hubAcc := s.srv.GlobalAccount()
+	srv := s.current()
+	acc, _ := srv.LookupOrRegisterAccount(g.Account)
+	hubAcc := srv.GlobalAccount()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, imp := range g.Imports {
@@ -236,7 +340,7 @@ func (s *Server) Kick(id string) {
 	s.mu.Unlock()
 	for _, c := range ids {
 		// An id of a connection that has closed since is no error here.
-		_ = s.srv.DisconnectClientByID(c)
+		_ = s.current().DisconnectClientByID(c)
 	}
 }
 
@@ -244,7 +348,7 @@ func (s *Server) Kick(id string) {
 func (s *Server) Connect(name string, opts ...nats.Option) (*nats.Conn, error) {
 	opts = append([]nats.Option{
 		nats.Name(name),
-		nats.InProcessServer(s.srv),
+		nats.InProcessServer(s),
 		nats.UserInfo(s.hubUser, s.hubPassword),
 		nats.MaxReconnects(-1),
 	}, opts...)
@@ -256,20 +360,30 @@ func (s *Server) Connect(name string, opts ...nats.Option) (*nats.Conn, error) {
 }
 
 // ClientURL is where outlets' clients connect.
-func (s *Server) ClientURL() string { return s.srv.ClientURL() }
+func (s *Server) ClientURL() string { return s.current().ClientURL() }
 
 // Shutdown stops the server and waits until it has.
 func (s *Server) Shutdown() {
-	s.srv.Shutdown()
-	s.srv.WaitForShutdown()
+	srv := s.current()
+	srv.Shutdown()
+	srv.WaitForShutdown()
 }
 
 // slogAdapter routes the server's log lines to slog.
-type slogAdapter struct{ log *slog.Logger }
+type slogAdapter struct {
+	log        *slog.Logger
+	storeError func(msg string) // told of the file store's write errors
+}
 
 func (a slogAdapter) Noticef(f string, v ...any) { a.log.Debug(fmt.Sprintf(f, v...)) }
 func (a slogAdapter) Warnf(f string, v ...any)   { a.log.Warn(fmt.Sprintf(f, v...)) }
 func (a slogAdapter) Fatalf(f string, v ...any)  { a.log.Error(fmt.Sprintf(f, v...)) }
-func (a slogAdapter) Errorf(f string, v ...any)  { a.log.Error(fmt.Sprintf(f, v...)) }
-func (a slogAdapter) Debugf(f string, v ...any)  { a.log.Debug(fmt.Sprintf(f, v...)) }
-func (a slogAdapter) Tracef(f string, v ...any)  {}
+func (a slogAdapter) Errorf(f string, v ...any) {
+	msg := fmt.Sprintf(f, v...)
+	if strings.Contains(msg, "ritical write error") || strings.Contains(msg, "no space left on device") {
+		a.storeError(msg)
+	}
+	a.log.Error(msg)
+}
+func (a slogAdapter) Debugf(f string, v ...any) { a.log.Debug(fmt.Sprintf(f, v...)) }
+func (a slogAdapter) Tracef(f string, v ...any) {}

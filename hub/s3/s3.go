@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -59,6 +60,11 @@ type Options struct {
 	// PartSize is the multipart part size in bytes; 0 means DefaultPartSize.
 	// Each upload holds one part in memory.
 	PartSize uint64
+	// StallTimeout fails a request that moves no byte for this long, and
+	// one whose answer does not start this long after its last byte went
+	// out; 0 means DefaultStallTimeout. It is a progress watchdog, not a
+	// total timeout, so multi-gigabyte transfers that keep moving go on.
+	StallTimeout time.Duration
 	// Logger receives the outcome of the stale-upload sweep in Open; nil
 	// discards it.
 	Logger *slog.Logger
@@ -67,6 +73,7 @@ type Options struct {
 // Store is a hub.BlobStore on one S3 bucket. It is safe for concurrent use.
 type Store struct {
 	client   *minio.Client
+	endpoint string
 	bucket   string
 	partSize uint64
 	log      *slog.Logger
@@ -95,15 +102,23 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	stall := opts.StallTimeout
+	if stall <= 0 {
+		stall = DefaultStallTimeout
+	}
 	client, err := minio.New(opts.Endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(opts.AccessKey, opts.SecretKey, ""),
-		Secure: opts.Secure,
-		Region: opts.Region,
+		Creds:     credentials.NewStaticV4(opts.AccessKey, opts.SecretKey, ""),
+		Secure:    opts.Secure,
+		Region:    opts.Region,
+		Transport: newTransport(stall, opts.Secure),
+		// One attempt: a stalled store would cost a stall timeout per
+		// retry, and the caller gets a 503 with Retry-After instead.
+		MaxRetries: 1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("s3: client for %s: %w", opts.Endpoint, err)
 	}
-	s := &Store{client: client, bucket: opts.Bucket, partSize: partSize, log: log}
+	s := &Store{client: client, endpoint: opts.Endpoint, bucket: opts.Bucket, partSize: partSize, log: log}
 	if err := s.ensureBucket(ctx, opts.Region); err != nil {
 		return nil, err
 	}
@@ -220,13 +235,40 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 		if cerr := ctx.Err(); cerr != nil {
 			err = cerr
 		}
-		var herr *hub.Error
-		if errors.As(err, &herr) {
-			return 0, err
+		err = s.classify(ctx, "put", key, err, true)
+		if hub.ErrorCode(err) != hub.EUNAVAILABLE {
+			// minio-go aborts a failed multipart upload with ctx, which
+			// fails when the caller went away; a store that does not
+			// answer would not take the abort either (the sweep of stale
+			// uploads collects those).
+			s.abortUploads(ctx, key)
 		}
-		return 0, fmt.Errorf("s3: put %s: %w", key, err)
+		return 0, err
 	}
 	return er.n, nil
+}
+
+// abortTimeout bounds the best-effort abort of a failed upload's parts.
+const abortTimeout = 5 * time.Second
+
+// abortUploads aborts the incomplete multipart uploads of key, best effort:
+// blob keys are fresh for each upload, so they are the failed Put's.
+func (s *Store) abortUploads(ctx context.Context, key string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	core := minio.Core{Client: s.client}
+	for u := range s.client.ListIncompleteUploads(ctx, s.bucket, key, false) {
+		if u.Err != nil {
+			s.log.Warn("s3: list the parts of a failed upload", "key", key, "err", u.Err)
+			return
+		}
+		if u.Key != key {
+			continue
+		}
+		if err := core.AbortMultipartUpload(ctx, s.bucket, u.Key, u.UploadID); err != nil {
+			s.log.Warn("s3: abort a failed upload", "key", key, "upload", u.UploadID, "err", err)
+		}
+	}
 }
 
 // exactReader passes r through, failing on a cancelled ctx and, when size is
@@ -327,7 +369,20 @@ func (e *exactReader) fail(err error) error {
 // Seek, which is how ranged reads are served.
 type blob struct {
 	*minio.Object
-	stat hub.BlobStat
+	stat  hub.BlobStat
+	ctx   context.Context
+	key   string
+	store *Store
+}
+
+// Read reads from the object; a store that stops answering mid-read is
+// EUNAVAILABLE.
+func (b *blob) Read(p []byte) (int, error) {
+	n, err := b.Object.Read(p)
+	if err != nil && err != io.EOF {
+		err = b.store.classify(b.ctx, "read", b.key, err, false)
+	}
+	return n, err
 }
 
 // Stat returns the size and modification time seen when the blob was
@@ -344,7 +399,7 @@ func (s *Store) Open(ctx context.Context, key string) (hub.Blob, error) {
 	}
 	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
 	if err != nil {
-		return nil, s.wrap("open", key, err)
+		return nil, s.classify(ctx, "open", key, err, false)
 	}
 	// Stat sends a HEAD now, so a missing key fails here and not at the
 	// first Read. minio.Object pins its later GETs to the ETag seen here
@@ -353,9 +408,9 @@ func (s *Store) Open(ctx context.Context, key string) (hub.Blob, error) {
 	info, err := obj.Stat()
 	if err != nil {
 		obj.Close()
-		return nil, s.wrap("open", key, err)
+		return nil, s.classify(ctx, "open", key, err, false)
 	}
-	return &blob{Object: obj, stat: hub.BlobStat{Size: info.Size, ModTime: info.LastModified}}, nil
+	return &blob{Object: obj, stat: hub.BlobStat{Size: info.Size, ModTime: info.LastModified}, ctx: ctx, key: key, store: s}, nil
 }
 
 // Stat returns the size and modification time of key.
@@ -366,7 +421,7 @@ func (s *Store) Stat(ctx context.Context, key string) (hub.BlobStat, error) {
 	}
 	info, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
 	if err != nil {
-		return hub.BlobStat{}, s.wrap("stat", key, err)
+		return hub.BlobStat{}, s.classify(ctx, "stat", key, err, false)
 	}
 	return hub.BlobStat{Size: info.Size, ModTime: info.LastModified}, nil
 }
@@ -378,20 +433,34 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
-		return s.wrap("delete", key, err)
+		return s.classify(ctx, "delete", key, err, false)
 	}
 	return nil
 }
 
-// Check reports whether the endpoint answers with our credentials and the
-// bucket exists.
+// probeKey is the object Check writes and removes. It is not a blob key
+// (those have no dot), so no asset can ever be stored under it.
+const probeKey = ".readyz"
+
+// Check reports whether the store takes writes: the bucket exists and a
+// one-byte object put there can be removed again, so nothing is left.
 func (s *Store) Check(ctx context.Context) error {
 	ok, err := s.client.BucketExists(ctx, s.bucket)
 	if err != nil {
-		return fmt.Errorf("s3: check bucket %s: %w", s.bucket, err)
+		return s.classify(ctx, "check bucket", s.bucket, err, false)
 	}
 	if !ok {
 		return fmt.Errorf("s3: check: bucket %s does not exist", s.bucket)
+	}
+	if _, err := s.client.PutObject(ctx, s.bucket, probeKey, strings.NewReader("."), 1,
+		minio.PutObjectOptions{ContentType: "application/octet-stream"}); err != nil {
+		return s.classify(ctx, "check write", probeKey, err, false)
+	}
+	// Removed even when ctx ended meanwhile: the probe leaves no object.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	if err := s.client.RemoveObject(rctx, s.bucket, probeKey, minio.RemoveObjectOptions{}); err != nil {
+		return s.classify(ctx, "check delete", probeKey, err, false)
 	}
 	return nil
 }
@@ -420,12 +489,4 @@ func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration, d
 		return nil, fmt.Errorf("s3: presign %s: %w", key, err)
 	}
 	return u, nil
-}
-
-// wrap turns S3's "no such key" into ENOTFOUND and adds context to the rest.
-func (s *Store) wrap(op, key string, err error) error {
-	if minio.ToErrorResponse(err).Code == minio.NoSuchKey {
-		return hub.Errorf(hub.ENOTFOUND, "Blob %s does not exist.", key)
-	}
-	return fmt.Errorf("s3: %s %s in bucket %s: %w", op, key, s.bucket, err)
 }
