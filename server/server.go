@@ -309,12 +309,18 @@ func (s *Server) connectNATS() error {
 			return err
 		}
 		s.embedded = srv
-		s.nc, err = srv.Connect("hub")
+		s.nc, err = srv.Connect("hub", nats.ReconnectBufSize(-1))
 		return err
 	}
 	opts := []nats.Option{
 		nats.Name("hub"),
 		nats.MaxReconnects(-1),
+		// No write waits in a buffer for NATS to come back: one the hub
+		// answered as failed must never be replayed later (a ghost write,
+		// a duplicate package after the producer's retry). While
+		// reconnecting, a write fails at once, unsent; the catalog tells
+		// that from a write whose outcome is unknown (hub/catalog/settle.go).
+		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil { // nil: our own close at shutdown
 				s.log.Warn("NATS disconnected", "err", err)

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/syndication-hub/hub/hub"
 )
 
@@ -18,7 +16,7 @@ func (c *Catalog) AcquireBlob(ctx context.Context, sum string, candidate hub.Blo
 		if isMissing(err) {
 			candidate.Refs = 1
 			b, _ := json.Marshal(candidate)
-			if _, err := c.blobs.Create(ctx, sum, b); isConflict(err) {
+			if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, 0); isConflict(err) {
 				continue
 			} else if err != nil {
 				return hub.BlobRecord{}, fmt.Errorf("record blob %s: %w", sum, err)
@@ -33,7 +31,7 @@ func (c *Catalog) AcquireBlob(ctx context.Context, sum string, candidate hub.Blo
 		}
 		rec.Refs++
 		b, _ := json.Marshal(rec)
-		if _, err := c.blobs.Update(ctx, sum, b, e.Revision()); isConflict(err) {
+		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); isConflict(err) {
 			continue
 		} else if err != nil {
 			return hub.BlobRecord{}, fmt.Errorf("reference blob %s: %w", sum, err)
@@ -57,7 +55,7 @@ func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 			return "", fmt.Errorf("decode blob %s: %w", sum, err)
 		}
 		if rec.Refs <= 1 {
-			err := c.blobs.Delete(ctx, sum, jetstream.LastRevision(e.Revision()))
+			err := deleteRevised(ctx, c.blobs, c.js, "blob record", sum, e.Revision())
 			if isConflict(err) {
 				continue
 			} else if err != nil {
@@ -67,7 +65,7 @@ func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 		}
 		rec.Refs--
 		b, _ := json.Marshal(rec)
-		if _, err := c.blobs.Update(ctx, sum, b, e.Revision()); isConflict(err) {
+		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); isConflict(err) {
 			continue
 		} else if err != nil {
 			return "", fmt.Errorf("unreference blob %s: %w", sum, err)
