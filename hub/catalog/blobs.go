@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/syndication-hub/hub/hub"
 )
 
@@ -73,4 +74,33 @@ func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 		return "", nil
 	}
 	return "", hub.Errorf(hub.ECONFLICT, "the blob record %s keeps changing; try again", sum)
+}
+
+// BlobKeys reads every blob record from the bucket and returns the keys
+// they name.
+func (c *Catalog) BlobKeys(ctx context.Context) (map[string]bool, error) {
+	w, err := c.blobs.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, fmt.Errorf("read blob records: %w", err)
+	}
+	defer w.Stop()
+	keys := map[string]bool{}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("read blob records: %w", ctx.Err())
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil, fmt.Errorf("read blob records: the watch ended early")
+			}
+			if e == nil {
+				return keys, nil // every current record has been seen
+			}
+			var rec hub.BlobRecord
+			if err := json.Unmarshal(e.Value(), &rec); err != nil {
+				return nil, fmt.Errorf("decode blob %s: %w", e.Key(), err)
+			}
+			keys[rec.Key] = true
+		}
+	}
 }
