@@ -103,6 +103,7 @@ type Server struct {
 	invalid  *feeds.Invalidator
 	service  *hub.Service
 	handler  http.Handler
+	sweeper  *sweeper
 
 	http     *http.Server
 	listener net.Listener
@@ -239,6 +240,8 @@ func (s *Server) startLoops(ctx context.Context) {
 	s.feeds = feeds.NewCache(feeds.CacheOptions{})
 	s.invalid = feeds.NewInvalidator(s.js, s.feeds, feeds.InvalidatorOptions{IndexShows: s.service.IndexShows, Logger: s.log})
 	s.loops.Go(func() { s.invalid.Run(runCtx) })
+	s.sweeper = newSweeper(s.service, s.cfg.SweepEvery, s.cfg.SweepGrace, s.log)
+	s.loops.Go(func() { s.sweeper.run(runCtx) })
 }
 
 func (s *Server) serveHTTP() error {
@@ -248,6 +251,7 @@ func (s *Server) serveHTTP() error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(s.sweeper.removed, s.sweeper.runs)
 	s.handler = api.New(s.service, api.Options{
 		UploadIdleTimeout: s.cfg.UploadIdleTimeout,
 		PublicURL:         s.cfg.PublicURL, PresignDownloads: s.cfg.S3Presign, Registry: reg, Logger: s.log,
