@@ -255,7 +255,7 @@ func (s *Server) serveHTTP() error {
 	s.handler = api.New(s.service, api.Options{
 		UploadIdleTimeout: s.cfg.UploadIdleTimeout,
 		PublicURL:         s.cfg.PublicURL, PresignDownloads: s.cfg.S3Presign, Registry: reg, Logger: s.log,
-		NATSAccess: s.access, Webhooks: s.webhooks, FeedCache: s.feeds, Limits: limits,
+		NATSAccess: s.access, Webhooks: s.webhooks, FeedCache: s.feeds, Limits: limits, Idempotency: s.catalog,
 	})
 	if s.cfg.MetricsAddr != "" {
 		if err := s.serveMetrics(reg); err != nil {

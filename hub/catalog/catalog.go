@@ -56,6 +56,9 @@ type Catalog struct {
 	// Webhooks are indexed; dead letters are read from their bucket.
 	webhooks    *records[hub.Webhook]
 	deadLetters jetstream.KeyValue
+	// idempotency holds the outcome of creates sent with an
+	// Idempotency-Key, expiring after hub.IdempotencyTTL.
+	idempotency jetstream.KeyValue
 
 	mu       sync.RWMutex
 	pkgIndex map[string]indexed[*hub.Package]
@@ -104,6 +107,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		{PartnersBucket, &partners, "syndication hub: partner outlets and their entitlements", 0},
 		{WebhooksBucket, &webhooks, "syndication hub: partners' webhook endpoints and their signing secrets", 0},
 		{DeadLettersBucket, &c.deadLetters, "syndication hub: announcements a webhook did not accept, for replay", 0},
+		{IdempotencyBucket, &c.idempotency, "syndication hub: outcomes of creates sent with an Idempotency-Key", hub.IdempotencyTTL},
 	} {
 		cfg := jetstream.KeyValueConfig{
 			Bucket: b.name, Description: b.desc, History: 1, TTL: b.ttl,
