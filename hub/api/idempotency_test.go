@@ -122,7 +122,7 @@ func TestCreatesAcrossNATSOutage(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	created := map[string]string{} // Idempotency-Key -> package id
-	failures := map[int]int{} // status -> answers
+	failures := map[int]int{}      // status -> answers
 	for w := range 4 {
 		wg.Go(func() {
 			for i := 0; ; i++ {
