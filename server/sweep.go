@@ -13,8 +13,8 @@ import (
 // sweeper collects the debris of uploads that died while the hub runs:
 // blobs no record names and the blob store's unfinished writes (see
 // hub.Service.Sweep for what is never touched). Every replica runs one;
-// two sweeping at once remove each thing once between them, and nothing in
-// use.
+// two sweeping at once do no harm: what one removed is no error to the
+// other (both may count it).
 type sweeper struct {
 	service *hub.Service
 	every   time.Duration
