@@ -24,11 +24,12 @@ const settleEvery = 250 * time.Millisecond
 
 // notSent reports whether err proves the write never reached a stream: the
 // connection refused to buffer it (the hub's connection buffers nothing
-// while reconnecting), was closed, or nothing listened on the subject.
+// while reconnecting) or is draining, or nothing listened on the subject.
+// A closed connection is not among them: a request in flight when it
+// closes fails the same way as one never sent.
 func notSent(err error) bool {
-	return errors.Is(err, nats.ErrReconnectBufExceeded) || errors.Is(err, nats.ErrConnectionClosed) ||
-		errors.Is(err, nats.ErrConnectionDraining) || errors.Is(err, nats.ErrNoResponders) ||
-		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrDisconnected)
+	return errors.Is(err, nats.ErrReconnectBufExceeded) || errors.Is(err, nats.ErrConnectionDraining) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
 }
 
 // unavailable is the EUNAVAILABLE error for a write of noun key that was
