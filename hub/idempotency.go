@@ -22,6 +22,10 @@ type IdempotentRequest struct {
 	Status int               `json:"status,omitempty"`
 	Header map[string]string `json:"header,omitempty"`
 	Body   []byte            `json:"body,omitempty"`
+	// SecretShown, instead of an answer, is the id of what a create made
+	// whose answer showed a secret once (an API key, a webhook): the
+	// secret is not kept, and a retry is told what was created.
+	SecretShown string `json:"secretshown,omitempty"`
 }
 
 // IdempotencyStore keeps IdempotentRequests for IdempotencyTTL, under a

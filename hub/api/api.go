@@ -117,7 +117,7 @@ func (a *API) routes() {
 	e.HEAD("/feeds/p/:token/releases.:format", a.partnerFeed, a.limitAddr)
 
 	v1 := e.Group("/v1", a.authenticate, a.limitKey)
-	v1.POST("/keys", a.createKey, adminOnly, a.idempotent)
+	v1.POST("/keys", a.createKey, adminOnly, a.idempotentSecret)
 	v1.GET("/keys", a.listKeys, adminOnly)
 	v1.DELETE("/keys/:id", a.revokeKey, adminOnly)
 	// Admins rotate any key, a key's holder its own (hub.MayRotateKey).
@@ -167,7 +167,7 @@ func (a *API) routes() {
 	v1.GET("/packages/:id/pickups", a.listPackagePickups)
 	v1.GET("/campaigns/:slug/reach", a.getReach)
 
-	v1.POST("/webhooks", a.createWebhook, webhookCallers, a.idempotent)
+	v1.POST("/webhooks", a.createWebhook, webhookCallers, a.idempotentSecret)
 	v1.GET("/webhooks", a.listWebhooks, webhookCallers)
 	v1.DELETE("/webhooks/:id", a.deleteWebhook, webhookCallers)
 	v1.GET("/webhooks/:id/deadletters", a.listDeadLetters, webhookCallers)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"time"
@@ -40,6 +41,18 @@ const maxIdempotencyKey = 255
 // saying so. An answer of 5xx, 408 or 429 is not recorded: nothing was
 // created, so a retry runs again.
 func (a *API) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
+	return a.idempotency(next, false)
+}
+
+// idempotentSecret is idempotent for creates whose answer shows a secret
+// once (an API key, a webhook's signing secret): the secret must not wait
+// in NATS for a day, so only the created id is kept, and a retry is a 409
+// naming it.
+func (a *API) idempotentSecret(next echo.HandlerFunc) echo.HandlerFunc {
+	return a.idempotency(next, true)
+}
+
+func (a *API) idempotency(next echo.HandlerFunc, secret bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		header := c.Request().Header.Get(IdempotencyKeyHeader)
 		store := a.opts.Idempotency
@@ -94,6 +107,13 @@ func (a *API) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 
 		rw := &recordingWriter{ResponseWriter: c.Response().Writer}
 		c.Response().Writer = rw
+		defer func() {
+			if r := recover(); r != nil {
+				// A retry must not wait for the takeover: nothing was answered.
+				_ = store.DeleteIdempotentRequest(context.WithoutCancel(ctx), key, rev)
+				panic(r)
+			}
+		}()
 		if err := next(c); err != nil {
 			c.Error(err) // the problem answer is written now, and recorded
 		}
@@ -114,6 +134,11 @@ func (a *API) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 				done.Header[h] = v
 			}
 		}
+		if secret && status < 300 {
+			var created struct{ ID string }
+			_ = json.Unmarshal(done.Body, &created)
+			done.Body, done.Header, done.SecretShown = nil, nil, created.ID
+		}
 		if _, err := store.PutIdempotentRequest(ctx, key, done, rev); err != nil {
 			a.log.Warn("record idempotent request", "route", c.Path(), "err", err)
 		}
@@ -123,6 +148,9 @@ func (a *API) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 
 // replay answers with the recorded first answer.
 func replay(c echo.Context, rec *hub.IdempotentRequest) error {
+	if rec.SecretShown != "" {
+		return hub.Errorf(hub.ECONFLICT, "the request with this Idempotency-Key was done already: it created %s, whose secret was shown once, in that answer; if it was lost, revoke %s and create another", rec.SecretShown, rec.SecretShown)
+	}
 	for h, v := range rec.Header {
 		c.Response().Header().Set(h, v)
 	}

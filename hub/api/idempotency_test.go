@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/natstest"
 	"github.com/syndication-hub/hub/server"
 )
@@ -57,12 +58,25 @@ func TestIdempotencyKeyReplaysTheFirstCreate(t *testing.T) {
 	}
 	h.do("POST", "/v1/packages", producer, packageBody("one"), "Idempotency-Key", strings.Repeat("k", 300)).expect(t, http.StatusBadRequest)
 
-	// Keys, campaigns and partners take the same path.
+	// A key's secret is shown once: a retry is told the key's id, and the
+	// secret is kept nowhere.
+	var made struct{ ID, Key string }
+	h.do("POST", "/v1/keys", h.admin, map[string]any{"role": "producer", "name": "retried"}, "Idempotency-Key", "k1").
+		expect(t, http.StatusCreated).json(t, &made)
+	retry := h.do("POST", "/v1/keys", h.admin, map[string]any{"role": "producer", "name": "retried"}, "Idempotency-Key", "k1").
+		expect(t, http.StatusConflict)
+	if !strings.Contains(string(retry.body), made.ID) || strings.Contains(string(retry.body), made.Key) {
+		t.Errorf("a retried key create answered %s; want the key's id, never its secret", retry.body)
+	}
+	if n := len(h.svcKeys(t)); n != 4 { // admin, two producers, the retried one
+		t.Errorf("%d keys; want 4", n)
+	}
+
+	// Campaigns and partners replay their answer.
 	for _, tc := range []struct {
 		path, key string
 		body      map[string]any
 	}{
-		{"/v1/keys", h.admin, map[string]any{"role": "producer", "name": "retried"}},
 		{"/v1/campaigns", producer, map[string]any{"slug": "retried", "name": "Retried"}},
 		{"/v1/partners", h.admin, map[string]any{"name": "Retried TV", "region": "Almaty", "medium": "tv"}},
 	} {
@@ -186,4 +200,13 @@ func TestCreatesAcrossNATSOutage(t *testing.T) {
 		t.Fatalf("%d packages for %d creates: a ghost or a duplicate", len(ps), len(created))
 	}
 	t.Logf("%d creates, one package each; answers on the way by status: %v", len(created), failures)
+}
+
+func (h *testHub) svcKeys(t *testing.T) []*hub.Key {
+	t.Helper()
+	keys, err := h.catalog.Keys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }
