@@ -104,6 +104,9 @@ func writeRevised(ctx context.Context, kv jetstream.KeyValue, js jetstream.JetSt
 		op := m.Header.Get("KV-Operation")
 		return lastMsg{ours: m.Header.Get(jetstream.MsgIDHeader) == msgID, deleted: op == "DEL" || op == "PURGE", seq: m.Sequence}, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("write %s %s: %w", noun, key, err) // nothing sent
+	}
 	rev, err := write(ctx)
 	if isConflict(err) && prev == 0 && !del {
 		// A create over a deleted key, as jetstream's Create does.
