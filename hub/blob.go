@@ -39,6 +39,19 @@ type BlobStore interface {
 	// Check reports whether the store takes writes, by writing something
 	// that it removes again (it leaves nothing); /readyz calls it.
 	Check(ctx context.Context) error
+
+	// List calls fn with the key and modification time of every finished
+	// object, in no particular order, stopping at fn's first error, which
+	// it returns. Objects Put or Deleted meanwhile may or may not be seen.
+	// The sweep of unrecorded blobs uses it.
+	List(ctx context.Context, fn func(key string, modTime time.Time) error) error
+
+	// SweepPartial removes the store's unfinished writes (the disk's
+	// temporary files, S3's incomplete multipart uploads) last written, or
+	// begun, before cutoff, except those for a key keep reports in use (nil
+	// keeps none), and returns how many it removed. A Put in progress under
+	// a kept key, or written to since cutoff, is never disturbed.
+	SweepPartial(ctx context.Context, cutoff time.Time, keep func(key string) bool) (int, error)
 }
 
 // Blob is one stored object opened for reading.

@@ -94,6 +94,11 @@ type BlobIndex interface {
 	// the caller to delete from the blob store; otherwise (and for content
 	// it has no record of) it returns "".
 	ReleaseBlob(ctx context.Context, sum string) (string, error)
+
+	// BlobKeys returns the blob key of every blob record, read from the
+	// store itself (no index that may lag), for the sweep of unrecorded
+	// blobs.
+	BlobKeys(ctx context.Context) (map[string]bool, error)
 }
 
 // KeyStore keeps API keys, by the hash of their secret.

@@ -200,9 +200,17 @@ func (c *Client) send(ctx context.Context, method, path string, body io.Reader, 
 // call sends in as JSON (nil: no body) and decodes the answer into out
 // (nil: discard it). It returns the answer's bytes.
 func (c *Client) call(ctx context.Context, method, path string, in, out any) ([]byte, error) {
+	return c.callWith(ctx, method, path, nil, in, out)
+}
+
+// callWith is call with extra request headers.
+func (c *Client) callWith(ctx context.Context, method, path string, extra http.Header, in, out any) ([]byte, error) {
 	var body io.Reader
 	size := int64(-1)
 	h := http.Header{"Accept": {"application/json"}}
+	for k, v := range extra {
+		h[k] = v
+	}
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
@@ -273,6 +281,19 @@ func assetPath(id, name string) string {
 // CreatePackage creates a draft.
 func (c *Client) CreatePackage(ctx context.Context, f PackageFields) (*Package, error) {
 	return c.pkg(ctx, http.MethodPost, "/v1/packages", f)
+}
+
+// CreatePackageOnce creates a package under an Idempotency-Key: sent again
+// with the same key and fields (after a timeout, a 503, a crash), it
+// returns the package the first call created instead of a second one.
+func (c *Client) CreatePackageOnce(ctx context.Context, idempotencyKey string, f PackageFields) (*Package, error) {
+	var p Package
+	b, err := c.callWith(ctx, http.MethodPost, "/v1/packages", http.Header{"Idempotency-Key": {idempotencyKey}}, f, &p.Item)
+	if err != nil {
+		return nil, err
+	}
+	p.Raw = b
+	return &p, nil
 }
 
 // Package reads a package as this key may see it: the working copy for

@@ -2,6 +2,9 @@ package push
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -92,6 +95,10 @@ type state struct {
 
 type hubState struct {
 	Packages map[string]string `json:"packages"` // language -> package id
+	// Creating holds, per language, the Idempotency-Key of a create sent
+	// but not yet answered: a push re-run after a crash sends it again
+	// and gets the package the first one made, not a second.
+	Creating map[string]string `json:"creating,omitempty"`
 }
 
 func loadState(dir string) (*state, error) {
@@ -209,12 +216,26 @@ func (p *Pusher) Push(ctx context.Context, req Request) (*Result, error) {
 			continue
 		}
 		f := t.planned.Fields
-		item, err := p.client.CreatePackage(ctx, hubclient.PackageFields{Campaign: &f.Campaign, Language: &f.Language})
+		// Recorded before the create goes out, so a re-run after a crash
+		// reuses it whatever became of the first answer.
+		if hs.Creating == nil {
+			hs.Creating = map[string]string{}
+		}
+		key, ok := hs.Creating[t.planned.Language]
+		if !ok {
+			key = createKey(plan.Dir, f)
+			hs.Creating[t.planned.Language] = key
+			if err := st.save(plan.Dir); err != nil {
+				return nil, err
+			}
+		}
+		item, err := p.client.CreatePackageOnce(ctx, key, hubclient.PackageFields{Campaign: &f.Campaign, Language: &f.Language})
 		if err != nil {
 			return nil, fmt.Errorf("create the %s package: %w", t.planned.Language, err)
 		}
 		t.item, t.result.ID, t.result.Created = item, item.ID, true
 		hs.Packages[t.planned.Language] = item.ID
+		delete(hs.Creating, t.planned.Language)
 		if err := st.save(plan.Dir); err != nil {
 			return nil, err
 		}
@@ -453,4 +474,21 @@ func (p *Pusher) release(ctx context.Context, t *target, req Request) error {
 	t.item = item
 	p.log.Info(t.result.Released, "language", t.planned.Language, "id", id, "version", item.Version)
 	return nil
+}
+
+// createKey is the Idempotency-Key of the create of one language's
+// package: derived from the manifest's campaign and language and the
+// folder, plus a random part, so that another folder (or this one after
+// its state file was removed to push as new packages) never meets the
+// package an earlier push made. The state file keeps it until the create
+// is answered.
+func createKey(dir string, f Fields) string {
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:])
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	sum := sha256.Sum256([]byte(abs + "\n" + f.Campaign + "\n" + f.Language + "\n" + hex.EncodeToString(nonce[:])))
+	return "push-" + hex.EncodeToString(sum[:16])
 }

@@ -84,7 +84,20 @@ type Config struct {
 	// and per replica; zero is no cap.
 	MaxUploadsPerKey int
 	MaxUploads       int
+
+	// SweepEvery is how often the sweeper collects debris (blobs no record
+	// names, unfinished writes of the blob store); 0 is DefaultSweepEvery.
+	SweepEvery time.Duration
+	// SweepGrace is how old debris must be before a sweep removes it; 0 is
+	// DefaultSweepGrace. Live uploads are kept however old (hub.Service.Sweep).
+	SweepGrace time.Duration
 }
+
+// Sweeper defaults.
+const (
+	DefaultSweepEvery = 10 * time.Minute
+	DefaultSweepGrace = time.Hour
+)
 
 // RegisterFlags declares the flags with their defaults.
 func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
@@ -120,6 +133,8 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&c.TrustedProxies, "trusted-proxies", nil, "CIDRs of reverse proxies whose X-Forwarded-For names the client, comma-separated (default: none, X-Forwarded-For is ignored)")
 	fs.IntVar(&c.MaxUploadsPerKey, "max-uploads-per-key", 4, "uploads one key may run at once, per replica (0: no cap)")
 	fs.IntVar(&c.MaxUploads, "max-uploads", 64, "uploads a replica takes at once (0: no cap)")
+	fs.DurationVar(&c.SweepEvery, "sweep-every", DefaultSweepEvery, "how often debris of dead uploads (unrecorded blobs, temporary files, incomplete multipart uploads) is collected")
+	fs.DurationVar(&c.SweepGrace, "sweep-grace", DefaultSweepGrace, "how old such debris must be before it is removed (live uploads are kept however long they run)")
 }
 
 // DefaultAuditRetention is the audit log's retention unless configured:
@@ -191,6 +206,9 @@ func (c *Config) Resolve() error {
 		return fmt.Errorf("HUB_RATE_LIMIT_* must not be negative (0 turns a limit off)")
 	case c.MaxUploadsPerKey < 0, c.MaxUploads < 0:
 		return fmt.Errorf("HUB_MAX_UPLOADS and HUB_MAX_UPLOADS_PER_KEY must not be negative (0 turns a cap off)")
+	}
+	if c.SweepEvery < 0 || c.SweepGrace < 0 {
+		return fmt.Errorf("HUB_SWEEP_EVERY and HUB_SWEEP_GRACE must not be negative (0 is the default, %s and %s)", DefaultSweepEvery, DefaultSweepGrace)
 	}
 	if _, err := c.trustedProxies(); err != nil {
 		return err

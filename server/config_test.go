@@ -105,3 +105,32 @@ func TestConfigLimitsAndAudit(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigSweeps covers HUB_SWEEP_EVERY and HUB_SWEEP_GRACE: defaults,
+// the environment, and negative values refused.
+func TestConfigSweeps(t *testing.T) {
+	var cfg Config
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	cfg.RegisterFlags(fs)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SweepEvery != 10*time.Minute || cfg.SweepGrace != time.Hour {
+		t.Errorf("defaults: every %s, grace %s", cfg.SweepEvery, cfg.SweepGrace)
+	}
+	env := map[string]string{"HUB_SWEEP_EVERY": "90s", "HUB_SWEEP_GRACE": "3h"}
+	if err := ApplyEnv(fs, func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SweepEvery != 90*time.Second || cfg.SweepGrace != 3*time.Hour {
+		t.Errorf("from the environment: every %s, grace %s", cfg.SweepEvery, cfg.SweepGrace)
+	}
+	for _, c := range []Config{
+		{Addr: ":1", MaxAssetBytes: 1, NATSReplicas: 1, SweepEvery: -time.Second},
+		{Addr: ":1", MaxAssetBytes: 1, NATSReplicas: 1, SweepGrace: -time.Second},
+	} {
+		if err := c.Resolve(); err == nil {
+			t.Errorf("%+v resolved without error", c)
+		}
+	}
+}

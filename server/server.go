@@ -107,6 +107,7 @@ type Server struct {
 	invalid  *feeds.Invalidator
 	service  *hub.Service
 	handler  http.Handler
+	sweeper  *sweeper
 
 	http     *http.Server
 	listener net.Listener
@@ -253,6 +254,8 @@ func (s *Server) startLoops(ctx context.Context) {
 	if s.embedded != nil {
 		s.loops.Go(func() { s.recoverStore(runCtx) })
 	}
+	s.sweeper = newSweeper(s.service, s.cfg.SweepEvery, s.cfg.SweepGrace, s.log)
+	s.loops.Go(func() { s.sweeper.run(runCtx) })
 }
 
 // recoverStore restarts the embedded NATS server in-process once its file
@@ -290,10 +293,11 @@ func (s *Server) serveHTTP() error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(s.sweeper.removed, s.sweeper.runs)
 	s.handler = api.New(s.service, api.Options{
 		UploadIdleTimeout: s.cfg.UploadIdleTimeout,
 		PublicURL:         s.cfg.PublicURL, PresignDownloads: s.cfg.S3Presign, Registry: reg, Logger: s.log,
-		NATSAccess: s.access, Webhooks: s.webhooks, FeedCache: s.feeds, Limits: limits,
+		NATSAccess: s.access, Webhooks: s.webhooks, FeedCache: s.feeds, Limits: limits, Idempotency: s.catalog,
 	})
 	if s.cfg.MetricsAddr != "" {
 		if err := s.serveMetrics(reg); err != nil {
@@ -351,12 +355,18 @@ func (s *Server) connectNATS() error {
 			return err
 		}
 		s.embedded = srv
-		s.nc, err = srv.Connect("hub")
+		s.nc, err = srv.Connect("hub", nats.ReconnectBufSize(-1))
 		return err
 	}
 	opts := []nats.Option{
 		nats.Name("hub"),
 		nats.MaxReconnects(-1),
+		// No write waits in a buffer for NATS to come back: one the hub
+		// answered as failed must never be replayed later (a ghost write,
+		// a duplicate package after the producer's retry). While
+		// reconnecting, a write fails at once, unsent; the catalog tells
+		// that from a write whose outcome is unknown (hub/catalog/settle.go).
+		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil { // nil: our own close at shutdown
 				s.log.Warn("NATS disconnected", "err", err)

@@ -45,6 +45,9 @@ type Options struct {
 	// Limits are the rate limits and upload caps; the zero value limits
 	// nothing.
 	Limits Limits
+	// Idempotency keeps the outcomes of creates sent with an
+	// Idempotency-Key; nil ignores the header.
+	Idempotency hub.IdempotencyStore
 }
 
 // API is the hub's HTTP interface.
@@ -114,14 +117,14 @@ func (a *API) routes() {
 	e.HEAD("/feeds/p/:token/releases.:format", a.partnerFeed, a.limitAddr)
 
 	v1 := e.Group("/v1", a.authenticate, a.limitKey)
-	v1.POST("/keys", a.createKey, adminOnly)
+	v1.POST("/keys", a.createKey, adminOnly, a.idempotentSecret)
 	v1.GET("/keys", a.listKeys, adminOnly)
 	v1.DELETE("/keys/:id", a.revokeKey, adminOnly)
 	// Admins rotate any key, a key's holder its own (hub.MayRotateKey).
 	v1.POST("/keys/:id/rotate", a.rotateKey)
 	v1.GET("/audit", a.listAudit, auditReaders)
 
-	v1.POST("/packages", a.createPackage, allowed(hub.MayCreatePackages))
+	v1.POST("/packages", a.createPackage, allowed(hub.MayCreatePackages), a.idempotent)
 	v1.GET("/packages", a.listPackages)
 	v1.GET("/packages/:id", a.getPackage)
 	v1.PATCH("/packages/:id", a.patchPackage)
@@ -134,12 +137,12 @@ func (a *API) routes() {
 	v1.GET("/releases", a.listReleases)
 	v1.GET("/me/nats", a.myNATS)
 
-	v1.POST("/campaigns", a.createCampaign)
+	v1.POST("/campaigns", a.createCampaign, a.idempotent)
 	v1.GET("/campaigns", a.listCampaigns)
 	v1.GET("/campaigns/:slug", a.getCampaign)
 	v1.PATCH("/campaigns/:slug", a.patchCampaign)
 
-	v1.POST("/partners", a.createPartner, adminOnly)
+	v1.POST("/partners", a.createPartner, adminOnly, a.idempotent)
 	v1.GET("/partners", a.listPartners, adminOnly)
 	v1.GET("/partners/:id", a.getPartner)
 	v1.PATCH("/partners/:id", a.patchPartner, adminOnly)
@@ -164,7 +167,7 @@ func (a *API) routes() {
 	v1.GET("/packages/:id/pickups", a.listPackagePickups)
 	v1.GET("/campaigns/:slug/reach", a.getReach)
 
-	v1.POST("/webhooks", a.createWebhook, webhookCallers)
+	v1.POST("/webhooks", a.createWebhook, webhookCallers, a.idempotentSecret)
 	v1.GET("/webhooks", a.listWebhooks, webhookCallers)
 	v1.DELETE("/webhooks/:id", a.deleteWebhook, webhookCallers)
 	v1.GET("/webhooks/:id/deadletters", a.listDeadLetters, webhookCallers)

@@ -66,6 +66,8 @@ func Run(t *testing.T, open func(t *testing.T) hub.BlobStore) {
 		{"LongRead", testLongRead},
 		{"Check", testCheck},
 		{"Big", testBig},
+		{"List", testList},
+		{"SweepPartial", testSweepPartial},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -722,4 +724,141 @@ func watchHeap(t *testing.T) (peak func() uint64) {
 		wg.Wait()
 	})
 	return func() uint64 { return highest.Load() - base }
+}
+
+// testList checks that List names every finished object with its
+// modification time, and stops at fn's error.
+func testList(t *testing.T, s hub.BlobStore) {
+	ctx := t.Context()
+	want := map[string]bool{}
+	for i := range 3 {
+		key := newKey(t, s)
+		if _, err := s.Put(ctx, key, newGen(uint64(i), 100), 100); err != nil {
+			t.Fatal(err)
+		}
+		want[key] = true
+	}
+	seen := map[string]bool{}
+	err := s.List(ctx, func(key string, mod time.Time) error {
+		if time.Since(mod) > time.Minute || time.Until(mod) > time.Minute {
+			t.Errorf("List: %s modified %v, not about now", key, mod)
+		}
+		seen[key] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key := range want {
+		if !seen[key] {
+			t.Errorf("List did not name %s", key)
+		}
+	}
+	stop := errors.New("stop")
+	calls := 0
+	if err := s.List(ctx, func(string, time.Time) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("List with fn failing: %v after %d calls; want fn's error after 1", err, calls)
+	}
+}
+
+// gatedReader yields its first n bytes, then waits for open to be closed
+// and goes on, or ends in fail when that is set by then.
+type gatedReader struct {
+	r       io.Reader
+	n       int64
+	reached chan struct{}
+	open    chan struct{}
+	fail    error
+	once    sync.Once
+}
+
+func (g *gatedReader) Read(p []byte) (int, error) {
+	if g.n <= 0 {
+		g.once.Do(func() { close(g.reached) })
+		<-g.open
+		if g.fail != nil {
+			return 0, g.fail
+		}
+		return g.r.Read(p)
+	}
+	if int64(len(p)) > g.n {
+		p = p[:g.n]
+	}
+	n, err := g.r.Read(p)
+	g.n -= int64(n)
+	return n, err
+}
+
+// testSweepPartial checks that a sweep leaves a Put in progress alone when
+// keep claims its key or when it is younger than the cutoff, and removes it
+// otherwise (as if its process had died), and that a finished object is
+// never a partial write.
+func testSweepPartial(t *testing.T, s hub.BlobStore) {
+	ctx := t.Context()
+	done := newKey(t, s)
+	if _, err := s.Put(ctx, done, newGen(9, 100), 100); err != nil {
+		t.Fatal(err)
+	}
+	start := func(key string, seed uint64) (*gatedReader, chan error) {
+		// Past one S3 part, so a multipart upload is under way.
+		g := &gatedReader{r: newGen(seed, partSpan+1000), n: partSpan, reached: make(chan struct{}), open: make(chan struct{})}
+		errc := make(chan error, 1)
+		go func() {
+			_, err := s.Put(ctx, key, g, -1)
+			errc <- err
+		}()
+		select {
+		case <-g.reached:
+		case err := <-errc:
+			t.Fatalf("Put ended early: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond) // the part is on its way
+		return g, errc
+	}
+
+	live := newKey(t, s)
+	g, errc := start(live, 1)
+	if n, err := s.SweepPartial(ctx, time.Now().Add(-time.Hour), nil); err != nil || n != 0 {
+		t.Fatalf("SweepPartial(an hour ago) = %d, %v; want 0 for a fresh Put", n, err)
+	}
+	if n, err := s.SweepPartial(ctx, time.Now().Add(time.Hour), func(k string) bool { return k == live }); err != nil || n != 0 {
+		t.Fatalf("SweepPartial(keeping the key) = %d, %v; want 0", n, err)
+	}
+	close(g.open)
+	if err := <-errc; err != nil {
+		t.Fatalf("Put after the sweeps: %v", err)
+	}
+	b, err := s.Open(ctx, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := sha256.New()
+	if _, err := io.Copy(got, b); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	wantSum := sha256.New()
+	io.Copy(wantSum, newGen(1, partSpan+1000))
+	if !bytes.Equal(got.Sum(nil), wantSum.Sum(nil)) {
+		t.Fatal("the Put that ran during the sweeps stored other bytes")
+	}
+
+	dead := newKey(t, s)
+	g, errc = start(dead, 2)
+	n, err := s.SweepPartial(ctx, time.Now().Add(time.Hour), nil)
+	if err != nil || n != 1 {
+		t.Fatalf("SweepPartial(an hour from now) = %d, %v; want 1: the Put in progress", n, err)
+	}
+	g.fail = errors.New("the client is gone")
+	close(g.open)
+	if err := <-errc; err == nil {
+		t.Fatal("a Put whose partial write was swept succeeded")
+	}
+	assertAbsent(t, s, dead)
+	if _, err := s.Stat(ctx, done); err != nil {
+		t.Fatalf("a finished object after the sweeps: %v", err)
+	}
+	if n, err := s.SweepPartial(ctx, time.Now().Add(time.Hour), nil); err != nil || n != 0 {
+		t.Fatalf("SweepPartial with nothing unfinished = %d, %v; want 0", n, err)
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/syndication-hub/hub/hub"
 )
 
@@ -18,7 +17,7 @@ func (c *Catalog) AcquireBlob(ctx context.Context, sum string, candidate hub.Blo
 		if isMissing(err) {
 			candidate.Refs = 1
 			b, _ := json.Marshal(candidate)
-			if _, err := c.blobs.Create(ctx, sum, b); isConflict(err) {
+			if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, 0); isConflict(err) {
 				continue
 			} else if err != nil {
 				return hub.BlobRecord{}, fmt.Errorf("record blob %s: %w", sum, err)
@@ -33,7 +32,7 @@ func (c *Catalog) AcquireBlob(ctx context.Context, sum string, candidate hub.Blo
 		}
 		rec.Refs++
 		b, _ := json.Marshal(rec)
-		if _, err := c.blobs.Update(ctx, sum, b, e.Revision()); isConflict(err) {
+		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); isConflict(err) {
 			continue
 		} else if err != nil {
 			return hub.BlobRecord{}, fmt.Errorf("reference blob %s: %w", sum, err)
@@ -57,7 +56,7 @@ func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 			return "", fmt.Errorf("decode blob %s: %w", sum, err)
 		}
 		if rec.Refs <= 1 {
-			err := c.blobs.Delete(ctx, sum, jetstream.LastRevision(e.Revision()))
+			err := deleteRevised(ctx, c.blobs, c.js, "blob record", sum, e.Revision())
 			if isConflict(err) {
 				continue
 			} else if err != nil {
@@ -67,7 +66,7 @@ func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 		}
 		rec.Refs--
 		b, _ := json.Marshal(rec)
-		if _, err := c.blobs.Update(ctx, sum, b, e.Revision()); isConflict(err) {
+		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); isConflict(err) {
 			continue
 		} else if err != nil {
 			return "", fmt.Errorf("unreference blob %s: %w", sum, err)
@@ -75,4 +74,33 @@ func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 		return "", nil
 	}
 	return "", hub.Errorf(hub.ECONFLICT, "the blob record %s keeps changing; try again", sum)
+}
+
+// BlobKeys reads every blob record from the bucket and returns the keys
+// they name.
+func (c *Catalog) BlobKeys(ctx context.Context) (map[string]bool, error) {
+	w, err := c.blobs.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, fmt.Errorf("read blob records: %w", err)
+	}
+	defer w.Stop()
+	keys := map[string]bool{}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("read blob records: %w", ctx.Err())
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil, fmt.Errorf("read blob records: the watch ended early")
+			}
+			if e == nil {
+				return keys, nil // every current record has been seen
+			}
+			var rec hub.BlobRecord
+			if err := json.Unmarshal(e.Value(), &rec); err != nil {
+				return nil, fmt.Errorf("decode blob %s: %w", e.Key(), err)
+			}
+			keys[rec.Key] = true
+		}
+	}
 }

@@ -49,6 +49,7 @@ type Options struct {
 
 // Catalog is the hub.Catalog on JetStream KV: every port the domain uses.
 type Catalog struct {
+	js       jetstream.JetStream
 	packages jetstream.KeyValue
 	blobs    jetstream.KeyValue
 	versions jetstream.KeyValue
@@ -62,6 +63,9 @@ type Catalog struct {
 	webhooks    *records[hub.Webhook]
 	deadLetters jetstream.KeyValue
 	health      jetstream.KeyValue
+	// idempotency holds the outcome of creates sent with an
+	// Idempotency-Key, expiring after hub.IdempotencyTTL.
+	idempotency jetstream.KeyValue
 
 	mu       sync.RWMutex
 	pkgIndex map[string]indexed[*hub.Package]
@@ -87,6 +91,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		opts.Replicas = 1
 	}
 	c := &Catalog{
+		js:       js,
 		log:      opts.Logger,
 		pkgIndex: map[string]indexed[*hub.Package]{},
 	}
@@ -110,6 +115,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		{WebhooksBucket, &webhooks, "syndication hub: partners' webhook endpoints and their signing secrets", 0},
 		{DeadLettersBucket, &c.deadLetters, "syndication hub: announcements a webhook did not accept, for replay", 0},
 		{HealthBucket, &c.health, "syndication hub: the key the readiness probe writes", 0},
+		{IdempotencyBucket, &c.idempotency, "syndication hub: outcomes of creates sent with an Idempotency-Key", hub.IdempotencyTTL},
 	} {
 		cfg := jetstream.KeyValueConfig{
 			Bucket: b.name, Description: b.desc, History: 1, TTL: b.ttl,
@@ -128,10 +134,10 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		*b.kv = classified{kv, opts.StoreFailed}
 	}
 
-	c.keys = newRecords[hub.Key](keys, "key", c.log)
-	c.campaigns = newRecords[hub.Campaign](campaigns, "campaign", c.log)
-	c.partners = newRecords[hub.Partner](partners, "partner", c.log)
-	c.webhooks = newRecords[hub.Webhook](webhooks, "webhook", c.log)
+	c.keys = newRecords[hub.Key](js, keys, "key", c.log)
+	c.campaigns = newRecords[hub.Campaign](js, campaigns, "campaign", c.log)
+	c.partners = newRecords[hub.Partner](js, partners, "partner", c.log)
+	c.webhooks = newRecords[hub.Webhook](js, webhooks, "webhook", c.log)
 
 	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	c.stop = stop
@@ -260,7 +266,9 @@ func (c *Catalog) Check(ctx context.Context) error {
 }
 
 func isConflict(err error) bool {
-	return errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch)
+	var api *jetstream.APIError
+	return errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) ||
+		errors.As(err, &api) && api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
 }
 
 func isMissing(err error) bool {
@@ -273,7 +281,7 @@ func (c *Catalog) CreatePackage(ctx context.Context, p *hub.Package) error {
 	if err != nil {
 		return fmt.Errorf("encode package: %w", err)
 	}
-	rev, err := c.packages.Create(ctx, p.ID, b)
+	rev, err := putRevised(ctx, c.packages, c.js, "package", p.ID, b, 0)
 	if isConflict(err) {
 		return hub.Errorf(hub.ECONFLICT, "package %s exists", p.ID)
 	} else if err != nil {
@@ -317,7 +325,7 @@ func (c *Catalog) UpdatePackage(ctx context.Context, id string, fn func(p *hub.P
 		if err != nil {
 			return fmt.Errorf("encode package: %w", err)
 		}
-		newRev, err := c.packages.Update(ctx, id, b, rev)
+		newRev, err := putRevised(ctx, c.packages, c.js, "package", id, b, rev)
 		if err != nil {
 			return err
 		}
@@ -329,7 +337,7 @@ func (c *Catalog) UpdatePackage(ctx context.Context, id string, fn func(p *hub.P
 // DeletePackage removes a package when fn allows it.
 func (c *Catalog) DeletePackage(ctx context.Context, id string, fn func(p *hub.Package) error) (*hub.Package, error) {
 	return c.changePackage(ctx, id, fn, func(_ *hub.Package, rev uint64) error {
-		if err := c.packages.Delete(ctx, id, jetstream.LastRevision(rev)); err != nil {
+		if err := deleteRevised(ctx, c.packages, c.js, "package", id, rev); err != nil {
 			return err
 		}
 		c.indexPackage(id, rev+1, nil)

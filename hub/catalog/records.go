@@ -18,6 +18,7 @@ import (
 // index kept by a watch: keys, campaigns, partners and webhooks, read on
 // every request.
 type records[T any] struct {
+	js    jetstream.JetStream
 	kv    jetstream.KeyValue
 	noun  string
 	log   *slog.Logger
@@ -25,8 +26,8 @@ type records[T any] struct {
 	index map[string]indexed[*T]
 }
 
-func newRecords[T any](kv jetstream.KeyValue, noun string, log *slog.Logger) *records[T] {
-	return &records[T]{kv: kv, noun: noun, log: log, index: map[string]indexed[*T]{}}
+func newRecords[T any](js jetstream.JetStream, kv jetstream.KeyValue, noun string, log *slog.Logger) *records[T] {
+	return &records[T]{js: js, kv: kv, noun: noun, log: log, index: map[string]indexed[*T]{}}
 }
 
 func (r *records[T]) apply(e jetstream.KeyValueEntry) {
@@ -56,7 +57,7 @@ func (r *records[T]) create(ctx context.Context, key string, v *T) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", r.noun, err)
 	}
-	rev, err := r.kv.Create(ctx, key, b)
+	rev, err := putRevised(ctx, r.kv, r.js, r.noun, key, b, 0)
 	if isConflict(err) {
 		return hub.Errorf(hub.ECONFLICT, "%s %s exists", r.noun, key)
 	} else if err != nil {
@@ -131,7 +132,7 @@ func (r *records[T]) update(ctx context.Context, key string, fn func(*T) error) 
 		if err != nil {
 			return nil, fmt.Errorf("encode %s: %w", r.noun, err)
 		}
-		newRev, err := r.kv.Update(ctx, key, b, rev)
+		newRev, err := putRevised(ctx, r.kv, r.js, r.noun, key, b, rev)
 		if isConflict(err) {
 			continue
 		} else if err != nil {
@@ -195,7 +196,7 @@ func (r *records[T]) delete(ctx context.Context, key string) error {
 		if err != nil {
 			return err
 		}
-		err = r.kv.Delete(ctx, key, jetstream.LastRevision(rev))
+		err = deleteRevised(ctx, r.kv, r.js, r.noun, key, rev)
 		if isConflict(err) {
 			continue
 		} else if err != nil {

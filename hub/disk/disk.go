@@ -68,7 +68,7 @@ func Open(dir string) (*Store, error) {
 			return nil, fmt.Errorf("disk: create %s: %w", d, err)
 		}
 	}
-	if err := s.sweepTemp(time.Now().Add(-staleTempAge)); err != nil {
+	if _, err := s.SweepPartial(context.Background(), time.Now().Add(-staleTempAge), nil); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -83,14 +83,25 @@ func (s *Store) path(key string) string {
 	return filepath.Join(s.objectsDir(), key[len(key)-2:], key)
 }
 
-// sweepTemp removes our temporary files last modified before cutoff.
-func (s *Store) sweepTemp(cutoff time.Time) error {
+// SweepPartial removes our temporary files last modified before cutoff
+// whose key keep does not claim. A Put writes its file with every chunk,
+// so a file not written to since cutoff belongs to a process that died (or
+// to an upload idle far longer than the hub lets one be).
+func (s *Store) SweepPartial(ctx context.Context, cutoff time.Time, keep func(string) bool) (int, error) {
 	entries, err := os.ReadDir(s.tmpDir())
 	if err != nil {
-		return fmt.Errorf("disk: sweep temporary files: %w", err)
+		return 0, fmt.Errorf("disk: sweep temporary files: %w", err)
 	}
+	removed := 0
 	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return removed, fmt.Errorf("disk: sweep temporary files: %w", err)
+		}
 		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), tempSuffix) {
+			continue
+		}
+		key, _, _ := strings.Cut(e.Name(), ".")
+		if keep != nil && keep(key) {
 			continue
 		}
 		info, err := e.Info()
@@ -98,13 +109,54 @@ func (s *Store) sweepTemp(cutoff time.Time) error {
 			continue // finished or removed meanwhile
 		}
 		if err != nil {
-			return fmt.Errorf("disk: sweep temporary files: %w", err)
+			return removed, fmt.Errorf("disk: sweep temporary files: %w", err)
 		}
 		if info.ModTime().After(cutoff) {
 			continue
 		}
-		if err := os.Remove(filepath.Join(s.tmpDir(), e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("disk: sweep temporary files: %w", err)
+		err = os.Remove(filepath.Join(s.tmpDir(), e.Name()))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return removed, fmt.Errorf("disk: sweep temporary files: %w", err)
+		}
+		removed++
+	}
+	return removed, nil
+}
+
+// List calls fn for every object under objects/.
+func (s *Store) List(ctx context.Context, fn func(key string, modTime time.Time) error) error {
+	shards, err := os.ReadDir(s.objectsDir())
+	if err != nil {
+		return fmt.Errorf("disk: list: %w", err)
+	}
+	for _, shard := range shards {
+		if !shard.IsDir() {
+			continue
+		}
+		entries, err := os.ReadDir(filepath.Join(s.objectsDir(), shard.Name()))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("disk: list: %w", err)
+		}
+		for _, e := range entries {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("disk: list: %w", err)
+			}
+			if !e.Type().IsRegular() || !hub.ValidBlobKey(e.Name()) {
+				continue
+			}
+			info, err := e.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // deleted meanwhile
+			} else if err != nil {
+				return fmt.Errorf("disk: list: %w", err)
+			}
+			if err := fn(e.Name(), info.ModTime()); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

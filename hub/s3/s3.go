@@ -164,25 +164,49 @@ func (s *Store) ensureBucket(ctx context.Context, region string) error {
 // AbortStaleUploads aborts the bucket's incomplete multipart uploads started
 // more than olderThan ago and returns how many it aborted. minio-go aborts
 // the upload of a failed Put itself; this frees the parts of uploads whose
-// process died, which S3 otherwise keeps (and bills) forever. Open runs it
-// with a day; a long-running hub may call it now and then.
+// process died (or whose abort met a dead S3), which S3 otherwise keeps
+// (and bills) forever. Open runs it with a day; the hub's sweeper runs
+// SweepPartial while it serves.
 func (s *Store) AbortStaleUploads(ctx context.Context, olderThan time.Duration) (int, error) {
-	cutoff := time.Now().Add(-olderThan)
+	return s.SweepPartial(ctx, time.Now().Add(-olderThan), nil)
+}
+
+// SweepPartial aborts the incomplete multipart uploads begun before cutoff
+// whose key keep does not claim. S3 dates an upload by its start, so a
+// long upload still running is older than any cutoff: keep is what
+// protects it.
+func (s *Store) SweepPartial(ctx context.Context, cutoff time.Time, keep func(string) bool) (int, error) {
 	core := minio.Core{Client: s.client}
 	var aborted int
 	for u := range s.client.ListIncompleteUploads(ctx, s.bucket, "", true) {
 		if u.Err != nil {
-			return aborted, u.Err
+			return aborted, fmt.Errorf("s3: list incomplete uploads: %w", u.Err)
 		}
-		if u.Initiated.After(cutoff) {
+		if u.Initiated.After(cutoff) || keep != nil && keep(u.Key) {
 			continue
 		}
 		if err := core.AbortMultipartUpload(ctx, s.bucket, u.Key, u.UploadID); err != nil {
-			return aborted, fmt.Errorf("abort upload %s of %s: %w", u.UploadID, u.Key, err)
+			return aborted, fmt.Errorf("s3: abort upload %s of %s: %w", u.UploadID, u.Key, err)
 		}
 		aborted++
 	}
 	return aborted, nil
+}
+
+// List calls fn for every object in the bucket with a key the hub makes.
+func (s *Store) List(ctx context.Context, fn func(key string, modTime time.Time) error) error {
+	for o := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Recursive: true}) {
+		if o.Err != nil {
+			return fmt.Errorf("s3: list %s: %w", s.bucket, o.Err)
+		}
+		if !hub.ValidBlobKey(o.Key) {
+			continue
+		}
+		if err := fn(o.Key, o.LastModified); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func checkKey(key string) error {

@@ -259,6 +259,17 @@ func (c *Catalog) AcquireBlob(ctx context.Context, sum string, candidate hub.Blo
 	return rec, nil
 }
 
+// BlobKeys returns the key of every blob record.
+func (c *Catalog) BlobKeys(ctx context.Context) (map[string]bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	keys := make(map[string]bool, len(c.blobs))
+	for _, r := range c.blobs {
+		keys[r.Key] = true
+	}
+	return keys, nil
+}
+
 // ReleaseBlob drops a reference and returns the blob key once none is left.
 func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 	c.mu.Lock()
