@@ -83,6 +83,8 @@ func notAnswering(err error) bool {
 	}
 	for _, target := range []error{
 		context.DeadlineExceeded, nats.ErrTimeout, nats.ErrNoResponders, nats.ErrConnectionClosed,
+		// The hub's connection buffers nothing while it reconnects.
+		nats.ErrReconnectBufExceeded,
 		nats.ErrConnectionDraining, nats.ErrDisconnected, nats.ErrConnectionReconnecting, nats.ErrNoServers,
 		nats.ErrJetStreamNotEnabled, nats.ErrJetStreamNotEnabledForAccount,
 		jetstream.ErrJetStreamNotEnabled, jetstream.ErrJetStreamNotEnabledForAccount, jetstream.ErrNoStreamResponse,

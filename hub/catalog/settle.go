@@ -32,6 +32,22 @@ func notSent(err error) bool {
 		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
 }
 
+// fullStore returns the EFULL answer when err is JetStream refusing a write
+// of kv for want of room, or kv's (embedded) store has failed a write and
+// answers none until it restarts; else nil. Writes go around the classified
+// bucket (they publish with their own message id), so they are told here.
+func fullStore(kv jetstream.KeyValue, err error) error {
+	var storeFailed func() string
+	if b, ok := kv.(classified); ok {
+		storeFailed = b.storeFailed
+	}
+	if diskFull(err) || storeFailed != nil && storeFailed() != "" {
+		return fmt.Errorf("%w: %w", hub.Errorf(hub.EFULL,
+			"NATS JetStream has no room left on its disk; nothing was changed; free space there and try again"), err)
+	}
+	return nil
+}
+
 // unavailable is the EUNAVAILABLE error for a write of noun key that was
 // not stored.
 func unavailable(noun, key string, err error) error {
@@ -120,6 +136,11 @@ func writeRevised(ctx context.Context, kv jetstream.KeyValue, js jetstream.JetSt
 	}
 	if notSent(err) {
 		return 0, unavailable(noun, key, err)
+	}
+	if full := fullStore(kv, err); full != nil {
+		// JetStream refused it for want of room, or its file store has
+		// failed a write and answers none: nothing was stored.
+		return 0, full
 	}
 	first := err
 	// The caller may have gone; the answer still decides what a retry
