@@ -63,8 +63,14 @@ func (b *idleBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.body.Read(p)
 	b.n += int64(n)
-	if errors.Is(err, os.ErrDeadlineExceeded) {
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
 		b.timedOut = true
+	case err == io.EOF:
+		// The whole body is in: lift the deadline, or the server's own
+		// read of the idle connection would hit it while the upload is
+		// still being stored and cancel the request.
+		_ = b.rc.SetReadDeadline(time.Time{})
 	}
 	return n, err
 }
