@@ -48,13 +48,19 @@ func classify(ctx context.Context, err error, write bool, storeFailed func() str
 	}
 	switch {
 	case diskFull(err), write && notAnswering(err) && storeFailed != nil && storeFailed() != "":
-		return fmt.Errorf("%w: %w", hub.Errorf(hub.EFULL,
-			"NATS JetStream has no room left on its disk%s; free space there and try again", after), err)
+		return noRoom(after, err)
 	case notAnswering(err):
 		return fmt.Errorf("%w: %w", hub.Errorf(hub.EUNAVAILABLE,
 			"NATS is not answering%s; try again in a minute", after), err)
 	}
 	return err
+}
+
+// noRoom is the EFULL answer for JetStream's disk being full; after says
+// what became of the write ("; nothing was changed"), if anything.
+func noRoom(after string, err error) error {
+	return fmt.Errorf("%w: %w", hub.Errorf(hub.EFULL,
+		"NATS JetStream has no room left on its disk%s; free space there and try again", after), err)
 }
 
 // diskFull reports whether err is JetStream saying its store is full.

@@ -42,8 +42,7 @@ func fullStore(kv jetstream.KeyValue, err error) error {
 		storeFailed = b.storeFailed
 	}
 	if diskFull(err) || storeFailed != nil && storeFailed() != "" {
-		return fmt.Errorf("%w: %w", hub.Errorf(hub.EFULL,
-			"NATS JetStream has no room left on its disk; nothing was changed; free space there and try again"), err)
+		return noRoom("; nothing was changed", err)
 	}
 	return nil
 }
