@@ -288,7 +288,9 @@ func s3Hub(t *testing.T) (*miniotest.Server, *hubtest.Hub, string) {
 func uploadUnder(t *testing.T, h *hubtest.Hub, key, id string, fault func()) answer {
 	t.Helper()
 	r, w := io.Pipe()
+	faulted := make(chan struct{})
 	go func() {
+		defer close(faulted)
 		if _, err := io.CopyN(w, randomPicture(40<<20), 20<<20); err != nil {
 			w.CloseWithError(err)
 			return
@@ -297,8 +299,13 @@ func uploadUnder(t *testing.T, h *hubtest.Hub, key, id string, fault func()) ans
 		_, err := io.CopyN(w, randomPicture(40<<20), 20<<20)
 		w.CloseWithError(err)
 	}()
-	defer r.CloseWithError(io.ErrClosedPipe)
-	return call(t, "PUT", h.URL+"/v1/packages/"+id+"/assets/big.png", key, r)
+	a := call(t, "PUT", h.URL+"/v1/packages/"+id+"/assets/big.png", key, r)
+	// The hub may answer while fault is still at work (a killed MinIO fails
+	// the upload before Kill has reaped the process): the caller's next
+	// step, such as a restart, must not run beside it.
+	r.CloseWithError(io.ErrClosedPipe)
+	<-faulted
+	return a
 }
 
 // wantNoAssets checks that package id records no asset.
