@@ -1,6 +1,9 @@
 package hub
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Catalog is everything the Service keeps besides bytes: the ports below,
 // one value holding them all, plus a health check. Its implementations are
@@ -95,10 +98,17 @@ type BlobIndex interface {
 	// it has no record of) it returns "".
 	ReleaseBlob(ctx context.Context, sum string) (string, error)
 
-	// BlobKeys returns the blob key of every blob record, read from the
-	// store itself (no index that may lag), for the sweep of unrecorded
-	// blobs.
-	BlobKeys(ctx context.Context) (map[string]bool, error)
+	// BlobRecords returns every blob record by content sum, read from the
+	// store itself (no index that may lag), for the sweep.
+	BlobRecords(ctx context.Context) (map[string]BlobRecord, error)
+
+	// UpdateBlob changes the record for sum under a revision check, as
+	// UpdatePackage does: fn sees the current record and is run again when
+	// another writer got there first. A record fn leaves with no reference
+	// is removed and its blob key returned, for the caller to delete from
+	// the blob store. Returns ENOTFOUND for content it has no record of, or
+	// fn's error as is.
+	UpdateBlob(ctx context.Context, sum string, fn func(rec *BlobRecord) error) (string, error)
 }
 
 // KeyStore keeps API keys, by the hash of their secret.
@@ -191,4 +201,19 @@ type BlobRecord struct {
 	Key  string `json:"key"`
 	Size int64  `json:"size"`
 	Refs int    `json:"refs"`
+	// Unheld is the sweep's note that the record counted more references
+	// than packages held. Every AcquireBlob and ReleaseBlob clears it: the
+	// sweep corrects the count only when nothing touched the record for a
+	// whole grace period after the note (see Service.Sweep).
+	Unheld *UnheldReferences `json:"unheld,omitempty"`
+}
+
+// UnheldReferences is what the sweep saw when a blob record counted more
+// references than packages held.
+type UnheldReferences struct {
+	// Refs is the record's count then, Holders how many packages held the
+	// content then.
+	Refs    int       `json:"refs"`
+	Holders int       `json:"holders"`
+	Seen    time.Time `json:"seen"`
 }

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,6 +17,12 @@ type SweepReport struct {
 	// Partials are unfinished writes of the blob store: the disk's
 	// temporary files, S3's incomplete multipart uploads.
 	Partials int
+	// Unheld are references blob records counted that no package held: a
+	// process that died between recording a blob and writing its package
+	// (or between a package's write and letting go of a blob). The counts
+	// are corrected, and a blob left with none is removed, counted here
+	// and not among Orphans.
+	Unheld int
 }
 
 // clockSkew allows for replicas whose clocks disagree a little: an upload
@@ -45,6 +52,17 @@ const clockSkew = time.Minute
 //     was listed and the markers looked at, so a blob whose upload cleared
 //     its marker in between has its record by then.
 //
+// A blob record may also count a reference no package holds (see
+// SweepReport.Unheld). The sweep notes such a record (UnheldReferences)
+// and corrects it at a later sweep, only if nothing acquired or released
+// the content for at least grace in between (either clears the note) and
+// by no more than neither sweep saw held. An upload acquires before its
+// package write and a delete writes its package before it lets go, each
+// seconds apart, so whatever was in flight at the note has landed or died
+// by the correction, and the larger of the two sweeps' holder counts
+// covers both kinds: a correction never takes a reference a package still
+// has.
+//
 // A blob another replica deletes meanwhile is no error.
 func (s *Service) Sweep(ctx context.Context, grace time.Duration) (SweepReport, error) {
 	var rep SweepReport
@@ -63,8 +81,8 @@ func (s *Service) Sweep(ctx context.Context, grace time.Duration) (SweepReport, 
 		return rep, fmt.Errorf("sweep: list blobs: %w", err)
 	}
 
-	// 2. Uploads still alive, on any replica.
-	inUse, err := s.uploadsInUse(ctx, now)
+	// 2. Uploads still alive, on any replica, and who holds what.
+	inUse, holders, err := s.census(ctx, now)
 	if err != nil {
 		return rep, err
 	}
@@ -74,14 +92,14 @@ func (s *Service) Sweep(ctx context.Context, grace time.Duration) (SweepReport, 
 	if err != nil {
 		return rep, fmt.Errorf("sweep: unfinished writes: %w", err)
 	}
-	if len(candidates) == 0 {
-		return rep, nil
-	}
-
 	// 4. The records, read last.
-	recorded, err := s.catalog.BlobKeys(ctx)
+	records, err := s.catalog.BlobRecords(ctx)
 	if err != nil {
 		return rep, fmt.Errorf("sweep: %w", err)
+	}
+	recorded := make(map[string]bool, len(records))
+	for _, r := range records {
+		recorded[r.Key] = true
 	}
 	for _, key := range candidates {
 		if recorded[key] || inUse(key) {
@@ -92,20 +110,84 @@ func (s *Service) Sweep(ctx context.Context, grace time.Duration) (SweepReport, 
 		}
 		rep.Orphans++
 	}
+
+	// 5. References no package holds.
+	for sum, rec := range records {
+		if rec.Refs <= holders[sum] && rec.Unheld == nil {
+			continue
+		}
+		n, err := s.settleReferences(ctx, sum, rec.Refs, holders[sum], now, grace)
+		rep.Unheld += n
+		if err != nil {
+			return rep, err
+		}
+	}
 	return rep, nil
 }
 
-// uploadsInUse returns whether a blob key may belong to an upload still
-// alive: one made after the oldest live upload began, minus clockSkew.
-func (s *Service) uploadsInUse(ctx context.Context, now time.Time) (func(key string) bool, error) {
+// errUnchanged tells UpdateBlob to write nothing.
+var errUnchanged = errors.New("unchanged")
+
+// settleReferences notes, corrects or forgets the unheld references of the
+// record for sum, which counted refs when held packages held it, and
+// returns how many references it dropped.
+func (s *Service) settleReferences(ctx context.Context, sum string, refs, held int, now time.Time, grace time.Duration) (int, error) {
+	dropped := 0
+	removed, err := s.catalog.UpdateBlob(ctx, sum, func(r *BlobRecord) error {
+		dropped = 0
+		switch {
+		case r.Refs != refs:
+			return errUnchanged // acquired or released since it was read: look again next time
+		case r.Refs <= held:
+			if r.Unheld == nil {
+				return errUnchanged
+			}
+			r.Unheld = nil // a package the note missed holds it after all
+		case r.Unheld == nil:
+			r.Unheld = &UnheldReferences{Refs: r.Refs, Holders: held, Seen: now}
+		case now.Sub(r.Unheld.Seen) < grace:
+			return errUnchanged // noted; not quiet for long enough yet
+		default:
+			dropped = r.Refs - max(r.Unheld.Holders, held)
+			r.Refs -= max(dropped, 0)
+			r.Unheld = nil
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errUnchanged) || ErrorCode(err) == ENOTFOUND:
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("sweep: settle references of blob %s: %w", sum, err)
+	}
+	dropped = max(dropped, 0)
+	if dropped > 0 {
+		s.logger.Warn("sweep: blob record counted references no package held", "sha256", sum, "dropped", dropped)
+	}
+	if removed != "" {
+		if err := s.blobs.Delete(ctx, removed); err != nil {
+			return dropped, fmt.Errorf("sweep: delete blob %s: %w", removed, err)
+		}
+	}
+	return dropped, nil
+}
+
+// census lists every package once and returns whether a blob key may
+// belong to an upload still alive (one made after the oldest live upload
+// began, minus clockSkew) and how many packages hold each content sum.
+func (s *Service) census(ctx context.Context, now time.Time) (func(key string) bool, map[string]int, error) {
 	var oldest time.Time
+	holders := map[string]int{}
 	q := PackageQuery{Limit: MaxPageSize}
 	for {
 		page, err := s.catalog.ListPackages(ctx, Filter{AllCampaigns: true}, q)
 		if err != nil {
-			return nil, fmt.Errorf("sweep: list packages: %w", err)
+			return nil, nil, fmt.Errorf("sweep: list packages: %w", err)
 		}
 		for _, p := range page.Items {
+			for _, sum := range p.Blobs {
+				holders[sum]++
+			}
 			for id, alive := range p.Uploads {
 				if now.Sub(alive) >= uploadStale {
 					continue
@@ -121,10 +203,10 @@ func (s *Service) uploadsInUse(ctx context.Context, now time.Time) (func(key str
 		q.After = page.Next
 	}
 	if oldest.IsZero() {
-		return func(string) bool { return false }, nil
+		return func(string) bool { return false }, holders, nil
 	}
 	since := oldest.Add(-clockSkew)
-	return func(key string) bool { return !keyTime(key).Before(since) }, nil
+	return func(key string) bool { return !keyTime(key).Before(since) }, holders, nil
 }
 
 // keyTime is when a ULID key was made; a key that is no ULID (none the hub

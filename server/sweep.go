@@ -66,13 +66,14 @@ func (s *sweeper) sweep(ctx context.Context) {
 	rep, err := s.service.Sweep(ctx, s.grace)
 	s.removed.WithLabelValues("orphan_blob").Add(float64(rep.Orphans))
 	s.removed.WithLabelValues("partial_write").Add(float64(rep.Partials))
+	s.removed.WithLabelValues("unheld_reference").Add(float64(rep.Unheld))
 	if err != nil {
 		s.runs.WithLabelValues("error").Inc()
-		s.log.Warn("sweep", "orphan_blobs", rep.Orphans, "partial_writes", rep.Partials, "err", err)
+		s.log.Warn("sweep", "orphan_blobs", rep.Orphans, "partial_writes", rep.Partials, "unheld_references", rep.Unheld, "err", err)
 	} else {
 		s.runs.WithLabelValues("ok").Inc()
-		if rep.Orphans+rep.Partials > 0 {
-			s.log.Info("sweep removed debris", "orphan_blobs", rep.Orphans, "partial_writes", rep.Partials)
+		if rep.Orphans+rep.Partials+rep.Unheld > 0 {
+			s.log.Info("sweep removed debris", "orphan_blobs", rep.Orphans, "partial_writes", rep.Partials, "unheld_references", rep.Unheld)
 		} else {
 			s.log.Debug("sweep found no debris")
 		}

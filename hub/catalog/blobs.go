@@ -31,6 +31,7 @@ func (c *Catalog) AcquireBlob(ctx context.Context, sum string, candidate hub.Blo
 			return hub.BlobRecord{}, fmt.Errorf("decode blob %s: %w", sum, err)
 		}
 		rec.Refs++
+		rec.Unheld = nil
 		b, _ := json.Marshal(rec)
 		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); isConflict(err) {
 			continue
@@ -65,6 +66,7 @@ func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 			return rec.Key, nil
 		}
 		rec.Refs--
+		rec.Unheld = nil
 		b, _ := json.Marshal(rec)
 		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); isConflict(err) {
 			continue
@@ -76,15 +78,14 @@ func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 	return "", hub.Errorf(hub.ECONFLICT, "the blob record %s keeps changing; try again", sum)
 }
 
-// BlobKeys reads every blob record from the bucket and returns the keys
-// they name.
-func (c *Catalog) BlobKeys(ctx context.Context) (map[string]bool, error) {
+// BlobRecords reads every blob record from the bucket itself.
+func (c *Catalog) BlobRecords(ctx context.Context) (map[string]hub.BlobRecord, error) {
 	w, err := c.blobs.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, fmt.Errorf("read blob records: %w", err)
 	}
 	defer w.Stop()
-	keys := map[string]bool{}
+	recs := map[string]hub.BlobRecord{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -94,13 +95,49 @@ func (c *Catalog) BlobKeys(ctx context.Context) (map[string]bool, error) {
 				return nil, fmt.Errorf("read blob records: the watch ended early")
 			}
 			if e == nil {
-				return keys, nil // every current record has been seen
+				return recs, nil // every current record has been seen
 			}
 			var rec hub.BlobRecord
 			if err := json.Unmarshal(e.Value(), &rec); err != nil {
 				return nil, fmt.Errorf("decode blob %s: %w", e.Key(), err)
 			}
-			keys[rec.Key] = true
+			recs[e.Key()] = rec
 		}
 	}
+}
+
+// UpdateBlob changes a blob record under a revision check, removing it
+// when fn leaves it no reference.
+func (c *Catalog) UpdateBlob(ctx context.Context, sum string, fn func(rec *hub.BlobRecord) error) (string, error) {
+	for range casAttempts {
+		e, err := c.blobs.Get(ctx, sum)
+		if isMissing(err) {
+			return "", hub.Errorf(hub.ENOTFOUND, "no blob record for %s", sum)
+		} else if err != nil {
+			return "", fmt.Errorf("get blob %s: %w", sum, err)
+		}
+		var rec hub.BlobRecord
+		if err := json.Unmarshal(e.Value(), &rec); err != nil {
+			return "", fmt.Errorf("decode blob %s: %w", sum, err)
+		}
+		if err := fn(&rec); err != nil {
+			return "", err
+		}
+		if rec.Refs <= 0 {
+			if err := deleteRevised(ctx, c.blobs, c.js, "blob record", sum, e.Revision()); isConflict(err) {
+				continue
+			} else if err != nil {
+				return "", fmt.Errorf("drop blob %s: %w", sum, err)
+			}
+			return rec.Key, nil
+		}
+		b, _ := json.Marshal(rec)
+		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); isConflict(err) {
+			continue
+		} else if err != nil {
+			return "", fmt.Errorf("update blob %s: %w", sum, err)
+		}
+		return "", nil
+	}
+	return "", hub.Errorf(hub.ECONFLICT, "the blob record %s keeps changing; try again", sum)
 }

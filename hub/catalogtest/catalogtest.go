@@ -523,6 +523,49 @@ func testBlobs(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
 	rec, err = c.AcquireBlob(ctx, sum, hub.BlobRecord{Key: "BLOB3", Size: 42})
 	must(t, err)
 	same(t, "after the last release", rec, hub.BlobRecord{Key: "BLOB3", Size: 42, Refs: 1})
+
+	// The sweep's note is kept by UpdateBlob and cleared by any acquire or
+	// release; a record left with no reference goes.
+	seen := time.Date(2026, 12, 2, 1, 0, 0, 0, time.UTC)
+	note := func(r *hub.BlobRecord) error {
+		r.Unheld = &hub.UnheldReferences{Refs: r.Refs, Holders: 0, Seen: seen}
+		return nil
+	}
+	removed, err := c.UpdateBlob(ctx, sum, note)
+	must(t, err)
+	if removed != "" {
+		t.Fatalf("a noted record was removed: %q", removed)
+	}
+	recs, err := c.BlobRecords(ctx)
+	must(t, err)
+	same(t, "the noted record", recs[sum], hub.BlobRecord{Key: "BLOB3", Size: 42, Refs: 1,
+		Unheld: &hub.UnheldReferences{Refs: 1, Seen: seen}})
+	rec, err = c.AcquireBlob(ctx, sum, hub.BlobRecord{Key: "BLOB4", Size: 42})
+	must(t, err)
+	same(t, "an acquire after the note", rec, hub.BlobRecord{Key: "BLOB3", Size: 42, Refs: 2})
+	_, err = c.UpdateBlob(ctx, sum, note)
+	must(t, err)
+	_, err = c.ReleaseBlob(ctx, sum)
+	must(t, err)
+	recs, err = c.BlobRecords(ctx)
+	must(t, err)
+	same(t, "a release after the note", recs[sum], hub.BlobRecord{Key: "BLOB3", Size: 42, Refs: 1})
+	stop := errors.New("stop")
+	if _, err := c.UpdateBlob(ctx, sum, func(*hub.BlobRecord) error { return stop }); !errors.Is(err, stop) {
+		t.Fatalf("UpdateBlob returned %v, want fn's error as is", err)
+	}
+	removed, err = c.UpdateBlob(ctx, sum, func(r *hub.BlobRecord) error { r.Refs = 0; return nil })
+	must(t, err)
+	if removed != "BLOB3" {
+		t.Fatalf("a record left with no reference: removed %q, want its blob key BLOB3", removed)
+	}
+	_, err = c.UpdateBlob(ctx, sum, note)
+	code(t, "UpdateBlob of content without a record", err, hub.ENOTFOUND)
+	recs, err = c.BlobRecords(ctx)
+	must(t, err)
+	if _, ok := recs[sum]; ok {
+		t.Fatalf("the removed record is still listed: %+v", recs[sum])
+	}
 }
 
 func testKeys(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {

@@ -255,19 +255,51 @@ func (c *Catalog) AcquireBlob(ctx context.Context, sum string, candidate hub.Blo
 		rec.Refs = 0
 	}
 	rec.Refs++
+	rec.Unheld = nil
 	c.blobs[sum] = rec
 	return rec, nil
 }
 
-// BlobKeys returns the key of every blob record.
-func (c *Catalog) BlobKeys(ctx context.Context) (map[string]bool, error) {
+// BlobRecords returns a copy of every blob record.
+func (c *Catalog) BlobRecords(ctx context.Context) (map[string]hub.BlobRecord, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	keys := make(map[string]bool, len(c.blobs))
-	for _, r := range c.blobs {
-		keys[r.Key] = true
+	recs := make(map[string]hub.BlobRecord, len(c.blobs))
+	for sum, r := range c.blobs {
+		recs[sum] = copyBlob(r)
 	}
-	return keys, nil
+	return recs, nil
+}
+
+// UpdateBlob changes a blob record, removing it when fn leaves it no
+// reference.
+func (c *Catalog) UpdateBlob(ctx context.Context, sum string, fn func(rec *hub.BlobRecord) error) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rec, ok := c.blobs[sum]
+	if !ok {
+		return "", hub.Errorf(hub.ENOTFOUND, "no blob record for %s", sum)
+	}
+	rec = copyBlob(rec)
+	if err := fn(&rec); err != nil {
+		return "", err
+	}
+	if rec.Refs <= 0 {
+		delete(c.blobs, sum)
+		return rec.Key, nil
+	}
+	c.blobs[sum] = rec
+	return "", nil
+}
+
+// copyBlob copies a record with its sweep note, so callers share nothing
+// with the catalog.
+func copyBlob(r hub.BlobRecord) hub.BlobRecord {
+	if r.Unheld != nil {
+		u := *r.Unheld
+		r.Unheld = &u
+	}
+	return r
 }
 
 // ReleaseBlob drops a reference and returns the blob key once none is left.
@@ -283,6 +315,7 @@ func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 		return rec.Key, nil
 	}
 	rec.Refs--
+	rec.Unheld = nil
 	c.blobs[sum] = rec
 	return "", nil
 }
