@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -361,6 +362,67 @@ func TestFaultMinIOStalledUnderUpload(t *testing.T) {
 	}
 	if a := call(t, "GET", h.URL+"/v1/packages/"+id+"/assets/poster.png", key, nil); a.status != http.StatusOK {
 		t.Errorf("download after SIGCONT: %d", a.status)
+	}
+	if a := call(t, "DELETE", h.URL+"/v1/packages/"+id, key, nil); a.status/100 != 2 {
+		t.Errorf("delete: %d %s", a.status, a.body)
+	}
+	sweepParts(t, h)
+}
+
+// TestFaultS3Full fills the disk under MinIO (its files on a 300 MiB
+// tmpfs: MinIO refuses writes below its free-drive threshold): uploads
+// answer 507 naming the blob store with nothing recorded, downloads go on,
+// /readyz says not ready, and uploads resume once space is back.
+func TestFaultS3Full(t *testing.T) {
+	t.Parallel()
+	dir := mountTmpfs(t, "300m")
+	m := miniotest.StartDedicatedIn(t, filepath.Join(dir, "minio"))
+	opts := m.Options(t)
+	h := hubtest.Start(t, hubtest.Options{Configure: func(c *server.Config) {
+		c.S3Endpoint, c.S3Bucket, c.S3AccessKey, c.S3SecretKey = opts.Endpoint, opts.Bucket, opts.AccessKey, opts.SecretKey
+	}})
+	key := h.ProducerKey(t)
+	id, a := createPackage(t, h, key)
+	if id == "" {
+		t.Fatalf("create: %d %s", a.status, a.body)
+	}
+	if a := call(t, "PUT", h.URL+"/v1/packages/"+id+"/assets/before.png", key, randomPicture(1<<20)); a.status != http.StatusCreated {
+		t.Fatalf("upload before the disk is full: %d %s", a.status, a.body)
+	}
+	filler := fill(t, dir)
+
+	for _, size := range []int{4 << 20, 40 << 20} { // one PUT, and S3's multipart path
+		a = call(t, "PUT", h.URL+"/v1/packages/"+id+"/assets/poster.png", key, randomPicture(size))
+		what := fmt.Sprintf("%d MiB upload with the blob store full", size>>20)
+		wantFault(t, what, a, http.StatusInsufficientStorage, "blob store")
+		if !strings.Contains(a.detail(), "nothing was stored") {
+			t.Errorf("%s: %q does not say nothing was stored", what, a.detail())
+		}
+	}
+	if a := call(t, "GET", h.URL+"/v1/packages/"+id+"/assets/before.png", key, nil); a.status != http.StatusOK {
+		t.Errorf("download with the blob store full: %d", a.status)
+	}
+	a = call(t, "GET", h.URL+"/readyz", "", nil)
+	wantFault(t, "/readyz with the blob store full", a, http.StatusServiceUnavailable, "blob store")
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	back := time.Now()
+	for { // MinIO looks at its drive's free space now and then, not per request
+		a = call(t, "PUT", h.URL+"/v1/packages/"+id+"/assets/poster.png", key, randomPicture(4<<20))
+		if a.status == http.StatusCreated {
+			break
+		}
+		if a.status != http.StatusInsufficientStorage || time.Since(back) > faultBound {
+			t.Fatalf("upload once space is back (after %v): %d %s", time.Since(back), a.status, a.body)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Logf("uploads resumed %v after space came back", time.Since(back).Round(time.Millisecond))
+	var pkg struct{ Associations []json.RawMessage }
+	if r := call(t, "GET", h.URL+"/v1/packages/"+id, key, nil); json.Unmarshal(r.body, &pkg) != nil || len(pkg.Associations) != 2 {
+		t.Errorf("package after the full disk: %s", r.body)
 	}
 	if a := call(t, "DELETE", h.URL+"/v1/packages/"+id, key, nil); a.status/100 != 2 {
 		t.Errorf("delete: %d %s", a.status, a.body)

@@ -95,6 +95,12 @@ func FindBinary() (string, error) {
 // never nil, so TestMain can call it unconditionally. Without a binary it
 // returns a nil Server and a nil error, unless CI=true.
 func StartServer() (srv *Server, stop func(), err error) {
+	return startServer("")
+}
+
+// startServer starts MinIO on files under dir, or under a temporary
+// directory of its own when dir is "".
+func startServer(dir string) (srv *Server, stop func(), err error) {
 	bin, err := FindBinary()
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -104,9 +110,10 @@ func StartServer() (srv *Server, stop func(), err error) {
 		return nil, func() {}, nil
 	}
 
-	dir, err := os.MkdirTemp("", "hub-minio-")
-	if err != nil {
-		return nil, func() {}, fmt.Errorf("miniotest: %w", err)
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "hub-minio-"); err != nil {
+			return nil, func() {}, fmt.Errorf("miniotest: %w", err)
+		}
 	}
 	addr, err := freeAddr()
 	if err != nil {
@@ -181,7 +188,14 @@ func (s *Server) run() error {
 // without a binary, like StartServer.
 func StartDedicated(tb testing.TB) *Server {
 	tb.Helper()
-	s, stop, err := StartServer()
+	return StartDedicatedIn(tb, "")
+}
+
+// StartDedicatedIn is StartDedicated with MinIO's files under dir, for a
+// test that fills the disk they are on.
+func StartDedicatedIn(tb testing.TB, dir string) *Server {
+	tb.Helper()
+	s, stop, err := startServer(dir)
 	if err != nil {
 		tb.Fatal(err)
 	}

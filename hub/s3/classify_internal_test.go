@@ -12,8 +12,8 @@ import (
 )
 
 // TestClassify pins how the store's answers become domain errors. A full
-// MinIO needs a drive of at least about 1 GiB filled up, too much for the
-// test run, so its answers are taken as MinIO words them.
+// The engine's own answers on a full drive are met by TestFaultS3Full
+// (server/); this table holds every wording the classification knows.
 func TestClassify(t *testing.T) {
 	s := &Store{endpoint: "minio:9000", bucket: "b"}
 	canceled, cancel := context.WithCancel(context.Background())
@@ -29,6 +29,8 @@ func TestClassify(t *testing.T) {
 			Message: "Storage backend has reached its minimum free drive threshold. Please delete a few objects to proceed."}, hub.EFULL},
 		{"threshold in the message", context.Background(), minio.ErrorResponse{Code: "InternalError", StatusCode: 500,
 			Message: "Storage reached its minimum free drive threshold."}, hub.EFULL},
+		{"no byte left on the drive", context.Background(), minio.ErrorResponse{Code: "InternalError", StatusCode: 500,
+			Message: "We encountered an internal error, please try again.: cause(no space left on device)"}, hub.EFULL},
 		{"slow down", context.Background(), minio.ErrorResponse{Code: "SlowDown", StatusCode: 503}, hub.EUNAVAILABLE},
 		{"not initialized", context.Background(), minio.ErrorResponse{Code: "XMinioServerNotInitialized", StatusCode: 503}, hub.EUNAVAILABLE},
 		{"refused", context.Background(), fmt.Errorf("dial: %w", syscall.ECONNREFUSED), hub.EUNAVAILABLE},

@@ -140,7 +140,9 @@ func (s *Store) classify(ctx context.Context, op, key string, err error, write b
 	case resp.Code == minio.NoSuchKey:
 		return hub.Errorf(hub.ENOTFOUND, "Blob %s does not exist.", key)
 	case storageFullCodes[resp.Code] || strings.Contains(resp.Message, "minimum free drive threshold") ||
-		strings.Contains(resp.Message, "Storage backend has reached its minimum free drive threshold") ||
+		// A drive with no byte left: MinIO answers InternalError with
+		// the cause appended (seen on a full tmpfs, MinIO 2025).
+		strings.Contains(resp.Message, "no space left on device") ||
 		errors.Is(err, syscall.ENOSPC):
 		return fmt.Errorf("%w: %w", hub.Errorf(hub.EFULL,
 			"the blob store (S3 at %s) is full%s; free space there and try again", s.endpoint, after), err)
