@@ -1,0 +1,116 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// Scrubbing removes what could identify a person, a place or a device from
+// an asset's bytes before they are stored: a survivor who spoke on
+// condition of anonymity must not be found through the GPS position in a
+// poster or the name of the laptop an interview was cut on. It follows
+// IPTC's guidance: remove what identifies, keep credit, copyright, usage
+// terms, the colour profile and the orientation. Pixels and essence are
+// never re-encoded.
+
+// ScrubPolicy says how much a scrub removes.
+type ScrubPolicy struct {
+	// Anonymized is the package's flag: besides locations and device
+	// identifiers (always removed), creator and author names, creation
+	// dates, software and free-text comments go, and a file the hub cannot
+	// scrub is refused instead of stored unchanged.
+	Anonymized bool
+}
+
+// ScrubReport says what a scrub found and removed from one asset, for its
+// producers (never partners: the removed values themselves are never
+// kept, only what kind of thing was there).
+type ScrubReport struct {
+	// Format is the container the scrubber read ("JPEG", "MP4", ...).
+	Format string `json:"format"`
+	// Removed lists what went, by field.
+	Removed []Removal `json:"removed,omitempty"`
+	// Kept lists what was kept on purpose ("ICC profile", "orientation",
+	// "copyright notice").
+	Kept []string `json:"kept,omitempty"`
+	// NotParsed, when set, says why the file was stored as received: the
+	// hub recognised it but could not read it (or has no scrubber for its
+	// type) in a package that is not anonymized.
+	NotParsed string `json:"not_parsed,omitempty"`
+	// Received is the digest and size of the bytes the client sent; the
+	// asset's own SHA256 and Size are those of the stored bytes.
+	Received Digest `json:"received"`
+}
+
+// Removal is one kind of thing a scrub removed.
+type Removal struct {
+	// Field is what it was, for a person: "GPS position", "camera serial
+	// number", "author".
+	Field string `json:"field"`
+	// Where is the part of the file it was in: "EXIF", "XMP", "udta".
+	Where string `json:"where"`
+}
+
+// Digest names some bytes by their SHA-256 (hex) and length.
+type Digest struct {
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// Remove records a removal, once per field and place.
+func (r *ScrubReport) Remove(field, where string) {
+	for _, x := range r.Removed {
+		if x.Field == field && x.Where == where {
+			return
+		}
+	}
+	r.Removed = append(r.Removed, Removal{Field: field, Where: where})
+}
+
+// Keep records something kept on purpose, once.
+func (r *ScrubReport) Keep(what string) {
+	for _, x := range r.Kept {
+		if x == what {
+			return
+		}
+	}
+	r.Kept = append(r.Kept, what)
+}
+
+// ScrubSource is the received bytes of one upload, spooled to scratch
+// space: scrubbers need to read them more than once (an MP4's index may
+// come after its media) and some tools need a file.
+type ScrubSource interface {
+	io.ReaderAt
+	// Size is how many bytes were received.
+	Size() int64
+	// Path is the file's name on the scratch disk, for tools that read a
+	// file; never shown to anyone.
+	Path() string
+}
+
+// Scrubber removes identifying metadata from an asset.
+type Scrubber interface {
+	// Scrub reads src, sniffed as contentType, and writes the bytes to
+	// store to dst, reporting into rep. Bytes with nothing to remove are
+	// written unchanged. A file it recognises but cannot read is a
+	// *NotParsedError, whatever it wrote to dst by then (the caller starts
+	// over); a type it has no scrubber for is a *NotParsedError too.
+	Scrub(ctx context.Context, dst io.Writer, src ScrubSource, contentType string, p ScrubPolicy, rep *ScrubReport) error
+}
+
+// NotParsedError is a file the scrubber could not read as its type says.
+type NotParsedError struct {
+	Format string
+	Reason string
+}
+
+func (e *NotParsedError) Error() string {
+	return fmt.Sprintf("not parsed: %s: %s", e.Format, e.Reason)
+}
+
+// NotParsed returns a *NotParsedError.
+func NotParsed(format, reason string, args ...any) *NotParsedError {
+	return &NotParsedError{Format: format, Reason: fmt.Sprintf(reason, args...)}
+}
