@@ -1,7 +1,6 @@
 package scrub_test
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -41,5 +40,3 @@ func readFile(t testing.TB, path string) []byte {
 	}
 	return b
 }
-
-var _ = bytes.Contains
