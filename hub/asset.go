@@ -49,6 +49,35 @@ type Asset struct {
 	Language    string    `json:"language,omitempty"`
 	Primary     bool      `json:"primary,omitempty"`
 	Uploaded    time.Time `json:"uploaded"`
+	// Scrub is how the stored bytes were scrubbed; "" for assets stored
+	// before the hub scrubbed anything.
+	Scrub ScrubLevel `json:"scrub,omitempty"`
+	// Received is the digest of the bytes the client sent, which hub push
+	// compares its files with; SHA256 and Size are those of the stored,
+	// scrubbed bytes. Producers only: released versions do not carry it.
+	Received *Digest `json:"received,omitempty"`
+}
+
+// ScrubLevel is how an asset's bytes were scrubbed.
+type ScrubLevel string
+
+const (
+	// ScrubStandard removed locations and device identifiers.
+	ScrubStandard ScrubLevel = "standard"
+	// ScrubAnonymized removed those and names, dates, software and
+	// comments too, as an anonymized package needs.
+	ScrubAnonymized ScrubLevel = "anonymized"
+	// ScrubNotParsed means the bytes are stored as received: the hub could
+	// not read the file (never in an anonymized package).
+	ScrubNotParsed ScrubLevel = "not_parsed"
+)
+
+// Level is the scrub level a policy gives.
+func (p ScrubPolicy) Level() ScrubLevel {
+	if p.Anonymized {
+		return ScrubAnonymized
+	}
+	return ScrubStandard
 }
 
 // allowedContentTypes is the allow-list per asset type, by media type

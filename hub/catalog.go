@@ -19,6 +19,7 @@ type Catalog interface {
 	KeyStore
 	Directory
 	WebhookStore
+	ScrubReportStore
 
 	// Check reports whether the catalog takes writes (it writes a key of
 	// its own); /readyz calls it. Every method of the catalog returns

@@ -57,6 +57,19 @@ func (s *Service) Release(ctx context.Context, k *Key, id string, embargo *time.
 
 // releasable says why p cannot be released yet, if it cannot.
 func releasable(p *Package, uploading bool) error {
+	if p.Anonymized {
+		// Marked anonymized after these were uploaded: their names,
+		// dates and software may still be in them.
+		var unsafe []string
+		for _, a := range p.Assets {
+			if a.Scrub != ScrubAnonymized {
+				unsafe = append(unsafe, fmt.Sprintf("%q", a.Name))
+			}
+		}
+		if len(unsafe) > 0 {
+			return Errorf(ECONFLICT, "package %s is anonymized, but %s %s uploaded before it was, so names, dates or software may still be in them; upload them again and the hub removes those", p.ID, strings.Join(unsafe, ", "), pluralWas(len(unsafe)))
+		}
+	}
 	var missing []string
 	if len(p.Headlines) == 0 {
 		missing = append(missing, "a headline")
@@ -84,6 +97,11 @@ func (s *Service) publish(p *Package, now time.Time) {
 	p.VersionCreated = now
 	live := p.Clone()
 	live.Live, live.Pending, live.Blobs, live.Uploads = nil, nil, nil, nil
+	for i := range live.Assets {
+		// What the client sent before scrubbing is the producers' to know:
+		// with an original at hand, its digest would confirm a match.
+		live.Assets[i].Received = nil
+	}
 	p.Live = live
 	p.Pending = &Announcement{Event: event, Version: p.Version, Time: now}
 }
@@ -415,4 +433,11 @@ func (s *Service) IndexShows(ctx context.Context, id string, event Event, versio
 		return p.Status == StatusWithdrawn || p.Status == StatusPurged
 	}
 	return p.Status == StatusPurged || p.Live != nil && p.Live.Version >= version
+}
+
+func pluralWas(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
 }

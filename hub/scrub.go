@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 )
 
 // Scrubbing removes what could identify a person, a place or a device from
@@ -88,6 +89,40 @@ type ScrubSource interface {
 	// Path is the file's name on the scratch disk, for tools that read a
 	// file; never shown to anyone.
 	Path() string
+}
+
+// Scratch is where an upload's received bytes wait while they are
+// scrubbed; nothing unscrubbed goes anywhere else.
+type Scratch interface {
+	// Spool copies r (size bytes, -1 when unknown) into a new scratch
+	// file named for upload (a ULID made when it began), refusing with
+	// EFULL before reading when the disk lacks room. On an error nothing
+	// is left behind.
+	Spool(ctx context.Context, upload string, r io.Reader, size int64) (SpooledUpload, error)
+
+	// Sweep removes scratch files last written before cutoff whose upload
+	// inUse does not claim, as BlobStore.SweepPartial does, and returns
+	// how many it removed.
+	Sweep(ctx context.Context, cutoff time.Time, inUse func(upload string) bool) (int, error)
+}
+
+// SpooledUpload is an upload's received bytes on the scratch disk; Close
+// removes them.
+type SpooledUpload interface {
+	ScrubSource
+	io.Closer
+}
+
+// ScrubReportStore keeps each stored blob's scrub report by the blob's
+// content sum: identical stored bytes share one, and it goes when the
+// blob's last reference does.
+type ScrubReportStore interface {
+	// PutScrubReport records the report for sum, replacing one there.
+	PutScrubReport(ctx context.Context, sum string, r *ScrubReport) error
+	// ScrubReport returns the report for sum, or ENOTFOUND.
+	ScrubReport(ctx context.Context, sum string) (*ScrubReport, error)
+	// DeleteScrubReport removes the report for sum; none is no error.
+	DeleteScrubReport(ctx context.Context, sum string) error
 }
 
 // Scrubber removes identifying metadata from an asset.

@@ -21,6 +21,8 @@ type Service struct {
 	ids           *IDSource
 	now           func() time.Time
 	maxAssetBytes int64
+	scrubber      Scrubber
+	scratch       Scratch
 	logger        *slog.Logger
 	scheduled     chan struct{}
 
@@ -57,6 +59,13 @@ type ServiceOptions struct {
 	// AuditLog records every act of a key (see audit.go); nil records
 	// nothing, and GET /v1/audit answers 503.
 	AuditLog AuditLog
+	// Scrubber removes identifying metadata from uploads before they are
+	// stored, with Scratch holding the received bytes meanwhile. The hub
+	// always has both (server wires them); without them (a test of other
+	// rules) bytes are stored as received, and an anonymized package takes
+	// no upload at all.
+	Scrubber Scrubber
+	Scratch  Scratch
 }
 
 // DefaultMaxAssetBytes is 8 GiB: a long broadcast-quality interview fits,
@@ -83,6 +92,7 @@ func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service 
 	s.allowPrivateTargets = opts.AllowPrivateWebhookTargets
 	s.pickups = opts.Pickups
 	s.auditLog = opts.AuditLog
+	s.scrubber, s.scratch = opts.Scrubber, opts.Scratch
 	return s
 }
 

@@ -92,6 +92,13 @@ func (s *Service) Sweep(ctx context.Context, grace time.Duration) (SweepReport, 
 	if err != nil {
 		return rep, fmt.Errorf("sweep: unfinished writes: %w", err)
 	}
+	if s.scratch != nil {
+		n, err := s.scratch.Sweep(ctx, cutoff, inUse)
+		rep.Partials += n
+		if err != nil {
+			return rep, fmt.Errorf("sweep: scratch files: %w", err)
+		}
+	}
 	// 4. The records, read last.
 	records, err := s.catalog.BlobRecords(ctx)
 	if err != nil {

@@ -3,6 +3,8 @@ package hub
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,12 +88,13 @@ func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUploa
 		return nil, false, err
 	}
 
+	policy := ScrubPolicy{Anonymized: p.Anonymized}
 	blobKey := s.ids.New()
-	n, err := s.blobs.Put(ctx, blobKey, body, up.Size)
+	stored, report, err := s.storeScrubbed(ctx, uploadID, blobKey, body, digest, up.Size, contentType, policy)
 	if err != nil {
-		return nil, false, s.uploadError(digest, err)
+		return nil, false, err
 	}
-	sum := digest.Sum()
+	n, sum := stored.Size, stored.SHA256
 	// From here on the work must finish or be undone even if the client
 	// has gone: a blob without a record would never be cleaned up.
 	ctx = context.WithoutCancel(ctx)
@@ -107,6 +110,16 @@ func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUploa
 		Name: up.Name, Type: typ, ContentType: contentType, Size: n, SHA256: sum,
 		BlobKey: rec.Key, Uploaded: s.now().UTC(),
 	}
+	if report != nil {
+		a.Scrub = policy.Level()
+		if report.NotParsed != "" {
+			a.Scrub = ScrubNotParsed
+		}
+		if report.Received.SHA256 != sum {
+			received := report.Received
+			a.Received = &received
+		}
+	}
 	var release []string // references to let go of once the update is in
 	var replaced bool
 	var pkgCampaign string
@@ -117,6 +130,9 @@ func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUploa
 		}
 		if err := mayAddAsset(p, up.Name); err != nil {
 			return err
+		}
+		if p.Anonymized && !policy.Anonymized {
+			return Errorf(ECONFLICT, "package %s was marked anonymized while %s was uploading, so it was scrubbed for a package that is not; upload it again", id, up.Name)
 		}
 		if slices.Contains(p.Blobs, sum) {
 			release = append(release, sum) // the package holds a reference already
@@ -144,6 +160,14 @@ func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUploa
 	}
 	for _, r := range release {
 		s.releaseBlob(ctx, r)
+	}
+	if report != nil {
+		// Beside the blob record, which holds the report's lifetime: it
+		// goes with the last reference (releaseBlob). A lost report loses
+		// the producer only the list of what went; the bytes are scrubbed.
+		if err := s.catalog.PutScrubReport(ctx, sum, report); err != nil {
+			s.logger.Warn("record scrub report", "package", id, "asset", up.Name, "err", err)
+		}
 	}
 	// The package only: an asset's name may itself say who is in it.
 	s.audit(ctx, k, AuditEntry{Action: AuditAssetPut, Target: id, Package: id, Campaign: pkgCampaign})
@@ -420,3 +444,96 @@ func (s *Service) PresignAsset(ctx context.Context, p *Package, a *Asset, dispos
 // PresignTTL is how long a presigned download URL works: long enough to
 // follow a redirect, too short to pass around.
 const PresignTTL = 60 * time.Second
+
+// storeScrubbed stores an upload's bytes under blobKey, scrubbed, and
+// returns the digest of what was stored, with the scrub report (nil when
+// the service scrubs nothing). The received bytes wait on the scratch disk
+// and never reach the blob store unscrubbed, except, in a package that is
+// not anonymized, a file the scrubber cannot read: then they are stored as
+// received and the report says why.
+func (s *Service) storeScrubbed(ctx context.Context, upload, blobKey string, body io.Reader, digest *digestReader, size int64, contentType string, policy ScrubPolicy) (Digest, *ScrubReport, error) {
+	if s.scrubber == nil || s.scratch == nil {
+		if policy.Anonymized {
+			return Digest{}, nil, Errorf(EUNSUPPORTED, "this hub runs without scrubbing, so an anonymized package takes no upload; nothing was stored")
+		}
+		n, err := s.blobs.Put(ctx, blobKey, body, size)
+		if err != nil {
+			return Digest{}, nil, s.uploadError(digest, err)
+		}
+		return Digest{SHA256: digest.Sum(), Size: n}, nil, nil
+	}
+	spool, err := s.scratch.Spool(ctx, upload, body, size)
+	if err != nil {
+		if ErrorCode(err) == EFULL {
+			return Digest{}, nil, err
+		}
+		return Digest{}, nil, s.uploadError(digest, err)
+	}
+	defer func() {
+		if err := spool.Close(); err != nil {
+			s.logger.Warn("remove scratch file", "err", err)
+		}
+	}()
+	if digest.tooBig {
+		return Digest{}, nil, s.uploadError(digest, nil)
+	}
+	if size >= 0 && spool.Size() != size {
+		return Digest{}, nil, Errorf(EINVALID, "the body was not as long as its declared Content-Length; nothing was stored")
+	}
+	rep := &ScrubReport{Received: Digest{SHA256: digest.Sum(), Size: spool.Size()}}
+	stored, err := s.putScrubbed(ctx, blobKey, spool, contentType, policy, rep)
+	var np *NotParsedError
+	if errors.As(err, &np) {
+		if policy.Anonymized {
+			return Digest{}, nil, Errorf(EUNSUPPORTED, "this package is anonymized, and the hub cannot remove identifying metadata from this file (%s); nothing was stored. Export it again in a common form (JPEG, PNG, MP4, MP3, PDF) and upload that", np.Error())
+		}
+		*rep = ScrubReport{Format: np.Format, NotParsed: np.Reason, Received: rep.Received}
+		stored, err = s.putHashed(ctx, blobKey, io.NewSectionReader(spool, 0, spool.Size()), spool.Size())
+	}
+	if err != nil {
+		return Digest{}, nil, err
+	}
+	return stored, rep, nil
+}
+
+// putScrubbed streams the scrubber's output for spool into the blob store.
+func (s *Service) putScrubbed(ctx context.Context, blobKey string, spool SpooledUpload, contentType string, policy ScrubPolicy, rep *ScrubReport) (Digest, error) {
+	pr, pw := io.Pipe()
+	scrubbed := make(chan error, 1)
+	go func() {
+		err := s.scrubber.Scrub(ctx, pw, spool, contentType, policy, rep)
+		pw.CloseWithError(err) // nil: the store reads io.EOF
+		scrubbed <- err
+	}()
+	stored, putErr := s.putHashed(ctx, blobKey, pr, -1)
+	pr.CloseWithError(errStoreGaveUp) // a store that failed first unblocks the scrubber
+	scrubErr := <-scrubbed
+	var herr *Error
+	var np *NotParsedError
+	switch {
+	case scrubErr != nil && putErr == nil:
+		// Not reached (the store read the scrubber's error), but a blob
+		// must never stay behind a failed scrub.
+		s.deleteBlob(context.WithoutCancel(ctx), blobKey)
+		return Digest{}, scrubErr
+	case errors.As(scrubErr, &np), errors.As(scrubErr, &herr):
+		return Digest{}, scrubErr // the scrubber's own verdict on the file
+	case putErr != nil:
+		return Digest{}, putErr
+	}
+	return stored, nil
+}
+
+// errStoreGaveUp tells the scrubber that nobody reads its output any more.
+var errStoreGaveUp = errors.New("the blob store stopped reading")
+
+// putHashed stores r under blobKey and returns the digest of what it
+// stored.
+func (s *Service) putHashed(ctx context.Context, blobKey string, r io.Reader, size int64) (Digest, error) {
+	h := sha256.New()
+	n, err := s.blobs.Put(ctx, blobKey, io.TeeReader(r, h), size)
+	if err != nil {
+		return Digest{}, fmt.Errorf("store asset bytes: %w", err)
+	}
+	return Digest{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
+}

@@ -25,8 +25,11 @@ import (
 // on the command line wins over the environment. RegisterFlags and
 // ApplyEnv are the one place flags and the environment are read.
 type Config struct {
-	Addr         string
-	DataDir      string
+	Addr    string
+	DataDir string
+	// ScratchDir holds uploads' received bytes while they are scrubbed;
+	// "" is <DataDir>/scratch.
+	ScratchDir   string
 	PublicURL    string
 	AdminKey     string
 	NATSURL      string
@@ -103,6 +106,7 @@ const (
 func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 	fs.StringVar(&c.DataDir, "data-dir", "./hub-data", "directory for the embedded NATS store and local-disk blobs")
+	fs.StringVar(&c.ScratchDir, "scratch-dir", "", "where uploads wait while identifying metadata is removed, before anything is stored; room for twice the largest asset (default <data-dir>/scratch)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "absolute base URL for links in feeds, events and ninjs hrefs (default http:// + addr)")
 	fs.StringVar(&c.AdminKey, "admin-key", "", "admin key recorded on a fresh data dir (default: one is generated and printed once)")
 	fs.StringVar(&c.NATSURL, "nats-url", "", "external NATS server URLs, comma-separated (default: run an embedded server)")

@@ -36,6 +36,9 @@ import (
 	"github.com/syndication-hub/hub/hub/disk"
 	"github.com/syndication-hub/hub/hub/natsserver"
 	"github.com/syndication-hub/hub/hub/s3"
+	"github.com/syndication-hub/hub/hub/scratch"
+	"github.com/syndication-hub/hub/media/scrub"
+	"github.com/syndication-hub/hub/media/tools"
 	"github.com/syndication-hub/hub/publisher/audit"
 	"github.com/syndication-hub/hub/publisher/partners"
 	"github.com/syndication-hub/hub/publisher/pickups"
@@ -108,6 +111,7 @@ type Server struct {
 	service  *hub.Service
 	handler  http.Handler
 	sweeper  *sweeper
+	tools    tools.Tools
 
 	http     *http.Server
 	listener net.Listener
@@ -173,9 +177,19 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 	if opts.Announcer != nil {
 		announcer = opts.Announcer(announcer)
 	}
+	scratchDir := s.cfg.ScratchDir
+	if scratchDir == "" {
+		scratchDir = filepath.Join(s.cfg.DataDir, "scratch")
+	}
+	scratchSpace, err := scratch.Open(scratchDir)
+	if err != nil {
+		return nil, err
+	}
+	s.tools = tools.Find()
 	s.service = hub.NewService(s.catalog, s.blobs, hub.ServiceOptions{
 		MaxAssetBytes: s.cfg.MaxAssetBytes, Logger: s.log, Now: opts.Now, Announcer: announcer, ReleaseLog: s.releases,
 		AllowPrivateWebhookTargets: s.cfg.WebhooksAllowPrivate, Pickups: s.pickups, AuditLog: s.audit,
+		Scrubber: scrub.New(scrub.Options{FFmpeg: s.tools.FFmpeg, Logger: s.log}), Scratch: scratchSpace,
 	})
 	if err := s.admitPartners(); err != nil {
 		return nil, err

@@ -66,6 +66,8 @@ type Catalog struct {
 	// idempotency holds the outcome of creates sent with an
 	// Idempotency-Key, expiring after hub.IdempotencyTTL.
 	idempotency jetstream.KeyValue
+	// scrubReports holds each stored blob's scrub report, by content sum.
+	scrubReports jetstream.KeyValue
 
 	mu       sync.RWMutex
 	pkgIndex map[string]indexed[*hub.Package]
@@ -116,6 +118,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		{DeadLettersBucket, &c.deadLetters, "syndication hub: announcements a webhook did not accept, for replay", 0},
 		{HealthBucket, &c.health, "syndication hub: the key the readiness probe writes", 0},
 		{IdempotencyBucket, &c.idempotency, "syndication hub: outcomes of creates sent with an Idempotency-Key", hub.IdempotencyTTL},
+		{ScrubReportsBucket, &c.scrubReports, "syndication hub: what scrubbing removed from each stored blob, by SHA-256", 0},
 	} {
 		cfg := jetstream.KeyValueConfig{
 			Bucket: b.name, Description: b.desc, History: 1, TTL: b.ttl,

@@ -43,6 +43,8 @@ type Catalog struct {
 	webhooks  map[string]row[hub.Webhook]
 	// deadLetters are by webhook id, then announcement id.
 	deadLetters map[string]map[string]*hub.DeadLetter
+	// scrubReports are by content sum.
+	scrubReports map[string]*hub.ScrubReport
 }
 
 var _ hub.Catalog = (*Catalog)(nil)
@@ -480,5 +482,39 @@ func (c *Catalog) DeleteDeadLetter(ctx context.Context, webhook, msgID string) e
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.deadLetters[webhook], msgID)
+	return nil
+}
+
+// PutScrubReport records a copy of the report for sum.
+func (c *Catalog) PutScrubReport(ctx context.Context, sum string, r *hub.ScrubReport) error {
+	cp, err := copyOf(r)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.scrubReports == nil {
+		c.scrubReports = map[string]*hub.ScrubReport{}
+	}
+	c.scrubReports[sum] = cp
+	return nil
+}
+
+// ScrubReport returns a copy of the report for sum.
+func (c *Catalog) ScrubReport(ctx context.Context, sum string) (*hub.ScrubReport, error) {
+	c.mu.Lock()
+	r, ok := c.scrubReports[sum]
+	c.mu.Unlock()
+	if !ok {
+		return nil, hub.Errorf(hub.ENOTFOUND, "no scrub report for %s", sum)
+	}
+	return copyOf(r)
+}
+
+// DeleteScrubReport forgets the report for sum.
+func (c *Catalog) DeleteScrubReport(ctx context.Context, sum string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.scrubReports, sum)
 	return nil
 }
