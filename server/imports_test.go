@@ -56,6 +56,7 @@ func TestImportRules(t *testing.T) {
 	}{
 		{"hub", engines, "the domain talks to engines only through its ports"},
 		{"hub/ninjs", engines, "the document formats are pure"},
+		{"media/scrub", engines, "scrubbing reads and writes bytes, nothing else"},
 		{"feeds", []string{module + "/publisher/webhooks", module + "/publisher/partners", module + "/hub/api", module + "/server"},
 			"feeds render and invalidate; delivery and access are not theirs"},
 		{"hubclient", []string{"github.com/labstack/echo", "github.com/minio/minio-go", "github.com/nats-io/nats-server",
@@ -92,6 +93,9 @@ func TestImportRules(t *testing.T) {
 		"hub/api":             {"server"},
 		"hub/catalog":         {"server"},
 		"hub/disk":            {"server"},
+		"hub/scratch":         {"server"},
+		"media/scrub":         {"server"},
+		"media/tools":         {"server", "media/scrub"},
 		"hub/s3":              {"server", "hub/miniotest"},
 		"hub/natsserver":      {"server", "hub/natstest", "hub/hubtest", "publisher/partners"},
 		"publisher/releases":  {"server"},
