@@ -149,3 +149,36 @@ func (e *NotParsedError) Error() string {
 func NotParsed(format, reason string, args ...any) *NotParsedError {
 	return &NotParsedError{Format: format, Reason: fmt.Sprintf(reason, args...)}
 }
+
+// ScrubReport returns what scrubbing found and removed in asset name of
+// package id, for those who may change the package (its producers and
+// admins); to anyone else the package does not exist. It is the report of
+// the asset's bytes as stored now.
+func (s *Service) ScrubReport(ctx context.Context, k *Key, id, name string) (*ScrubReport, error) {
+	if !ValidID(id) {
+		return nil, notFound(id)
+	}
+	p, err := s.catalog.Package(ctx, id)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, notFound(id)
+	} else if err != nil {
+		return nil, fmt.Errorf("read package %s: %w", id, err)
+	}
+	if !CanEdit(k, p) {
+		return nil, notFound(id)
+	}
+	a := p.Asset(name)
+	if a == nil {
+		return nil, noAsset(id, name)
+	}
+	if a.Scrub == "" {
+		return nil, Errorf(ENOTFOUND, "asset %q of package %s was stored before the hub scrubbed uploads, so it has no scrub report; upload it again to have it scrubbed", name, id)
+	}
+	r, err := s.catalog.ScrubReport(ctx, a.SHA256)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, Errorf(ENOTFOUND, "the scrub report of asset %q of package %s was lost; its bytes were scrubbed (%s); upload it again for a new report", name, id, a.Scrub)
+	} else if err != nil {
+		return nil, fmt.Errorf("read scrub report of %s/%s: %w", id, name, err)
+	}
+	return r, nil
+}

@@ -556,7 +556,16 @@ func (s *Service) releaseBlob(ctx context.Context, sum string) {
 		return
 	}
 	if orphan != "" {
-		s.deleteBlob(ctx, orphan)
+		s.forgetContent(ctx, sum, orphan)
+	}
+}
+
+// forgetContent deletes what the hub keeps of content sum once its last
+// reference went: the blob under key and what was derived from it.
+func (s *Service) forgetContent(ctx context.Context, sum, key string) {
+	s.deleteBlob(ctx, key)
+	if err := s.catalog.DeleteScrubReport(ctx, sum); err != nil {
+		s.logger.Error("delete scrub report", "sha256", sum, "err", err)
 	}
 }
 

@@ -172,9 +172,7 @@ func (s *Service) settleReferences(ctx context.Context, sum string, refs, held i
 		s.logger.Warn("sweep: blob record counted references no package held", "sha256", sum, "dropped", dropped)
 	}
 	if removed != "" {
-		if err := s.blobs.Delete(ctx, removed); err != nil {
-			return dropped, fmt.Errorf("sweep: delete blob %s: %w", removed, err)
-		}
+		s.forgetContent(ctx, sum, removed)
 	}
 	return dropped, nil
 }

@@ -157,6 +157,7 @@ func (a *API) routes() {
 	e.HEAD("/v1/packages/:id/assets/:name", a.getAsset, a.keyOrPublic)
 	v1.PATCH("/packages/:id/assets/:name", a.patchAsset)
 	v1.DELETE("/packages/:id/assets/:name", a.deleteAsset)
+	v1.GET("/packages/:id/assets/:name/scrub-report", a.getScrubReport)
 	// The whole package as a zip, keyless for public packages like its
 	// assets (see archive.go).
 	e.GET("/v1/packages/:id/archive.zip", a.getArchive, a.keyOrPublic)

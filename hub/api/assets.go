@@ -291,6 +291,18 @@ func (a *API) patchAsset(c echo.Context) error {
 	return c.JSON(http.StatusOK, ninjs.FromAsset(a.opts.PublicURL, id, asset))
 }
 
+func (a *API) getScrubReport(c echo.Context) error {
+	id, name, err := assetPath(c)
+	if err != nil {
+		return err
+	}
+	r, err := a.svc.ScrubReport(c.Request().Context(), keyOf(c), id, name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
 func (a *API) deleteAsset(c echo.Context) error {
 	id, name, err := assetPath(c)
 	if err != nil {

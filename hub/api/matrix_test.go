@@ -669,6 +669,15 @@ func mxOps() []mxOp {
 				return mxWant{status: http.StatusOK}
 			})
 		}},
+		mxOp{route: "GET /v1/packages/{id}/assets/{name}/scrub-report", do: get("GET /v1/packages/{id}/assets/{asset}/scrub-report"),
+			want: func(c mxCtx) mxWant {
+				return keyed(c, func() mxWant {
+					if !c.role.editor() || c.state == sPurged {
+						return mxWant{status: http.StatusNotFound} // producers' only; a purge forgets it
+					}
+					return mxWant{status: http.StatusOK}
+				})
+			}},
 		mxOp{route: "PATCH /v1/packages/{id}", mutates: true, do: func(c mxCtx) response {
 			return c.m.h.do("PATCH", c.expand("/v1/packages/{id}"), c.key(), map[string]any{"descriptions": []map[string]string{{"value": "changed"}}})
 		}, want: mutation(all(http.StatusOK, frozen))},

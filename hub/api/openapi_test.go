@@ -193,6 +193,7 @@ func TestOpenAPIOperations(t *testing.T) {
 		{op: "HEAD /v1/packages/{id}/assets/{name}", keyOptional: true, statuses: []string{"200", "206", "302", "304", "400", "401", "404", "416", "503"}},
 		{op: "PATCH /v1/packages/{id}/assets/{name}", statuses: []string{"200", "400", "401", "403", "404", "409", "413", "415", "503", "507"}},
 		{op: "DELETE /v1/packages/{id}/assets/{name}", statuses: []string{"204", "400", "401", "403", "404", "409", "503", "507"}},
+		{op: "GET /v1/packages/{id}/assets/{name}/scrub-report", statuses: []string{"200", "400", "401", "404", "503"}},
 		{op: "GET /v1/packages/{id}/archive.zip", keyOptional: true, statuses: []string{"200", "401", "404", "503"}},
 		{op: "HEAD /v1/packages/{id}/archive.zip", keyOptional: true, statuses: []string{"200", "401", "404", "503"}},
 		{op: "POST /v1/packages/{id}/republications", statuses: []string{"201", "400", "401", "403", "404", "413", "415", "503", "507"}},

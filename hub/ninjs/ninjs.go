@@ -102,6 +102,11 @@ type Association struct {
 	Caption     string `json:"caption,omitempty"`
 	Credit      string `json:"credit,omitempty"`
 	Primary     bool   `json:"primary"`
+	// Scrub is how the stored bytes were scrubbed (hub.ScrubLevel).
+	Scrub string `json:"scrub,omitempty"`
+	// Received is what the client sent, when scrubbing changed it; only
+	// producers' views carry it (released versions do not).
+	Received *hub.Digest `json:"received,omitempty"`
 }
 
 // Rendition is one stored form of an asset.
@@ -162,6 +167,7 @@ func FromAsset(base, id string, a *hub.Asset) Association {
 		Name: a.Name, URI: href, Type: string(a.Type), Language: a.Language, By: a.Credit,
 		Renditions:  []Rendition{{Name: "original", Href: href, ContentType: a.ContentType, SizeInBytes: a.Size, SHA256: a.SHA256}},
 		ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256, Caption: a.Caption, Credit: a.Credit, Primary: a.Primary,
+		Scrub: string(a.Scrub), Received: a.Received,
 	}
 	if a.Caption != "" {
 		as.Descriptions = []hub.Text{{Role: "caption", Value: a.Caption}}
