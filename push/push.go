@@ -354,7 +354,7 @@ func (p *Pusher) syncAssets(ctx context.Context, t *target) error {
 	for _, a := range t.planned.Assets {
 		wanted[a.Name] = true
 		old, exists := have[a.Name]
-		if exists && old.SHA256 == a.SHA256 && (a.Type == "" || a.Type == old.Type) {
+		if exists && receivedSHA256(old) == a.SHA256 && (a.Type == "" || a.Type == old.Type) {
 			t.result.Unchanged = append(t.result.Unchanged, a.Name)
 			continue
 		}
@@ -432,10 +432,21 @@ func (p *Pusher) upload(ctx context.Context, id string, a PlannedAsset) (*ninjs.
 	if err != nil {
 		return nil, err
 	}
-	if got.SHA256 != a.SHA256 {
-		return nil, fmt.Errorf("%s changed while it was pushed (sha256 %s, hub stored %s); push again", a.File, a.SHA256, got.SHA256)
+	if r := receivedSHA256(*got); r != a.SHA256 {
+		return nil, fmt.Errorf("%s changed while it was pushed (sha256 %s, the hub received %s); push again", a.File, a.SHA256, r)
 	}
 	return got, nil
+}
+
+// receivedSHA256 is the digest of the bytes the hub received for an
+// asset: what a local file is compared with. The hub stores them scrubbed
+// of identifying metadata, and then says what it received apart from
+// what it stored; a file it had nothing to remove from is stored as sent.
+func receivedSHA256(a ninjs.Association) string {
+	if a.Received != nil {
+		return a.Received.SHA256
+	}
+	return a.SHA256
 }
 
 // release releases, corrects or schedules a package as asked.

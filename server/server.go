@@ -312,6 +312,7 @@ func (s *Server) serveHTTP() error {
 		UploadIdleTimeout: s.cfg.UploadIdleTimeout,
 		PublicURL:         s.cfg.PublicURL, PresignDownloads: s.cfg.S3Presign, Registry: reg, Logger: s.log,
 		NATSAccess: s.access, Webhooks: s.webhooks, FeedCache: s.feeds, Limits: limits, Idempotency: s.catalog,
+		Tools: s.tools.Report(),
 	})
 	if s.cfg.MetricsAddr != "" {
 		if err := s.serveMetrics(reg); err != nil {

@@ -48,6 +48,10 @@ type Options struct {
 	// Idempotency keeps the outcomes of creates sent with an
 	// Idempotency-Key; nil ignores the header.
 	Idempotency hub.IdempotencyStore
+	// Tools names the media programs found at start (name -> path, or
+	// "missing"), reported by /readyz: without them the hub still serves,
+	// with fewer renditions.
+	Tools map[string]string
 }
 
 // API is the hub's HTTP interface.
@@ -202,5 +206,5 @@ func (a *API) readyz(c echo.Context) error {
 		a.log.Warn("not ready", "err", err)
 		return hub.Errorf(hub.EUNAVAILABLE, "not ready: %v", err)
 	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "tools": a.opts.Tools})
 }
