@@ -20,6 +20,7 @@ type Catalog interface {
 	Directory
 	WebhookStore
 	ScrubReportStore
+	RenditionStore
 
 	// Check reports whether the catalog takes writes (it writes a key of
 	// its own); /readyz calls it. Every method of the catalog returns

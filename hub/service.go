@@ -23,8 +23,11 @@ type Service struct {
 	maxAssetBytes int64
 	scrubber      Scrubber
 	scratch       Scratch
-	logger        *slog.Logger
-	scheduled     chan struct{}
+
+	renditionMaker RenditionMaker
+	renditionQueue RenditionQueue
+	logger         *slog.Logger
+	scheduled      chan struct{}
 
 	// allowPrivateTargets lets webhooks point at non-public addresses.
 	allowPrivateTargets bool
@@ -66,6 +69,10 @@ type ServiceOptions struct {
 	// no upload at all.
 	Scrubber Scrubber
 	Scratch  Scratch
+	// RenditionMaker and RenditionQueue make renditions after uploads;
+	// without them assets have only their original.
+	RenditionMaker RenditionMaker
+	RenditionQueue RenditionQueue
 }
 
 // DefaultMaxAssetBytes is 8 GiB: a long broadcast-quality interview fits,
@@ -93,6 +100,7 @@ func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service 
 	s.pickups = opts.Pickups
 	s.auditLog = opts.AuditLog
 	s.scrubber, s.scratch = opts.Scrubber, opts.Scratch
+	s.renditionMaker, s.renditionQueue = opts.RenditionMaker, opts.RenditionQueue
 	return s
 }
 
@@ -567,6 +575,7 @@ func (s *Service) forgetContent(ctx context.Context, sum, key string) {
 	if err := s.catalog.DeleteScrubReport(ctx, sum); err != nil {
 		s.logger.Error("delete scrub report", "sha256", sum, "err", err)
 	}
+	s.forgetRenditions(ctx, sum)
 }
 
 // dropUnusedBlob removes sum from p.Blobs when no asset of the working copy

@@ -169,6 +169,7 @@ func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUploa
 			s.logger.Warn("record scrub report", "package", id, "asset", up.Name, "err", err)
 		}
 	}
+	s.planRenditions(ctx, &a)
 	// The package only: an asset's name may itself say who is in it.
 	s.audit(ctx, k, AuditEntry{Action: AuditAssetPut, Target: id, Package: id, Campaign: pkgCampaign})
 	return &a, !replaced, nil

@@ -45,6 +45,9 @@ type Options struct {
 	// StoreFailed, when set, returns the embedded NATS server's file store
 	// write error ("" for none), so a write it never answers is EFULL.
 	StoreFailed func() string
+	// RenditionsChanged, when set, is told of every change of a rendition
+	// set, made on any replica (the feed caches forget what they rendered).
+	RenditionsChanged func(sum string)
 }
 
 // Catalog is the hub.Catalog on JetStream KV: every port the domain uses.
@@ -68,6 +71,9 @@ type Catalog struct {
 	idempotency jetstream.KeyValue
 	// scrubReports holds each stored blob's scrub report, by content sum.
 	scrubReports jetstream.KeyValue
+	// renditions holds each stored blob's rendition set, indexed: views
+	// of packages read it for every asset.
+	renditions *records[hub.RenditionSet]
 
 	mu       sync.RWMutex
 	pkgIndex map[string]indexed[*hub.Package]
@@ -101,7 +107,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	var campaigns, partners jetstream.KeyValue
-	var keys, webhooks jetstream.KeyValue
+	var keys, webhooks, renditions jetstream.KeyValue
 	for _, b := range []struct {
 		name string
 		kv   *jetstream.KeyValue
@@ -119,6 +125,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		{HealthBucket, &c.health, "syndication hub: the key the readiness probe writes", 0},
 		{IdempotencyBucket, &c.idempotency, "syndication hub: outcomes of creates sent with an Idempotency-Key", hub.IdempotencyTTL},
 		{ScrubReportsBucket, &c.scrubReports, "syndication hub: what scrubbing removed from each stored blob, by SHA-256", 0},
+		{RenditionsBucket, &renditions, "syndication hub: the renditions of each stored blob, by SHA-256", 0},
 	} {
 		cfg := jetstream.KeyValueConfig{
 			Bucket: b.name, Description: b.desc, History: 1, TTL: b.ttl,
@@ -141,6 +148,8 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 	c.campaigns = newRecords[hub.Campaign](js, campaigns, "campaign", c.log)
 	c.partners = newRecords[hub.Partner](js, partners, "partner", c.log)
 	c.webhooks = newRecords[hub.Webhook](js, webhooks, "webhook", c.log)
+	c.renditions = newRecords[hub.RenditionSet](js, renditions, "rendition set", c.log)
+	c.renditions.changed = opts.RenditionsChanged
 
 	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	c.stop = stop
@@ -151,7 +160,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 	}{
 		{c.packages, c.applyPackage}, {keys, c.keys.apply},
 		{campaigns, c.campaigns.apply}, {partners, c.partners.apply},
-		{webhooks, c.webhooks.apply},
+		{webhooks, c.webhooks.apply}, {renditions, c.renditions.apply},
 	} {
 		ready, err := watch(watchCtx, c, w.kv, w.apply)
 		if err != nil {

@@ -24,6 +24,9 @@ type records[T any] struct {
 	log   *slog.Logger
 	mu    sync.RWMutex
 	index map[string]indexed[*T]
+	// changed, when set, is told of every change the watch brings, from
+	// this replica or another.
+	changed func(key string)
 }
 
 func newRecords[T any](js jetstream.JetStream, kv jetstream.KeyValue, noun string, log *slog.Logger) *records[T] {
@@ -40,6 +43,9 @@ func (r *records[T]) apply(e jetstream.KeyValueEntry) {
 		}
 	}
 	r.remember(e.Key(), e.Revision(), v)
+	if r.changed != nil {
+		r.changed(e.Key())
+	}
 }
 
 // remember indexes v (nil for a deletion) unless a newer revision is known.
@@ -86,6 +92,21 @@ func (r *records[T]) copyOf(v *T) (*T, error) {
 	return c, nil
 }
 
+// indexedCopy returns a copy of what the index holds for key, or nil.
+func (r *records[T]) indexedCopy(key string) *T {
+	r.mu.RLock()
+	e, ok := r.index[key]
+	r.mu.RUnlock()
+	if !ok || e.value == nil {
+		return nil
+	}
+	v, err := r.copyOf(e.value)
+	if err != nil {
+		return nil
+	}
+	return v
+}
+
 // get answers from the index, and from the bucket when the index does not
 // have the key yet (another replica may have written it a moment ago).
 func (r *records[T]) get(ctx context.Context, key string) (*T, error) {
@@ -117,11 +138,23 @@ func (r *records[T]) read(ctx context.Context, key string) (*T, uint64, error) {
 }
 
 func (r *records[T]) update(ctx context.Context, key string, fn func(*T) error) (*T, error) {
+	return r.change(ctx, key, false, fn)
+}
+
+// upsert is update, starting from a zero record when there is none.
+func (r *records[T]) upsert(ctx context.Context, key string, fn func(*T) error) (*T, error) {
+	return r.change(ctx, key, true, fn)
+}
+
+func (r *records[T]) change(ctx context.Context, key string, create bool, fn func(*T) error) (*T, error) {
 	if !validKey(key) {
 		return nil, hub.Errorf(hub.ENOTFOUND, "no %s %s", r.noun, key)
 	}
 	for range casAttempts {
 		v, rev, err := r.read(ctx, key)
+		if create && hub.ErrorCode(err) == hub.ENOTFOUND {
+			v, rev, err = new(T), 0, nil
+		}
 		if err != nil {
 			return nil, err
 		}

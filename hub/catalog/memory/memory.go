@@ -43,8 +43,9 @@ type Catalog struct {
 	webhooks  map[string]row[hub.Webhook]
 	// deadLetters are by webhook id, then announcement id.
 	deadLetters map[string]map[string]*hub.DeadLetter
-	// scrubReports are by content sum.
+	// scrubReports and renditions are by content sum.
 	scrubReports map[string]*hub.ScrubReport
+	renditions   map[string]row[hub.RenditionSet]
 }
 
 var _ hub.Catalog = (*Catalog)(nil)
@@ -63,6 +64,7 @@ func New() *Catalog {
 		blobs: map[string]hub.BlobRecord{}, keys: map[string]row[hub.Key]{},
 		campaigns: map[string]row[hub.Campaign]{}, partners: map[string]row[hub.Partner]{},
 		webhooks: map[string]row[hub.Webhook]{}, deadLetters: map[string]map[string]*hub.DeadLetter{},
+		scrubReports: map[string]*hub.ScrubReport{}, renditions: map[string]row[hub.RenditionSet]{},
 	}
 }
 
@@ -493,9 +495,6 @@ func (c *Catalog) PutScrubReport(ctx context.Context, sum string, r *hub.ScrubRe
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.scrubReports == nil {
-		c.scrubReports = map[string]*hub.ScrubReport{}
-	}
 	c.scrubReports[sum] = cp
 	return nil
 }
@@ -517,4 +516,55 @@ func (c *Catalog) DeleteScrubReport(ctx context.Context, sum string) error {
 	defer c.mu.Unlock()
 	delete(c.scrubReports, sum)
 	return nil
+}
+
+// RenditionSet returns a copy of the set for sum.
+func (c *Catalog) RenditionSet(ctx context.Context, sum string) (*hub.RenditionSet, error) {
+	return get(c, c.renditions, "rendition set", sum)
+}
+
+// UpdateRenditionSet changes or creates the set for sum.
+func (c *Catalog) UpdateRenditionSet(ctx context.Context, sum string, fn func(*hub.RenditionSet) error) (*hub.RenditionSet, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	table := c.renditions
+	cur := &hub.RenditionSet{}
+	if r, ok := table[sum]; ok {
+		var err error
+		if cur, err = copyOf(r.value); err != nil {
+			return nil, err
+		}
+	}
+	if err := fn(cur); err != nil {
+		return nil, err
+	}
+	stored, err := copyOf(cur)
+	if err != nil {
+		return nil, err
+	}
+	table[sum] = row[hub.RenditionSet]{rev: table[sum].rev + 1, value: stored}
+	return cur, nil
+}
+
+// DeleteRenditionSet forgets the set for sum.
+func (c *Catalog) DeleteRenditionSet(ctx context.Context, sum string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.renditions, sum)
+	return nil
+}
+
+// RenditionSets returns copies of the sets of sums.
+func (c *Catalog) RenditionSets(ctx context.Context, sums []string) map[string]*hub.RenditionSet {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]*hub.RenditionSet{}
+	for _, sum := range sums {
+		if r, ok := c.renditions[sum]; ok {
+			if v, err := copyOf(r.value); err == nil {
+				out[sum] = v
+			}
+		}
+	}
+	return out
 }
