@@ -178,19 +178,47 @@ func (s *Service) planRenditions(ctx context.Context, a *Asset) {
 // blob of its own and records the set. A job whose content is gone by now
 // (purged meanwhile) is done: nothing is made, nothing stays. It returns
 // an error only when the job should be tried again (the stores did not
-// answer); a file the maker cannot read is a finished job with failed
-// renditions.
-func (s *Service) MakeRenditions(ctx context.Context, job RenditionJob, scratchDir string) error {
+// answer), unless last says this was its last try: then what is still
+// pending is recorded as failed, so nothing waits forever. A file the
+// maker cannot read is a finished job with failed renditions.
+func (s *Service) MakeRenditions(ctx context.Context, job RenditionJob, last bool) error {
+	err := s.makeRenditions(ctx, job)
+	if err == nil || !last {
+		return err
+	}
+	s.logger.Error("renditions failed for good", "sha256", job.SHA256, "err", err)
+	_, ferr := s.catalog.UpdateRenditionSet(ctx, job.SHA256, func(set *RenditionSet) error {
+		if set.BlobKey != job.BlobKey {
+			return errUnchanged
+		}
+		for i := range set.Renditions {
+			if r := &set.Renditions[i]; r.State == RenditionPending {
+				r.State, r.Reason = RenditionFailed, "the hub's storage did not answer while this was made; upload the file again to try once more"
+			}
+		}
+		set.Updated = s.now().UTC()
+		return nil
+	})
+	if ferr != nil && !errors.Is(ferr, errUnchanged) {
+		return fmt.Errorf("record failed renditions of %s: %w", job.SHA256, ferr)
+	}
+	return nil
+}
+
+func (s *Service) makeRenditions(ctx context.Context, job RenditionJob) error {
+	if s.renditionMaker == nil || s.scratch == nil {
+		return nil
+	}
 	if _, err := s.catalog.RenditionSet(ctx, job.SHA256); ErrorCode(err) == ENOTFOUND {
 		return nil
 	} else if err != nil {
 		return fmt.Errorf("read renditions of %s: %w", job.SHA256, err)
 	}
-	dir, err := os.MkdirTemp(scratchDir, "renditions-*.scratch")
+	dir, remove, err := s.scratch.Workspace(s.ids.New())
 	if err != nil {
 		return fmt.Errorf("rendition scratch: %w", err)
 	}
-	defer os.RemoveAll(dir)
+	defer remove()
 	src := filepath.Join(dir, "source")
 	if err := s.copyBlob(ctx, job.BlobKey, src); ErrorCode(err) == ENOTFOUND {
 		return nil // purged meanwhile

@@ -104,6 +104,10 @@ type Scratch interface {
 	// inUse does not claim, as BlobStore.SweepPartial does, and returns
 	// how many it removed.
 	Sweep(ctx context.Context, cutoff time.Time, inUse func(upload string) bool) (int, error)
+
+	// Workspace makes an empty directory named for id (a ULID) for a
+	// job's files, swept like the spooled uploads; remove deletes it.
+	Workspace(id string) (path string, remove func(), err error)
 }
 
 // SpooledUpload is an upload's received bytes on the scratch disk; Close

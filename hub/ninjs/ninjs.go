@@ -109,13 +109,54 @@ type Association struct {
 	Received *hub.Digest `json:"received,omitempty"`
 }
 
-// Rendition is one stored form of an asset.
+// Rendition is one stored form of an asset: the original, or one the hub
+// made (a thumbnail, ...), which has a state; only a ready one has bytes.
 type Rendition struct {
-	Name        string `json:"name"`
-	Href        string `json:"href"`
-	ContentType string `json:"contenttype"`
-	SizeInBytes int64  `json:"sizeinbytes"`
-	SHA256      string `json:"sha256"`
+	Name        string  `json:"name"`
+	Href        string  `json:"href,omitempty"`
+	ContentType string  `json:"contenttype,omitempty"`
+	Width       int     `json:"width,omitempty"`
+	Height      int     `json:"height,omitempty"`
+	Duration    float64 `json:"duration,omitempty"`
+	SizeInBytes int64   `json:"sizeinbytes,omitempty"`
+	SHA256      string  `json:"sha256,omitempty"`
+	// State is pending, ready, failed or unavailable (the hub's); the
+	// original has none.
+	State  string `json:"state,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// RenditionURL is where rendition name of an asset is served.
+func RenditionURL(base, id, asset, name string) string {
+	return AssetURL(base, id, asset) + "?rendition=" + url.QueryEscape(name)
+}
+
+// WithRenditions adds to it the renditions the hub made of each asset,
+// from sets by content sum; assets without a set keep their original
+// only.
+func WithRenditions(base string, it Item, id string, sets map[string]*hub.RenditionSet) Item {
+	if len(sets) == 0 {
+		return it
+	}
+	assocs := make([]Association, len(it.Associations))
+	for i, a := range it.Associations {
+		assocs[i] = a
+		set := sets[a.SHA256]
+		if set == nil {
+			continue
+		}
+		assocs[i].Renditions = append([]Rendition(nil), a.Renditions...)
+		for _, r := range set.Renditions {
+			nr := Rendition{Name: r.Name, State: string(r.State), Reason: r.Reason}
+			if r.State == hub.RenditionReady {
+				nr.Href, nr.ContentType, nr.SizeInBytes, nr.SHA256 = RenditionURL(base, id, a.Name, r.Name), r.ContentType, r.Size, r.SHA256
+				nr.Width, nr.Height, nr.Duration = r.Width, r.Height, r.Duration
+			}
+			assocs[i].Renditions = append(assocs[i].Renditions, nr)
+		}
+	}
+	it.Associations = assocs
+	return it
 }
 
 // PubStatus maps the hub's lifecycle onto ninjs pubstatus.

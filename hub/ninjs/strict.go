@@ -82,6 +82,8 @@ type StrictRendition struct {
 	Name        string `json:"name"`
 	Href        string `json:"href"`
 	ContentType string `json:"contenttype,omitempty"`
+	Width       int    `json:"width,omitempty"`
+	Height      int    `json:"height,omitempty"`
 	SizeInBytes int64  `json:"sizeinbytes,omitempty"`
 }
 
@@ -107,7 +109,11 @@ func Strict(it Item) StrictItem {
 	for _, a := range it.Associations {
 		sa := StrictAssociation{Name: a.Name, URI: a.URI, Type: a.Type, Language: a.Language, Descriptions: a.Descriptions, By: a.By}
 		for _, r := range a.Renditions {
-			sa.Renditions = append(sa.Renditions, StrictRendition{Name: r.Name, Href: r.Href, ContentType: r.ContentType, SizeInBytes: r.SizeInBytes})
+			if r.State != "" && r.State != string(hub.RenditionReady) {
+				continue // ninjs has no word for a rendition still to come
+			}
+			sa.Renditions = append(sa.Renditions, StrictRendition{Name: r.Name, Href: r.Href, ContentType: r.ContentType,
+				Width: r.Width, Height: r.Height, SizeInBytes: r.SizeInBytes})
 		}
 		s.Associations = append(s.Associations, sa)
 	}

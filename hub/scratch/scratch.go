@@ -142,6 +142,18 @@ func (d *Dir) Sweep(ctx context.Context, cutoff time.Time, inUse func(upload str
 	return n, nil
 }
 
+// Workspace makes a directory for a job's files.
+func (d *Dir) Workspace(id string) (string, func(), error) {
+	if !validName(id) {
+		return "", nil, fmt.Errorf("scratch: %q is no job id", id)
+	}
+	path := filepath.Join(d.path, id+suffix)
+	if err := os.Mkdir(path, 0o700); err != nil {
+		return "", nil, full(fmt.Errorf("scratch: %w", err))
+	}
+	return path, func() { os.RemoveAll(path) }, nil
+}
+
 // validName reports whether s can name a scratch file: an upload id.
 func validName(s string) bool {
 	if s == "" || len(s) > 64 {
