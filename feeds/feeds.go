@@ -138,6 +138,9 @@ type Meta struct {
 	Description string
 	// Language is set when every item is in it (a feed filtered by lang).
 	Language string
+	// Renditions are the items' assets' renditions by content sum: a
+	// ready thumbnail (or a video's poster) is an asset's media:thumbnail.
+	Renditions map[string]*hub.RenditionSet
 }
 
 // Render writes packages (as Select returns them) as a feed of format f.
@@ -147,7 +150,7 @@ func Render(format Format, meta Meta, packages []*hub.Package) ([]byte, error) {
 	meta.PublicURL = strings.TrimRight(meta.PublicURL, "/")
 	items := make([]item, 0, len(packages))
 	for _, p := range packages {
-		items = append(items, newItem(meta.PublicURL, p))
+		items = append(items, newItem(meta.PublicURL, p, meta.Renditions))
 	}
 	switch format {
 	case Atom:

@@ -69,7 +69,7 @@ const (
 const summaryRunes = 400
 
 // newItem builds the item for package p, as its audience sees it.
-func newItem(base string, p *hub.Package) item {
+func newItem(base string, p *hub.Package, renditions map[string]*hub.RenditionSet) item {
 	uri := ninjs.PackageURL(base, p.ID)
 	version := strconv.Itoa(p.Version)
 	it := item{
@@ -105,7 +105,7 @@ func newItem(base string, p *hub.Package) item {
 	it.title = headline(p)
 	it.summary = summary(p)
 	for i := range p.Assets {
-		it.assets = append(it.assets, newAsset(base, p, &p.Assets[i]))
+		it.assets = append(it.assets, newAsset(base, p, &p.Assets[i], renditions[p.Assets[i].SHA256]))
 	}
 	primary := -1
 	for i, a := range it.assets {
@@ -196,9 +196,11 @@ func truncate(s string, n int) string {
 	return strings.TrimRightFunc(string(r[:cut]), unicode.IsSpace) + "…"
 }
 
-// newAsset describes asset a of package p. A picture is its own
-// thumbnail; other assets get the package's picture later, in newItem.
-func newAsset(base string, p *hub.Package, a *hub.Asset) asset {
+// newAsset describes asset a of package p. Its thumbnail is the one the
+// hub made of it (a video's from its poster frame) once ready; until
+// then a picture is its own, and other assets get the package's picture
+// later, in newItem.
+func newAsset(base string, p *hub.Package, a *hub.Asset, set *hub.RenditionSet) asset {
 	out := asset{
 		url: ninjs.AssetURL(base, p.ID, a.Name), name: a.Name, contentType: a.ContentType, size: a.Size,
 		medium: medium(a), language: a.Language, caption: a.Caption, credit: a.Credit, primary: a.Primary,
@@ -208,6 +210,11 @@ func newAsset(base string, p *hub.Package, a *hub.Asset) asset {
 	}
 	if out.medium == "image" {
 		out.thumbnail = out.url
+	}
+	if set != nil {
+		if r := set.Rendition("thumbnail"); r != nil && r.State == hub.RenditionReady {
+			out.thumbnail = ninjs.RenditionURL(base, p.ID, a.Name, r.Name)
+		}
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -342,4 +343,66 @@ func (s *Service) storeFile(ctx context.Context, key, path string) (Digest, erro
 		return Digest{}, err
 	}
 	return s.putHashed(ctx, key, f, info.Size())
+}
+
+// AssetRendition returns rendition name of an asset that Asset returned
+// (so one the caller may download), when it is ready; ENOTFOUND saying
+// where it stands otherwise.
+func (s *Service) AssetRendition(ctx context.Context, a *Asset, name string) (*Rendition, error) {
+	sets := s.catalog.RenditionSets(ctx, []string{a.SHA256})
+	set := sets[a.SHA256]
+	if set == nil {
+		set, _ = s.catalog.RenditionSet(ctx, a.SHA256) // another replica made it a moment ago
+	}
+	var r *Rendition
+	if set != nil {
+		r = set.Rendition(name)
+	}
+	switch {
+	case r == nil:
+		return nil, Errorf(ENOTFOUND, "asset %q has no rendition %q", a.Name, name)
+	case r.State == RenditionPending:
+		return nil, Errorf(ENOTFOUND, "the %s of asset %q is still being made; try again in a moment", name, a.Name)
+	case r.State != RenditionReady:
+		return nil, Errorf(ENOTFOUND, "the %s of asset %q is %s: %s", name, a.Name, r.State, r.Reason)
+	}
+	return r, nil
+}
+
+// OpenRendition opens a rendition's bytes.
+func (s *Service) OpenRendition(ctx context.Context, a *Asset, r *Rendition) (Blob, error) {
+	b, err := s.blobs.Open(ctx, r.BlobKey)
+	if err != nil {
+		return nil, fmt.Errorf("open %s of asset %s: %w", r.Name, a.Name, err)
+	}
+	return b, nil
+}
+
+// RenditionFileName is the download name of rendition r of asset name:
+// "poster.jpg" gives "poster-thumbnail.jpg".
+func RenditionFileName(name string, r *Rendition) string {
+	stem := strings.TrimSuffix(name, filepath.Ext(name))
+	ext := ".bin"
+	switch r.ContentType {
+	case "image/jpeg":
+		ext = ".jpg"
+	case "image/png":
+		ext = ".png"
+	case "video/mp4":
+		ext = ".mp4"
+	}
+	return stem + "-" + r.Name + ext
+}
+
+// RenditionSets returns the renditions of p's assets by content sum, as
+// views show them.
+func (s *Service) RenditionSets(ctx context.Context, p *Package) map[string]*RenditionSet {
+	if p == nil || len(p.Assets) == 0 {
+		return nil
+	}
+	sums := make([]string, 0, len(p.Assets))
+	for _, a := range p.Assets {
+		sums = append(sums, a.SHA256)
+	}
+	return s.catalog.RenditionSets(ctx, sums)
 }

@@ -194,6 +194,9 @@ func (a *API) getAsset(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if _, ok := c.QueryParams()["rendition"]; ok {
+		return a.serveRendition(c, p, asset, c.QueryParam("rendition"))
+	}
 	defer a.assetPickedUp(c, p, asset) // a partner's download is a pickup (see reach.go)
 	kind := "attachment"
 	if _, forced := c.QueryParams()["download"]; inlineSafe(asset.ContentType) && !forced {
@@ -221,6 +224,30 @@ func (a *API) getAsset(c echo.Context) error {
 	h.Set(echo.HeaderCacheControl, "private, no-cache")
 	// Last-Modified is the upload of this asset, not of the blob, which an
 	// identical earlier upload may have stored long before.
+	http.ServeContent(bigCopyWriter{c.Response(), &a.copyBuffers}, c.Request(), "", asset.Uploaded, blob)
+	return nil
+}
+
+// serveRendition serves a rendition of an asset Asset returned, so under
+// the same access and embargo rule as the original. A preview is no
+// pickup: partners browse thumbnails before they choose.
+func (a *API) serveRendition(c echo.Context, p *hub.Package, asset *hub.Asset, name string) error {
+	ctx := c.Request().Context()
+	r, err := a.svc.AssetRendition(ctx, asset, name)
+	if err != nil {
+		return err
+	}
+	blob, err := a.svc.OpenRendition(ctx, asset, r)
+	if err != nil {
+		return err
+	}
+	defer blob.Close()
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, r.ContentType)
+	h.Set(echo.HeaderContentDisposition, ContentDisposition("inline", hub.RenditionFileName(asset.Name, r)))
+	h.Set("ETag", `"`+r.SHA256+`"`)
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set(echo.HeaderCacheControl, "private, no-cache")
 	http.ServeContent(bigCopyWriter{c.Response(), &a.copyBuffers}, c.Request(), "", asset.Uploaded, blob)
 	return nil
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"maps"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -55,6 +56,10 @@ func (a *API) serveFeed(c echo.Context, private bool, token, path string) error 
 		meta := feeds.Meta{
 			PublicURL: a.opts.PublicURL, SelfURL: a.feedURL(path, format, filter.Query()),
 			Title: feed.Title, Description: feed.Description, Language: filter.Language,
+			Renditions: map[string]*hub.RenditionSet{},
+		}
+		for _, p := range items {
+			maps.Copy(meta.Renditions, a.svc.RenditionSets(ctx, p))
 		}
 		return feeds.Render(format, meta, items)
 	})

@@ -48,7 +48,7 @@ func (a *API) release(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, a.item(p))
+	return c.JSON(http.StatusOK, a.item(c.Request().Context(), p))
 }
 
 func (a *API) unschedule(c echo.Context) error {
@@ -56,7 +56,7 @@ func (a *API) unschedule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, a.item(p))
+	return c.JSON(http.StatusOK, a.item(c.Request().Context(), p))
 }
 
 func (a *API) withdraw(c echo.Context) error {
@@ -64,7 +64,7 @@ func (a *API) withdraw(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, a.item(p))
+	return c.JSON(http.StatusOK, a.item(c.Request().Context(), p))
 }
 
 func (a *API) purge(c echo.Context) error {
@@ -72,7 +72,7 @@ func (a *API) purge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, a.item(p))
+	return c.JSON(http.StatusOK, a.item(c.Request().Context(), p))
 }
 
 func (a *API) getVersion(c echo.Context) error {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -123,7 +124,11 @@ func (f packageFields) patch() hub.PackagePatch {
 	}
 }
 
-func (a *API) item(p *hub.Package) ninjs.Item { return ninjs.FromPackage(a.opts.PublicURL, p) }
+// item renders p in the package profile, with the renditions the hub has
+// made of its assets so far.
+func (a *API) item(ctx context.Context, p *hub.Package) ninjs.Item {
+	return ninjs.WithRenditions(a.opts.PublicURL, ninjs.FromPackage(a.opts.PublicURL, p), p.ID, a.svc.RenditionSets(ctx, p))
+}
 
 // packageAnswer answers with p in the form the caller asked for: the
 // strict ninjs form for Accept: application/ninjs+json, else the
@@ -131,13 +136,13 @@ func (a *API) item(p *hub.Package) ninjs.Item { return ninjs.FromPackage(a.opts.
 func (a *API) packageAnswer(c echo.Context, p *hub.Package) error {
 	c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
 	if wantsStrict(c.Request().Header.Values(echo.HeaderAccept)) {
-		b, err := json.Marshal(ninjs.StrictFromPackage(a.opts.PublicURL, p))
+		b, err := json.Marshal(ninjs.Strict(a.item(c.Request().Context(), p)))
 		if err != nil {
 			return fmt.Errorf("encode package %s as ninjs: %w", p.ID, err)
 		}
 		return c.Blob(http.StatusOK, ninjs.StrictMediaType, b)
 	}
-	return c.JSON(http.StatusOK, a.item(p))
+	return c.JSON(http.StatusOK, a.item(c.Request().Context(), p))
 }
 
 // wantsStrict reports whether an Accept header asks for the strict form
@@ -180,7 +185,7 @@ func (a *API) createPackage(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, ninjs.PackageURL(a.opts.PublicURL, p.ID))
-	return c.JSON(http.StatusCreated, a.item(p))
+	return c.JSON(http.StatusCreated, a.item(c.Request().Context(), p))
 }
 
 // packageList is one page of a listing.
@@ -236,7 +241,7 @@ func (a *API) listPackages(c echo.Context) error {
 	}
 	out := packageList{Items: make([]ninjs.Item, 0, len(page.Items)), Next: page.Next}
 	for _, p := range page.Items {
-		out.Items = append(out.Items, a.item(p))
+		out.Items = append(out.Items, a.item(c.Request().Context(), p))
 	}
 	if page.Next != "" {
 		next := *c.Request().URL
@@ -265,7 +270,7 @@ func (a *API) patchPackage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, a.item(p))
+	return c.JSON(http.StatusOK, a.item(c.Request().Context(), p))
 }
 
 func (a *API) deletePackage(c echo.Context) error {
