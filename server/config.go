@@ -29,13 +29,18 @@ type Config struct {
 	DataDir string
 	// ScratchDir holds uploads' received bytes while they are scrubbed;
 	// "" is <DataDir>/scratch.
-	ScratchDir   string
-	PublicURL    string
-	AdminKey     string
-	NATSURL      string
-	NATSCreds    string
-	NATSListen   string
-	NATSReplicas int
+	ScratchDir string
+	// RenditionWorkers is how many renditions this replica makes at once;
+	// 0 is half the CPUs, at least one. RenditionThreads bounds each
+	// video job's threads.
+	RenditionWorkers int
+	RenditionThreads int
+	PublicURL        string
+	AdminKey         string
+	NATSURL          string
+	NATSCreds        string
+	NATSListen       string
+	NATSReplicas     int
 	// NATSCalloutSeed is a file holding the account nkey seed an external
 	// NATS's auth_callout names as issuer: with it the hub decides on
 	// partners' connections there, as on the embedded server.
@@ -106,6 +111,8 @@ const (
 func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 	fs.StringVar(&c.DataDir, "data-dir", "./hub-data", "directory for the embedded NATS store and local-disk blobs")
+	fs.IntVar(&c.RenditionWorkers, "rendition-workers", 0, "how many renditions this replica makes at once (default: half the CPUs, at least 1)")
+	fs.IntVar(&c.RenditionThreads, "rendition-threads", 1, "threads each video rendition may use (ffmpeg -threads)")
 	fs.StringVar(&c.ScratchDir, "scratch-dir", "", "where uploads wait while identifying metadata is removed, before anything is stored; room for twice the largest asset (default <data-dir>/scratch)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "absolute base URL for links in feeds, events and ninjs hrefs (default http:// + addr)")
 	fs.StringVar(&c.AdminKey, "admin-key", "", "admin key recorded on a fresh data dir (default: one is generated and printed once)")

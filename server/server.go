@@ -35,6 +35,7 @@ import (
 	"github.com/syndication-hub/hub/hub/catalog"
 	"github.com/syndication-hub/hub/hub/disk"
 	"github.com/syndication-hub/hub/hub/natsserver"
+	"github.com/syndication-hub/hub/hub/renditionqueue"
 	"github.com/syndication-hub/hub/hub/s3"
 	"github.com/syndication-hub/hub/hub/scratch"
 	"github.com/syndication-hub/hub/media/scrub"
@@ -113,6 +114,8 @@ type Server struct {
 	sweeper  *sweeper
 	tools    tools.Tools
 
+	renditionJobs *renditionqueue.Queue
+
 	http     *http.Server
 	listener net.Listener
 	// metrics is the operator listener (Config.MetricsAddr), nil without.
@@ -190,6 +193,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 		MaxAssetBytes: s.cfg.MaxAssetBytes, Logger: s.log, Now: opts.Now, Announcer: announcer, ReleaseLog: s.releases,
 		AllowPrivateWebhookTargets: s.cfg.WebhooksAllowPrivate, Pickups: s.pickups, AuditLog: s.audit,
 		Scrubber: scrub.New(scrub.Options{FFmpeg: s.tools.FFmpeg, Logger: s.log}), Scratch: scratchSpace,
+		RenditionMaker: newRenditionMaker(s.tools, s.cfg.RenditionThreads, s.log), RenditionQueue: s.renditionJobs,
 	})
 	if err := s.admitPartners(); err != nil {
 		return nil, err
@@ -214,7 +218,12 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 // store, the release stream, partners' access and the pickup log.
 func (s *Server) openState(ctx context.Context) error {
 	var err error
-	copts := catalog.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log}
+	// Rendered feeds are kept until an announcement reaches the release
+	// stream or a rendition set changes; each replica empties its own
+	// cache, from the stream and from the catalog's watch.
+	s.feeds = feeds.NewCache(feeds.CacheOptions{})
+	copts := catalog.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log,
+		RenditionsChanged: func(string) { s.feeds.Invalidate() }}
 	if s.embedded != nil {
 		copts.StoreFailed = s.embedded.StoreFailed
 	}
@@ -224,6 +233,9 @@ func (s *Server) openState(ctx context.Context) error {
 	}
 	if err := s.openBlobs(ctx); err != nil {
 		return err
+	}
+	if s.renditionJobs, err = renditionqueue.Open(ctx, s.js, renditionqueue.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log}); err != nil {
+		return fmt.Errorf("open rendition jobs: %w", err)
 	}
 	s.releases, err = releases.Open(ctx, s.js, releases.Options{PublicURL: s.cfg.PublicURL, Replicas: s.cfg.NATSReplicas})
 	if err != nil {
@@ -260,9 +272,6 @@ func (s *Server) startLoops(ctx context.Context) {
 	wopts.AllowPrivateTargets, wopts.Logger = s.cfg.WebhooksAllowPrivate && !s.opts.RefusePrivateDials, s.log
 	s.webhooks = webhooks.New(s.js, s.catalog, wopts)
 	s.loops.Go(func() { s.webhooks.Run(runCtx) })
-	// Rendered feeds are kept until an announcement reaches the release
-	// stream; each replica empties its own cache from the stream.
-	s.feeds = feeds.NewCache(feeds.CacheOptions{})
 	s.invalid = feeds.NewInvalidator(s.js, s.feeds, feeds.InvalidatorOptions{IndexShows: s.service.IndexShows, Logger: s.log})
 	s.loops.Go(func() { s.invalid.Run(runCtx) })
 	if s.embedded != nil {
@@ -270,6 +279,9 @@ func (s *Server) startLoops(ctx context.Context) {
 	}
 	s.sweeper = newSweeper(s.service, s.cfg.SweepEvery, s.cfg.SweepGrace, s.log)
 	s.loops.Go(func() { s.sweeper.run(runCtx) })
+	if s.renditionJobs != nil {
+		s.loops.Go(func() { s.renditionJobs.Work(runCtx, s.renditionWorkers(), s.service.MakeRenditions) })
+	}
 }
 
 // recoverStore restarts the embedded NATS server in-process once its file

@@ -1,0 +1,224 @@
+package api_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/syndication-hub/hub/media/mediatest"
+)
+
+// survivorPhoto is a JPEG as a phone would hand it over: with where it
+// was taken, on what, by whom and when, besides the credit and copyright
+// that must travel with it.
+type survivorPhoto struct {
+	bytes []byte
+	// identifying are values that must reach no partner, on any path;
+	// kept are values that must stay.
+	identifying []string
+	kept        []string
+}
+
+func plantedPhoto(t *testing.T) survivorPhoto {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	for y := range 480 {
+		for x := range 640 {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 90, 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 85}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "shelter.jpg")
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mediatest.Plant(t, path,
+		"-GPSLatitude=43.241667", "-GPSLatitudeRef=N", "-GPSLongitude=76.886111", "-GPSLongitudeRef=E",
+		"-Make=HubTestCam", "-Model=SurvivorPhone-9", "-SerialNumber=SN-7781-KZ", "-OwnerName=Aigerim Sadykova",
+		"-Artist=Aigerim Sadykova", "-XMP-dc:Creator=Aigerim Sadykova", "-DateTimeOriginal=2026:03:08 10:00:00",
+		"-Software=SecretEditor-3.1", "-UserComment=recorded at the shelter on Abay street",
+		"-Copyright=Dobrye Vesti 2026", "-XMP-photoshop:Credit=Dobrye Vesti")
+	planted, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return survivorPhoto{
+		bytes:       planted,
+		identifying: []string{"SurvivorPhone-9", "SN-7781-KZ", "Aigerim", "SecretEditor", "Abay street", "HubTestCam", "2026:03:08"},
+		kept:        []string{"Dobrye Vesti 2026"},
+	}
+}
+
+// leaks returns what of the photo's identifying metadata b still holds,
+// as exiftool reads it and as raw bytes.
+func (ph survivorPhoto) leaks(t *testing.T, where string, b []byte) []string {
+	t.Helper()
+	var found []string
+	tags := mediatest.TagsOf(t, "download.jpg", b)
+	for tag, v := range tags {
+		s, _ := v.(string)
+		if strings.HasPrefix(tag, "GPS:") || strings.Contains(tag, ":GPS") {
+			found = append(found, where+": exiftool "+tag)
+		}
+		for _, id := range ph.identifying {
+			if strings.Contains(s, id) {
+				found = append(found, where+": exiftool "+tag+" = "+s)
+			}
+		}
+	}
+	for _, id := range ph.identifying {
+		if bytes.Contains(b, []byte(id)) {
+			found = append(found, where+": raw bytes hold "+id)
+		}
+	}
+	return found
+}
+
+func sum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// TestAnonymizedPackageLeaksNothing uploads a survivor's photo with GPS,
+// device, owner, author, date, software and comment into an anonymized
+// package, releases it, and reads it back the ways a partner can: the
+// asset, the zip, the thumbnail. None of it holds any of that; the
+// copyright stays; the producer learns what went and what was received.
+func TestAnonymizedPackageLeaksNothing(t *testing.T) {
+	ph := plantedPhoto(t)
+	forEachStore(t, hubOptions{}, func(t *testing.T, h *testHub) {
+		producer := h.key("producer")
+		partner := h.key("partner")
+		var pkg struct{ ID string }
+		h.do("POST", "/v1/packages", producer, map[string]any{
+			"campaign": "korgau123", "language": "ru", "anonymized": true,
+			"headlines": []map[string]string{{"value": "Она рассказала, анонимно"}},
+			"by":        "Dobrye Vesti", "usageterms": "Free to republish with credit",
+		}).expect(t, http.StatusCreated).json(t, &pkg)
+
+		var up struct {
+			SHA256   string
+			Size     int64
+			Scrub    string
+			Received struct {
+				SHA256 string
+				Size   int64
+			}
+		}
+		h.do("PUT", "/v1/packages/"+pkg.ID+"/assets/shelter.jpg", producer, ph.bytes).expect(t, http.StatusCreated).json(t, &up)
+		if up.Received.SHA256 != sum(ph.bytes) || up.Received.Size != int64(len(ph.bytes)) {
+			t.Errorf("received = %+v, want the digest of what was sent (%s, %d)", up.Received, sum(ph.bytes), len(ph.bytes))
+		}
+		if up.SHA256 == up.Received.SHA256 || up.Scrub != "anonymized" {
+			t.Errorf("upload answer: sha256 %s, scrub %q; want the scrubbed bytes' digest and scrub anonymized", up.SHA256, up.Scrub)
+		}
+
+		var report struct {
+			Format  string
+			Removed []struct{ Field, Where string }
+			Kept    []string
+		}
+		h.do("GET", "/v1/packages/"+pkg.ID+"/assets/shelter.jpg/scrub-report", producer, nil).expect(t, http.StatusOK).json(t, &report)
+		fields := map[string]bool{}
+		for _, r := range report.Removed {
+			fields[r.Field] = true
+		}
+		if report.Format != "JPEG" || !fields["GPS position"] {
+			t.Errorf("scrub report %+v: want a JPEG with its GPS position removed", report)
+		}
+		h.do("GET", "/v1/packages/"+pkg.ID+"/assets/shelter.jpg/scrub-report", partner, nil).expect(t, http.StatusNotFound)
+
+		h.do("POST", "/v1/packages/"+pkg.ID+"/release", producer, nil).expect(t, http.StatusOK)
+
+		asset := h.do("GET", "/v1/packages/"+pkg.ID+"/assets/shelter.jpg", partner, nil).expect(t, http.StatusOK)
+		if sum(asset.body) != up.SHA256 {
+			t.Errorf("download's digest %s, the upload answered %s", sum(asset.body), up.SHA256)
+		}
+		var leaks []string
+		leaks = append(leaks, ph.leaks(t, "download", asset.body)...)
+		for _, k := range ph.kept {
+			if !strings.Contains(string(asset.body), k) {
+				t.Errorf("the download lost %q, which must travel with the picture", k)
+			}
+		}
+		if _, err := jpeg.Decode(bytes.NewReader(asset.body)); err != nil {
+			t.Errorf("the scrubbed JPEG does not decode: %v", err)
+		}
+
+		zipped := h.do("GET", "/v1/packages/"+pkg.ID+"/archive.zip", partner, nil).expect(t, http.StatusOK)
+		zr, err := zip.NewReader(bytes.NewReader(zipped.body), int64(len(zipped.body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range zr.File {
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(f.Name, ".jpg") {
+				leaks = append(leaks, ph.leaks(t, "zip member "+f.Name, b)...)
+			} else if strings.Contains(string(b), up.Received.SHA256) {
+				t.Errorf("zip member %s names the received digest", f.Name)
+			}
+		}
+
+		thumb := waitForRendition(t, h, partner, pkg.ID, "shelter.jpg", "thumbnail")
+		leaks = append(leaks, ph.leaks(t, "thumbnail", thumb)...)
+		if cfg, err := jpeg.DecodeConfig(bytes.NewReader(thumb)); err != nil || max(cfg.Width, cfg.Height) > 400 {
+			t.Errorf("thumbnail: %+v, %v; want a JPEG about 320 px", cfg, err)
+		}
+		rss := h.do("GET", "/feeds/releases.rss", "", nil).expect(t, http.StatusOK)
+		if !strings.Contains(string(rss.body), "rendition=thumbnail") {
+			t.Errorf("the feed's media:thumbnail is not the thumbnail:\n%s", rss.body)
+		}
+		partnerView := h.do("GET", "/v1/packages/"+pkg.ID, partner, nil).expect(t, http.StatusOK)
+		if strings.Contains(string(partnerView.body), up.Received.SHA256) || strings.Contains(string(partnerView.body), `"received"`) {
+			t.Errorf("a partner's view tells what the producer sent: %s", partnerView.body)
+		}
+		for _, l := range leaks {
+			t.Error(l)
+		}
+
+		// A purge leaves no derived bytes.
+		h.do("POST", "/v1/packages/"+pkg.ID+"/purge", producer, nil).expect(t, http.StatusOK)
+		if left := h.listBlobs(); len(left) != 0 {
+			t.Errorf("blobs left after the purge: %v", left)
+		}
+	})
+}
+
+// waitForRendition polls until rendition name of an asset is served, and
+// returns its bytes.
+func waitForRendition(t *testing.T, h *testHub, key, id, asset, name string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r := h.do("GET", "/v1/packages/"+id+"/assets/"+asset+"?rendition="+name, key, nil)
+		if r.StatusCode == http.StatusOK {
+			return r.body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rendition %s of %s not served within a minute: %d %s", name, asset, r.StatusCode, r.body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
