@@ -285,7 +285,7 @@ func (j *job) poster(demuxer, src string, index int) bool {
 	}
 	os.Remove(out)
 	if err != nil {
-		j.fail(j.reason("the poster could not be made: the video could not be read", err), Poster)
+		j.fail(j.reason("the poster could not be made", err), Poster)
 	} else {
 		j.fail("the poster could not be made: the video has no frame the hub could read", Poster)
 	}
@@ -341,7 +341,7 @@ func (j *job) preview(demuxer, src string, index, rate int) {
 		"-movflags", "+faststart", "-f", "mp4", "-y", "file:"+out)
 	if _, err := j.m.tools.Run(j.ctx, j.m.jobLimits(), j.m.tools.FFmpeg, args...); err != nil {
 		os.Remove(out)
-		j.fail(j.reason("the preview could not be made: the video could not be read", err), Preview)
+		j.fail(j.reason("the preview could not be made", err), Preview)
 		return
 	}
 	p, err := j.probe("mov", out)
@@ -401,7 +401,7 @@ func (j *job) audio() {
 		"-c:v", "png", "-map_metadata", "-1", "-f", "image2", "-y", "file:"+out)
 	if _, err := j.m.tools.Run(j.ctx, j.m.jobLimits(), j.m.tools.FFmpeg, args...); err != nil {
 		os.Remove(out)
-		j.fail(j.reason("the waveform could not be made: the audio could not be read", err), Waveform)
+		j.fail(j.reason("the waveform could not be made", err), Waveform)
 		return
 	}
 	r, ok := pictureFile(out, "image/png")

@@ -254,6 +254,9 @@ func (j *job) run(k kind) {
 			j.failRest(fmt.Sprintf("the %s could not be read", noun(k)))
 		}
 	}()
+	if j.stopped() {
+		return
+	}
 	switch k {
 	case picture:
 		j.picture()
