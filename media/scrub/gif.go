@@ -37,7 +37,7 @@ func scrubGIF(ctx context.Context, dst io.Writer, src hub.ScrubSource, p hub.Scr
 	rep.Format = "GIF"
 	size := src.Size()
 	r := newSeqReader(src, 0, size)
-	w := bufio.NewWriterSize(dst, bufSize)
+	w := newWriter(dst, src.Size())
 	var head [13]byte
 	if err := r.readFull(head[:]); err != nil || (string(head[:6]) != "GIF87a" && string(head[:6]) != "GIF89a") {
 		return hub.NotParsed("GIF", "no GIF header")

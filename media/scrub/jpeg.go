@@ -76,7 +76,7 @@ type jpegScrub struct {
 	src hub.ScrubSource
 	p   hub.ScrubPolicy
 	rep *hub.ScrubReport
-	buf []byte // one segment's payload
+	buf []byte // one segment's payload (see payload)
 
 	exifSeen bool
 	xmp      []jpegXMP // the standard XMP segments, in order
@@ -95,7 +95,7 @@ type jpegIPTC struct {
 
 func scrubJPEG(ctx context.Context, dst io.Writer, src hub.ScrubSource, p hub.ScrubPolicy, rep *hub.ScrubReport) error {
 	rep.Format = "JPEG"
-	j := &jpegScrub{ctx: ctx, src: src, p: p, rep: rep, buf: make([]byte, maxSegment)}
+	j := &jpegScrub{ctx: ctx, src: src, p: p, rep: rep}
 	segs, err := j.header()
 	if err != nil {
 		return err
@@ -104,7 +104,7 @@ func scrubJPEG(ctx context.Context, dst io.Writer, src hub.ScrubSource, p hub.Sc
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriterSize(dst, bufSize)
+	w := newWriter(dst, src.Size())
 	w.Write([]byte{0xFF, jpegSOI})
 	for i, s := range segs {
 		if i == xmpAt {
@@ -160,7 +160,7 @@ func (j *jpegScrub) header() ([]jpegSeg, error) {
 			return nil, hub.NotParsed("JPEG", "truncated: the segment at byte %d runs past the end of the file", start)
 		}
 		if isMetadataMarker(m) {
-			payload := j.buf[:length]
+			payload := j.payload(length)
 			if err := r.readFull(payload); err != nil {
 				return nil, readError("JPEG", err, "the segment at byte %d", start)
 			}
@@ -173,6 +173,15 @@ func (j *jpegScrub) header() ([]jpegSeg, error) {
 			return segs, nil
 		}
 	}
+}
+
+// payload returns the buffer for a segment's payload of n bytes (at most
+// maxSegment: a segment length is 16 bits).
+func (j *jpegScrub) payload(n int) []byte {
+	if cap(j.buf) < n {
+		j.buf = make([]byte, n, max(n, min(2*cap(j.buf), maxSegment)))
+	}
+	return j.buf[:n]
 }
 
 // readMarker reads a marker, skipping fill bytes, and its length (the
@@ -380,26 +389,43 @@ func (j *jpegScrub) planXMP(segs []jpegSeg) (int, []byte, error) {
 // in the header; anything after EOI is dropped.
 func (j *jpegScrub) body(w *bufio.Writer, off int64) error {
 	size := j.src.Size()
-	r := bufio.NewReaderSize(io.NewSectionReader(j.src, off, size-off), bufSize)
+	r := bufio.NewReaderSize(io.NewSectionReader(j.src, off, size-off), bufFor(size-off))
 	pos := off // of the next byte r gives
 	for {
 		if err := j.ctx.Err(); err != nil {
 			return err
 		}
-		if _, err := r.Peek(1); err != nil {
+		if _, err := r.Peek(2); err != nil {
 			return readError("JPEG", err, "entropy-coded data (no end-of-image marker)")
 		}
+		// Copy what is buffered up to the first marker: 0xFF followed by
+		// 0x00 (a stuffed byte), RSTn or another 0xFF (a fill byte) is
+		// data. A 0xFF last in the buffer waits for the next round.
 		chunk, _ := r.Peek(r.Buffered())
-		i := bytes.IndexByte(chunk, 0xFF)
-		if i < 0 {
-			i = len(chunk)
+		i, marker := 0, false
+		for {
+			k := bytes.IndexByte(chunk[i:], 0xFF)
+			if k < 0 {
+				i = len(chunk)
+				break
+			}
+			i += k
+			if i+1 == len(chunk) {
+				break
+			}
+			if m := chunk[i+1]; m == 0x00 || m == 0xFF || (m >= 0xD0 && m <= 0xD7) {
+				i++
+				continue
+			}
+			marker = true
+			break
 		}
 		if _, err := w.Write(chunk[:i]); err != nil {
 			return writeError("JPEG", err)
 		}
 		r.Discard(i)
 		pos += int64(i)
-		if i == len(chunk) {
+		if !marker {
 			continue
 		}
 		two, err := r.Peek(2)
@@ -407,16 +433,6 @@ func (j *jpegScrub) body(w *bufio.Writer, off int64) error {
 			return readError("JPEG", err, "entropy-coded data (no end-of-image marker)")
 		}
 		switch m := two[1]; {
-		case m == 0x00 || m >= 0xD0 && m <= 0xD7: // stuffed 0xFF, RSTn
-			w.Write(two)
-			r.Discard(2)
-			pos += 2
-			continue
-		case m == 0xFF: // a fill byte before a marker
-			w.WriteByte(0xFF)
-			r.Discard(1)
-			pos++
-			continue
 		case m == jpegEOI:
 			w.Write(two)
 			r.Discard(2)
@@ -447,7 +463,7 @@ func (j *jpegScrub) body(w *bufio.Writer, off int64) error {
 			pos = seg.end
 			continue
 		}
-		payload := j.buf[:length-2]
+		payload := j.payload(length - 2)
 		r.Discard(4)
 		if _, err := io.ReadFull(r, payload); err != nil {
 			return readError("JPEG", err, "the segment at byte %d", pos)

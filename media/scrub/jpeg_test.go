@@ -231,7 +231,7 @@ func TestScrubJPEGUnchanged(t *testing.T) {
 // scanMarkers is a JPEG whose entropy-coded data holds stuffed bytes,
 // restart markers and fill bytes (the scanner must not end the scan at
 // them), and a second scan after a table segment.
-func scanMarkers(t *testing.T) []byte {
+func scanMarkers(t testing.TB) []byte {
 	j := jpegBytes(t, 16, 16)
 	sos := bytes.Index(j, []byte{0xFF, 0xDA})
 	sosLen := int(binary.BigEndian.Uint16(j[sos+2:]))

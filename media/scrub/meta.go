@@ -149,8 +149,15 @@ type seqReader struct {
 }
 
 func newSeqReader(src io.ReaderAt, off, size int64) *seqReader {
-	return &seqReader{br: bufio.NewReaderSize(io.NewSectionReader(src, off, size-off), bufSize), off: off}
+	return &seqReader{br: bufio.NewReaderSize(io.NewSectionReader(src, off, size-off), bufFor(size-off)), off: off}
 }
+
+// bufFor is the buffer for streaming n bytes: bufSize, or less for a
+// small file.
+func bufFor(n int64) int { return int(max(min(n, bufSize), 16)) }
+
+// newWriter buffers the output of a scrub of a size-byte file.
+func newWriter(dst io.Writer, size int64) *bufio.Writer { return bufio.NewWriterSize(dst, bufFor(size)) }
 
 func (r *seqReader) ReadByte() (byte, error) {
 	b, err := r.br.ReadByte()

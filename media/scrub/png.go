@@ -102,7 +102,7 @@ func scrubPNG(ctx context.Context, dst io.Writer, src hub.ScrubSource, p hub.Scr
 	if err != nil || string(sig) != pngSignature {
 		return hub.NotParsed("PNG", "no PNG signature")
 	}
-	w := bufio.NewWriterSize(dst, bufSize)
+	w := newWriter(dst, src.Size())
 	w.WriteString(pngSignature)
 	r := newSeqReader(src, 8, size)
 	exifSeen, xmpSeen := false, false

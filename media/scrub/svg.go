@@ -121,7 +121,7 @@ func (t ioTagReader) Read(b []byte) (int, error) {
 func (s *svgScrub) run(dst io.Writer) error {
 	s.rep.Format = "SVG"
 	size := s.src.Size()
-	s.d = xml.NewDecoder(bufio.NewReaderSize(ioTagReader{section(s.src)}, bufSize))
+	s.d = xml.NewDecoder(bufio.NewReaderSize(ioTagReader{section(s.src)}, bufFor(size)))
 	s.d.Strict = true
 	s.d.Entity = map[string]string{}
 	s.d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
@@ -131,7 +131,7 @@ func (s *svgScrub) run(dst io.Writer) error {
 		}
 		return nil, fmt.Errorf("the %q encoding (the hub reads UTF-8 and ASCII)", label)
 	}
-	s.w = bufio.NewWriterSize(dst, bufSize)
+	s.w = newWriter(dst, size)
 	depth, roots := 0, 0
 	for {
 		if err := s.ctx.Err(); err != nil {

@@ -75,7 +75,7 @@ func scrubWebP(ctx context.Context, dst io.Writer, src hub.ScrubSource, p hub.Sc
 	}
 	if !s.removedAny {
 		// Nothing goes: the bytes as they came (the RIFF data only).
-		w := bufio.NewWriterSize(dst, bufSize)
+		w := newWriter(dst, s.src.Size())
 		if err := copyRange(w, src, 0, s.end); err != nil {
 			return readError("WebP", err, "the RIFF data")
 		}
@@ -247,7 +247,7 @@ func (s *webpScrub) read(c webpChunk) ([]byte, error) {
 
 // write writes the planned output.
 func (s *webpScrub) write(dst io.Writer) error {
-	w := bufio.NewWriterSize(dst, bufSize)
+	w := newWriter(dst, s.src.Size())
 	var hdr [12]byte
 	copy(hdr[:], "RIFF")
 	binary.LittleEndian.PutUint32(hdr[4:], uint32(s.outSize))
