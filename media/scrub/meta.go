@@ -157,7 +157,9 @@ func newSeqReader(src io.ReaderAt, off, size int64) *seqReader {
 func bufFor(n int64) int { return int(max(min(n, bufSize), 16)) }
 
 // newWriter buffers the output of a scrub of a size-byte file.
-func newWriter(dst io.Writer, size int64) *bufio.Writer { return bufio.NewWriterSize(dst, bufFor(size)) }
+func newWriter(dst io.Writer, size int64) *bufio.Writer {
+	return bufio.NewWriterSize(dst, bufFor(size))
+}
 
 func (r *seqReader) ReadByte() (byte, error) {
 	b, err := r.br.ReadByte()
