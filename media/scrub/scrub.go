@@ -48,6 +48,16 @@ func (s *Scrubber) Scrub(ctx context.Context, dst io.Writer, src hub.ScrubSource
 		base = contentType
 	}
 	switch base {
+	case "image/jpeg":
+		return scrubJPEG(ctx, dst, src, p, rep)
+	case "image/png", "image/apng", "image/vnd.mozilla.apng":
+		return scrubPNG(ctx, dst, src, p, rep)
+	case "image/webp":
+		return scrubWebP(ctx, dst, src, p, rep)
+	case "image/gif":
+		return scrubGIF(ctx, dst, src, p, rep)
+	case "image/svg+xml":
+		return scrubSVG(ctx, dst, src, p, rep)
 	}
 	return hub.NotParsed(base, "the hub has no scrubber for %s files", base)
 }
