@@ -132,7 +132,7 @@ func (m *mp3Scan) id3(t id3Tag) []avPiece {
 		m.found.remove(avOther.field(), "ID3v2")
 	}
 	for _, f := range t.frames {
-		if m.found.judge(id3Kind(f.id), "ID3v2", m.p) {
+		if m.found.judge(f.kind(), "ID3v2", m.p) {
 			removed = true
 		} else {
 			keep = append(keep, f)
@@ -221,11 +221,15 @@ func (m *mp3Scan) trailer(pos, end int64, last string) (string, int64, error) {
 			return "", 0, err
 		}
 		n := int64(binary.LittleEndian.Uint32(b[12:16]))
-		if binary.LittleEndian.Uint32(b[20:24])&(1<<31) != 0 {
+		header := binary.LittleEndian.Uint32(b[20:24])&(1<<31) != 0
+		if header {
 			n += 32
 		}
 		if n < 32 || end-n < pos {
 			return "", 0, m.bad("APEv2 tag of a bad size")
+		}
+		if ok, err := has(end-n, "APETAGEX"); header && (!ok || err != nil) {
+			return "", 0, cmpErr(err, m.bad("APEv2 tag without its header"))
 		}
 		return "APEv2", end - n, nil
 	}
@@ -272,7 +276,7 @@ func (m *mp3Scan) trailerPieces(kind string, off, end int64) ([]avPiece, error) 
 		}
 		kinds := make([]avKind, 0, len(t.frames))
 		for _, f := range t.frames {
-			kinds = append(kinds, id3Kind(f.id))
+			kinds = append(kinds, f.kind())
 		}
 		return m.whole(kinds, t.junk, "ID3v2", off, end), nil
 	case "APEv2":
@@ -432,10 +436,22 @@ type id3Tag struct {
 	junk   bool // bytes after the frames that are not padding
 }
 
-// id3Frame is one frame, its header included.
+// id3Frame is one frame, its header included; desc is a TXXX frame's
+// description ("comment"), when it can be read.
 type id3Frame struct {
 	id     string
 	off, n int64
+	desc   string
+}
+
+// kind judges the frame: a TXXX by its description, others by their id.
+func (f id3Frame) kind() avKind {
+	if f.desc != "" {
+		if k := remuxKeyKind(f.desc); k != avTech {
+			return k
+		}
+	}
+	return id3Kind(f.id)
 }
 
 // id3Size reads a syncsafe integer.
@@ -536,7 +552,15 @@ func id3Frames(r io.ReaderAt, t *id3Tag, dataEnd int64, format string) error {
 		if len(t.frames) == id3MaxFrames {
 			return bad("more than %d ID3v2 frames", id3MaxFrames)
 		}
-		t.frames = append(t.frames, id3Frame{id: id, off: pos, n: hdr + n})
+		f := id3Frame{id: id, off: pos, n: hdr + n}
+		if (id == "TXXX" || id == "TXX") && (hdr == 6 || h[8]|h[9] == 0) {
+			d, err := id3Desc(r, pos+hdr, min(n, 66))
+			if err != nil {
+				return fmt.Errorf("scrub: %s: %w", format, err)
+			}
+			f.desc = d
+		}
+		t.frames = append(t.frames, f)
 		pos += hdr + n
 	}
 	zero, err := avAllZero(r, pos, dataEnd-pos)
@@ -545,6 +569,37 @@ func id3Frames(r io.ReaderAt, t *id3Tag, dataEnd int64, format string) error {
 	}
 	t.junk = !zero
 	return nil
+}
+
+// id3Desc reads the description that starts a TXXX frame of n bytes
+// (n small): its text encoding, then the text up to a NUL. UTF-16 is read
+// for its ASCII.
+func id3Desc(r io.ReaderAt, off, n int64) (string, error) {
+	if n < 2 {
+		return "", nil
+	}
+	b := make([]byte, n)
+	if err := avRead(r, b, off); err != nil {
+		return "", err
+	}
+	enc, b := b[0], b[1:]
+	if enc == 1 || enc == 2 {
+		var a []byte
+		if len(b) >= 2 && (b[0] == 0xff && b[1] == 0xfe || b[0] == 0xfe && b[1] == 0xff) {
+			b = b[2:]
+		}
+		for i := 0; i+1 < len(b); i += 2 {
+			c := b[i] | b[i+1]
+			if c == 0 {
+				break
+			}
+			a = append(a, c)
+		}
+		b = a
+	} else if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b), nil
 }
 
 func id3ValidID(id string) bool {
@@ -750,7 +805,7 @@ func id3Gone(t *id3Tag, found *avFindings, where string) {
 		return
 	}
 	for _, f := range t.frames {
-		if k := id3Kind(f.id).field(); k != "" {
+		if k := f.kind().field(); k != "" {
 			found.remove(k, where)
 		}
 	}
