@@ -58,6 +58,14 @@ func (s *Scrubber) Scrub(ctx context.Context, dst io.Writer, src hub.ScrubSource
 		return scrubGIF(ctx, dst, src, p, rep)
 	case "image/svg+xml":
 		return scrubSVG(ctx, dst, src, p, rep)
+	case "video/mp4", "video/quicktime", "video/x-m4v", "audio/mp4", "audio/x-m4a", "video/3gpp", "video/3gpp2":
+		return s.scrubBMFF(ctx, dst, src, base, p, rep)
+	case "audio/mpeg":
+		return scrubMP3(dst, src, p, rep)
+	case "audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave":
+		return scrubWAV(dst, src, p, rep)
+	case "video/webm", "audio/webm", "video/matroska", "video/x-matroska", "audio/matroska", "audio/x-matroska", "audio/flac", "audio/x-flac", "audio/ogg", "video/ogg":
+		return s.scrubRemux(ctx, dst, src, base, p, rep)
 	}
 	return hub.NotParsed(base, "the hub has no scrubber for %s files", base)
 }
