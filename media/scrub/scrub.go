@@ -48,6 +48,12 @@ func (s *Scrubber) Scrub(ctx context.Context, dst io.Writer, src hub.ScrubSource
 		base = contentType
 	}
 	switch base {
+	case "application/pdf":
+		return s.scrubPDF(ctx, dst, src, p, rep)
+	case "application/zip", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+		"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		"application/vnd.openxmlformats-officedocument.presentationml.presentation":
+		return s.scrubOOXML(ctx, dst, src, p, rep)
 	}
 	return hub.NotParsed(base, "the hub has no scrubber for %s files", base)
 }
