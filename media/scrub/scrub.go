@@ -66,6 +66,12 @@ func (s *Scrubber) Scrub(ctx context.Context, dst io.Writer, src hub.ScrubSource
 		return scrubWAV(dst, src, p, rep)
 	case "video/webm", "audio/webm", "video/matroska", "video/x-matroska", "audio/matroska", "audio/x-matroska", "audio/flac", "audio/x-flac", "audio/ogg", "video/ogg":
 		return s.scrubRemux(ctx, dst, src, base, p, rep)
+	case "application/pdf":
+		return s.scrubPDF(ctx, dst, src, p, rep)
+	case "application/zip", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+		"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		"application/vnd.openxmlformats-officedocument.presentationml.presentation":
+		return s.scrubOOXML(ctx, dst, src, p, rep)
 	}
 	return hub.NotParsed(base, "the hub has no scrubber for %s files", base)
 }
