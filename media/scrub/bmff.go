@@ -349,7 +349,8 @@ func (s *bmffScan) uuid(b bmffBox, e *bmffEdit, global bool) error {
 }
 
 // times zeroes the creation and modification times of an mvhd, tkhd or
-// mdhd box in anonymized packages.
+// mdhd box in anonymized packages. (They are the movie's own metadata:
+// a remux writes them from the movie's creation time, which it drops.)
 func (s *bmffScan) times(b bmffBox, global bool) error {
 	var v [1]byte
 	if b.bodyLen() < 4 {
@@ -390,7 +391,7 @@ func (s *bmffScan) trak(b bmffBox) error {
 	err := s.children(b.body(), b.end(), func(c bmffBox) error {
 		switch c.typ {
 		case "tkhd":
-			return s.times(c, false)
+			return s.times(c, true)
 		case "mdia":
 			return s.mdia(c, &t)
 		case "udta":
@@ -465,7 +466,7 @@ func (s *bmffScan) mdia(b bmffBox, t *bmffTrack) error {
 	return s.children(b.body(), b.end(), func(c bmffBox) error {
 		switch c.typ {
 		case "mdhd":
-			if err := s.times(c, false); err != nil {
+			if err := s.times(c, true); err != nil {
 				return err
 			}
 			return s.language(c)

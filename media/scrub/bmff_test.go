@@ -278,8 +278,9 @@ func FuzzScrubMP4(f *testing.F) {
 
 // benchMP4 makes a ~50 MB MP4 with metadata to remove.
 func benchMP4(b *testing.B) string {
-	path := avMake(b, "bench.mp4", "-f", "lavfi", "-i", "testsrc2=size=640x480:rate=25", "-f", "lavfi", "-i", "sine", "-t", "20",
+	part := avMake(b, "part.mp4", "-f", "lavfi", "-i", "testsrc2=size=640x480:rate=25", "-f", "lavfi", "-i", "sine", "-t", "10",
 		"-c:v", "mpeg4", "-q:v", "1", "-c:a", "aac")
+	path := avMake(b, "bench.mp4", "-stream_loop", "7", "-i", part, "-c", "copy")
 	mediatest.Plant(b, path, "-GPSCoordinates=43.2416, 76.9453", "-Make=CanonTest", "-Artist=ArtistAigerim")
 	return path
 }

@@ -8,6 +8,10 @@ package scrub
 // and Ogg (and an MP4 or MOV with a telemetry track, which bmff.go scrubs
 // box by box afterwards). Titles, copyright notices and track languages go
 // with the rest: the remux cannot tell them from the tags that identify.
+// A Matroska or WebM file then names "Lavf" (no version) as the
+// application that wrote it, an element it must have. ffmpeg 5.1 moves the
+// other streams of a Matroska file with Opus audio by Opus's pre-skip (a
+// few milliseconds) when it remuxes it: the packets stay the same bytes.
 //
 // ffmpeg runs without a shell, its demuxer forced from the sniffed type,
 // reading only files, under a time limit; its output is a temporary file
@@ -99,6 +103,9 @@ func (o *remuxOut) close() {
 
 // remux runs ffmpeg on src and opens its output.
 func (s *Scrubber) remux(ctx context.Context, src hub.ScrubSource, job remuxJob) (*remuxOut, error) {
+	if src.Path() == "" {
+		return nil, hub.NotParsed(job.format, "ffmpeg needs it in a file, and it is not in one")
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(src.Path()), ".scrub-remux-*")
 	if err != nil {
 		return nil, fmt.Errorf("scrub: %s: remux: %w", job.format, err)
@@ -211,6 +218,9 @@ func (l *remuxLimit) Write(b []byte) (int, error) {
 // probe asks ffmpeg what src has that the remux drops: the tags (by name,
 // never value), chapters, data streams, attachments and cover pictures.
 func (s *Scrubber) probe(ctx context.Context, src hub.ScrubSource, job remuxJob, found *avFindings) error {
+	if src.Path() == "" {
+		return hub.NotParsed(job.format, "ffmpeg needs it in a file, and it is not in one")
+	}
 	args := []string{"-nostdin", "-hide_banner", "-loglevel", "info", "-protocol_whitelist", "file,pipe",
 		"-f", job.demuxer, "-i", "file:" + src.Path(), "-map", "0", "-c", "copy", "-f", "ffmetadata", "pipe:1"}
 	var listing bytes.Buffer // the streams, which ffmpeg lists on stderr
