@@ -163,7 +163,7 @@ func (s *Scrubber) scrubPDF(ctx context.Context, dst io.Writer, src hub.ScrubSou
 	doc, err := pdfcpu.ReadWithContext(ctx, section(src), pdfConfig())
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return fmt.Errorf("scrub PDF: %w", ctx.Err())
 		}
 		if errors.Is(err, pdfcpu.ErrWrongPassword) {
 			return hub.NotParsed("PDF", "the document is encrypted")
@@ -222,7 +222,7 @@ func (d *pdfScrub) scrub(ctx context.Context) error {
 	d.scrubInfo()
 	for _, nr := range reached {
 		if err := ctx.Err(); err != nil {
-			return err
+			return fmt.Errorf("scrub PDF: %w", err)
 		}
 		if err := d.object(ctx, nr); err != nil {
 			return err
