@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/media/mediatest"
@@ -147,3 +148,22 @@ func docRemoved(rep hub.ScrubReport, field string) bool {
 }
 
 func newScrubber() *scrub.Scrubber { return scrub.New(scrub.Options{}) }
+
+func TestDocumentsCanceled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for name, in := range map[string]struct {
+		b  []byte
+		ct string
+	}{
+		"in.pdf":  {buildPDF(pdfSpec{info: "<< /Author (A) >>"}), "application/pdf"},
+		"in.docx": {buildDOCX(t, docxParts(nil), time.Now()), ctDOCX},
+	} {
+		var rep hub.ScrubReport
+		err := newScrubber().Scrub(ctx, &bytes.Buffer{}, sourceOf(t, name, in.b), in.ct, docPolicy(true), &rep)
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: %v, want canceled", name, err)
+		}
+	}
+}

@@ -162,11 +162,21 @@ func isXMLPart(name string) bool {
 	return strings.HasSuffix(n, ".xml") || strings.HasSuffix(n, ".rels")
 }
 
-// scrubOOXML scrubs a DOCX, XLSX or PPTX (or says a plain ZIP is not one).
-func (s *Scrubber) scrubOOXML(ctx context.Context, dst io.Writer, src hub.ScrubSource, p hub.ScrubPolicy, rep *hub.ScrubReport) error {
+// scrubOOXML scrubs a DOCX, XLSX or PPTX (or says a plain ZIP is not
+// one), sniffed as contentType.
+func (s *Scrubber) scrubOOXML(ctx context.Context, dst io.Writer, src hub.ScrubSource, contentType string, p hub.ScrubPolicy, rep *hub.ScrubReport) error {
 	zr, err := zip.NewReader(src, src.Size())
 	if err != nil {
-		return hub.NotParsed("ZIP", "the archive cannot be read: %v", err)
+		format := "ZIP"
+		switch {
+		case strings.HasSuffix(contentType, "wordprocessingml.document"):
+			format = "DOCX"
+		case strings.HasSuffix(contentType, "spreadsheetml.sheet"):
+			format = "XLSX"
+		case strings.HasSuffix(contentType, "presentationml.presentation"):
+			format = "PPTX"
+		}
+		return hub.NotParsed(format, "the archive cannot be read: %v", err)
 	}
 	if !isOOXML(zr) {
 		return hub.NotParsed("ZIP", "the archive is not an Office document, and the hub has no scrubber for other ZIP archives")
@@ -270,7 +280,7 @@ func (z *ooxmlScrub) rewrite(ctx context.Context, w io.Writer) (changed bool, er
 	}
 	for _, f := range z.zr.File {
 		if err := ctx.Err(); err != nil {
-			return false, err
+			return false, fmt.Errorf("scrub %s: %w", z.format, err)
 		}
 		c, err := z.member(ctx, zw, f)
 		if err != nil {

@@ -240,6 +240,7 @@ func checkPackage(t *testing.T, in, out []byte) {
 }
 
 func TestDOCXAnonymized(t *testing.T) {
+	t.Parallel()
 	when := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 	in := buildDOCX(t, docxParts(nil), when)
 	for _, ct := range []string{ctDOCX, "application/zip"} {
@@ -300,6 +301,7 @@ func TestDOCXAnonymized(t *testing.T) {
 }
 
 func TestDOCXNormalIsUnchanged(t *testing.T) {
+	t.Parallel()
 	in := buildDOCX(t, docxParts(nil), time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC))
 	out, rep := mustScrubDoc(t, "in.docx", in, ctDOCX, docPolicy(false))
 	if !bytes.Equal(out, in) {
@@ -308,6 +310,7 @@ func TestDOCXNormalIsUnchanged(t *testing.T) {
 }
 
 func TestDOCXPicture(t *testing.T) {
+	t.Parallel()
 	gps := docGPSPicture(t)
 	in := buildDOCX(t, docxParts(gps), time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC))
 	if !jpegScrubbable(t) {
@@ -337,6 +340,7 @@ func TestDOCXPicture(t *testing.T) {
 }
 
 func TestOOXMLNotParsed(t *testing.T) {
+	t.Parallel()
 	in := buildDOCX(t, docxParts(nil), time.Now())
 	plain := buildDOCX(t, []docxPart{{name: "notes.txt", body: "hello"}}, time.Now())
 	broken := buildDOCX(t, []docxPart{{name: "[Content_Types].xml", body: "<Types><Default"}, {name: "word/document.xml", body: "<w:document/>"}}, time.Now())
@@ -355,6 +359,7 @@ func TestOOXMLNotParsed(t *testing.T) {
 }
 
 func TestOOXMLBomb(t *testing.T) {
+	t.Parallel()
 	// Members that expand past the bounds: one of 257 MiB; five of 230
 	// MiB; one that says it holds 1,000 bytes. Each is a few hundred KiB
 	// of deflate.
@@ -453,6 +458,7 @@ func FuzzScrubOOXML(f *testing.F) {
 }
 
 func TestOOXMLWorkbookAndSlides(t *testing.T) {
+	t.Parallel()
 	types := `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>`
 	for name, parts := range map[string][]docxPart{
 		"XLSX": {

@@ -163,7 +163,7 @@ func (s *Scrubber) scrubPDF(ctx context.Context, dst io.Writer, src hub.ScrubSou
 	doc, err := pdfcpu.ReadWithContext(ctx, section(src), pdfConfig())
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return fmt.Errorf("scrub PDF: %w", ctx.Err())
 		}
 		if errors.Is(err, pdfcpu.ErrWrongPassword) {
 			return hub.NotParsed("PDF", "the document is encrypted")
@@ -197,7 +197,6 @@ type pdfScrub struct {
 	rep     *hub.ScrubReport
 	dir     string
 	changed bool
-	info    string // the document information dictionary to write
 }
 
 func (d *pdfScrub) remove(field, where string) {
@@ -216,16 +215,14 @@ func (d *pdfScrub) scrub(ctx context.Context) error {
 	if revisions > 1 {
 		d.remove("earlier revisions", "incremental updates")
 	}
-	if err := d.scrubInfo(); err != nil {
-		return err
-	}
 	reached, err := d.reach()
 	if err != nil {
 		return err
 	}
+	d.scrubInfo()
 	for _, nr := range reached {
 		if err := ctx.Err(); err != nil {
-			return err
+			return fmt.Errorf("scrub PDF: %w", err)
 		}
 		if err := d.object(ctx, nr); err != nil {
 			return err
@@ -252,17 +249,21 @@ func anonymousID(id types.Array) bool {
 	return ok && strings.Trim(h.Value(), "0") == ""
 }
 
-// scrubInfo clears the document information in anonymized packages, and
-// says what the rewrite writes in its place.
-func (d *pdfScrub) scrubInfo() error {
-	d.info = "<<>>"
+// scrubInfo clears the document information in anonymized packages.
+func (d *pdfScrub) scrubInfo() {
 	if d.doc.Info == nil {
-		return nil
+		return
 	}
 	info, err := d.doc.DereferenceDict(*d.doc.Info)
 	if err != nil || info == nil {
-		d.doc.Info = nil
-		return nil // a broken reference is no information
+		d.doc.Info = nil // a broken reference is no information
+		return
+	}
+	if !d.p.Anonymized {
+		if len(info) > 0 {
+			d.rep.Keep("document information")
+		}
+		return
 	}
 	keys := make([]string, 0, len(info))
 	for k := range info {
@@ -270,23 +271,9 @@ func (d *pdfScrub) scrubInfo() error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if d.p.Anonymized {
-			d.remove(infoField(k), "document information")
-			delete(info, k)
-			continue
-		}
-		// Written direct: pdfcpu drops indirect dates and producers.
-		v, err := d.doc.Dereference(info[k])
-		if err != nil {
-			return hub.NotParsed("PDF", "document information: %v", err)
-		}
-		info[k] = v
+		d.remove(infoField(k), "document information")
+		delete(info, k)
 	}
-	d.info = info.PDFString()
-	if !d.p.Anonymized && len(info) > 0 {
-		d.rep.Keep("document information")
-	}
-	return nil
 }
 
 // reach lists the objects the trailer reaches, in order.
@@ -453,6 +440,9 @@ func (d *pdfScrub) dict(o types.Dict, where string) {
 	if _, ok := o["Annots"]; ok {
 		d.annots(o)
 	}
+	if d.p.Anonymized {
+		d.signature(o, where)
+	}
 	if d.p.Anonymized && isMarkupAnnotation(name(o, "Subtype")) && (name(o, "Type") == "Annot" || o["Rect"] != nil) {
 		if _, ok := o["T"]; ok {
 			d.remove("annotation authors", "annotations")
@@ -463,6 +453,25 @@ func (d *pdfScrub) dict(o types.Dict, where string) {
 				d.remove("annotation dates", "annotations")
 				delete(o, k)
 			}
+		}
+	}
+}
+
+// signature drops the signatures of signature fields, and the catalog's
+// security store: a signature names its signer, in its certificate
+// chain at least; the rewrite would break it anyway.
+func (d *pdfScrub) signature(o types.Dict, where string) {
+	if _, ok := o["V"]; ok && name(o, "FT") == "Sig" {
+		d.remove("digital signatures", "signature fields")
+		delete(o, "V")
+	}
+	if where != "catalog" {
+		return
+	}
+	for _, k := range []string{"DSS", "Perms"} {
+		if _, ok := o[k]; ok {
+			d.remove("digital signatures", k)
+			delete(o, k)
 		}
 	}
 }
@@ -552,21 +561,28 @@ func jpegHasMetadata(b []byte) bool {
 
 // write writes the document afresh.
 func (d *pdfScrub) write(dst io.Writer) error {
-	info := d.doc.Info
-	if info != nil {
-		dict, err := d.doc.DereferenceDict(*info)
-		if err != nil || dict == nil {
+	target := "<<>>" // what is written for the document information
+	if d.doc.Info != nil {
+		info, err := d.doc.DereferenceDict(*d.doc.Info)
+		if err != nil || info == nil {
 			return hub.NotParsed("PDF", "document information: %v", err)
 		}
-		// Room enough for what is written in the end in place of what
-		// pdfcpu writes (its name and the time as producer and dates).
-		dict["HubScrubPadding"] = types.StringLiteral(strings.Repeat("-", len(d.info)))
+		for k, v := range info {
+			// Written direct: pdfcpu drops indirect dates and producers.
+			if info[k], err = d.doc.Dereference(v); err != nil {
+				return hub.NotParsed("PDF", "document information: %v", err)
+			}
+		}
+		target = info.PDFString()
+		// Room enough for it in place of what pdfcpu writes (its name
+		// and the time as producer and dates).
+		info["HubScrubPadding"] = types.StringLiteral(strings.Repeat("-", len(target)))
 	}
 	if d.p.Anonymized && len(d.doc.ID) == 0 {
 		zero := types.HexLiteral(strings.Repeat("00", 16))
 		d.doc.ID = types.Array{zero, zero}
 	}
-	pw := &infoPatcher{w: dst, doc: d.doc, info: []byte(d.info), start: -1}
+	pw := &infoPatcher{w: dst, doc: d.doc, info: []byte(target), start: -1}
 	d.doc.Write.Writer = bufio.NewWriter(pw)
 	err := pdfcpu.WriteContext(d.doc)
 	if err == nil {
@@ -654,11 +670,11 @@ func (p *infoPatcher) Write(b []byte) (int, error) {
 // past limit. It reads the file as bytes, not as PDF: a stream is what
 // lies between the keywords stream and endstream, an object stream one
 // whose dictionary names /ObjStm.
-func pdfSyntaxBytes(r io.Reader, limit int64) (int64, error) {
+func pdfSyntaxBytes(r *io.SectionReader, limit int64) (int64, error) {
 	var (
 		syntax   int64
 		buf      []byte
-		chunk    = make([]byte, 1<<20)
+		chunk    = make([]byte, min(1<<20, r.Size()+1))
 		inStream bool
 		objStm   bool
 		packed   []byte // an object stream's data

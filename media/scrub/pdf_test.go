@@ -1,6 +1,7 @@
 package scrub_test
 
 import (
+	"bufio"
 	"bytes"
 	"compress/zlib"
 	"context"
@@ -29,6 +30,7 @@ type pdfSpec struct {
 	attach bool   // an embedded file and a file-attachment annotation
 	piece  bool   // /PieceInfo on page 1
 	id     bool   // a file identifier
+	sig    bool   // a signature field, signed
 }
 
 // buildPDF writes a PDF by hand: one revision, a classic
@@ -83,6 +85,11 @@ func buildPDF(s pdfSpec) []byte {
 		}
 		kids = append(kids, fmt.Sprintf("%d 0 R", add("")))
 		objs[len(objs)-1] = fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 200 200] /Contents %d 0 R /Resources << /Font << /F1 %d 0 R >>%s >>%s >>", pages, c, font, xobj, extra)
+	}
+	if s.sig {
+		v := add("<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /adbe.pkcs7.detached /Name (Aigerim Signer) /M (D:20240506070809Z) /Location (Almaty) /ByteRange [0 10 20 30] /Contents <00112233> >>")
+		field := add(fmt.Sprintf("<< /FT /Sig /T (Signature1) /V %d 0 R /Rect [0 0 0 0] /Subtype /Widget /Type /Annot /F 132 >>", v))
+		names += fmt.Sprintf(" /AcroForm << /Fields [%d 0 R] /SigFlags 3 >>", field)
 	}
 	objs[catalog-1] = fmt.Sprintf("<< /Type /Catalog /Pages %d 0 R%s >>", pages, names)
 	objs[pages-1] = fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), s.pages)
@@ -150,7 +157,8 @@ func pdfStreams(t testing.TB, b []byte) [][]byte {
 // revision; pdftoppm renders page 1; as many pages as before.
 func checkPDF(t *testing.T, in, out []byte, planted []string) {
 	t.Helper()
-	noPlantedTag(t, mediatest.TagsOf(t, "out.pdf", out), planted)
+	outTags := mediatest.TagsOf(t, "out.pdf", out)
+	noPlantedTag(t, outTags, planted)
 	noPlantedIn(t, "the PDF's bytes", out, planted)
 	for _, s := range pdfStreams(t, out) {
 		noPlantedIn(t, "a stream", s, planted)
@@ -171,7 +179,7 @@ func checkPDF(t *testing.T, in, out []byte, planted []string) {
 		t.Errorf("pdftoppm rendered %v", m)
 	}
 	before := mediatest.TagsOf(t, "in.pdf", in)["PDF:PageCount"]
-	after := mediatest.TagsOf(t, "out.pdf", out)["PDF:PageCount"]
+	after := outTags["PDF:PageCount"]
 	if fmt.Sprint(before) != fmt.Sprint(after) || after == nil {
 		t.Errorf("page count %v, was %v", after, before)
 	}
@@ -183,7 +191,7 @@ func plantedPDF(t testing.TB) ([]byte, []string) {
 	t.Helper()
 	b := buildPDF(pdfSpec{
 		pages: 2, info: "<< /Author (Original Authorname) /Producer (OldProducer 1.0) /CreationDate (D:20230102030405Z) >>",
-		jpeg: docPicture(t), annot: true, attach: true, piece: true, id: true,
+		jpeg: docPicture(t), annot: true, attach: true, piece: true, id: true, sig: true,
 	})
 	b = plantPDF(t, b, "-PDF:Author=Aigerim Kassymova", "-PDF:Creator=SurvivorWriter 9.1", "-PDF:Producer=LeakyPDF 3.2",
 		"-PDF:Title=Microsoft Word - aigerim_statement.docx", "-PDF:Keywords=kwplanted",
@@ -191,10 +199,11 @@ func plantedPDF(t testing.TB) ([]byte, []string) {
 		"-XMP-dc:Creator=Aigerim Xmpcreator", "-XMP-xmp:CreatorTool=XmpToolLeak 7", "-XMP-pdf:Producer=XmpProducerLeak",
 		"-XMP-exif:GPSLatitude=43.2416", "-XMP-exif:GPSLongitude=76.9286")
 	return b, []string{"Original Authorname", "OldProducer", "Aigerim", "SurvivorWriter", "LeakyPDF", "aigerim_statement",
-		"kwplanted", "XmpToolLeak", "XmpProducerLeak", "43.2416", "76.9286", "Xmpcreator", "D:2023", "D:2024", "2024-05-06", "2024:05:06", "0123456789ABCDEF"}
+		"kwplanted", "XmpToolLeak", "XmpProducerLeak", "43.2416", "76.9286", "Xmpcreator", "D:2023", "D:2024", "2024-05-06", "2024:05:06", "0123456789ABCDEF", "Almaty"}
 }
 
 func TestPDFAnonymized(t *testing.T) {
+	t.Parallel()
 	in, planted := plantedPDF(t)
 	tags := mediatest.TagsOf(t, "in.pdf", in)
 	if tags["PDF:Author"] != "Aigerim Kassymova" || tags["XMP-dc:Creator"] == nil {
@@ -209,7 +218,7 @@ func TestPDFAnonymized(t *testing.T) {
 		t.Errorf("format %q", rep.Format)
 	}
 	for _, f := range []string{"author", "software", "creation date", "title", "document metadata (XMP)", "annotation authors",
-		"embedded file", "application data", "earlier revisions", "file identifier"} {
+		"embedded file", "application data", "earlier revisions", "file identifier", "digital signatures"} {
 		if !docRemoved(rep, f) {
 			t.Errorf("report misses %q: %+v", f, rep.Removed)
 		}
@@ -234,7 +243,33 @@ func TestPDFAnonymized(t *testing.T) {
 	}
 }
 
+func TestPDFObjectStreams(t *testing.T) {
+	t.Parallel()
+	// As office suites write PDFs: objects packed in object streams, a
+	// cross-reference stream; then exiftool's update.
+	b := buildPDF(pdfSpec{pages: 2, info: "<< /Author (Original Authorname) >>", annot: true, jpeg: docPicture(t)})
+	conf := &model.Configuration{Reader15: true, ValidationMode: model.ValidationRelaxed, Eol: types.EolLF, Limits: model.DefaultResourceLimits(),
+		WriteObjectStream: true, WriteXRefStream: true}
+	doc, err := pdfcpu.ReadWithContext(context.Background(), bytes.NewReader(b), conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var packed bytes.Buffer
+	doc.Write.Writer = bufio.NewWriter(&packed)
+	if err := pdfcpu.WriteContext(doc); err != nil {
+		t.Fatal(err)
+	}
+	doc.Write.Flush()
+	if !bytes.Contains(packed.Bytes(), []byte("/ObjStm")) {
+		t.Fatal("pdfcpu wrote no object stream")
+	}
+	in := plantPDF(t, packed.Bytes(), "-PDF:Author=Aigerim Kassymova", "-XMP-dc:Creator=Aigerim Xmpcreator")
+	out, _ := mustScrubDoc(t, "packed.pdf", in, "application/pdf", docPolicy(true))
+	checkPDF(t, in, out, []string{"Original Authorname", "Aigerim", "pdfcpu"})
+}
+
 func TestPDFNormalKeepsInformation(t *testing.T) {
+	t.Parallel()
 	in, _ := plantedPDF(t)
 	out, rep := mustScrubDoc(t, "in.pdf", in, "application/pdf", docPolicy(false))
 	gone := []string{"Original Authorname", "OldProducer", "XmpToolLeak", "XmpProducerLeak", "43.2416", "Xmpcreator", "Aigerim Attach", "Aigerim Private"}
@@ -254,6 +289,7 @@ func TestPDFNormalKeepsInformation(t *testing.T) {
 }
 
 func TestPDFNothingToRemoveIsUnchanged(t *testing.T) {
+	t.Parallel()
 	in := buildPDF(pdfSpec{pages: 3, jpeg: docPicture(t)})
 	for _, anon := range []bool{false, true} {
 		out, rep := mustScrubDoc(t, "clean.pdf", in, "application/pdf", docPolicy(anon))
@@ -271,6 +307,7 @@ func TestPDFNothingToRemoveIsUnchanged(t *testing.T) {
 }
 
 func TestPDFPictureMetadata(t *testing.T) {
+	t.Parallel()
 	gps := docGPSPicture(t)
 	in := buildPDF(pdfSpec{jpeg: gps})
 	if !jpegScrubbable(t) {
@@ -303,6 +340,7 @@ func TestPDFPictureMetadata(t *testing.T) {
 }
 
 func TestPDFNotParsed(t *testing.T) {
+	t.Parallel()
 	in := buildPDF(pdfSpec{info: "<< /Author (A) >>"})
 	for name, b := range map[string][]byte{
 		"truncated": in[:len(in)/3],
@@ -315,6 +353,7 @@ func TestPDFNotParsed(t *testing.T) {
 }
 
 func TestPDFTooLarge(t *testing.T) {
+	t.Parallel()
 	// A sparse file over the bound: neither read nor rewritten.
 	path := filepath.Join(t.TempDir(), "big.pdf")
 	f, err := os.Create(path)
@@ -337,6 +376,7 @@ func TestPDFTooLarge(t *testing.T) {
 }
 
 func TestPDFSyntaxBound(t *testing.T) {
+	t.Parallel()
 	// 17 MiB of small dictionaries, as objects and packed in an object
 	// stream (20 KiB compressed): refused before pdfcpu reads them.
 	plain := append(buildPDF(pdfSpec{}), bytes.Repeat([]byte("9 0 obj\n<< /Type /Annot /Subtype /Text /Rect [0 0 1 1] /T (A) >>\nendobj\n"), 17<<20/64)...)

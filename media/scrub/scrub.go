@@ -71,7 +71,7 @@ func (s *Scrubber) Scrub(ctx context.Context, dst io.Writer, src hub.ScrubSource
 	case "application/zip", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 		"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 		"application/vnd.openxmlformats-officedocument.presentationml.presentation":
-		return s.scrubOOXML(ctx, dst, src, p, rep)
+		return s.scrubOOXML(ctx, dst, src, base, p, rep)
 	}
 	return hub.NotParsed(base, "the hub has no scrubber for %s files", base)
 }
