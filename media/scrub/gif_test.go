@@ -148,7 +148,7 @@ func TestScrubGIFNotParsed(t *testing.T) {
 	} {
 		for _, p := range []hub.ScrubPolicy{{Anonymized: true}, {}} {
 			_, _, err := scrubBytes(t.Context(), "image/gif", in, p)
-			t.Run(name, func(t *testing.T) { notParsed(t, err, "GIF") })
+			t.Run(fmt.Sprintf("%s/anonymized=%v", name, p.Anonymized), func(t *testing.T) { notParsed(t, err, "GIF") })
 		}
 	}
 }

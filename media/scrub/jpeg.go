@@ -457,7 +457,7 @@ func (j *jpegScrub) body(w *bufio.Writer, off int64) error {
 		}
 		seg := jpegSeg{start: pos, marker: head[1], end: pos + 2 + int64(length)}
 		if !isMetadataMarker(seg.marker) {
-			if _, err := io.CopyN(w, r, seg.end-seg.start); err != nil {
+			if _, err := io.CopyN(tagWriter{w}, r, seg.end-seg.start); err != nil {
 				return readError("JPEG", err, "the segment at byte %d", pos)
 			}
 			pos = seg.end

@@ -286,7 +286,7 @@ func TestScrubJPEGNotParsed(t *testing.T) {
 	} {
 		for _, p := range []hub.ScrubPolicy{{Anonymized: true}, {}} {
 			_, _, err := scrubBytes(t.Context(), "image/jpeg", in, p)
-			t.Run(name, func(t *testing.T) { notParsed(t, err, "JPEG") })
+			t.Run(fmt.Sprintf("%s/anonymized=%v", name, p.Anonymized), func(t *testing.T) { notParsed(t, err, "JPEG") })
 		}
 	}
 }

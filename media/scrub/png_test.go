@@ -160,7 +160,7 @@ func TestScrubPNGNotParsed(t *testing.T) {
 	} {
 		for _, pol := range []hub.ScrubPolicy{{Anonymized: true}, {}} {
 			_, _, err := scrubBytes(t.Context(), "image/png", in, pol)
-			t.Run(name, func(t *testing.T) { notParsed(t, err, "PNG") })
+			t.Run(fmt.Sprintf("%s/anonymized=%v", name, pol.Anonymized), func(t *testing.T) { notParsed(t, err, "PNG") })
 		}
 	}
 }

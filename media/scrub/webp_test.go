@@ -171,7 +171,7 @@ func TestScrubWebPNotParsed(t *testing.T) {
 	} {
 		for _, p := range []hub.ScrubPolicy{{Anonymized: true}, {}} {
 			_, _, err := scrubBytes(t.Context(), "image/webp", in, p)
-			t.Run(name, func(t *testing.T) { notParsed(t, err, "WebP") })
+			t.Run(fmt.Sprintf("%s/anonymized=%v", name, p.Anonymized), func(t *testing.T) { notParsed(t, err, "WebP") })
 		}
 	}
 }

@@ -437,7 +437,8 @@ func (s *rdfScan) property(name xml.Name, v xmpValue) {
 }
 
 // value reads a property element to its end; ok is false when its value is
-// in a form the hub does not write back. depth > 0 inside a structure.
+// in a form the hub does not write back. depth > 0 for an array item or a
+// structure's field, which may hold no element (so nesting stays bounded).
 func (s *rdfScan) value(t xml.StartElement, depth int) (xmpValue, bool, error) {
 	ok := true
 	v := xmpValue{kind: 's'}
