@@ -49,6 +49,12 @@ type Asset struct {
 	Language    string    `json:"language,omitempty"`
 	Primary     bool      `json:"primary,omitempty"`
 	Uploaded    time.Time `json:"uploaded"`
+	// AltText describes a picture or graphic for people who cannot see
+	// it: feeds and the portal carry it.
+	AltText string `json:"alttext,omitempty"`
+	// Captions, on a WebVTT or SRT asset, names the video or audio of the
+	// package it captions.
+	Captions string `json:"captions,omitempty"`
 	// Scrub is how the stored bytes were scrubbed; "" for assets stored
 	// before the hub scrubbed anything.
 	Scrub ScrubLevel `json:"scrub,omitempty"`

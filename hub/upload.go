@@ -310,6 +310,8 @@ type AssetPatch struct {
 	Credit   *string
 	Language *string
 	Primary  *bool
+	AltText  *string
+	Captions *string
 }
 
 // UpdateAsset sets an asset's caption, credit, language or primary flag.
@@ -325,9 +327,9 @@ func (s *Service) UpdateAsset(ctx context.Context, k *Key, id, name string, patc
 		}
 		patch.Language = &lang
 	}
-	for _, f := range []*string{patch.Caption, patch.Credit} {
+	for _, f := range []*string{patch.Caption, patch.Credit, patch.AltText} {
 		if f != nil && strings.ContainsFunc(*f, isControlNotSpace) {
-			return nil, Errorf(EINVALID, "caption and credit may not contain control characters")
+			return nil, Errorf(EINVALID, "caption, credit and alt text may not contain control characters")
 		}
 	}
 	var out Asset
@@ -356,6 +358,18 @@ func (s *Service) UpdateAsset(ctx context.Context, k *Key, id, name string, patc
 			}
 			a.Primary = *patch.Primary
 		}
+		if patch.AltText != nil {
+			if a.Type != AssetPicture && a.Type != AssetGraphic {
+				return Errorf(EINVALID, "alt text describes a picture or a graphic; %q is a %s (give a video its captions instead)", name, a.Type)
+			}
+			a.AltText = *patch.AltText
+		}
+		if patch.Captions != nil {
+			if err := mayCaption(p, a, *patch.Captions); err != nil {
+				return err
+			}
+			a.Captions = *patch.Captions
+		}
 		out = *a
 		s.touch(p)
 		return checkEntrySize(p)
@@ -365,6 +379,23 @@ func (s *Service) UpdateAsset(ctx context.Context, k *Key, id, name string, patc
 	}
 	s.auditPackage(ctx, k, AuditAssetUpdate, p)
 	return &out, nil
+}
+
+// mayCaption checks that caption file a may caption the asset named
+// video ("" unlinks it): a WebVTT or SRT text asset, and a video or audio
+// of the same package.
+func mayCaption(p *Package, a *Asset, video string) error {
+	if video == "" {
+		return nil
+	}
+	if ct := baseMediaType(a.ContentType); ct != "text/vtt" && ct != "application/x-subrip" {
+		return Errorf(EINVALID, "only a WebVTT or SRT file captions a video; %q is %s", a.Name, ct)
+	}
+	v := p.Asset(video)
+	if v == nil || v.Type != AssetVideo && v.Type != AssetAudio {
+		return Errorf(EINVALID, "package %s has no video or audio %q for %q to caption", p.ID, video, a.Name)
+	}
+	return nil
 }
 
 // DeleteAsset removes an asset from the working copy, and its bytes unless

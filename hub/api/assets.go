@@ -299,6 +299,8 @@ type assetFields struct {
 	Credit   *string `json:"credit"`
 	Language *string `json:"language"`
 	Primary  *bool   `json:"primary"`
+	AltText  *string `json:"alttext"`
+	Captions *string `json:"captions"`
 }
 
 func (a *API) patchAsset(c echo.Context) error {
@@ -311,7 +313,7 @@ func (a *API) patchAsset(c echo.Context) error {
 		return err
 	}
 	asset, err := a.svc.UpdateAsset(c.Request().Context(), keyOf(c), id, name,
-		hub.AssetPatch{Caption: f.Caption, Credit: f.Credit, Language: f.Language, Primary: f.Primary})
+		hub.AssetPatch{Caption: f.Caption, Credit: f.Credit, Language: f.Language, Primary: f.Primary, AltText: f.AltText, Captions: f.Captions})
 	if err != nil {
 		return err
 	}

@@ -102,6 +102,10 @@ type Association struct {
 	Caption     string `json:"caption,omitempty"`
 	Credit      string `json:"credit,omitempty"`
 	Primary     bool   `json:"primary"`
+	// AltText describes a picture for people who cannot see it; Captions,
+	// on a WebVTT or SRT file, names the video or audio it captions.
+	AltText  string `json:"alttext,omitempty"`
+	Captions string `json:"captions,omitempty"`
 	// Scrub is how the stored bytes were scrubbed (hub.ScrubLevel).
 	Scrub string `json:"scrub,omitempty"`
 	// Received is what the client sent, when scrubbing changed it; only
@@ -208,7 +212,7 @@ func FromAsset(base, id string, a *hub.Asset) Association {
 		Name: a.Name, URI: href, Type: string(a.Type), Language: a.Language, By: a.Credit,
 		Renditions:  []Rendition{{Name: "original", Href: href, ContentType: a.ContentType, SizeInBytes: a.Size, SHA256: a.SHA256}},
 		ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256, Caption: a.Caption, Credit: a.Credit, Primary: a.Primary,
-		Scrub: string(a.Scrub), Received: a.Received,
+		Scrub: string(a.Scrub), Received: a.Received, AltText: a.AltText, Captions: a.Captions,
 	}
 	if a.Caption != "" {
 		as.Descriptions = []hub.Text{{Role: "caption", Value: a.Caption}}

@@ -48,6 +48,13 @@ func (s *Scrubber) Scrub(ctx context.Context, dst io.Writer, src hub.ScrubSource
 		base = contentType
 	}
 	switch base {
+	case "text/plain", "text/vtt", "application/x-subrip":
+		// Plain text, captions and subtitles have no place for hidden
+		// fields: what they hold is the author's words, which the
+		// producer wrote for publication.
+		rep.Format = "text"
+		_, err := io.Copy(dst, section(src))
+		return err
 	case "image/jpeg":
 		return scrubJPEG(ctx, dst, src, p, rep)
 	case "image/png", "image/apng", "image/vnd.mozilla.apng":
