@@ -111,7 +111,7 @@ const (
 func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 	fs.StringVar(&c.DataDir, "data-dir", "./hub-data", "directory for the embedded NATS store and local-disk blobs")
-	fs.IntVar(&c.RenditionWorkers, "rendition-workers", 0, "how many renditions this replica makes at once (default: half the CPUs, at least 1)")
+	fs.IntVar(&c.RenditionWorkers, "rendition-workers", 0, "how many renditions this replica makes at once (default: half the CPUs, at least 1; negative: none, for a replica that only serves)")
 	fs.IntVar(&c.RenditionThreads, "rendition-threads", 1, "threads each video rendition may use (ffmpeg -threads)")
 	fs.StringVar(&c.ScratchDir, "scratch-dir", "", "where uploads wait while identifying metadata is removed, before anything is stored; room for twice the largest asset (default <data-dir>/scratch)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "absolute base URL for links in feeds, events and ninjs hrefs (default http:// + addr)")

@@ -115,6 +115,7 @@ type Server struct {
 	tools    tools.Tools
 
 	renditionJobs *renditionqueue.Queue
+	renditionRuns *prometheus.CounterVec
 
 	http     *http.Server
 	listener net.Listener
@@ -234,6 +235,7 @@ func (s *Server) openState(ctx context.Context) error {
 	if err := s.openBlobs(ctx); err != nil {
 		return err
 	}
+	s.renditionRuns = newRenditionRuns()
 	if s.renditionJobs, err = renditionqueue.Open(ctx, s.js, renditionqueue.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log}); err != nil {
 		return fmt.Errorf("open rendition jobs: %w", err)
 	}
@@ -279,8 +281,8 @@ func (s *Server) startLoops(ctx context.Context) {
 	}
 	s.sweeper = newSweeper(s.service, s.cfg.SweepEvery, s.cfg.SweepGrace, s.log)
 	s.loops.Go(func() { s.sweeper.run(runCtx) })
-	if s.renditionJobs != nil {
-		s.loops.Go(func() { s.renditionJobs.Work(runCtx, s.renditionWorkers(), s.service.MakeRenditions) })
+	if n := s.renditionWorkers(); s.renditionJobs != nil && n > 0 {
+		s.loops.Go(func() { s.renditionJobs.Work(runCtx, n, s.makeRenditions) })
 	}
 }
 
@@ -319,7 +321,7 @@ func (s *Server) serveHTTP() error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(s.sweeper.removed, s.sweeper.runs)
+	reg.MustRegister(s.sweeper.removed, s.sweeper.runs, s.renditionRuns)
 	s.handler = api.New(s.service, api.Options{
 		UploadIdleTimeout: s.cfg.UploadIdleTimeout,
 		PublicURL:         s.cfg.PublicURL, PresignDownloads: s.cfg.S3Presign, Registry: reg, Logger: s.log,
