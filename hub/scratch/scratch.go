@@ -23,6 +23,10 @@ import (
 // suffix marks the files as the hub's, so a sweep removes nothing else.
 const suffix = ".scratch"
 
+// staleAge is how long a file goes unwritten before Open takes it for a
+// dead process's.
+const staleAge = time.Hour
+
 // reserve is room the scratch disk keeps beyond an upload's length: the
 // scrubbers' own temporary files (an ffmpeg remux) and the other uploads
 // that started at the same moment.
@@ -46,9 +50,10 @@ func Open(path string) (*Dir, error) {
 		return nil, fmt.Errorf("scratch: create %s: %w", abs, err)
 	}
 	d := &Dir{path: abs}
-	// Every file there at start belongs to a process that is gone, unless
-	// another hub shares the directory (it must not: see README).
-	if _, err := d.Sweep(context.Background(), time.Now(), nil); err != nil {
+	// An hour unwritten: a crashed process's. Replicas may share the
+	// directory (one compose volume); a live upload writes its file all
+	// the time, and is scrubbed in minutes at most.
+	if _, err := d.Sweep(context.Background(), time.Now().Add(-staleAge), nil); err != nil {
 		return nil, err
 	}
 	return d, nil
