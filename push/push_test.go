@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image"
+	"image/jpeg"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/syndication-hub/hub/hub/hubtest"
 	"github.com/syndication-hub/hub/hubclient"
+	"github.com/syndication-hub/hub/media/mediatest"
 	"github.com/syndication-hub/hub/push"
 )
 
@@ -256,5 +259,43 @@ func TestBadManifestsSendNothing(t *testing.T) {
 	list, err := e.producer.Releases(context.Background(), "", 0)
 	if err != nil || len(list.Items) != 0 {
 		t.Errorf("the hub has releases: %v %v", list, err)
+	}
+}
+
+// TestPushOfAPhotoWithEXIF: the hub stores a phone photo scrubbed of its
+// GPS position, so its stored digest is not the file's; push compares the
+// file with what the hub received, so it checks the transfer and, run
+// again, uploads nothing.
+func TestPushOfAPhotoWithEXIF(t *testing.T) {
+	e := newEnv(t)
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := folder(t, map[string]string{
+		"hub.yaml": "campaign: korgau123\nassets:\n  - file: photo.jpg\nlanguages:\n  ru:\n    headline: Фото\n",
+	})
+	photo := filepath.Join(dir, "photo.jpg")
+	if err := os.WriteFile(photo, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mediatest.Plant(t, photo, "-GPSLatitude=43.24", "-GPSLatitudeRef=N", "-GPSLongitude=76.88", "-GPSLongitudeRef=E", "-Model=SurvivorPhone-9")
+
+	first := byLanguage(e.push(t, push.Request{Dir: dir}))["ru"]
+	if !slices.Equal(first.Uploaded, []string{"photo.jpg"}) {
+		t.Fatalf("first push: %+v", first)
+	}
+	pkg, err := e.producer.Package(context.Background(), first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := pkg.Associations[0]; a.Received == nil || a.Received.SHA256 == a.SHA256 {
+		t.Fatalf("the hub stored the photo as sent, GPS and all: %+v", a)
+	}
+	before := len(e.hub.Requests("PUT", "/assets/"))
+	again := byLanguage(e.push(t, push.Request{Dir: dir}))["ru"]
+	if puts := e.hub.Requests("PUT", "/assets/")[before:]; len(puts) != 0 || !slices.Equal(again.Unchanged, []string{"photo.jpg"}) {
+		t.Errorf("pushing the same photo again uploaded %v: %+v", puts, again)
 	}
 }
