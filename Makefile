@@ -38,12 +38,17 @@ FUZZ_TARGETS = \
 	./hub:FuzzParseAnnouncementID ./hub:FuzzValidAssetName ./hub:FuzzArchiveName ./hub:FuzzPackageJSON \
 	./hub/api:FuzzPackageBody ./hub/api:FuzzContentDisposition ./hub/api:FuzzMultipartForm \
 	./hub/api:FuzzPackageListQuery ./hub/api:FuzzReleasesCursor \
-	./push:FuzzManifest ./publisher/wire:FuzzDecode ./feeds:FuzzRender ./feeds:FuzzParseFilter
+	./push:FuzzManifest ./publisher/wire:FuzzDecode ./feeds:FuzzRender ./feeds:FuzzParseFilter \
+	./media/scrub:FuzzScrubJPEG ./media/scrub:FuzzScrubPNG ./media/scrub:FuzzScrubWebP ./media/scrub:FuzzScrubGIF \
+	./media/scrub:FuzzScrubSVG ./media/scrub:FuzzScrubMP4 ./media/scrub:FuzzScrubMP3 ./media/scrub:FuzzScrubWAV \
+	./media/scrub:FuzzScrubPDF ./media/scrub:FuzzScrubOOXML $(RENDITION_FUZZ)
+# The rendition maker's own targets (its picture header checks).
+RENDITION_FUZZ = $(shell grep -ho '^func Fuzz[A-Za-z]*' media/renditions/*_test.go 2>/dev/null | sed 's|func |./media/renditions:|')
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
 		echo "== $$name ($$pkg, $(FUZZTIME))"; \
-		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s $$pkg; \
 	done
 
 # faults-long runs the SIGKILL fault loop (cmd/hub TestKillLoop) for
