@@ -669,6 +669,17 @@ func mxOps() []mxOp {
 				return mxWant{status: http.StatusOK}
 			})
 		}},
+		mxOp{route: "GET /v1/packages/{id}/assets/{name}", label: "?rendition=thumbnail", do: func(c mxCtx) response {
+			// The thumbnail is made after the upload answered: a cell the
+			// rule lets through waits for it, one it refuses never gets
+			// as far as asking.
+			for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+				r := c.m.h.do("GET", c.expand("/v1/packages/{id}/assets/{asset}?rendition=thumbnail"), c.key(), nil)
+				if r.StatusCode != http.StatusNotFound || !strings.Contains(string(r.body), "still being made") || time.Since(start) > 30*time.Second {
+					return r
+				}
+			}
+		}, want: download},
 		mxOp{route: "GET /v1/packages/{id}/assets/{name}/scrub-report", do: get("GET /v1/packages/{id}/assets/{asset}/scrub-report"),
 			want: func(c mxCtx) mxWant {
 				return keyed(c, func() mxWant {
