@@ -50,6 +50,10 @@ type asset struct {
 	credit      string
 	primary     bool
 	thumbnail   string
+	// title is the alt text of a picture when its producers wrote one (a
+	// reader shows it to people who cannot see the picture), else its
+	// file name.
+	title string
 }
 
 // killPrefix starts the title of every kill notice: the word newsrooms'
@@ -207,6 +211,10 @@ func newAsset(base string, p *hub.Package, a *hub.Asset, set *hub.RenditionSet) 
 	}
 	if out.credit == "" {
 		out.credit = p.By
+	}
+	out.title = a.Name
+	if a.AltText != "" {
+		out.title = a.AltText
 	}
 	if out.medium == "image" {
 		out.thumbnail = out.url

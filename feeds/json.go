@@ -82,7 +82,7 @@ func renderJSON(meta Meta, items []item) ([]byte, error) {
 		if !it.kill {
 			ji.Image = it.image
 			for _, a := range it.assets {
-				ji.Attachments = append(ji.Attachments, jsonAttachment{URL: a.url, MIMEType: a.contentType, Title: a.name, SizeInBytes: a.size})
+				ji.Attachments = append(ji.Attachments, jsonAttachment{URL: a.url, MIMEType: a.contentType, Title: a.title, SizeInBytes: a.size})
 			}
 			if it.enclosure != nil {
 				ji.Hub.Primary = it.enclosure.url

@@ -70,7 +70,7 @@ func mediaContents(it item) []mediaContent {
 		a := &it.assets[i]
 		mc := mediaContent{
 			URL: a.url, Type: a.contentType, FileSize: a.size, Medium: a.medium, Lang: a.language,
-			Title: &mediaText{Type: "plain", Value: a.name}, Credit: a.credit,
+			Title: &mediaText{Type: "plain", Value: a.title}, Credit: a.credit,
 			Copyright: it.copyright, License: it.usageTerms,
 		}
 		if a == it.enclosure {
