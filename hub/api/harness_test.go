@@ -292,6 +292,7 @@ type state struct {
 
 func (h *testHub) state() state {
 	h.t.Helper()
+	h.settled()
 	ps, err := h.catalog.Packages(context.Background())
 	if err != nil {
 		h.t.Fatal(err)
@@ -308,6 +309,38 @@ func (h *testHub) state() state {
 	blobs := h.listBlobs()
 	slices.Sort(blobs)
 	return state{packages: string(j), blobs: blobs}
+}
+
+// settled waits until every rendition the hub is making has ended, so
+// that blobs stored by the workers after an earlier upload are not taken
+// for what a request under test did.
+func (h *testHub) settled() {
+	h.t.Helper()
+	ctx := context.Background()
+	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+		ps, err := h.catalog.Packages(ctx)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		var sums []string
+		for _, p := range ps {
+			for _, a := range p.Assets {
+				sums = append(sums, a.SHA256)
+			}
+		}
+		pending := 0
+		for _, set := range h.catalog.RenditionSets(ctx, sums) {
+			if !set.Done() {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return
+		}
+		if time.Since(start) > 60*time.Second {
+			h.t.Fatalf("%d assets' renditions still pending after a minute", pending)
+		}
+	}
 }
 
 func (h *testHub) assertUnchanged(before state) {

@@ -415,6 +415,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 // snapshot is the stored record of package id with its blobs, to prove
 // a refused call changed nothing.
 func (m *mxFixture) snapshot(id string) string {
+	m.h.settled()
 	p, err := m.h.catalog.Package(context.Background(), id)
 	if err != nil {
 		m.h.t.Fatal(err)

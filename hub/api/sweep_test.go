@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -56,14 +58,29 @@ func (s *stalled) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// bigPNG is a PNG followed by size bytes of noise: sniffed as image/png,
-// and large enough to take S3's multipart path.
+// bigPNG is a PNG whose one IDAT chunk holds size bytes of noise: a file
+// the scrubber reads and has nothing to remove from (so it is stored as
+// sent), large enough to take S3's multipart path. Its pixels do not
+// decode; renditions of it fail, which is no matter here.
 func bigPNG(t *testing.T, size int) []byte {
-	b := pngBytes(t, 8, 8, 3)
 	noise := make([]byte, size)
 	rng := rand.NewChaCha8([32]byte{7})
 	rng.Read(noise)
-	return append(b, noise...)
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		binary.Write(&b, binary.BigEndian, uint32(len(data)))
+		crc := crc32.NewIEEE()
+		crc.Write([]byte(typ))
+		crc.Write(data)
+		b.WriteString(typ)
+		b.Write(data)
+		binary.Write(&b, binary.BigEndian, crc.Sum32())
+	}
+	chunk("IHDR", []byte{0, 0, 0, 8, 0, 0, 0, 8, 8, 2, 0, 0, 0})
+	chunk("IDAT", noise)
+	chunk("IEND", nil)
+	return b.Bytes()
 }
 
 // TestSweepRemovesDebrisNotUploads runs a sweep on each store against
