@@ -2,11 +2,11 @@ package api_test
 
 import (
 	"bytes"
-	"encoding/binary"
-	"hash/crc32"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"net/http"
