@@ -27,8 +27,8 @@ type panics struct {
 }
 
 func (p *panics) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelError }
-func (p *panics) WithAttrs([]slog.Attr) slog.Handler            { return p }
-func (p *panics) WithGroup(string) slog.Handler                 { return p }
+func (p *panics) WithAttrs([]slog.Attr) slog.Handler           { return p }
+func (p *panics) WithGroup(string) slog.Handler                { return p }
 func (p *panics) Handle(_ context.Context, r slog.Record) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
