@@ -85,6 +85,10 @@ type Options struct {
 	StoreRecoverEvery time.Duration
 	// Middleware, when set, wraps the HTTP handler (tests record requests).
 	Middleware func(http.Handler) http.Handler
+	// SettleFor bounds how long a catalog write whose outcome is unknown
+	// is retried before it is answered so (catalog.Options.SettleFor); 0
+	// means 10 s. Tests of that answer shorten it.
+	SettleFor time.Duration
 }
 
 // Server is a running hub.
@@ -200,7 +204,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 // store, the release stream, partners' access and the pickup log.
 func (s *Server) openState(ctx context.Context) error {
 	var err error
-	copts := catalog.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log}
+	copts := catalog.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log, SettleFor: s.opts.SettleFor}
 	if s.embedded != nil {
 		copts.StoreFailed = s.embedded.StoreFailed
 	}

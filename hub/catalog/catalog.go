@@ -45,6 +45,10 @@ type Options struct {
 	// StoreFailed, when set, returns the embedded NATS server's file store
 	// write error ("" for none), so a write it never answers is EFULL.
 	StoreFailed func() string
+	// SettleFor bounds how long a write whose outcome is unknown is
+	// retried before it is answered so (see putRevised); 0 means 10 s.
+	// Tests of that answer shorten it.
+	SettleFor time.Duration
 }
 
 // Catalog is the hub.Catalog on JetStream KV: every port the domain uses.
@@ -90,6 +94,9 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 	if opts.Replicas == 0 {
 		opts.Replicas = 1
 	}
+	if opts.SettleFor <= 0 {
+		opts.SettleFor = defaultSettleFor
+	}
 	c := &Catalog{
 		js:       js,
 		log:      opts.Logger,
@@ -131,7 +138,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		if err != nil {
 			return nil, fmt.Errorf("open bucket %s: %w", b.name, err)
 		}
-		*b.kv = classified{kv, opts.StoreFailed}
+		*b.kv = classified{kv, opts.StoreFailed, opts.SettleFor}
 	}
 
 	c.keys = newRecords[hub.Key](js, keys, "key", c.log)

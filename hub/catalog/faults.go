@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -102,10 +103,12 @@ func notAnswering(err error) bool {
 	return false
 }
 
-// classified is a bucket whose errors are classified (see classify).
+// classified is a bucket whose errors are classified (see classify), and
+// whose revision-checked writes settle for settleFor (putRevised).
 type classified struct {
 	jetstream.KeyValue
 	storeFailed func() string
+	settleFor   time.Duration
 }
 
 func (b classified) Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {

@@ -14,10 +14,11 @@ import (
 	"github.com/syndication-hub/hub/hub"
 )
 
-// settleFor bounds how long a write whose outcome is unknown is retried
-// before the caller is told so; NATS coming back after a reconnect (2 s
-// apart) or a leader election fits well within it.
-const settleFor = 10 * time.Second
+// defaultSettleFor bounds how long a write whose outcome is unknown is
+// retried before the caller is told so (Options.SettleFor); NATS coming
+// back after a reconnect (2 s apart) or a leader election fits well
+// within it.
+const defaultSettleFor = 10 * time.Second
 
 // settleEvery is the pause between two attempts to settle a write.
 const settleEvery = 250 * time.Millisecond
@@ -69,7 +70,8 @@ func unavailable(noun, key string, err error) error {
 // EUNAVAILABLE too, never a conflict a revision loop would retry (and so
 // apply twice). The revision check makes a late landing of the first
 // attempt impossible once either is decided. Still unsettled after
-// settleFor, the answer is EUNAVAILABLE saying the outcome is unknown.
+// Options.SettleFor (10 s), the answer is EUNAVAILABLE saying the outcome
+// is unknown. Both unknown answers are hub.Unconfirmed.
 func putRevised(ctx context.Context, kv jetstream.KeyValue, js jetstream.JetStream, noun, key string, value []byte, prev uint64) (uint64, error) {
 	return writeRevised(ctx, kv, js, noun, key, value, prev, false)
 }
@@ -144,12 +146,16 @@ func writeRevised(ctx context.Context, kv jetstream.KeyValue, js jetstream.JetSt
 	first := err
 	// The caller may have gone; the answer still decides what a retry
 	// meets, so settle regardless, within a bound.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleFor)
+	bound := defaultSettleFor
+	if b, ok := kv.(classified); ok && b.settleFor > 0 {
+		bound = b.settleFor
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
 	defer cancel()
 	for {
 		select {
 		case <-sctx.Done():
-			return 0, fmt.Errorf("%w: %w", hub.Errorf(hub.EUNAVAILABLE, "NATS did not confirm whether %s %s was saved; it may appear once NATS answers again, so look before creating it again (or retry with the same Idempotency-Key)", noun, key), first)
+			return 0, hub.Unconfirmed(fmt.Errorf("%w: %w", hub.Errorf(hub.EUNAVAILABLE, "NATS did not confirm whether %s %s was saved; it may appear once NATS answers again, so look before creating it again (or retry with the same Idempotency-Key)", noun, key), first))
 		case <-time.After(settleEvery):
 		}
 		actx, acancel := context.WithTimeout(sctx, 2*time.Second)
@@ -169,7 +175,7 @@ func writeRevised(ctx context.Context, kv jetstream.KeyValue, js jetstream.JetSt
 			default:
 				// Another writer's entry: ours may have landed before it
 				// and been overwritten, which History 1 cannot show.
-				return 0, fmt.Errorf("%w: %w", hub.Errorf(hub.EUNAVAILABLE, "NATS did not confirm whether %s %s was saved, and it has changed since; look at it before trying again", noun, key), first)
+				return 0, hub.Unconfirmed(fmt.Errorf("%w: %w", hub.Errorf(hub.EUNAVAILABLE, "NATS did not confirm whether %s %s was saved, and it has changed since; look at it before trying again", noun, key), first))
 			}
 		}
 		acancel()
