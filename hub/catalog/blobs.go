@@ -6,7 +6,9 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/natsfault"
 )
 
 // AcquireBlob adds a reference to the content with sha256 sum, recording
@@ -14,10 +16,10 @@ import (
 func (c *Catalog) AcquireBlob(ctx context.Context, sum string, candidate hub.BlobRecord) (hub.BlobRecord, error) {
 	for range casAttempts {
 		e, err := c.blobs.Get(ctx, sum)
-		if isMissing(err) {
+		if natsfault.Missing(err) {
 			candidate.Refs = 1
 			b, _ := json.Marshal(candidate)
-			if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, 0); isConflict(err) {
+			if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, 0); natsfault.Conflict(err) {
 				continue
 			} else if err != nil {
 				return hub.BlobRecord{}, fmt.Errorf("record blob %s: %w", sum, err)
@@ -32,7 +34,7 @@ func (c *Catalog) AcquireBlob(ctx context.Context, sum string, candidate hub.Blo
 		}
 		rec.Refs++
 		b, _ := json.Marshal(rec)
-		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); isConflict(err) {
+		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); natsfault.Conflict(err) {
 			continue
 		} else if err != nil {
 			return hub.BlobRecord{}, fmt.Errorf("reference blob %s: %w", sum, err)
@@ -46,7 +48,7 @@ func (c *Catalog) AcquireBlob(ctx context.Context, sum string, candidate hub.Blo
 func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 	for range casAttempts {
 		e, err := c.blobs.Get(ctx, sum)
-		if isMissing(err) {
+		if natsfault.Missing(err) {
 			return "", nil
 		} else if err != nil {
 			return "", fmt.Errorf("get blob %s: %w", sum, err)
@@ -57,7 +59,7 @@ func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 		}
 		if rec.Refs <= 1 {
 			err := deleteRevised(ctx, c.blobs, c.js, "blob record", sum, e.Revision())
-			if isConflict(err) {
+			if natsfault.Conflict(err) {
 				continue
 			} else if err != nil {
 				return "", fmt.Errorf("drop blob %s: %w", sum, err)
@@ -66,7 +68,7 @@ func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 		}
 		rec.Refs--
 		b, _ := json.Marshal(rec)
-		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); isConflict(err) {
+		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); natsfault.Conflict(err) {
 			continue
 		} else if err != nil {
 			return "", fmt.Errorf("unreference blob %s: %w", sum, err)
