@@ -204,10 +204,13 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 // store, the release stream, partners' access and the pickup log.
 func (s *Server) openState(ctx context.Context) error {
 	var err error
-	copts := catalog.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log, SettleFor: s.opts.SettleFor}
+	// A write the embedded server's failed file store never answers is
+	// EFULL, on every stream and bucket.
+	var storeFailed func() string
 	if s.embedded != nil {
-		copts.StoreFailed = s.embedded.StoreFailed
+		storeFailed = s.embedded.StoreFailed
 	}
+	copts := catalog.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log, StoreFailed: storeFailed, SettleFor: s.opts.SettleFor}
 	s.catalog, err = catalog.Open(ctx, s.js, copts)
 	if err != nil {
 		return fmt.Errorf("open catalog: %w", err)
@@ -215,7 +218,7 @@ func (s *Server) openState(ctx context.Context) error {
 	if err := s.openBlobs(ctx); err != nil {
 		return err
 	}
-	s.releases, err = releases.Open(ctx, s.js, releases.Options{PublicURL: s.cfg.PublicURL, Replicas: s.cfg.NATSReplicas})
+	s.releases, err = releases.Open(ctx, s.js, releases.Options{PublicURL: s.cfg.PublicURL, Replicas: s.cfg.NATSReplicas, StoreFailed: storeFailed})
 	if err != nil {
 		return err
 	}
@@ -223,13 +226,13 @@ func (s *Server) openState(ctx context.Context) error {
 		return err
 	}
 	// Partners' downloads and republication reports, for campaign reach.
-	s.pickups, err = pickups.Open(ctx, s.js, pickups.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log})
+	s.pickups, err = pickups.Open(ctx, s.js, pickups.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log, StoreFailed: storeFailed})
 	if err != nil {
 		return err
 	}
 	// Who did what, ids only, on a stream of its own (HUB_AUDIT).
 	s.audit, err = audit.Open(ctx, s.js, audit.Options{
-		Replicas: s.cfg.NATSReplicas, Retention: s.cfg.AuditRetention, Logger: s.log,
+		Replicas: s.cfg.NATSReplicas, Retention: s.cfg.AuditRetention, Logger: s.log, StoreFailed: storeFailed,
 	})
 	return err
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/natsfault"
 )
 
 // Bucket names. They are part of the operator's view of the NATS account
@@ -272,16 +273,6 @@ func (c *Catalog) Check(ctx context.Context) error {
 	return nil
 }
 
-func isConflict(err error) bool {
-	var api *jetstream.APIError
-	return errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) ||
-		errors.As(err, &api) && api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
-}
-
-func isMissing(err error) bool {
-	return errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted)
-}
-
 // CreatePackage records a new package.
 func (c *Catalog) CreatePackage(ctx context.Context, p *hub.Package) error {
 	b, err := json.Marshal(p)
@@ -289,7 +280,7 @@ func (c *Catalog) CreatePackage(ctx context.Context, p *hub.Package) error {
 		return fmt.Errorf("encode package: %w", err)
 	}
 	rev, err := putRevised(ctx, c.packages, c.js, "package", p.ID, b, 0)
-	if isConflict(err) {
+	if natsfault.Conflict(err) {
 		return hub.Errorf(hub.ECONFLICT, "package %s exists", p.ID)
 	} else if err != nil {
 		return fmt.Errorf("create package %s: %w", p.ID, err)
@@ -309,7 +300,7 @@ func (c *Catalog) readPackage(ctx context.Context, id string) (*hub.Package, uin
 		return nil, 0, hub.Errorf(hub.ENOTFOUND, "no package %s", id)
 	}
 	e, err := c.packages.Get(ctx, id)
-	if isMissing(err) {
+	if natsfault.Missing(err) {
 		return nil, 0, hub.Errorf(hub.ENOTFOUND, "no package %s", id)
 	} else if err != nil {
 		return nil, 0, fmt.Errorf("get package %s: %w", id, err)
@@ -365,7 +356,7 @@ func (c *Catalog) changePackage(ctx context.Context, id string, fn func(*hub.Pac
 			return nil, err
 		}
 		err = write(p, rev)
-		if isConflict(err) {
+		if natsfault.Conflict(err) {
 			continue
 		} else if err != nil {
 			return nil, fmt.Errorf("change package %s: %w", id, err)
