@@ -123,7 +123,8 @@ func (s *Service) audit(ctx context.Context, k *Key, e AuditEntry) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
 	if err := s.auditLog.Append(ctx, e); err != nil {
-		s.logger.Error("an act was not recorded in the audit log", "action", e.Action, "target", e.Target,
+		// err says whether the entry is missing or only unconfirmed.
+		s.logger.Error("an act may be missing from the audit log", "action", e.Action, "target", e.Target,
 			"actor", e.Actor.Key, "err", err)
 	}
 }

@@ -64,3 +64,21 @@ func ErrorMessage(err error) string {
 	}
 	return "The hub hit an internal error; it has been logged."
 }
+
+// Unconfirmed marks err as the failure of a write whose outcome is not
+// known: NATS confirmed it neither way, so it may have been stored all the
+// same. What holds a retry's place (an Idempotency-Key's record, with the
+// id it reserved) must then be kept, so the retry finds what landed
+// instead of making it again.
+func Unconfirmed(err error) error { return &unconfirmed{err} }
+
+// IsUnconfirmed reports whether err's chain holds an Unconfirmed failure.
+func IsUnconfirmed(err error) bool {
+	var u *unconfirmed
+	return errors.As(err, &u)
+}
+
+type unconfirmed struct{ err error }
+
+func (e *unconfirmed) Error() string { return e.err.Error() }
+func (e *unconfirmed) Unwrap() error { return e.err }

@@ -17,7 +17,14 @@ type IdempotentRequest struct {
 	// send the same, or it is a different request reusing the key.
 	Request string    `json:"request"`
 	Started time.Time `json:"started"`
-	Done    bool      `json:"done,omitempty"`
+	// ID, for a create that makes its thing under an id chosen ahead (a
+	// package: CreatePackageAs), is that id, reserved in the record before
+	// the create is first tried. Every try makes it under this id, so at
+	// most one is made; a retry after a try whose outcome is unknown finds
+	// it there, or makes it. Only a try known not to have made it may
+	// release the reservation (delete the record).
+	ID   string `json:"id,omitempty"`
+	Done bool   `json:"done,omitempty"`
 	// Status, Header and Body are the first answer, replayed to retries.
 	Status int               `json:"status,omitempty"`
 	Header map[string]string `json:"header,omitempty"`
@@ -42,6 +49,7 @@ type IdempotencyStore interface {
 	PutIdempotentRequest(ctx context.Context, key string, r *IdempotentRequest, prev uint64) (uint64, error)
 
 	// DeleteIdempotentRequest removes the record at revision prev, so a
-	// retry runs the request again. A record already gone is no error.
+	// retry runs the request again (and the id it reserved is let go). A
+	// record already gone, or moved past prev, is no error.
 	DeleteIdempotentRequest(ctx context.Context, key string, prev uint64) error
 }

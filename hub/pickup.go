@@ -74,7 +74,9 @@ type PickupLog interface {
 	// failures.
 	Record(p Pickup)
 
-	// Append stores p and returns once it is stored.
+	// Append stores p and returns once it is stored. Its errors say what
+	// became of p: EUNAVAILABLE when NATS did not answer (not stored, or
+	// not confirmed either way), EFULL when its store has no room.
 	Append(ctx context.Context, p Pickup) error
 
 	// Scan calls fn with every pickup of campaign (of one package of it,
@@ -216,7 +218,11 @@ func (s *Service) ReportRepublication(ctx context.Context, k *Key, id string, r 
 		ID: s.ids.New(), URL: r.URL, Published: &published, Audience: r.Audience,
 	}
 	if err := s.pickups.Append(ctx, pk); err != nil {
-		return nil, Errorf(EUNAVAILABLE, "the report could not be stored (%v); send it again", err)
+		// The log says what became of it (not saved, unconfirmed, no room):
+		// a report it did not confirm may have been stored, and sending
+		// it again is harmless, since a report sent again replaces the
+		// earlier one.
+		return nil, fmt.Errorf("record a republication of %s: %w", v.ID, err)
 	}
 	return &pk, nil
 }

@@ -258,29 +258,69 @@ func (s *Service) ensureCampaign(ctx context.Context, k *Key, slug string) error
 
 // CreatePackage creates a draft from the producer-set fields of p.
 func (s *Service) CreatePackage(ctx context.Context, k *Key, p *Package) (*Package, error) {
+	p, _, err := s.createPackage(ctx, k, s.ids.New(), p, false)
+	return p, err
+}
+
+// NewPackageID returns a new package id, for CreatePackageAs: the record
+// of an Idempotency-Key reserves it before the create is first tried.
+func (s *Service) NewPackageID() string { return s.ids.New() }
+
+// CreatePackageAs is CreatePackage under id, reserved (NewPackageID) for
+// one create that may be tried more than once: when a try's outcome is
+// unknown (IsUnconfirmed), the next goes under the same id. A package
+// already there under id is an earlier try's landing, so it is returned
+// as it is, with existed true, and nothing is changed: the create makes
+// one package however often it is tried, even with two tries at once.
+// It is the caller's own create (the reservation is its), so the stored
+// package is returned before the rules a new create meets are asked.
+func (s *Service) CreatePackageAs(ctx context.Context, k *Key, id string, p *Package) (*Package, bool, error) {
+	if !ValidID(id) {
+		return nil, false, fmt.Errorf("create package under %q: not a package id", id)
+	}
+	if got, err := s.catalog.Package(ctx, id); err == nil {
+		return got, true, nil
+	} else if ErrorCode(err) != ENOTFOUND {
+		return nil, false, fmt.Errorf("look for package %s, reserved for this create: %w", id, err)
+	}
+	return s.createPackage(ctx, k, id, p, true)
+}
+
+// createPackage makes the draft under id. reserved says id is a
+// reservation another try may have used first: the catalog's conflict on
+// id is then that try's package, returned with existed true.
+func (s *Service) createPackage(ctx context.Context, k *Key, id string, p *Package, reserved bool) (*Package, bool, error) {
 	if err := p.Validate(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := CanCreateIn(k, p.Campaign); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := s.ensureCampaign(ctx, k, p.Campaign); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	now := s.now().UTC()
-	p.ID = s.ids.New()
+	p.ID = id
 	p.Version = 1
 	p.Status = StatusDraft
 	p.FirstCreated, p.VersionCreated = now, now
 	p.Embargo, p.Assets, p.Live, p.Pending, p.Blobs = nil, nil, nil, nil, nil
 	if err := checkEntrySize(p); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if err := s.catalog.CreatePackage(ctx, p); err != nil {
-		return nil, fmt.Errorf("create package: %w", err)
+	if err := s.catalog.CreatePackage(ctx, p); reserved && ErrorCode(err) == ECONFLICT {
+		// Another try of this create, still settling when this one
+		// looked, landed first.
+		got, err := s.catalog.Package(ctx, id)
+		if err != nil {
+			return nil, false, fmt.Errorf("read package %s, made by another try of this create: %w", id, err)
+		}
+		return got, true, nil
+	} else if err != nil {
+		return nil, false, fmt.Errorf("create package: %w", err)
 	}
 	s.auditPackage(ctx, k, AuditPackageCreate, p)
-	return p, nil
+	return p, false, nil
 }
 
 // sighting is a package as one caller meets it: the stored package, the

@@ -20,6 +20,7 @@ import (
 	"github.com/syndication-hub/hub/hub/miniotest"
 	"github.com/syndication-hub/hub/hub/natstest"
 	"github.com/syndication-hub/hub/hub/s3"
+	"github.com/syndication-hub/hub/publisher/webhooks"
 	"github.com/syndication-hub/hub/server"
 )
 
@@ -161,7 +162,8 @@ func randomPicture(n int) io.Reader {
 }
 
 // TestFaultFullDisk fills the data dir (embedded NATS and disk blobs on a
-// 64 MiB tmpfs): uploads and catalog writes answer 507 while it is full,
+// 64 MiB tmpfs): uploads, catalog writes and republication reports (the
+// pickup log) answer 507 while it is full,
 // reads go on, /readyz says not ready; once space is back the hub restarts
 // its embedded NATS on the same store by itself and writes resume, with
 // nothing half-written, also across a restart of the hub.
@@ -176,6 +178,18 @@ func TestFaultFullDisk(t *testing.T) {
 		t.Fatalf("create before the disk is full: %d %s", a.status, a.body)
 	}
 	created := []string{first}
+	// A released package a partner reports republications of: writes to
+	// the pickup log (in a campaign of its own, so the listing below
+	// counts only what this test created through the API).
+	released := h.ReadyPackage(t, "reach")
+	if _, err := h.Service.Release(t.Context(), h.Admin(t), released.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	partner := h.PartnerKey(t, "Outlet", "reach")
+	report := func() answer {
+		return call(t, "POST", h.URL+"/v1/packages/"+released.ID+"/republications", partner,
+			strings.NewReader(`{"url": "https://outlet.example.kz/news/1", "published": "2026-03-01T10:00:00Z"}`))
+	}
 	filler := fill(t, dir)
 
 	a = call(t, "PUT", h.URL+"/v1/packages/"+first+"/assets/poster.png", key, randomPicture(1<<20))
@@ -198,6 +212,20 @@ func TestFaultFullDisk(t *testing.T) {
 	}
 	_, a = createPackage(t, h, key)
 	wantFault(t, "another create on a full disk", a, http.StatusInsufficientStorage, "no room left on its disk")
+	for i := 0; ; i++ {
+		a := report()
+		if a.status == http.StatusCreated {
+			if i > 200 {
+				t.Fatal("200 republications reported on a full disk")
+			}
+			continue
+		}
+		wantFault(t, "republication report on a full disk", a, http.StatusInsufficientStorage, "no room left on its disk")
+		break
+	}
+	if a := call(t, "GET", h.URL+"/v1/releases", key, nil); a.status != http.StatusOK {
+		t.Errorf("change log read on a full disk: %d %s", a.status, a.body)
+	}
 	a = call(t, "GET", h.URL+"/readyz", "", nil)
 	wantFault(t, "/readyz on a full disk", a, http.StatusServiceUnavailable, "catalog")
 	if a := call(t, "GET", h.URL+"/v1/packages/"+first, key, nil); a.status != http.StatusOK {
@@ -225,6 +253,9 @@ func TestFaultFullDisk(t *testing.T) {
 	}
 	if a := call(t, "PUT", h.URL+"/v1/packages/"+first+"/assets/poster.png", key, randomPicture(1<<20)); a.status != http.StatusCreated {
 		t.Errorf("upload after space came back: %d %s", a.status, a.body)
+	}
+	if a := report(); a.status != http.StatusCreated {
+		t.Errorf("republication report after space came back: %d %s", a.status, a.body)
 	}
 	wantListed(t, h, key, created)
 	// The refused upload left no partial file behind.
@@ -454,6 +485,23 @@ func TestFaultMinIOKilledUnderUpload(t *testing.T) {
 	sweepParts(t, h)
 }
 
+// stopNATS stops the external NATS under h and waits until h's connection
+// has seen it go. A request sent in between can reach the closing socket:
+// NATS never confirms its outcome, so the hub honestly answers that it
+// does not know, after settling, which is not the answer these tests are
+// about (and takes 15 s; it happened under load).
+func stopNATS(t *testing.T, nats *natstest.External, h *hubtest.Hub) {
+	t.Helper()
+	nats.Stop()
+	deadline := time.Now().Add(faultBound)
+	for h.Server.NATSConn().IsConnected() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the hub's connection did not notice NATS stopping within %v", faultBound)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestFaultNATSStoppedUnderWrites(t *testing.T) {
 	t.Parallel()
 	nats := natstest.RunExternal(t)
@@ -463,7 +511,7 @@ func TestFaultNATSStoppedUnderWrites(t *testing.T) {
 	if id == "" {
 		t.Fatalf("create: %d %s", a.status, a.body)
 	}
-	nats.Stop()
+	stopNATS(t, nats, h)
 	_, a = createPackage(t, h, key)
 	wantFault(t, "create while NATS is down", a, http.StatusServiceUnavailable, "NATS is not answering")
 	a = call(t, "PATCH", h.URL+"/v1/packages/"+id, key, strings.NewReader(`{"by": "during the outage"}`))
@@ -486,6 +534,70 @@ func TestFaultNATSStoppedUnderWrites(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Logf("writes resumed %v after NATS came back", time.Since(back).Round(time.Millisecond))
+}
+
+// TestFaultNATSStoppedUnderPublisherStreams stops NATS under the paths
+// that read or write the publisher's streams (the change log, the audit
+// log, the pickup log) and the webhook paths beside them: each answers
+// 503 with Retry-After and a sentence naming NATS, never a 500, and the
+// change log reads again once NATS is back.
+func TestFaultNATSStoppedUnderPublisherStreams(t *testing.T) {
+	t.Parallel()
+	nats := natstest.RunExternal(t)
+	// Webhooks register on loopback and are never dialed.
+	h := hubtest.Start(t, hubtest.Options{NATSURL: nats.URL(), Webhooks: &webhooks.Options{}})
+	ctx := t.Context()
+	p := h.ReadyPackage(t, "faults")
+	if _, err := h.Service.Release(ctx, h.Admin(t), p.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	producer, partner := h.ProducerKey(t), h.PartnerKey(t, "Outlet", "faults")
+	a := call(t, "POST", h.URL+"/v1/webhooks", partner, strings.NewReader(`{"url": "http://127.0.0.1:9/hook"}`))
+	if a.status != http.StatusCreated {
+		t.Fatalf("create webhook: %d %s", a.status, a.body)
+	}
+	var hook struct{ ID string }
+	if err := json.Unmarshal(a.body, &hook); err != nil {
+		t.Fatal(err)
+	}
+	republication := `{"url": "https://outlet.example.kz/news/1", "published": "` + time.Now().UTC().Format(time.RFC3339) + `"}`
+	if a := call(t, "POST", h.URL+"/v1/packages/"+p.ID+"/republications", partner, strings.NewReader(republication)); a.status != http.StatusCreated {
+		t.Fatalf("report a republication: %d %s", a.status, a.body)
+	}
+
+	stopNATS(t, nats, h)
+	for _, tc := range []struct {
+		name, method, path, key, body string
+	}{
+		{"change log read", "GET", "/v1/releases", producer, ""},
+		{"audit log read", "GET", "/v1/audit", h.AdminKey, ""},
+		{"reach (pickup log read)", "GET", "/v1/campaigns/faults/reach", h.AdminKey, ""},
+		{"package pickups", "GET", "/v1/packages/" + p.ID + "/pickups", h.AdminKey, ""},
+		{"republication report (pickup record)", "POST", "/v1/packages/" + p.ID + "/republications", partner, republication},
+		{"dead letters", "GET", "/v1/webhooks/" + hook.ID + "/deadletters", partner, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var body io.Reader
+			if tc.body != "" {
+				body = strings.NewReader(tc.body)
+			}
+			a := call(t, tc.method, h.URL+tc.path, tc.key, body)
+			wantFault(t, tc.name+" while NATS is down", a, http.StatusServiceUnavailable, "NATS is not answering")
+		})
+	}
+
+	nats.Start()
+	back := time.Now()
+	for {
+		a := call(t, "GET", h.URL+"/v1/releases", producer, nil)
+		if a.status == http.StatusOK {
+			break
+		}
+		if time.Since(back) > faultBound {
+			t.Fatalf("the change log did not answer within %v of NATS coming back: %d %s", faultBound, a.status, a.body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 func TestFaultMinIOStalledUnderDownload(t *testing.T) {

@@ -57,6 +57,9 @@ func TestImportRules(t *testing.T) {
 		{"hub", engines, "the domain talks to engines only through its ports"},
 		{"hub/ninjs", engines, "the document formats are pure"},
 		{"media/scrub", engines, "scrubbing reads and writes bytes, nothing else"},
+		{"hub/natsfault", []string{"github.com/labstack/echo", "github.com/minio/minio-go", "github.com/nats-io/nats-server",
+			module + "/hub/catalog", module + "/publisher"},
+			"the fault classifier reads the NATS client's errors, of no one bucket or stream"},
 		{"feeds", []string{module + "/publisher/webhooks", module + "/publisher/partners", module + "/hub/api", module + "/server"},
 			"feeds render and invalidate; delivery and access are not theirs"},
 		{"hubclient", []string{"github.com/labstack/echo", "github.com/minio/minio-go", "github.com/nats-io/nats-server",
@@ -100,6 +103,7 @@ func TestImportRules(t *testing.T) {
 		"media/tools":         {"server", "media/scrub", "media/renditions"},
 		"hub/s3":              {"server", "hub/miniotest"},
 		"hub/natsserver":      {"server", "hub/natstest", "hub/hubtest", "publisher/partners"},
+		"hub/natsfault":       {"hub/catalog", "publisher/releases", "publisher/pickups", "publisher/audit", "publisher/webhooks"}, // the one classifier of NATS faults
 		"publisher/releases":  {"server"},
 		"publisher/partners":  {"server", "hub/hubtest"},
 		"publisher/webhooks":  {"server", "hub/hubtest"},

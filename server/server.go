@@ -89,6 +89,10 @@ type Options struct {
 	StoreRecoverEvery time.Duration
 	// Middleware, when set, wraps the HTTP handler (tests record requests).
 	Middleware func(http.Handler) http.Handler
+	// SettleFor bounds how long a catalog write whose outcome is unknown
+	// is retried before it is answered so (catalog.Options.SettleFor); 0
+	// means 10 s. Tests of that answer shorten it.
+	SettleFor time.Duration
 }
 
 // Server is a running hub.
@@ -223,11 +227,14 @@ func (s *Server) openState(ctx context.Context) error {
 	// stream or a rendition set changes; each replica empties its own
 	// cache, from the stream and from the catalog's watch.
 	s.feeds = feeds.NewCache(feeds.CacheOptions{})
-	copts := catalog.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log,
-		RenditionsChanged: func(string) { s.feeds.Invalidate() }}
+	// A write the embedded server's failed file store never answers is
+	// EFULL, on every stream and bucket.
+	var storeFailed func() string
 	if s.embedded != nil {
-		copts.StoreFailed = s.embedded.StoreFailed
+		storeFailed = s.embedded.StoreFailed
 	}
+	copts := catalog.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log, StoreFailed: storeFailed, SettleFor: s.opts.SettleFor,
+		RenditionsChanged: func(string) { s.feeds.Invalidate() }}
 	s.catalog, err = catalog.Open(ctx, s.js, copts)
 	if err != nil {
 		return fmt.Errorf("open catalog: %w", err)
@@ -239,7 +246,7 @@ func (s *Server) openState(ctx context.Context) error {
 	if s.renditionJobs, err = renditionqueue.Open(ctx, s.js, renditionqueue.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log}); err != nil {
 		return fmt.Errorf("open rendition jobs: %w", err)
 	}
-	s.releases, err = releases.Open(ctx, s.js, releases.Options{PublicURL: s.cfg.PublicURL, Replicas: s.cfg.NATSReplicas})
+	s.releases, err = releases.Open(ctx, s.js, releases.Options{PublicURL: s.cfg.PublicURL, Replicas: s.cfg.NATSReplicas, StoreFailed: storeFailed})
 	if err != nil {
 		return err
 	}
@@ -247,13 +254,13 @@ func (s *Server) openState(ctx context.Context) error {
 		return err
 	}
 	// Partners' downloads and republication reports, for campaign reach.
-	s.pickups, err = pickups.Open(ctx, s.js, pickups.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log})
+	s.pickups, err = pickups.Open(ctx, s.js, pickups.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log, StoreFailed: storeFailed})
 	if err != nil {
 		return err
 	}
 	// Who did what, ids only, on a stream of its own (HUB_AUDIT).
 	s.audit, err = audit.Open(ctx, s.js, audit.Options{
-		Replicas: s.cfg.NATSReplicas, Retention: s.cfg.AuditRetention, Logger: s.log,
+		Replicas: s.cfg.NATSReplicas, Retention: s.cfg.AuditRetention, Logger: s.log, StoreFailed: storeFailed,
 	})
 	return err
 }

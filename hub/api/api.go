@@ -128,7 +128,7 @@ func (a *API) routes() {
 	v1.POST("/keys/:id/rotate", a.rotateKey)
 	v1.GET("/audit", a.listAudit, auditReaders)
 
-	v1.POST("/packages", a.createPackage, allowed(hub.MayCreatePackages), a.idempotent)
+	v1.POST("/packages", a.createPackage, allowed(hub.MayCreatePackages), a.idempotentAs(a.svc.NewPackageID))
 	v1.GET("/packages", a.listPackages)
 	v1.GET("/packages/:id", a.getPackage)
 	v1.PATCH("/packages/:id", a.patchPackage)

@@ -66,6 +66,12 @@ type hubOptions struct {
 	configure func(*server.Config)
 	// now, when set, is the hub's clock (server.Options.Now).
 	now func() time.Time
+	// settleFor, when set, bounds the settling of a write whose outcome
+	// is unknown (server.Options.SettleFor), so tests meet that answer
+	// fast.
+	settleFor time.Duration
+	// logger, when set, receives the hub's log instead of testLogger.
+	logger *slog.Logger
 }
 
 // testPublicURL is the public URL of every test hub.
@@ -95,7 +101,7 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 	if opts.maxAssetBytes > 0 {
 		cfg.MaxAssetBytes = opts.maxAssetBytes
 	}
-	serverOpts := server.Options{Now: opts.now}
+	serverOpts := server.Options{Now: opts.now, SettleFor: opts.settleFor}
 	if opts.webhooks != nil {
 		cfg.WebhooksAllowPrivate, serverOpts.Webhooks = true, *opts.webhooks
 	}
@@ -135,6 +141,9 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 		t.Fatal(err)
 	}
 	serverOpts.Logger = testLogger(t)
+	if opts.logger != nil {
+		serverOpts.Logger = opts.logger
+	}
 	srv, err := server.Start(ctx, cfg, serverOpts)
 	if err != nil {
 		t.Fatalf("start the hub: %v", err)

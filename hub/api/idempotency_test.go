@@ -1,15 +1,23 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/catalog"
 	"github.com/syndication-hub/hub/hub/natstest"
 	"github.com/syndication-hub/hub/server"
 )
@@ -209,4 +217,207 @@ func (h *testHub) svcKeys(t *testing.T) []*hub.Key {
 		t.Fatal(err)
 	}
 	return keys
+}
+
+// TestIdempotencyKeyAfterUnknownOutcome: a create whose package write
+// NATS never confirmed (the hub's connection went dead mid-write, NATS
+// stopped for longer than the hub settles a write: the 503 "did not
+// confirm") keeps its Idempotency-Key record, which holds the package id
+// reserved before the create was tried. The retry with the same key, once
+// NATS is back, answers the package the first try stored, as the first
+// answer would have (201, Idempotent-Replayed), or, when that try was
+// lost on its way, creates it under the reserved id: one package either
+// way, never a second.
+func TestIdempotencyKeyAfterUnknownOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		landed bool
+	}{{"stored, its ack lost", true}, {"lost on its way", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			unknownOutcome(t, tc.landed)
+		})
+	}
+}
+
+func unknownOutcome(t *testing.T, landed bool) {
+	ext := natstest.RunExternal(t)
+	relay := natstest.NewRelay(t, ext.URL())
+	unknown := make(chan struct{})
+	watch := &logWatch{Handler: testLogger(t).Handler(), want: "did not confirm", seen: unknown, once: &sync.Once{}}
+	h := newTestHub(t, "disk", hubOptions{
+		settleFor: 300 * time.Millisecond, logger: slog.New(watch),
+		configure: func(c *server.Config) { c.NATSURL = relay.URL() },
+	})
+	producer := h.key("producer")
+	direct := directKV(t, ext.URL())
+	body, _ := json.Marshal(packageBody("unknown"))
+
+	sprung := relay.LoseNext("$KV."+catalog.PackagesBucket+".", landed)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		req, _ := http.NewRequestWithContext(ctx, "POST", h.URL+"/v1/packages", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+producer)
+		req.Header.Set("Idempotency-Key", "unknown")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	select {
+	case <-sprung:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the create never wrote its package")
+	}
+	time.Sleep(100 * time.Millisecond) // the server stores what reached it
+	ext.Stop()
+	cancel() // the client gives up, as one timing out does; the hub settles on
+	<-first
+	select {
+	case <-unknown:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the hub never answered that NATS did not confirm the create")
+	}
+	ext.Start()
+
+	stored := direct.keys(t, catalog.PackagesBucket)
+	if landed != (len(stored) == 1) || len(stored) > 1 {
+		t.Fatalf("packages stored by the first try: %v; the relay was to let it land: %v", stored, landed)
+	}
+
+	var retry response
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		retry = h.do("POST", "/v1/packages", producer, body, "Idempotency-Key", "unknown")
+		if retry.StatusCode == http.StatusCreated {
+			break
+		}
+		if retry.StatusCode < 500 && retry.StatusCode != http.StatusConflict {
+			t.Fatalf("the retry answered %d: %s", retry.StatusCode, retry.body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the retry still answers %d: %s", retry.StatusCode, retry.body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var out struct{ ID string }
+	retry.json(t, &out)
+	if landed {
+		if out.ID != stored[0] {
+			t.Errorf("the retry answered package %s; the first try stored %s", out.ID, stored[0])
+		}
+		if retry.Header.Get("Idempotent-Replayed") != "true" {
+			t.Error("the retry answered the first try's package without Idempotent-Replayed")
+		}
+	}
+	if after := direct.keys(t, catalog.PackagesBucket); len(after) != 1 || after[0] != out.ID {
+		t.Fatalf("packages after the retry: %v; want only %s, the one answered", after, out.ID)
+	}
+	var rec struct {
+		ID   string
+		Done bool
+	}
+	records := direct.keys(t, catalog.IdempotencyBucket)
+	if len(records) != 1 {
+		t.Fatalf("Idempotency-Key records: %v; want one", records)
+	}
+	if err := json.Unmarshal(direct.get(t, catalog.IdempotencyBucket, records[0]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.ID != out.ID || !rec.Done {
+		t.Errorf("the record holds id %q (done %v); want %s, reserved before the first try, done", rec.ID, rec.Done, out.ID)
+	}
+	again := h.do("POST", "/v1/packages", producer, body, "Idempotency-Key", "unknown").expect(t, http.StatusCreated)
+	if string(again.body) != string(retry.body) || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("a further retry answered %s; want the replay of %s", again.body, retry.body)
+	}
+}
+
+// kvReader reads the hub's buckets on its NATS directly, past the hub.
+type kvReader struct{ js jetstream.JetStream }
+
+func directKV(t *testing.T, url string) kvReader {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kvReader{js}
+}
+
+// keys lists bucket's keys, waiting (up to 10 s) for NATS to answer.
+func (r kvReader) keys(t *testing.T, bucket string) []string {
+	t.Helper()
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		var kv jetstream.KeyValue
+		var l jetstream.KeyLister
+		if kv, err = r.js.KeyValue(ctx, bucket); err == nil {
+			if l, err = kv.ListKeys(ctx); err == nil {
+				var keys []string
+				for k := range l.Keys() {
+					keys = append(keys, k)
+				}
+				_ = l.Stop() // done already once every key came
+				cancel()
+				slices.Sort(keys)
+				return keys
+			}
+		}
+		cancel()
+	}
+	t.Fatalf("list %s: %v", bucket, err)
+	return nil
+}
+
+func (r kvReader) get(t *testing.T, bucket, key string) []byte {
+	t.Helper()
+	ctx := context.Background()
+	kv, err := r.js.KeyValue(ctx, bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := kv.Get(ctx, key)
+	if err != nil {
+		t.Fatalf("get %s %s: %v", bucket, key, err)
+	}
+	return e.Value()
+}
+
+// logWatch passes the log on to Handler and closes seen once a record's
+// err attribute contains want.
+type logWatch struct {
+	slog.Handler
+	want string
+	seen chan struct{}
+	once *sync.Once
+}
+
+func (w *logWatch) Handle(ctx context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "err" && strings.Contains(a.Value.String(), w.want) {
+			w.once.Do(func() { close(w.seen) })
+		}
+		return true
+	})
+	return w.Handler.Handle(ctx, r)
+}
+
+func (w *logWatch) WithAttrs(as []slog.Attr) slog.Handler {
+	c := *w
+	c.Handler = w.Handler.WithAttrs(as)
+	return &c
+}
+
+func (w *logWatch) WithGroup(name string) slog.Handler {
+	c := *w
+	c.Handler = w.Handler.WithGroup(name)
+	return &c
 }

@@ -180,9 +180,21 @@ func (a *API) createPackage(c echo.Context) error {
 	}
 	p := &hub.Package{}
 	f.patch().Apply(p)
-	p, err := a.svc.CreatePackage(c.Request().Context(), keyOf(c), p)
+	var existed bool
+	var err error
+	if id := reservedID(c); id != "" {
+		// An Idempotency-Key reserved the id: an earlier try of this
+		// create may have made the package (its outcome unknown), and
+		// then it is the answer, as the first one would have been.
+		p, existed, err = a.svc.CreatePackageAs(c.Request().Context(), keyOf(c), id, p)
+	} else {
+		p, err = a.svc.CreatePackage(c.Request().Context(), keyOf(c), p)
+	}
 	if err != nil {
 		return err
+	}
+	if existed {
+		c.Response().Header().Set(idempotentReplayedHeader, "true")
 	}
 	c.Response().Header().Set(echo.HeaderLocation, ninjs.PackageURL(a.opts.PublicURL, p.ID))
 	return c.JSON(http.StatusCreated, a.item(c.Request().Context(), p))

@@ -6,7 +6,9 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/natsfault"
 )
 
 // AcquireBlob adds a reference to the content with sha256 sum, recording
@@ -14,10 +16,10 @@ import (
 func (c *Catalog) AcquireBlob(ctx context.Context, sum string, candidate hub.BlobRecord) (hub.BlobRecord, error) {
 	for range casAttempts {
 		e, err := c.blobs.Get(ctx, sum)
-		if isMissing(err) {
+		if natsfault.Missing(err) {
 			candidate.Refs = 1
 			b, _ := json.Marshal(candidate)
-			if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, 0); isConflict(err) {
+			if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, 0); natsfault.Conflict(err) {
 				continue
 			} else if err != nil {
 				return hub.BlobRecord{}, fmt.Errorf("record blob %s: %w", sum, err)
@@ -33,7 +35,7 @@ func (c *Catalog) AcquireBlob(ctx context.Context, sum string, candidate hub.Blo
 		rec.Refs++
 		rec.Unheld = nil
 		b, _ := json.Marshal(rec)
-		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); isConflict(err) {
+		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); natsfault.Conflict(err) {
 			continue
 		} else if err != nil {
 			return hub.BlobRecord{}, fmt.Errorf("reference blob %s: %w", sum, err)
@@ -47,7 +49,7 @@ func (c *Catalog) AcquireBlob(ctx context.Context, sum string, candidate hub.Blo
 func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 	for range casAttempts {
 		e, err := c.blobs.Get(ctx, sum)
-		if isMissing(err) {
+		if natsfault.Missing(err) {
 			return "", nil
 		} else if err != nil {
 			return "", fmt.Errorf("get blob %s: %w", sum, err)
@@ -58,7 +60,7 @@ func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 		}
 		if rec.Refs <= 1 {
 			err := deleteRevised(ctx, c.blobs, c.js, "blob record", sum, e.Revision())
-			if isConflict(err) {
+			if natsfault.Conflict(err) {
 				continue
 			} else if err != nil {
 				return "", fmt.Errorf("drop blob %s: %w", sum, err)
@@ -68,7 +70,7 @@ func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 		rec.Refs--
 		rec.Unheld = nil
 		b, _ := json.Marshal(rec)
-		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); isConflict(err) {
+		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); natsfault.Conflict(err) {
 			continue
 		} else if err != nil {
 			return "", fmt.Errorf("unreference blob %s: %w", sum, err)
@@ -111,7 +113,7 @@ func (c *Catalog) BlobRecords(ctx context.Context) (map[string]hub.BlobRecord, e
 func (c *Catalog) UpdateBlob(ctx context.Context, sum string, fn func(rec *hub.BlobRecord) error) (string, error) {
 	for range casAttempts {
 		e, err := c.blobs.Get(ctx, sum)
-		if isMissing(err) {
+		if natsfault.Missing(err) {
 			return "", hub.Errorf(hub.ENOTFOUND, "no blob record for %s", sum)
 		} else if err != nil {
 			return "", fmt.Errorf("get blob %s: %w", sum, err)
@@ -124,7 +126,7 @@ func (c *Catalog) UpdateBlob(ctx context.Context, sum string, fn func(rec *hub.B
 			return "", err
 		}
 		if rec.Refs <= 0 {
-			if err := deleteRevised(ctx, c.blobs, c.js, "blob record", sum, e.Revision()); isConflict(err) {
+			if err := deleteRevised(ctx, c.blobs, c.js, "blob record", sum, e.Revision()); natsfault.Conflict(err) {
 				continue
 			} else if err != nil {
 				return "", fmt.Errorf("drop blob %s: %w", sum, err)
@@ -132,7 +134,7 @@ func (c *Catalog) UpdateBlob(ctx context.Context, sum string, fn func(rec *hub.B
 			return rec.Key, nil
 		}
 		b, _ := json.Marshal(rec)
-		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); isConflict(err) {
+		if _, err := putRevised(ctx, c.blobs, c.js, "blob record", sum, b, e.Revision()); natsfault.Conflict(err) {
 			continue
 		} else if err != nil {
 			return "", fmt.Errorf("update blob %s: %w", sum, err)

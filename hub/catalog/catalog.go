@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/natsfault"
 )
 
 // Bucket names. They are part of the operator's view of the NATS account
@@ -48,6 +49,10 @@ type Options struct {
 	// RenditionsChanged, when set, is told of every change of a rendition
 	// set, made on any replica (the feed caches forget what they rendered).
 	RenditionsChanged func(sum string)
+	// SettleFor bounds how long a write whose outcome is unknown is
+	// retried before it is answered so (see putRevised); 0 means 10 s.
+	// Tests of that answer shorten it.
+	SettleFor time.Duration
 }
 
 // Catalog is the hub.Catalog on JetStream KV: every port the domain uses.
@@ -98,6 +103,9 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 	if opts.Replicas == 0 {
 		opts.Replicas = 1
 	}
+	if opts.SettleFor <= 0 {
+		opts.SettleFor = defaultSettleFor
+	}
 	c := &Catalog{
 		js:       js,
 		log:      opts.Logger,
@@ -141,7 +149,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		if err != nil {
 			return nil, fmt.Errorf("open bucket %s: %w", b.name, err)
 		}
-		*b.kv = classified{kv, opts.StoreFailed}
+		*b.kv = classified{kv, opts.StoreFailed, opts.SettleFor}
 	}
 
 	c.keys = newRecords[hub.Key](js, keys, "key", c.log)
@@ -277,16 +285,6 @@ func (c *Catalog) Check(ctx context.Context) error {
 	return nil
 }
 
-func isConflict(err error) bool {
-	var api *jetstream.APIError
-	return errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) ||
-		errors.As(err, &api) && api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
-}
-
-func isMissing(err error) bool {
-	return errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted)
-}
-
 // CreatePackage records a new package.
 func (c *Catalog) CreatePackage(ctx context.Context, p *hub.Package) error {
 	b, err := json.Marshal(p)
@@ -294,7 +292,7 @@ func (c *Catalog) CreatePackage(ctx context.Context, p *hub.Package) error {
 		return fmt.Errorf("encode package: %w", err)
 	}
 	rev, err := putRevised(ctx, c.packages, c.js, "package", p.ID, b, 0)
-	if isConflict(err) {
+	if natsfault.Conflict(err) {
 		return hub.Errorf(hub.ECONFLICT, "package %s exists", p.ID)
 	} else if err != nil {
 		return fmt.Errorf("create package %s: %w", p.ID, err)
@@ -314,7 +312,7 @@ func (c *Catalog) readPackage(ctx context.Context, id string) (*hub.Package, uin
 		return nil, 0, hub.Errorf(hub.ENOTFOUND, "no package %s", id)
 	}
 	e, err := c.packages.Get(ctx, id)
-	if isMissing(err) {
+	if natsfault.Missing(err) {
 		return nil, 0, hub.Errorf(hub.ENOTFOUND, "no package %s", id)
 	} else if err != nil {
 		return nil, 0, fmt.Errorf("get package %s: %w", id, err)
@@ -370,7 +368,7 @@ func (c *Catalog) changePackage(ctx context.Context, id string, fn func(*hub.Pac
 			return nil, err
 		}
 		err = write(p, rev)
-		if isConflict(err) {
+		if natsfault.Conflict(err) {
 			continue
 		} else if err != nil {
 			return nil, fmt.Errorf("change package %s: %w", id, err)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/natsfault"
 )
 
 // CreateCampaign records a campaign under its slug.
@@ -69,7 +70,7 @@ func (c *Catalog) Version(ctx context.Context, id string, n int) (*hub.Package, 
 		return nil, hub.Errorf(hub.ENOTFOUND, "no version %d of %s", n, id)
 	}
 	e, err := c.versions.Get(ctx, versionKey(id, n))
-	if isMissing(err) {
+	if natsfault.Missing(err) {
 		return nil, hub.Errorf(hub.ENOTFOUND, "no version %d of %s", n, id)
 	} else if err != nil {
 		return nil, fmt.Errorf("get version %d of %s: %w", n, id, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/natsfault"
 )
 
 // records is a bucket of JSON records of one type, with an in-memory
@@ -64,7 +65,7 @@ func (r *records[T]) create(ctx context.Context, key string, v *T) error {
 		return fmt.Errorf("encode %s: %w", r.noun, err)
 	}
 	rev, err := putRevised(ctx, r.kv, r.js, r.noun, key, b, 0)
-	if isConflict(err) {
+	if natsfault.Conflict(err) {
 		return hub.Errorf(hub.ECONFLICT, "%s %s exists", r.noun, key)
 	} else if err != nil {
 		return fmt.Errorf("create %s %s: %w", r.noun, key, err)
@@ -125,7 +126,7 @@ func (r *records[T]) get(ctx context.Context, key string) (*T, error) {
 
 func (r *records[T]) read(ctx context.Context, key string) (*T, uint64, error) {
 	e, err := r.kv.Get(ctx, key)
-	if isMissing(err) {
+	if natsfault.Missing(err) {
 		return nil, 0, hub.Errorf(hub.ENOTFOUND, "no %s %s", r.noun, key)
 	} else if err != nil {
 		return nil, 0, fmt.Errorf("get %s %s: %w", r.noun, key, err)
@@ -166,7 +167,7 @@ func (r *records[T]) change(ctx context.Context, key string, create bool, fn fun
 			return nil, fmt.Errorf("encode %s: %w", r.noun, err)
 		}
 		newRev, err := putRevised(ctx, r.kv, r.js, r.noun, key, b, rev)
-		if isConflict(err) {
+		if natsfault.Conflict(err) {
 			continue
 		} else if err != nil {
 			return nil, fmt.Errorf("update %s %s: %w", r.noun, key, err)
@@ -230,7 +231,7 @@ func (r *records[T]) delete(ctx context.Context, key string) error {
 			return err
 		}
 		err = deleteRevised(ctx, r.kv, r.js, r.noun, key, rev)
-		if isConflict(err) {
+		if natsfault.Conflict(err) {
 			continue
 		} else if err != nil {
 			return fmt.Errorf("delete %s %s: %w", r.noun, key, err)

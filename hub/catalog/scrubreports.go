@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/natsfault"
 )
 
 // ScrubReportsBucket keeps each stored blob's scrub report, by the blob's
@@ -31,7 +32,7 @@ func (c *Catalog) ScrubReport(ctx context.Context, sum string) (*hub.ScrubReport
 		return nil, hub.Errorf(hub.ENOTFOUND, "no scrub report for %s", sum)
 	}
 	e, err := c.scrubReports.Get(ctx, sum)
-	if isMissing(err) {
+	if natsfault.Missing(err) {
 		return nil, hub.Errorf(hub.ENOTFOUND, "no scrub report for %s", sum)
 	} else if err != nil {
 		return nil, fmt.Errorf("get scrub report %s: %w", sum, err)
@@ -45,7 +46,7 @@ func (c *Catalog) ScrubReport(ctx context.Context, sum string) (*hub.ScrubReport
 
 // DeleteScrubReport removes the report for sum.
 func (c *Catalog) DeleteScrubReport(ctx context.Context, sum string) error {
-	if err := c.scrubReports.Delete(ctx, sum); err != nil && !isMissing(err) {
+	if err := c.scrubReports.Delete(ctx, sum); err != nil && !natsfault.Missing(err) {
 		return fmt.Errorf("delete scrub report %s: %w", sum, err)
 	}
 	return nil

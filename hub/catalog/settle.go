@@ -11,26 +11,14 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/natsfault"
 )
 
-// settleFor bounds how long a write whose outcome is unknown is retried
-// before the caller is told so; NATS coming back after a reconnect (2 s
-// apart) or a leader election fits well within it.
-const settleFor = 10 * time.Second
-
-// settleEvery is the pause between two attempts to settle a write.
-const settleEvery = 250 * time.Millisecond
-
-// notSent reports whether err proves the write never reached a stream: the
-// connection refused to buffer it (the hub's connection buffers nothing
-// while reconnecting) or is draining, or nothing listened on the subject.
-// A closed connection is not among them: a request in flight when it
-// closes fails the same way as one never sent.
-func notSent(err error) bool {
-	return errors.Is(err, nats.ErrReconnectBufExceeded) || errors.Is(err, nats.ErrConnectionDraining) ||
-		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
-}
+// defaultSettleFor bounds how long a write whose outcome is unknown is
+// retried before the caller is told so (Options.SettleFor); NATS coming
+// back after a reconnect (2 s apart) or a leader election fits well
+// within it.
+const defaultSettleFor = 10 * time.Second
 
 // fullStore returns the EFULL answer when err is JetStream refusing a write
 // of kv for want of room, or kv's (embedded) store has failed a write and
@@ -41,35 +29,31 @@ func fullStore(kv jetstream.KeyValue, err error) error {
 	if b, ok := kv.(classified); ok {
 		storeFailed = b.storeFailed
 	}
-	if diskFull(err) || storeFailed != nil && storeFailed() != "" {
-		return noRoom("; nothing was changed", err)
+	if natsfault.DiskFull(err) || storeFailed != nil && storeFailed() != "" {
+		return natsfault.NoRoom("; nothing was changed", err)
 	}
 	return nil
-}
-
-// unavailable is the EUNAVAILABLE error for a write of noun key that was
-// not stored.
-func unavailable(noun, key string, err error) error {
-	return fmt.Errorf("%w: %w", hub.Errorf(hub.EUNAVAILABLE, "NATS is not answering, so %s %s was not saved; try again in a moment", noun, key), err)
 }
 
 // putRevised makes one revision-checked write of value under key (prev 0:
 // a create, also over a deleted key) and answers only with what is known
 // to have happened, so nothing is reported failed and then done.
 //
-// A write that failed before reaching NATS (notSent) is EUNAVAILABLE at
-// once. Any other failure (a timeout, a connection broken mid-write, an
-// ack lost in a leader change or on a slow disk) may have been stored, so
-// the same message, carrying the same unique Nats-Msg-Id under the same
-// expected revision, is sent again until it settles: success (or the
-// stream's duplicate ack) means exactly one of the two landed; a conflict
-// is read back, and the key's last message carrying our id means the
-// first one landed (its revision is returned); another writer's message
-// there leaves it unknown whether ours landed before it, so that is
-// EUNAVAILABLE too, never a conflict a revision loop would retry (and so
-// apply twice). The revision check makes a late landing of the first
-// attempt impossible once either is decided. Still unsettled after
-// settleFor, the answer is EUNAVAILABLE saying the outcome is unknown.
+// A write that failed before reaching NATS (natsfault.NotSent) is
+// EUNAVAILABLE at once. Any other failure (a timeout, a connection broken
+// mid-write, an ack lost in a leader change or on a slow disk) may have
+// been stored, so the same message, carrying the same unique Nats-Msg-Id
+// under the same expected revision, is sent again until it settles:
+// success (or the stream's duplicate ack) means exactly one of the two
+// landed; a conflict is read back, and the key's last message carrying our
+// id means the first one landed (its revision is returned); another
+// writer's message there leaves it unknown whether ours landed before it,
+// so that is EUNAVAILABLE too, never a conflict a revision loop would
+// retry (and so apply twice). The revision check makes a late landing of
+// the first attempt impossible once either is decided. Still unsettled
+// after natsfault.SettleFor, the answer is EUNAVAILABLE saying the outcome
+// is unknown (natsfault.Unconfirmed). Plain stream publishes settle alike
+// in natsfault.PublishOnce; this one adds the revision check.
 func putRevised(ctx context.Context, kv jetstream.KeyValue, js jetstream.JetStream, noun, key string, value []byte, prev uint64) (uint64, error) {
 	return writeRevised(ctx, kv, js, noun, key, value, prev, false)
 }
@@ -123,18 +107,18 @@ func writeRevised(ctx context.Context, kv jetstream.KeyValue, js jetstream.JetSt
 		return 0, fmt.Errorf("write %s %s: %w", noun, key, err) // nothing sent
 	}
 	rev, err := write(ctx)
-	if isConflict(err) && prev == 0 && !del {
+	if natsfault.Conflict(err) && prev == 0 && !del {
 		// A create over a deleted key, as jetstream's Create does.
 		if l, lerr := last(ctx); lerr == nil && l.deleted {
 			expect = l.seq
 			rev, err = write(ctx)
 		}
 	}
-	if err == nil || isConflict(err) {
+	if err == nil || natsfault.Conflict(err) {
 		return rev, err
 	}
-	if notSent(err) {
-		return 0, unavailable(noun, key, err)
+	if natsfault.NotSent(err) {
+		return 0, natsfault.NotSaved(noun+" "+key, err)
 	}
 	if full := fullStore(kv, err); full != nil {
 		// JetStream refused it for want of room, or its file store has
@@ -144,13 +128,17 @@ func writeRevised(ctx context.Context, kv jetstream.KeyValue, js jetstream.JetSt
 	first := err
 	// The caller may have gone; the answer still decides what a retry
 	// meets, so settle regardless, within a bound.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleFor)
+	bound := defaultSettleFor
+	if b, ok := kv.(classified); ok && b.settleFor > 0 {
+		bound = b.settleFor
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
 	defer cancel()
 	for {
 		select {
 		case <-sctx.Done():
-			return 0, fmt.Errorf("%w: %w", hub.Errorf(hub.EUNAVAILABLE, "NATS did not confirm whether %s %s was saved; it may appear once NATS answers again, so look before creating it again (or retry with the same Idempotency-Key)", noun, key), first)
-		case <-time.After(settleEvery):
+			return 0, natsfault.Unconfirmed(noun+" "+key, "it may appear once NATS answers again, so look before creating it again (or retry with the same Idempotency-Key)", first)
+		case <-time.After(natsfault.SettleEvery):
 		}
 		actx, acancel := context.WithTimeout(sctx, 2*time.Second)
 		rev, err := write(actx)
@@ -158,7 +146,7 @@ func writeRevised(ctx context.Context, kv jetstream.KeyValue, js jetstream.JetSt
 			acancel()
 			return rev, nil
 		}
-		if isConflict(err) {
+		if natsfault.Conflict(err) {
 			l, lerr := last(actx)
 			acancel()
 			switch {
@@ -169,7 +157,7 @@ func writeRevised(ctx context.Context, kv jetstream.KeyValue, js jetstream.JetSt
 			default:
 				// Another writer's entry: ours may have landed before it
 				// and been overwritten, which History 1 cannot show.
-				return 0, fmt.Errorf("%w: %w", hub.Errorf(hub.EUNAVAILABLE, "NATS did not confirm whether %s %s was saved, and it has changed since; look at it before trying again", noun, key), first)
+				return 0, natsfault.Unconfirmed(noun+" "+key, "it has changed since, so look at it before trying again", first)
 			}
 		}
 		acancel()

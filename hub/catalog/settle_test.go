@@ -163,6 +163,9 @@ func lostAcks(t *testing.T, writers int) {
 					succeeded++
 				case hub.ErrorCode(err) == hub.EUNAVAILABLE:
 					unknown++
+					if !hub.IsUnconfirmed(err) {
+						t.Errorf("an unknown outcome not marked hub.Unconfirmed: %v", err)
+					}
 				case errors.Is(err, context.DeadlineExceeded) && hub.ErrorCode(err) == hub.EINTERNAL:
 					// expired before it was sent: nothing was
 				case hub.ErrorCode(err) == hub.EINTERNAL && writers > 1:

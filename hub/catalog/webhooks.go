@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/natsfault"
 )
 
 // Webhook buckets. Webhooks are few and read by every replica's deliverer
@@ -96,7 +97,7 @@ func (c *Catalog) DeadLetter(ctx context.Context, webhook, msgID string) (*hub.D
 
 func (c *Catalog) readDeadLetter(ctx context.Context, key string) (*hub.DeadLetter, error) {
 	e, err := c.deadLetters.Get(ctx, key)
-	if isMissing(err) {
+	if natsfault.Missing(err) {
 		return nil, hub.Errorf(hub.ENOTFOUND, "no dead letter %s", key)
 	} else if err != nil {
 		return nil, fmt.Errorf("get dead letter %s: %w", key, err)

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/natsfault"
 	"github.com/syndication-hub/hub/publisher"
 )
 
@@ -50,13 +51,17 @@ type Options struct {
 	// Retention is how long an entry is kept; 0 means DefaultRetention.
 	Retention time.Duration
 	Logger    *slog.Logger
+	// StoreFailed, when set, returns the embedded NATS server's file store
+	// write error ("" for none), so an append it never answers is EFULL.
+	StoreFailed func() string
 }
 
 // Log is the hub.AuditLog on a JetStream stream.
 type Log struct {
-	js     jetstream.JetStream
-	stream jetstream.Stream
-	log    *slog.Logger
+	js          jetstream.JetStream
+	stream      jetstream.Stream
+	log         *slog.Logger
+	storeFailed func() string
 }
 
 var _ hub.AuditLog = (*Log)(nil)
@@ -70,7 +75,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Log, erro
 	if opts.Retention <= 0 {
 		opts.Retention = DefaultRetention
 	}
-	l := &Log{js: js, log: opts.Logger}
+	l := &Log{js: js, log: opts.Logger, storeFailed: opts.StoreFailed}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -94,7 +99,10 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Log, erro
 	return l, nil
 }
 
-// Append stores e and waits for the stream's ack.
+// Append stores e and waits for the stream's ack. It makes one attempt
+// (an entry has no id to settle a retry by, and the write it records must
+// not wait for it), classified: an append NATS did not answer is said to
+// be unconfirmed, not lost, for it may have been stored.
 func (l *Log) Append(ctx context.Context, e hub.AuditEntry) error {
 	e.Sequence = 0 // the stream assigns it
 	body, err := json.Marshal(e)
@@ -104,7 +112,8 @@ func (l *Log) Append(ctx context.Context, e hub.AuditEntry) error {
 	msg := nats.NewMsg(Subject(e.Action))
 	msg.Data = body
 	if _, err := l.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(Stream)); err != nil {
-		return fmt.Errorf("record %s of %s: %w", e.Action, e.Target, err)
+		what := fmt.Sprintf("the audit entry of %s of %s", e.Action, e.Target)
+		return fmt.Errorf("record %s of %s: %w", e.Action, e.Target, natsfault.PublishFailed(ctx, err, what, l.storeFailed))
 	}
 	return nil
 }
@@ -114,7 +123,7 @@ func (l *Log) Append(ctx context.Context, e hub.AuditEntry) error {
 func (l *Log) Entries(ctx context.Context, after uint64, limit int) ([]hub.AuditEntry, uint64, error) {
 	info, err := l.stream.Info(ctx)
 	if err != nil {
-		return nil, after, fmt.Errorf("audit stream info: %w", err)
+		return nil, after, fmt.Errorf("audit stream info: %w", natsfault.Classify(ctx, err, false, nil))
 	}
 	out := []hub.AuditEntry{}
 	next := after
@@ -125,7 +134,7 @@ func (l *Log) Entries(ctx context.Context, after uint64, limit int) ([]hub.Audit
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			break
 		} else if err != nil {
-			return nil, after, fmt.Errorf("read audit entry after %d: %w", next, err)
+			return nil, after, fmt.Errorf("read audit entry after %d: %w", next, natsfault.Classify(ctx, err, false, nil))
 		}
 		next = m.Sequence
 		var e hub.AuditEntry

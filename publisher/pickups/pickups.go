@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/natsfault"
 	"github.com/syndication-hub/hub/publisher"
 )
 
@@ -40,6 +41,9 @@ type Options struct {
 	Replicas int
 	// Logger receives the records that could not be stored.
 	Logger *slog.Logger
+	// StoreFailed, when set, returns the embedded NATS server's file store
+	// write error ("" for none), so a report it never answers is EFULL.
+	StoreFailed func() string
 }
 
 // Log is the hub.PickupLog on a JetStream stream: every download by
@@ -48,9 +52,10 @@ type Options struct {
 type Log struct {
 	// js is a JetStream context of the log's own, so that its handler of
 	// failed asynchronous publishes sees only pickups.
-	js     jetstream.JetStream
-	stream jetstream.Stream
-	log    *slog.Logger
+	js          jetstream.JetStream
+	stream      jetstream.Stream
+	log         *slog.Logger
+	storeFailed func() string
 }
 
 var _ hub.PickupLog = (*Log)(nil)
@@ -66,6 +71,9 @@ const (
 	// scanWaitPending bounds how long a scan waits for this replica's
 	// records in flight, so that a reader sees what was just done.
 	scanWaitPending = time.Second
+	// scanIdle bounds the wait for the next pickup of a scan that has not
+	// reached its last one: longer, NATS is not answering.
+	scanIdle = 10 * time.Second
 )
 
 // Open creates or updates the pickup stream.
@@ -73,7 +81,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Log, erro
 	if opts.Replicas == 0 {
 		opts.Replicas = 1
 	}
-	l := &Log{log: opts.Logger}
+	l := &Log{log: opts.Logger, storeFailed: opts.StoreFailed}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -128,17 +136,28 @@ func (l *Log) Record(p hub.Pickup) {
 }
 
 // Append publishes p and waits for the stream's ack. A republication
-// report carries its id as the message id, so a retry is stored once.
+// report carries its id as the message id, so one whose outcome NATS left
+// unknown is sent again until it settles (natsfault.PublishOnce): the
+// stream's 5-minute duplicate window stores it once. Errors are classified:
+// EUNAVAILABLE when NATS does not answer (saying whether the report may
+// have been stored), EFULL when JetStream has no room.
 func (l *Log) Append(ctx context.Context, p hub.Pickup) error {
 	msg, err := pickupMsg(p)
 	if err != nil {
 		return err
 	}
-	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(Stream)}
-	if p.ID != "" {
-		opts = append(opts, jetstream.WithMsgID(p.ID))
+	what := "the pickup"
+	if p.Kind == hub.PickupRepublication {
+		what = "the republication report"
 	}
-	if _, err := l.js.PublishMsg(ctx, msg, opts...); err != nil {
+	if p.ID == "" {
+		// No id to settle by: one attempt, classified.
+		if _, err := l.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(Stream)); err != nil {
+			return fmt.Errorf("record %s pickup of %s: %w", p.Kind, p.Package, natsfault.PublishFailed(ctx, err, what, l.storeFailed))
+		}
+		return nil
+	}
+	if _, err := natsfault.PublishOnce(ctx, l.js, msg, p.ID, what, l.storeFailed, jetstream.WithExpectStream(Stream)); err != nil {
 		return fmt.Errorf("record %s pickup of %s: %w", p.Kind, p.Package, err)
 	}
 	return nil
@@ -165,21 +184,21 @@ func (l *Log) Scan(ctx context.Context, campaign, pkg string, fn func(hub.Pickup
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil
 	} else if err != nil {
-		return fmt.Errorf("last pickup on %s: %w", filter, err)
+		return fmt.Errorf("last pickup on %s: %w", filter, natsfault.Classify(ctx, err, false, nil))
 	}
 	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
 	if err != nil {
-		return fmt.Errorf("consumer on %s: %w", filter, err)
+		return fmt.Errorf("consumer on %s: %w", filter, natsfault.Classify(ctx, err, false, nil))
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(512))
 	if err != nil {
-		return fmt.Errorf("read %s: %w", filter, err)
+		return fmt.Errorf("read %s: %w", filter, natsfault.Classify(ctx, err, false, nil))
 	}
 	defer it.Stop()
 	for {
-		m, err := it.Next(jetstream.NextContext(ctx))
+		m, err := l.next(ctx, it)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", filter, err)
+			return fmt.Errorf("read %s: %w", filter, natsfault.Classify(ctx, err, false, nil))
 		}
 		meta, err := m.Metadata()
 		if err != nil {
@@ -197,10 +216,21 @@ func (l *Log) Scan(ctx context.Context, campaign, pkg string, fn func(hub.Pickup
 	}
 }
 
+// next waits at most scanIdle for the scan's next pickup: the scan knows
+// one is there, so a longer silence is NATS not answering (a deadline the
+// caller set stays the caller's).
+func (l *Log) next(ctx context.Context, it jetstream.MessagesContext) (jetstream.Msg, error) {
+	ctx, cancel := context.WithTimeout(ctx, scanIdle)
+	defer cancel()
+	return it.Next(jetstream.NextContext(ctx))
+}
+
 // Forget purges the package's subject from the stream.
 func (l *Log) Forget(ctx context.Context, campaign, id string) error {
 	if err := l.stream.Purge(ctx, jetstream.WithPurgeSubject(Subject(campaign, id))); err != nil {
-		return fmt.Errorf("forget the pickups of %s: %w", id, err)
+		// A purge NATS did not answer may have been done: not said
+		// to have failed.
+		return fmt.Errorf("forget the pickups of %s: %w", id, natsfault.Classify(ctx, err, false, nil))
 	}
 	return nil
 }

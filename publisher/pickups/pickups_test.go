@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/natstest"
@@ -91,5 +95,79 @@ func TestPickupLogRecordsAndScans(t *testing.T) {
 	err = l.Scan(ctx, "korgau123", "", func(hub.Pickup) error { seen++; return stop })
 	if !errors.Is(err, stop) || seen != 1 {
 		t.Errorf("scan after fn's error: %v after %d pickups", err, seen)
+	}
+}
+
+// openOn opens the pickup log on an external NATS through a connection of
+// the test's own, made with opts.
+func openOn(t *testing.T, ext *natstest.External, opts ...nats.Option) *pickups.Log {
+	t.Helper()
+	nc, err := nats.Connect(ext.URL(), append([]nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(50 * time.Millisecond)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := pickups.Open(t.Context(), js, pickups.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// TestAppendWhileNATSIsDown: on a connection that buffers nothing while
+// it reconnects (the hub's), a report NATS never got is EUNAVAILABLE at
+// once, saying it was not saved.
+func TestAppendWhileNATSIsDown(t *testing.T) {
+	ext := natstest.RunExternal(t)
+	l := openOn(t, ext, nats.ReconnectBufSize(-1))
+	ext.Stop()
+	start := time.Now()
+	err := l.Append(t.Context(), hub.Pickup{Kind: hub.PickupRepublication, Campaign: "korgau123", Package: "P1", ID: "R1", URL: "https://example.kz/1"})
+	if hub.ErrorCode(err) != hub.EUNAVAILABLE || !strings.Contains(hub.ErrorMessage(err), "NATS is not answering, so the republication report was not saved") {
+		t.Fatalf("append while NATS is down: %v (%s)", err, hub.ErrorCode(err))
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("append while NATS is down took %v", took)
+	}
+	if err := l.Scan(t.Context(), "korgau123", "", func(hub.Pickup) error { return nil }); hub.ErrorCode(err) != hub.EUNAVAILABLE {
+		t.Errorf("scan while NATS is down: %v (%s)", err, hub.ErrorCode(err))
+	}
+}
+
+// TestAppendUnconfirmedSettles: a report whose first publish got no
+// answer (NATS went away with it in the connection's buffer) is not
+// reported as failed: it is sent again under its message id until NATS
+// is back, and stored once.
+func TestAppendUnconfirmedSettles(t *testing.T) {
+	ext := natstest.RunExternal(t)
+	l := openOn(t, ext) // buffers while reconnecting, so the first attempt's outcome is unknown
+	ext.Stop()
+	report := hub.Pickup{Kind: hub.PickupRepublication, Campaign: "korgau123", Package: "P1", ID: "R1", URL: "https://example.kz/1"}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+		defer cancel()
+		done <- l.Append(ctx, report)
+	}()
+	time.Sleep(time.Second) // past the first attempt's deadline: settling
+	ext.Start()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("a report NATS stored once it was back: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("append did not settle")
+	}
+	var got []hub.Pickup
+	if err := l.Scan(t.Context(), "korgau123", "", func(p hub.Pickup) error { got = append(got, p); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != "R1" {
+		t.Errorf("stored %+v, want the report once", got)
 	}
 }

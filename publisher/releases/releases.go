@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/natsfault"
 	"github.com/syndication-hub/hub/publisher"
 	"github.com/syndication-hub/hub/publisher/wire"
 )
@@ -23,6 +24,9 @@ type Options struct {
 	PublicURL string
 	// Replicas is how many copies a NATS cluster keeps of the stream.
 	Replicas int
+	// StoreFailed, when set, returns the embedded NATS server's file store
+	// write error ("" for none), so a publish it never answers is EFULL.
+	StoreFailed func() string
 }
 
 // Stream publishes to and reads from the release stream; it is the
@@ -60,7 +64,12 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Stream, e
 	return &Stream{js: js, stream: s, opts: opts}, nil
 }
 
-// Announce publishes a about view and waits for the stream's ack.
+// Announce publishes a about view and waits for the stream's ack. It
+// makes one attempt, classified (natsfault.PublishFailed: one that NATS did
+// not answer may have been stored, and says so): the announcement stays
+// pending in the catalog and the scheduler sends it again, which is safe
+// because it carries its id as Nats-Msg-Id, stored once within the
+// stream's duplicate window (and LastAnnounced covers the time after).
 func (p *Stream) Announce(ctx context.Context, a hub.Announcement, view *hub.Package) error {
 	msg, err := wire.Encode(p.opts.PublicURL, a, view)
 	if err != nil {
@@ -68,14 +77,16 @@ func (p *Stream) Announce(ctx context.Context, a hub.Announcement, view *hub.Pac
 	}
 	id := msg.Header.Get(wire.HeaderID)
 	if _, err := p.js.PublishMsg(ctx, msg, jetstream.WithMsgID(id), jetstream.WithExpectStream(wire.Stream)); err != nil {
-		return fmt.Errorf("publish %s: %w", id, err)
+		return fmt.Errorf("publish %s: %w", id, natsfault.PublishFailed(ctx, err, "announcement "+id, p.opts.StoreFailed))
 	}
 	if a.Event == hub.EventPurged {
 		// Consent withdrawn: the earlier announcements carry the content
 		// (headlines, bylines, captions). Keep only the tombstone, so no
 		// change log, consumer or webhook retry can hand it out again.
 		if err := p.stream.Purge(ctx, jetstream.WithPurgeSubject(msg.Subject), jetstream.WithPurgeKeep(1)); err != nil {
-			return fmt.Errorf("clear the announcements of purged package %s: %w", view.ID, err)
+			// Not a write known to have failed: a purge NATS did not
+			// answer may have been done.
+			return fmt.Errorf("clear the announcements of purged package %s: %w", view.ID, natsfault.Classify(ctx, err, false, nil))
 		}
 	}
 	return nil
@@ -91,7 +102,7 @@ func (p *Stream) LastAnnounced(ctx context.Context, pkg *hub.Package) (string, e
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return "", nil
 	} else if err != nil {
-		return "", err
+		return "", natsfault.Classify(ctx, err, false, nil)
 	}
 	return m.Header.Get(jetstream.MsgIDHeader), nil
 }
@@ -105,7 +116,7 @@ const maxScan = 5000
 func (p *Stream) Entries(ctx context.Context, after uint64, limit int, visible func(string) bool) ([]hub.LogEntry, uint64, error) {
 	info, err := p.stream.Info(ctx)
 	if err != nil {
-		return nil, after, fmt.Errorf("stream info: %w", err)
+		return nil, after, fmt.Errorf("release stream info: %w", natsfault.Classify(ctx, err, false, nil))
 	}
 	if after >= info.State.LastSeq {
 		// Nothing after it yet (a cursor past the end, up to 2^64-1, too:
@@ -120,7 +131,7 @@ func (p *Stream) Entries(ctx context.Context, after uint64, limit int, visible f
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue
 		} else if err != nil {
-			return nil, after, fmt.Errorf("read message %d: %w", seq, err)
+			return nil, after, fmt.Errorf("read release %d: %w", seq, natsfault.Classify(ctx, err, false, nil))
 		}
 		an, err := wire.Decode(m.Header, m.Data)
 		if err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/natsfault"
 	"github.com/syndication-hub/hub/publisher/wire"
 )
 
@@ -456,13 +457,13 @@ func (d *Deliverer) mayDeliver(ctx context.Context, w *hub.Webhook, campaign str
 func (d *Deliverer) Redeliver(ctx context.Context, w *hub.Webhook, dl *hub.DeadLetter) (int, error) {
 	stream, err := d.js.Stream(ctx, wire.Stream)
 	if err != nil {
-		return 0, hub.Errorf(hub.EUNAVAILABLE, "the release stream is not available: %v", err)
+		return 0, readFault(ctx, err, "the release stream")
 	}
 	m, err := stream.GetMsg(ctx, dl.Sequence)
 	if errors.Is(err, jetstream.ErrMsgNotFound) || (err == nil && m.Header.Get(wire.HeaderID) != dl.MessageID) {
 		return 0, hub.Errorf(hub.ENOTFOUND, "the release stream no longer holds %s", dl.MessageID)
 	} else if err != nil {
-		return 0, hub.Errorf(hub.EUNAVAILABLE, "read %s from the release stream: %v", dl.MessageID, err)
+		return 0, fmt.Errorf("read %s from the release stream: %w", dl.MessageID, readFault(ctx, err, "the release stream"))
 	}
 	an, err := wire.Decode(m.Header, m.Data)
 	if err != nil {
@@ -470,12 +471,26 @@ func (d *Deliverer) Redeliver(ctx context.Context, w *hub.Webhook, dl *hub.DeadL
 	}
 	ok, err := d.mayDeliver(ctx, w, an.Campaign)
 	if err != nil {
-		return 0, hub.Errorf(hub.EUNAVAILABLE, "check visibility: %v", err)
+		return 0, fmt.Errorf("check visibility: %w", readFault(ctx, err, "the partner and campaign records"))
 	}
 	if !ok {
 		return 0, hub.Errorf(hub.ECONFLICT, "partner %s may not receive %s now", w.Partner, dl.MessageID)
 	}
 	return d.post(ctx, w, m.Header, m.Data)
+}
+
+// readFault is the hub's own failure to read what (the release stream,
+// the catalog) while replaying a dead letter, as a domain error: the
+// caller tells it apart from the endpoint's failures by that (see
+// hub.WebhookSender). NATS faults are classified (natsfault.Classify);
+// anything else is EUNAVAILABLE too, as it always was, for the replay can
+// be tried again.
+func readFault(ctx context.Context, err error, what string) error {
+	err = natsfault.Classify(ctx, err, false, nil)
+	if hub.ErrorCode(err) != hub.EINTERNAL {
+		return err
+	}
+	return fmt.Errorf("%w: %w", hub.Errorf(hub.EUNAVAILABLE, "the hub could not read %s; try again in a minute", what), err)
 }
 
 // post makes one delivery attempt: the CloudEvents structured JSON,
