@@ -27,9 +27,10 @@ const suffix = ".scratch"
 // dead process's.
 const staleAge = time.Hour
 
-// reserve is room the scratch disk keeps beyond an upload's length: the
-// scrubbers' own temporary files (an ffmpeg remux) and the other uploads
-// that started at the same moment.
+// reserve is room the scratch disk keeps beyond an upload's length (an
+// eighth of the disk when that is less): the scrubbers' own temporary
+// files (an ffmpeg remux) and the other uploads that started at the same
+// moment.
 const reserve = 64 << 20
 
 // Dir is a scratch directory.
@@ -100,8 +101,10 @@ func (d *Dir) Spool(ctx context.Context, upload string, r io.Reader, size int64)
 		if err := syscall.Statfs(d.path, &st); err != nil {
 			return nil, fmt.Errorf("scratch: free space of %s: %w", d.path, err)
 		}
-		if free := int64(st.Bavail) * int64(st.Bsize); free < size+reserve {
-			return nil, hub.Errorf(hub.EFULL, "the hub's scratch disk has %d MiB free, and this upload needs %d MiB there while it is scrubbed; nothing was stored; try again later or ask the operator to give HUB_SCRATCH_DIR more room", free>>20, (size+reserve+(1<<20)-1)>>20)
+		// The reserve, but never more than an eighth of a small disk.
+		need := size + min(reserve, int64(st.Blocks)*int64(st.Bsize)/8)
+		if free := int64(st.Bavail) * int64(st.Bsize); free < need {
+			return nil, hub.Errorf(hub.EFULL, "the hub's scratch disk is full: %d MiB free, and this upload needs %d MiB there while it is scrubbed; nothing was stored; try again later or ask the operator to give HUB_SCRATCH_DIR more room", free>>20, (need+(1<<20)-1)>>20)
 		}
 	}
 	f, err := os.OpenFile(filepath.Join(d.path, upload+suffix), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
