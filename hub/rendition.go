@@ -100,6 +100,9 @@ type RenditionStore interface {
 	UpdateRenditionSet(ctx context.Context, sum string, fn func(s *RenditionSet) error) (*RenditionSet, error)
 	// DeleteRenditionSet removes the set for sum; none is no error.
 	DeleteRenditionSet(ctx context.Context, sum string) error
+	// RenditionBlobKeys returns the blob key of every stored rendition,
+	// read from the store itself (no index that may lag), for the sweep.
+	RenditionBlobKeys(ctx context.Context) (map[string]bool, error)
 	// RenditionSets returns the sets of sums it knows, without a round
 	// trip to the store: what a view of a package shows, which may lag
 	// the store by moments.

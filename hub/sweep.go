@@ -48,7 +48,7 @@ const clockSkew = time.Minute
 //     written, or written and not yet recorded, a live marker older than
 //     its key exists: an 8 GiB upload over a slow link is safe however
 //     long it takes;
-//   - a blob some blob record names. The records are read after the store
+//   - a blob some blob record or rendition set names. The records are read after the store
 //     was listed and the markers looked at, so a blob whose upload cleared
 //     its marker in between has its record by then.
 //
@@ -104,7 +104,12 @@ func (s *Service) Sweep(ctx context.Context, grace time.Duration) (SweepReport, 
 	if err != nil {
 		return rep, fmt.Errorf("sweep: %w", err)
 	}
-	recorded := make(map[string]bool, len(records))
+	// Renditions are blobs of their own, recorded in their sets; one a
+	// worker is storing now has a key younger than the grace.
+	recorded, err := s.catalog.RenditionBlobKeys(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("sweep: %w", err)
+	}
 	for _, r := range records {
 		recorded[r.Key] = true
 	}

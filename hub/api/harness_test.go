@@ -352,6 +352,16 @@ func (h *testHub) settled() {
 	}
 }
 
+// renditionBlobs counts the blobs that hold renditions.
+func (h *testHub) renditionBlobs() int {
+	h.t.Helper()
+	keys, err := h.catalog.RenditionBlobKeys(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return len(keys)
+}
+
 func (h *testHub) assertUnchanged(before state) {
 	h.t.Helper()
 	after := h.state()

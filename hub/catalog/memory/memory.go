@@ -568,3 +568,18 @@ func (c *Catalog) RenditionSets(ctx context.Context, sums []string) map[string]*
 	}
 	return out
 }
+
+// RenditionBlobKeys returns the blob keys of every stored rendition.
+func (c *Catalog) RenditionBlobKeys(ctx context.Context) (map[string]bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	keys := map[string]bool{}
+	for _, row := range c.renditions {
+		for _, r := range row.value.Renditions {
+			if r.BlobKey != "" {
+				keys[r.BlobKey] = true
+			}
+		}
+	}
+	return keys, nil
+}
