@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -43,6 +44,7 @@ func Run(t *testing.T, open Open) {
 		{"ListingMatchesCanRead", testListingMatchesCanRead},
 		{"Versions", testVersions},
 		{"Blobs", testBlobs},
+		{"DerivedData", testDerivedData},
 		{"Keys", testKeys},
 		{"Campaigns", testCampaigns},
 		{"Partners", testPartners},
@@ -819,4 +821,67 @@ func testCheck(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	must(t, c.Check(ctx))
+}
+
+// testDerivedData: scrub reports and rendition sets, kept by content sum
+// beside the blob records.
+func testDerivedData(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
+	ctx := t.Context()
+	sum := "5cab" + fmt.Sprint(time.Now().UnixNano())
+	_, err := c.ScrubReport(ctx, sum)
+	code(t, "a report never written", err, hub.ENOTFOUND)
+	rep := &hub.ScrubReport{Format: "JPEG", Removed: []hub.Removal{{Field: "GPS position", Where: "EXIF"}},
+		Received: hub.Digest{SHA256: strings.Repeat("a", 64), Size: 42}}
+	must(t, c.PutScrubReport(ctx, sum, rep))
+	got, err := c.ScrubReport(ctx, sum)
+	must(t, err)
+	same(t, "the report", got, rep)
+	must(t, c.DeleteScrubReport(ctx, sum))
+	must(t, c.DeleteScrubReport(ctx, sum)) // none: no error
+	_, err = c.ScrubReport(ctx, sum)
+	code(t, "a deleted report", err, hub.ENOTFOUND)
+
+	_, err = c.RenditionSet(ctx, sum)
+	code(t, "a set never written", err, hub.ENOTFOUND)
+	set, err := c.UpdateRenditionSet(ctx, sum, func(s *hub.RenditionSet) error {
+		if len(s.Renditions) != 0 {
+			t.Errorf("a new set starts with %v", s.Renditions)
+		}
+		s.SHA256, s.BlobKey = sum, "BLOB1"
+		s.Renditions = []hub.Rendition{{Name: "thumbnail", State: hub.RenditionPending}}
+		return nil
+	})
+	must(t, err)
+	if set.Done() {
+		t.Error("a set with a pending rendition is done")
+	}
+	_, err = c.UpdateRenditionSet(ctx, sum, func(s *hub.RenditionSet) error {
+		s.Renditions[0] = hub.Rendition{Name: "thumbnail", State: hub.RenditionReady, BlobKey: "THUMB1", ContentType: "image/jpeg"}
+		return nil
+	})
+	must(t, err)
+	keys, err := c.RenditionBlobKeys(ctx)
+	must(t, err)
+	if !keys["THUMB1"] {
+		t.Errorf("rendition blob keys %v lack THUMB1", keys)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		sets := c.RenditionSets(ctx, []string{sum, "absent"})
+		if s := sets[sum]; s != nil && s.Done() && len(sets) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("RenditionSets never showed the ready set: %+v", sets)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop := errors.New("stop")
+	if _, err := c.UpdateRenditionSet(ctx, sum, func(*hub.RenditionSet) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("UpdateRenditionSet returned %v, want fn's error as is", err)
+	}
+	must(t, c.DeleteRenditionSet(ctx, sum))
+	must(t, c.DeleteRenditionSet(ctx, sum))
+	_, err = c.RenditionSet(ctx, sum)
+	code(t, "a deleted set", err, hub.ENOTFOUND)
 }
