@@ -25,7 +25,8 @@ run:
 build:
 	go build -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo dev)" -o bin/hub ./cmd/hub
 
-# bench runs the throughput and memory comparisons against direct MinIO;
+# bench runs the throughput and memory comparisons against direct MinIO,
+# of scrubbed uploads against the hub before scrubbing, and of renditions;
 # see bench/README.md.
 bench: tools
 	go test -run '^$$' -bench . -benchtime 1x -timeout 30m ./bench/...

@@ -1,8 +1,10 @@
 // Package bench measures what the hub costs on the path of a large asset:
 // the same bytes uploaded to and downloaded from the same MinIO server once
 // directly with minio-go and once through `hub serve` run as its own
-// process, with the hub's resident memory sampled meanwhile. It holds only
-// benchmarks; see README.md.
+// process, with the hub's resident memory sampled meanwhile; what
+// scrubbing costs an upload against a hub built from before it; and how
+// soon renditions are ready after uploads. It holds only benchmarks; see
+// README.md.
 package bench
 
 import (
@@ -589,11 +591,7 @@ type hubProcess struct {
 // buildHub builds ./cmd/hub of this module into a temporary directory.
 func buildHub(b *testing.B) string {
 	b.Helper()
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	if err != nil || root == "." || root == "" || strings.TrimSpace(string(gomod)) == os.DevNull {
-		root = ".."
-	}
+	root := moduleRoot()
 	bin := filepath.Join(b.TempDir(), "hub")
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/hub")
 	cmd.Dir = root
@@ -604,9 +602,9 @@ func buildHub(b *testing.B) string {
 }
 
 // startHub runs `hub serve` on a free port with embedded NATS and the blob
-// store on bucket o, and waits until it is ready. It stops with the
-// benchmark.
-func startHub(b *testing.B, bin string, o s3.Options, size int64) *hubProcess {
+// store on bucket o, and waits until it is ready; extra flags follow the
+// common ones. It stops with the benchmark.
+func startHub(b *testing.B, bin string, o s3.Options, size int64, extra ...string) *hubProcess {
 	b.Helper()
 	addr := freeAddr(b)
 	dataDir := b.TempDir()
@@ -628,6 +626,7 @@ func startHub(b *testing.B, bin string, o s3.Options, size int64) *hubProcess {
 		"--max-asset-bytes", strconv.FormatInt(max(size, hub.DefaultMaxAssetBytes), 10),
 		"--log-level", "warn",
 	)
+	h.cmd.Args = append(h.cmd.Args, extra...)
 	// Only the flags configure it: no HUB_* from the caller's environment.
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "HUB_") {
@@ -722,11 +721,23 @@ func (h *hubProcess) mustJSON(b *testing.B, method, path, key, body string, want
 type assetInfo struct {
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
+	// Received is what the client sent, when scrubbing changed it (hubs
+	// that scrub only).
+	Received *struct {
+		Size   int64  `json:"size"`
+		SHA256 string `json:"sha256"`
+	} `json:"received"`
 }
 
 // upload PUTs body, size bytes, as asset name of package id, the way a
 // producer script would: raw bytes with a Content-Length.
 func (h *hubProcess) upload(ctx context.Context, key, id, name string, body io.Reader, size int64) (time.Duration, assetInfo, error) {
+	return h.uploadAs(ctx, key, id, name, "image/png", body, size)
+}
+
+// uploadAs is upload with the Content-Type a client claims (the hub
+// sniffs the type itself and ignores it).
+func (h *hubProcess) uploadAs(ctx context.Context, key, id, name, contentType string, body io.Reader, size int64) (time.Duration, assetInfo, error) {
 	var info assetInfo
 	req, err := http.NewRequestWithContext(ctx, "PUT", h.url+"/v1/packages/"+id+"/assets/"+name, body)
 	if err != nil {
@@ -734,7 +745,7 @@ func (h *hubProcess) upload(ctx context.Context, key, id, name string, body io.R
 	}
 	req.ContentLength = size
 	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "image/png")
+	req.Header.Set("Content-Type", contentType)
 	start := time.Now()
 	resp, err := h.client.Do(req)
 	if err != nil {
@@ -797,17 +808,25 @@ func readStatus(pid int) (procStatus, error) {
 	return st, nil
 }
 
-// rssSampler records the largest VmRSS of a process, sampled every
-// rssInterval until Stop.
+// rssSampler records the largest VmRSS of a process (or, with tree, the
+// largest sum of the VmRSS of a process and all its descendants), sampled
+// every rssInterval until Stop.
 type rssSampler struct {
 	pid  int
+	tree bool
 	stop chan struct{}
 	done chan struct{}
 	peak int64
 }
 
-func sampleRSS(pid int) *rssSampler {
-	s := &rssSampler{pid: pid, stop: make(chan struct{}), done: make(chan struct{})}
+func sampleRSS(pid int) *rssSampler { return startSampler(pid, false) }
+
+// sampleTreeRSS samples the sum over pid's process tree: the hub and any
+// ffmpeg it runs.
+func sampleTreeRSS(pid int) *rssSampler { return startSampler(pid, true) }
+
+func startSampler(pid int, tree bool) *rssSampler {
+	s := &rssSampler{pid: pid, tree: tree, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		t := time.NewTicker(rssInterval)
@@ -825,6 +844,12 @@ func sampleRSS(pid int) *rssSampler {
 }
 
 func (s *rssSampler) sample() {
+	if s.tree {
+		if rss, err := treeRSS(s.pid); err == nil {
+			s.peak = max(s.peak, rss)
+		}
+		return
+	}
 	if st, err := readStatus(s.pid); err == nil {
 		s.peak = max(s.peak, st.rss)
 	}
