@@ -12,7 +12,7 @@ tools:
 # test checks formatting, vet and staticcheck, then runs every test with
 # the race detector.
 test: check
-	go test -race -count=1 ./...
+	go test -race -count=1 -timeout 30m ./...
 
 check: tools
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi

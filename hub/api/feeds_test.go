@@ -95,7 +95,7 @@ func newFeedHubs(t *testing.T, n int) []*feedHub {
 	var out []*feedHub
 	for _, r := range startFeedReplicas(t, n) {
 		out = append(out, &feedHub{
-			testHub: &testHub{t: t, URL: r.URL, admin: feedAdminKey, svc: r.svc, catalog: r.catalog},
+			testHub: &testHub{t: t, URL: r.URL, admin: feedAdminKey, svc: r.svc, catalog: r.catalog, renditions: true},
 			cache:   r.cache,
 		})
 	}

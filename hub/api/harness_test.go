@@ -49,6 +49,8 @@ type testHub struct {
 	// listBlobs returns every object key in the store, to prove that a
 	// rejected request left nothing behind.
 	listBlobs func() []string
+	// renditions says whether the hub makes renditions (hubOptions).
+	renditions bool
 }
 
 type hubOptions struct {
@@ -66,6 +68,10 @@ type hubOptions struct {
 	configure func(*server.Config)
 	// now, when set, is the hub's clock (server.Options.Now).
 	now func() time.Time
+	// renditions runs the rendition workers. Off, the hub records every
+	// rendition as pending and makes none: most tests look at other
+	// things, and decoding pictures under the race detector is slow.
+	renditions bool
 	// settleFor, when set, bounds the settling of a write whose outcome
 	// is unknown (server.Options.SettleFor), so tests meet that answer
 	// fast.
@@ -101,11 +107,14 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 	if opts.maxAssetBytes > 0 {
 		cfg.MaxAssetBytes = opts.maxAssetBytes
 	}
+	if !opts.renditions {
+		cfg.RenditionWorkers = -1
+	}
 	serverOpts := server.Options{Now: opts.now, SettleFor: opts.settleFor}
 	if opts.webhooks != nil {
 		cfg.WebhooksAllowPrivate, serverOpts.Webhooks = true, *opts.webhooks
 	}
-	h := &testHub{t: t, admin: cfg.AdminKey}
+	h := &testHub{t: t, admin: cfg.AdminKey, renditions: opts.renditions}
 	switch store {
 	case "disk":
 		dir := filepath.Join(cfg.DataDir, "blobs")
@@ -325,6 +334,9 @@ func (h *testHub) state() state {
 // for what a request under test did.
 func (h *testHub) settled() {
 	h.t.Helper()
+	if !h.renditions {
+		return // none is made: pending is where they stay
+	}
 	ctx := context.Background()
 	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
 		ps, err := h.catalog.Packages(ctx)

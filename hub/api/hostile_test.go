@@ -41,7 +41,7 @@ func pngWith(w, h uint32, chunks ...[2]string) []byte {
 // gets a clear answer or a failed rendition, never half-stored bytes, and
 // the hub keeps serving.
 func TestHostileFiles(t *testing.T) {
-	h := newTestHub(t, "disk", hubOptions{})
+	h := newTestHub(t, "disk", hubOptions{renditions: true})
 	producer := h.key("producer")
 	var good bytes.Buffer
 	if err := jpeg.Encode(&good, image.NewGray(image.Rect(0, 0, 64, 64)), nil); err != nil {

@@ -100,7 +100,7 @@ func sum(b []byte) string {
 // copyright stays; the producer learns what went and what was received.
 func TestAnonymizedPackageLeaksNothing(t *testing.T) {
 	ph := plantedPhoto(t)
-	forEachStore(t, hubOptions{}, func(t *testing.T, h *testHub) {
+	forEachStore(t, hubOptions{renditions: true}, func(t *testing.T, h *testHub) {
 		producer := h.key("producer")
 		partner := h.key("partner")
 		var pkg struct{ ID string }

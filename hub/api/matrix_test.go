@@ -940,7 +940,7 @@ func (m *mxFixture) hookReceived(role mxRole) map[string][][]byte {
 }
 
 func newMatrixFixture(t *testing.T) *mxFixture {
-	h := newTestHub(t, "disk", hubOptions{now: mxClock, webhooks: &webhooks.Options{}})
+	h := newTestHub(t, "disk", hubOptions{now: mxClock, webhooks: &webhooks.Options{}, renditions: true})
 	m := &mxFixture{h: h, keys: map[mxRole]string{rAdmin: h.admin, rBogus: "hub_bogus-key-that-no-hub-issued-000000"},
 		partners: map[mxRole]string{}, tokens: map[mxRole]string{}, hooks: map[mxRole]*webhooktest.Receiver{},
 		outlets: map[mxRole]*mxOutlet{}, shared: map[mxState]*mxPackage{}, fresh: map[string]*mxPackage{}, tag: mxTag()}

@@ -91,7 +91,7 @@ func bigPNG(t *testing.T, size int) []byte {
 // upload, whose partial write is as old as the grace by then, completes
 // with its bytes intact: its live marker protects it.
 func TestSweepRemovesDebrisNotUploads(t *testing.T) {
-	forEachStore(t, hubOptions{}, func(t *testing.T, h *testHub) {
+	forEachStore(t, hubOptions{renditions: true}, func(t *testing.T, h *testHub) {
 		ctx := context.Background()
 		producer := h.key("producer")
 		id := h.createPackage(producer, "korgau123")
