@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -66,21 +64,7 @@ func bigPNG(t *testing.T, size int) []byte {
 	noise := make([]byte, size)
 	rng := rand.NewChaCha8([32]byte{7})
 	rng.Read(noise)
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&b, binary.BigEndian, uint32(len(data)))
-		crc := crc32.NewIEEE()
-		crc.Write([]byte(typ))
-		crc.Write(data)
-		b.WriteString(typ)
-		b.Write(data)
-		binary.Write(&b, binary.BigEndian, crc.Sum32())
-	}
-	chunk("IHDR", []byte{0, 0, 0, 8, 0, 0, 0, 8, 8, 2, 0, 0, 0})
-	chunk("IDAT", noise)
-	chunk("IEND", nil)
-	return b.Bytes()
+	return pngWith(8, 8, [2]string{"IDAT", string(noise)})
 }
 
 // TestSweepRemovesDebrisNotUploads runs a sweep on each store against

@@ -21,13 +21,6 @@ import (
 	"github.com/syndication-hub/hub/media/scrub"
 )
 
-// avMem is a hub.ScrubSource in memory, for tests that need no tool.
-type avMem struct{ *bytes.Reader }
-
-func (avMem) Path() string { return "" }
-
-func avMemOf(b []byte) avMem { return avMem{bytes.NewReader(b)} }
-
 // avTestsrc is ffmpeg's input for a second of test video and sound.
 func avTestsrc() []string {
 	return []string{"-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-f", "lavfi", "-i", "sine", "-t", "1"}
@@ -80,7 +73,7 @@ func avMustScrub(t testing.TB, s *scrub.Scrubber, path, contentType string, p hu
 func avScrubBytes(s *scrub.Scrubber, b []byte, contentType string, p hub.ScrubPolicy) ([]byte, hub.ScrubReport, error) {
 	var out bytes.Buffer
 	var rep hub.ScrubReport
-	err := s.Scrub(context.Background(), &out, avMemOf(b), contentType, p, &rep)
+	err := s.Scrub(context.Background(), &out, memSourceOf(b), contentType, p, &rep)
 	return out.Bytes(), rep, err
 }
 

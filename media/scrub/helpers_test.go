@@ -26,6 +26,8 @@ type memSource struct{ *bytes.Reader }
 
 func (memSource) Path() string { return "" }
 
+func memSourceOf(b []byte) memSource { return memSource{bytes.NewReader(b)} }
+
 // scrubBytes scrubs b as contentType.
 func scrubBytes(ctx context.Context, contentType string, b []byte, p hub.ScrubPolicy) ([]byte, *hub.ScrubReport, error) {
 	var out bytes.Buffer
