@@ -222,3 +222,34 @@ func TestEmbargo(t *testing.T) {
 		t.Fatalf("announced %v, want %v", d.sent.ids(), want)
 	}
 }
+
+// TestScheduledPackageMarkedAnonymizedDoesNotFire: a package scheduled
+// with assets scrubbed for a package that is not anonymized, then marked
+// anonymized, must not go out at its embargo with names, dates and
+// software still in its assets: a release now would refuse it (409), and
+// so must the embargo.
+func TestScheduledPackageMarkedAnonymizedDoesNotFire(t *testing.T) {
+	d := newDomain(t)
+	ctx := t.Context()
+	producer := d.key(hub.Key{Role: hub.RoleProducer})
+	p := d.draft(producer, "korgau123", "kk", "Жұмыстағы қудалау — қылмыс")
+	d.upload(producer, p.ID, "poster.png", picture(1))
+	embargo := start.Add(time.Hour)
+	if _, err := d.svc.Release(ctx, producer, p.ID, &embargo); err != nil {
+		t.Fatal(err)
+	}
+	on := true
+	_, err := d.svc.UpdatePackage(ctx, producer, p.ID, hub.PackagePatch{Anonymized: &on})
+	d.clock.Set(embargo)
+	if _, ferr := d.svc.FireDue(ctx); ferr != nil {
+		t.Fatal(ferr)
+	}
+	got, gerr := d.svc.Package(ctx, producer, p.ID)
+	if gerr != nil {
+		t.Fatal(gerr)
+	}
+	if got.Status == hub.StatusReleased && got.Anonymized {
+		t.Fatalf("marking a scheduled package anonymized (%v) let it fire with an asset scrubbed %q", err, got.Assets[0].Scrub)
+	}
+	wantCode(t, "marking a scheduled package anonymized whose assets were not scrubbed for it", err, hub.ECONFLICT)
+}

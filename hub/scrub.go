@@ -184,5 +184,16 @@ func (s *Service) ScrubReport(ctx context.Context, k *Key, id, name string) (*Sc
 	} else if err != nil {
 		return nil, fmt.Errorf("read scrub report of %s/%s: %w", id, name, err)
 	}
+	// Different files can scrub to the same stored bytes, which share
+	// one report, the last upload's: one of another package, perhaps of
+	// another campaign, is not this asset's to show (what that upload
+	// sent and what it held).
+	received := a.SHA256
+	if a.Received != nil {
+		received = a.Received.SHA256
+	}
+	if r.Received.SHA256 != received {
+		return nil, Errorf(ENOTFOUND, "the scrub report of asset %q of package %s was replaced by that of another upload that stored the same bytes; its bytes were scrubbed (%s); upload it again for a new report", name, id, a.Scrub)
+	}
 	return r, nil
 }

@@ -556,6 +556,14 @@ func (s *Service) UpdatePackage(ctx context.Context, k *Key, id string, patch Pa
 		if err := p.Validate(); err != nil {
 			return err
 		}
+		if p.Status == StatusScheduled {
+			// It goes out at its embargo without another look: marked
+			// anonymized now, assets scrubbed for a package that was not
+			// would go out with names, dates and software in them.
+			if err := releasable(p, false); err != nil {
+				return err
+			}
+		}
 		s.touch(p)
 		return checkEntrySize(p)
 	})

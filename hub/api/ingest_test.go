@@ -222,3 +222,40 @@ func waitForRendition(t *testing.T, h *testHub, key, id, asset, name string) []b
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestScrubReportIsTheUploadersOwn: two different files can scrub to the
+// same stored bytes (a photo with its GPS position, and the scrubbed photo
+// itself), which then share one blob. A producer of another campaign who
+// uploaded those bytes must not read, in its own asset's report, what
+// another campaign's upload sent (its received digest, which confirms a
+// match with an original at hand) and what was removed from it.
+func TestScrubReportIsTheUploadersOwn(t *testing.T) {
+	ph := plantedPhoto(t)
+	h := newTestHub(t, "disk", hubOptions{})
+	h.createPackage(h.admin, "other-campaign")
+	theirs := h.createPackage(h.admin, "korgau123")
+	prodTheirs := h.key("producer", "korgau123")
+	prodOther := h.key("producer", "other-campaign")
+
+	// The survivor's campaign stores the photo; its scrubbed bytes are
+	// what any partner downloads once it is released.
+	var up struct{ SHA256 string }
+	h.do("PUT", "/v1/packages/"+theirs+"/assets/shelter.jpg", prodTheirs, ph.bytes).expect(t, http.StatusCreated).json(t, &up)
+	scrubbed := h.do("GET", "/v1/packages/"+theirs+"/assets/shelter.jpg", h.admin, nil).expect(t, http.StatusOK).body
+
+	mine := h.createPackage(prodOther, "other-campaign")
+	h.do("PUT", "/v1/packages/"+mine+"/assets/copy.jpg", prodOther, scrubbed).expect(t, http.StatusCreated)
+	// The survivor's campaign uploads the original again, to another package.
+	again := h.createPackage(prodTheirs, "korgau123")
+	h.do("PUT", "/v1/packages/"+again+"/assets/shelter.jpg", prodTheirs, ph.bytes).expect(t, http.StatusCreated)
+
+	r := h.do("GET", "/v1/packages/"+mine+"/assets/copy.jpg/scrub-report", prodOther, nil)
+	if strings.Contains(string(r.body), sum(ph.bytes)) || strings.Contains(string(r.body), "GPS") {
+		t.Errorf("another campaign's producer reads, in its own asset's report, what the survivor's campaign sent: %s", r.body)
+	}
+	var rep struct{ Received struct{ SHA256 string } }
+	h.do("GET", "/v1/packages/"+again+"/assets/shelter.jpg/scrub-report", prodTheirs, nil).expect(t, http.StatusOK).json(t, &rep)
+	if rep.Received.SHA256 != sum(ph.bytes) {
+		t.Errorf("the survivor's campaign's report says it received %s, it sent %s", rep.Received.SHA256, sum(ph.bytes))
+	}
+}
