@@ -548,6 +548,10 @@ func (s *Service) putScrubbed(ctx context.Context, blobKey string, spool Spooled
 		// must never stay behind a failed scrub.
 		s.deleteBlob(context.WithoutCancel(ctx), blobKey)
 		return Digest{}, scrubErr
+	case putErr != nil && (ErrorCode(putErr) == EUNAVAILABLE || ErrorCode(putErr) == EFULL):
+		// The store failed on its own, and the scrubber only met the
+		// closed pipe: say what is wrong, not that the file is.
+		return Digest{}, putErr
 	case errors.As(scrubErr, &np), errors.As(scrubErr, &herr):
 		return Digest{}, scrubErr // the scrubber's own verdict on the file
 	case putErr != nil:
