@@ -39,7 +39,8 @@ type Rendition struct {
 	// Name is what it is: thumbnail, web, poster, preview, waveform.
 	Name  string         `json:"name"`
 	State RenditionState `json:"state"`
-	// Reason says why it failed or is unavailable, for producers.
+	// Reason says why it failed or is unavailable, in words for a person
+	// (partners see it too: it names no path and no tool's internals).
 	Reason      string  `json:"reason,omitempty"`
 	ContentType string  `json:"contenttype,omitempty"`
 	Size        int64   `json:"size,omitempty"`
@@ -140,6 +141,11 @@ type RenditionMaker interface {
 	Make(ctx context.Context, src, contentType, dir string) ([]MadeRendition, MediaFacts)
 }
 
+// renditionStale is how long a set may stay pending before an upload of
+// the same bytes queues its job again: longer than the work queue's
+// duplicate window (10 minutes) and than any job takes.
+const renditionStale = 15 * time.Minute
+
 // planRenditions records pending renditions for newly stored content and
 // queues the job; content that has a set already keeps it. Failures are
 // logged: the asset is stored, and the set can be made again by the next
@@ -156,7 +162,15 @@ func (s *Service) planRenditions(ctx context.Context, a *Asset) {
 	_, err := s.catalog.UpdateRenditionSet(ctx, a.SHA256, func(set *RenditionSet) error {
 		created = false
 		if len(set.Renditions) > 0 && set.BlobKey == a.BlobKey {
-			return errUnchanged
+			if set.Done() || s.now().Sub(set.Updated) < renditionStale {
+				return errUnchanged
+			}
+			// Pending for long: its job was never queued (NATS failed
+			// then) or was lost; this upload of the same bytes queues it
+			// again, past the queue's duplicate window.
+			created = true
+			set.Updated = s.now().UTC()
+			return nil
 		}
 		created = true
 		*set = RenditionSet{SHA256: a.SHA256, ContentType: a.ContentType, BlobKey: a.BlobKey, Updated: s.now().UTC()}

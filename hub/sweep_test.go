@@ -1,10 +1,12 @@
 package hub_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/disk"
 )
 
 // forgetPackageWrite undoes the package side of an upload of sum into
@@ -144,4 +146,48 @@ func TestSweepNeverTakesAHeldReference(t *testing.T) {
 	if d.refs(sum) != 0 || d.blobFiles() != 0 {
 		t.Fatalf("after the last holder went: refs %d, %d blobs; want none", d.refs(sum), d.blobFiles())
 	}
+}
+
+// TestStalePendingRenditionsAreQueuedAgain: a set left pending (its job
+// never queued) is queued again by the next upload of the same bytes,
+// once it has waited longer than any job takes.
+func TestStalePendingRenditionsAreQueuedAgain(t *testing.T) {
+	d := newDomain(t)
+	queue := &jobRecorder{}
+	blobs, err := disk.Open(d.blobDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.svc = hub.NewService(d.catalog, blobs, hub.ServiceOptions{Now: d.clock.Now, Announcer: d.sent,
+		RenditionMaker: planOnly{}, RenditionQueue: queue})
+	producer := d.key(hub.Key{Role: hub.RoleProducer})
+	a := d.draft(producer, "korgau123", "kk", "first")
+	b := d.draft(producer, "korgau123", "ru", "second")
+	d.upload(producer, a.ID, "poster.png", picture(1))
+	d.upload(producer, b.ID, "poster.png", picture(1))
+	if len(queue.jobs) != 1 {
+		t.Fatalf("%d jobs for one content uploaded twice at once, want 1", len(queue.jobs))
+	}
+	d.clock.Set(d.clock.Now().Add(20 * time.Minute))
+	c := d.draft(producer, "korgau123", "ky", "third")
+	d.upload(producer, c.ID, "poster.png", picture(1))
+	if len(queue.jobs) != 2 {
+		t.Fatalf("%d jobs after the set stayed pending 20 minutes, want it queued again", len(queue.jobs))
+	}
+}
+
+// jobRecorder is a hub.RenditionQueue that remembers what it was given.
+type jobRecorder struct{ jobs []hub.RenditionJob }
+
+func (q *jobRecorder) Enqueue(ctx context.Context, job hub.RenditionJob) error {
+	q.jobs = append(q.jobs, job)
+	return nil
+}
+
+// planOnly plans a thumbnail for everything and makes nothing.
+type planOnly struct{}
+
+func (planOnly) Plan(string) []string { return []string{"thumbnail"} }
+func (planOnly) Make(context.Context, string, string, string) ([]hub.MadeRendition, hub.MediaFacts) {
+	return nil, hub.MediaFacts{}
 }
