@@ -493,6 +493,9 @@ func TestFeedCaching(t *testing.T) {
 	producer := h.key("producer")
 	h.release(producer, h.feedPackage(producer, "korgau123", "kk", kkHeadline, nil))
 	const path = "/feeds/releases.rss"
+	// A rendition becoming ready is a new rendering too (its thumbnail);
+	// every package here has the same poster, so this is the only one.
+	h.settled()
 
 	first := h.do("GET", path, "", nil, "Accept-Encoding", "identity").expect(t, http.StatusOK)
 	etag, lastModified := first.Header.Get("ETag"), first.Header.Get("Last-Modified")

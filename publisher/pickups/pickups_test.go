@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -123,8 +124,18 @@ func openOn(t *testing.T, ext *natstest.External, opts ...nats.Option) *pickups.
 // once, saying it was not saved.
 func TestAppendWhileNATSIsDown(t *testing.T) {
 	ext := natstest.RunExternal(t)
-	l := openOn(t, ext, nats.ReconnectBufSize(-1))
+	down := make(chan struct{})
+	var once sync.Once
+	l := openOn(t, ext, nats.ReconnectBufSize(-1), nats.DisconnectErrHandler(func(*nats.Conn, error) { once.Do(func() { close(down) }) }))
 	ext.Stop()
+	// A report sent before the client noticed is "did not confirm" after
+	// the settle bound (TestAppendUnconfirmedSettles); this is the answer
+	// of a client that knows.
+	select {
+	case <-down:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the client did not notice NATS stopped within 10 s")
+	}
 	start := time.Now()
 	err := l.Append(t.Context(), hub.Pickup{Kind: hub.PickupRepublication, Campaign: "korgau123", Package: "P1", ID: "R1", URL: "https://example.kz/1"})
 	if hub.ErrorCode(err) != hub.EUNAVAILABLE || !strings.Contains(hub.ErrorMessage(err), "NATS is not answering, so the republication report was not saved") {
