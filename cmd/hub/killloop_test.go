@@ -670,5 +670,19 @@ func (s *killState) debris(t *testing.T, h *killHub, digests map[string]bool, fi
 	if err != nil {
 		t.Fatalf("walk %s: %v", root, err)
 	}
+	// The scratch disk, where uploads wait while they are scrubbed: a
+	// killed upload's file is debris like a partial blob.
+	scratch := filepath.Join(h.dir, "scratch")
+	entries, err := os.ReadDir(scratch)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("read %s: %v", scratch, err)
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !final && info.ModTime().After(bound) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("scratch/%s (%d bytes)", e.Name(), info.Size()))
+	}
 	return out
 }
