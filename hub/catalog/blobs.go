@@ -82,28 +82,37 @@ func (c *Catalog) ReleaseBlob(ctx context.Context, sum string) (string, error) {
 
 // BlobRecords reads every blob record from the bucket itself.
 func (c *Catalog) BlobRecords(ctx context.Context) (map[string]hub.BlobRecord, error) {
-	w, err := c.blobs.WatchAll(ctx, jetstream.IgnoreDeletes())
+	recs := map[string]hub.BlobRecord{}
+	err := readBucket(ctx, c.blobs, "blob record", func(key string, rec hub.BlobRecord) {
+		recs[key] = rec
+	})
+	return recs, err
+}
+
+// readBucket reads every current entry of kv from the bucket itself (no
+// index that may lag), decoded as T, for the sweep.
+func readBucket[T any](ctx context.Context, kv jetstream.KeyValue, noun string, fn func(key string, v T)) error {
+	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
-		return nil, fmt.Errorf("read blob records: %w", err)
+		return fmt.Errorf("read %ss: %w", noun, err)
 	}
 	defer w.Stop()
-	recs := map[string]hub.BlobRecord{}
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("read blob records: %w", ctx.Err())
+			return fmt.Errorf("read %ss: %w", noun, ctx.Err())
 		case e, ok := <-w.Updates():
 			if !ok {
-				return nil, fmt.Errorf("read blob records: the watch ended early")
+				return fmt.Errorf("read %ss: the watch ended early", noun)
 			}
 			if e == nil {
-				return recs, nil // every current record has been seen
+				return nil // every current entry has been seen
 			}
-			var rec hub.BlobRecord
-			if err := json.Unmarshal(e.Value(), &rec); err != nil {
-				return nil, fmt.Errorf("decode blob %s: %w", e.Key(), err)
+			var v T
+			if err := json.Unmarshal(e.Value(), &v); err != nil {
+				return fmt.Errorf("decode %s %s: %w", noun, e.Key(), err)
 			}
-			recs[e.Key()] = rec
+			fn(e.Key(), v)
 		}
 	}
 }

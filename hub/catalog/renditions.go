@@ -2,10 +2,6 @@ package catalog
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
 )
@@ -37,34 +33,15 @@ func (c *Catalog) RenditionSets(ctx context.Context, sums []string) map[string]*
 // RenditionBlobKeys reads every set from the bucket and returns the blob
 // keys of their renditions.
 func (c *Catalog) RenditionBlobKeys(ctx context.Context) (map[string]bool, error) {
-	w, err := c.renditions.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
-	if err != nil {
-		return nil, fmt.Errorf("read rendition sets: %w", err)
-	}
-	defer w.Stop()
 	keys := map[string]bool{}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("read rendition sets: %w", ctx.Err())
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil, fmt.Errorf("read rendition sets: the watch ended early")
-			}
-			if e == nil {
-				return keys, nil
-			}
-			var set hub.RenditionSet
-			if err := json.Unmarshal(e.Value(), &set); err != nil {
-				return nil, fmt.Errorf("decode rendition set %s: %w", e.Key(), err)
-			}
-			for _, r := range set.Renditions {
-				if r.BlobKey != "" {
-					keys[r.BlobKey] = true
-				}
+	err := readBucket(ctx, c.renditions.kv, "rendition set", func(_ string, set hub.RenditionSet) {
+		for _, r := range set.Renditions {
+			if r.BlobKey != "" {
+				keys[r.BlobKey] = true
 			}
 		}
-	}
+	})
+	return keys, err
 }
 
 // DeleteRenditionSet removes the set for sum.

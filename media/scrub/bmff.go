@@ -280,16 +280,8 @@ func (s *bmffScan) scan() error {
 		switch b.typ {
 		case "moov":
 			return s.moov(b)
-		case "udta":
-			e, err := s.udta(b, "udta", true)
-			s.patches = append(s.patches, e.patches...)
-			return err
-		case "meta":
-			e, err := s.meta(b, true)
-			s.patches = append(s.patches, e.patches...)
-			return err
-		case "uuid":
-			return s.uuid(b, nil, true)
+		case "udta", "meta", "uuid":
+			return s.metadata(b)
 		case "ftyp", "styp", "mdat", "free", "skip", "wide", "moof", "mfra", "sidx", "ssix", "emsg", "prft", "pdin", "pnot", "PICT", "meco", "junk":
 			return nil
 		}
@@ -300,6 +292,22 @@ func (s *bmffScan) scan() error {
 	})
 }
 
+// metadata scrubs a file- or movie-level udta, meta or uuid box.
+func (s *bmffScan) metadata(b bmffBox) error {
+	var e bmffEdit
+	var err error
+	switch b.typ {
+	case "udta":
+		e, err = s.udta(b, "udta", true)
+	case "meta":
+		e, err = s.meta(b, true)
+	default:
+		return s.uuid(b, nil, true)
+	}
+	s.patches = append(s.patches, e.patches...)
+	return err
+}
+
 func (s *bmffScan) moov(b bmffBox) error {
 	return s.children(b.body(), b.end(), func(c bmffBox) error {
 		switch c.typ {
@@ -307,16 +315,8 @@ func (s *bmffScan) moov(b bmffBox) error {
 			return s.times(c, true)
 		case "trak":
 			return s.trak(c)
-		case "udta":
-			e, err := s.udta(c, "udta", true)
-			s.patches = append(s.patches, e.patches...)
-			return err
-		case "meta":
-			e, err := s.meta(c, true)
-			s.patches = append(s.patches, e.patches...)
-			return err
-		case "uuid":
-			return s.uuid(c, nil, true)
+		case "udta", "meta", "uuid":
+			return s.metadata(c)
 		case "cmov":
 			return s.bad("its movie header is compressed")
 		}
