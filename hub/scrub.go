@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -96,8 +97,10 @@ type ScrubSource interface {
 type Scratch interface {
 	// Spool copies r (size bytes, -1 when unknown) into a new scratch
 	// file named for upload (a ULID made when it began), refusing with
-	// EFULL before reading when the disk lacks room. On an error nothing
-	// is left behind.
+	// EFULL before reading when the disk lacks room. It returns once the
+	// file is made and copies in the background, so the scrub and the
+	// store can follow the bytes as they arrive; Wait says how the copy
+	// ended. Close removes the file, whatever happened.
 	Spool(ctx context.Context, upload string, r io.Reader, size int64) (SpooledUpload, error)
 
 	// Sweep removes scratch files last written before cutoff whose upload
@@ -110,12 +113,35 @@ type Scratch interface {
 	Workspace(id string) (path string, remove func(), err error)
 }
 
-// SpooledUpload is an upload's received bytes on the scratch disk; Close
-// removes them.
+// SpooledUpload is an upload's received bytes on the scratch disk, read
+// while they arrive: ReadAt waits for the bytes it asks for, and fails
+// with the copy's error when they never come; Size is the declared length
+// until the copy ends (an unknown one waits for the end), and Path waits
+// for the end too, since tools read the whole file. Close removes them.
 type SpooledUpload interface {
 	ScrubSource
+	// Arriving reports whether bytes are still being received.
+	Arriving() bool
+	// Wait blocks until every byte is received, and returns the copy's
+	// error: the client's broken-off body, a full disk.
+	Wait() error
 	io.Closer
 }
+
+// StillArriving reports whether src is an upload still being received: a
+// scrubber that writes as it reads may then meet, late in the file,
+// something that undoes what it wrote (ErrScrubAgain).
+func StillArriving(src ScrubSource) bool {
+	a, ok := src.(interface{ Arriving() bool })
+	return ok && a.Arriving()
+}
+
+// ErrScrubAgain is a scrubber's answer when it wrote, following the bytes
+// as they arrived, what a part of the file it read later shows to be
+// wrong (an MP4 whose index, after its media, reveals a GPS track that
+// only a remux removes): the caller discards the output and scrubs again
+// once the whole file is there.
+var ErrScrubAgain = errors.New("scrub: the file must be read whole before it is scrubbed")
 
 // ScrubReportStore keeps each stored blob's scrub report by the blob's
 // content sum: identical stored bytes share one, and it goes when the

@@ -506,14 +506,33 @@ func (s *Service) storeScrubbed(ctx context.Context, upload, blobKey string, bod
 			s.logger.Warn("remove scratch file", "err", err)
 		}
 	}()
-	if digest.tooBig {
-		return Digest{}, nil, s.uploadError(digest, nil)
+	// The scrub follows the bytes as they arrive, and the store follows
+	// the scrub: a long upload is stored while it is received, not after.
+	rep := &ScrubReport{}
+	stored, err := s.putScrubbed(ctx, blobKey, spool, contentType, policy, rep)
+	if errors.Is(err, ErrScrubAgain) {
+		if spoolErr := spool.Wait(); spoolErr == nil {
+			*rep = ScrubReport{}
+			stored, err = s.putScrubbed(ctx, blobKey, spool, contentType, policy, rep)
+		}
 	}
-	if size >= 0 && spool.Size() != size {
+	// Whatever the scrub made of them, the bytes must all have come, as
+	// declared: a store that finished early (a scrubber that stops at a
+	// JPEG's end) is undone when they did not.
+	spoolErr := spool.Wait()
+	if spoolErr != nil || digest.tooBig || size >= 0 && digest.n != size {
+		if err == nil {
+			s.deleteBlob(context.WithoutCancel(ctx), blobKey)
+		}
+		if ErrorCode(spoolErr) == EFULL {
+			return Digest{}, nil, spoolErr
+		}
+		if spoolErr != nil || digest.tooBig {
+			return Digest{}, nil, s.uploadError(digest, spoolErr)
+		}
 		return Digest{}, nil, Errorf(EINVALID, "the body was not as long as its declared Content-Length; nothing was stored")
 	}
-	rep := &ScrubReport{Received: Digest{SHA256: digest.Sum(), Size: spool.Size()}}
-	stored, err := s.putScrubbed(ctx, blobKey, spool, contentType, policy, rep)
+	rep.Received = Digest{SHA256: digest.Sum(), Size: spool.Size()}
 	var np *NotParsedError
 	if errors.As(err, &np) {
 		if policy.Anonymized {
@@ -552,7 +571,7 @@ func (s *Service) putScrubbed(ctx context.Context, blobKey string, spool Spooled
 		// The store failed on its own, and the scrubber only met the
 		// closed pipe: say what is wrong, not that the file is.
 		return Digest{}, putErr
-	case errors.As(scrubErr, &np), errors.As(scrubErr, &herr):
+	case errors.As(scrubErr, &np), errors.As(scrubErr, &herr), errors.Is(scrubErr, ErrScrubAgain):
 		return Digest{}, scrubErr // the scrubber's own verdict on the file
 	case putErr != nil:
 		return Digest{}, putErr

@@ -32,6 +32,10 @@ func packages() map[string]*hub.Package {
 		Name: "interview.mxf", Type: hub.AssetVideo, ContentType: "application/mxf", Size: 5 << 30,
 		SHA256: "02540942346fdfbf21a94f8b823af2ae315f20cb71721c2cc6e205097d560840", BlobKey: "01JD3Z8Q4VJ5K6XW0M2N7P9RSW", Uploaded: now,
 	}
+	captions := hub.Asset{
+		Name: "interview.kk.vtt", Type: hub.AssetText, ContentType: "text/vtt", Size: 2048, Language: "kk", Captions: video.Name,
+		SHA256: "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4", BlobKey: "01JD3Z8Q4VJ5K6XW0M2N7P9RSZ", Uploaded: now,
+	}
 	full := &hub.Package{
 		ID: "01JD3Z8Q4VJ5K6XW0M2N7P9RST", Campaign: "korgau123", Language: "ru", Version: 2, Status: hub.StatusScheduled,
 		FirstCreated: now.Add(-time.Hour), VersionCreated: now, Embargo: &embargo,
@@ -45,7 +49,7 @@ func packages() map[string]*hub.Package {
 		Places: []hub.Place{{Name: "Алматы", Code: "KZ-75"}, {URI: "https://www.geonames.org/1526384"}},
 		By:     "Dobrye Vesti", CopyrightNotice: "© Dobrye Vesti", UsageTerms: "Free to republish with credit",
 		ContentWarning: "Describes harassment.", Anonymized: true, Translations: []string{"01JD3Z8Q4VJ5K6XW0M2N7P9RSX"},
-		Assets: []hub.Asset{poster, video},
+		Assets: []hub.Asset{poster, video, captions},
 	}
 	draft := &hub.Package{
 		ID: "01JD3Z8Q4VJ5K6XW0M2N7P9RSY", Campaign: "korgau123", Language: "kk", Version: 1, Status: hub.StatusDraft,
@@ -290,7 +294,7 @@ func TestStrictCarriesWhatNinjsHasAFieldFor(t *testing.T) {
 	if want := []ninjs.StrictConcept{{Name: "Алматы", Literal: "KZ-75"}, {URI: "https://www.geonames.org/1526384"}}; !slices.Equal(s.Places, want) {
 		t.Errorf("places %+v", s.Places)
 	}
-	if len(s.Associations) != 2 {
+	if len(s.Associations) != 3 {
 		t.Fatalf("associations %+v", s.Associations)
 	}
 	a := s.Associations[0]
@@ -304,6 +308,13 @@ func TestStrictCarriesWhatNinjsHasAFieldFor(t *testing.T) {
 	}
 	if r := s.Associations[1].Renditions[0]; r.SizeInBytes != 5<<30 {
 		t.Errorf("a 5 GiB rendition has sizeinbytes %d", r.SizeInBytes)
+	}
+	// The caption file is a rendition of the video it captions, and an
+	// association of its own.
+	vtt := s.Associations[2]
+	want = ninjs.StrictRendition{Name: "captions-interview.kk.vtt", Href: vtt.URI, ContentType: "text/vtt", SizeInBytes: 2048}
+	if r := s.Associations[1].Renditions; len(r) != 2 || r[1] != want {
+		t.Errorf("the video's renditions %+v, want the original and %+v", r, want)
 	}
 	if s := ninjs.StrictFromPackage(base, ps["withdrawn"]); s.PubStatus != "canceled" || s.Embargoed != nil {
 		t.Errorf("withdrawn: pubstatus %q, embargoed %v", s.PubStatus, s.Embargoed)

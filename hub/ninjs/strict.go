@@ -79,12 +79,13 @@ type StrictAssociation struct {
 // StrictRendition is one stored form of an asset. ninjs 2.2 has no field
 // for a digest, so the SHA-256 stays in the profile.
 type StrictRendition struct {
-	Name        string `json:"name"`
-	Href        string `json:"href"`
-	ContentType string `json:"contenttype,omitempty"`
-	Width       int    `json:"width,omitempty"`
-	Height      int    `json:"height,omitempty"`
-	SizeInBytes int64  `json:"sizeinbytes,omitempty"`
+	Name        string  `json:"name"`
+	Href        string  `json:"href"`
+	ContentType string  `json:"contenttype,omitempty"`
+	Width       int     `json:"width,omitempty"`
+	Height      int     `json:"height,omitempty"`
+	Duration    float64 `json:"duration,omitempty"`
+	SizeInBytes int64   `json:"sizeinbytes,omitempty"`
 }
 
 // Strict turns a profile document into the strict form. It works from the
@@ -113,11 +114,39 @@ func Strict(it Item) StrictItem {
 				continue // ninjs has no word for a rendition still to come
 			}
 			sa.Renditions = append(sa.Renditions, StrictRendition{Name: r.Name, Href: r.Href, ContentType: r.ContentType,
-				Width: r.Width, Height: r.Height, SizeInBytes: r.SizeInBytes})
+				Width: r.Width, Height: r.Height, Duration: r.Duration, SizeInBytes: r.SizeInBytes})
 		}
 		s.Associations = append(s.Associations, sa)
 	}
+	captionLinks(&s, it)
 	return s
+}
+
+// captionLinks adds each caption file to the renditions of the video or
+// audio it captions. ninjs 2.2 has no link between two associations (the
+// profile's captions field is one; ninjs 2.3 adds renditions' resources),
+// and a timed-text form of a video's words is one of its renditions.
+func captionLinks(s *StrictItem, it Item) {
+	for _, c := range it.Associations {
+		if c.Captions == "" {
+			continue
+		}
+		var orig *Rendition
+		for i := range c.Renditions {
+			if c.Renditions[i].Name == "original" {
+				orig = &c.Renditions[i]
+			}
+		}
+		for i := range s.Associations {
+			a := &s.Associations[i]
+			if a.Name != c.Captions || orig == nil {
+				continue
+			}
+			// The caption file's own association says its language.
+			a.Renditions = append(a.Renditions, StrictRendition{Name: "captions-" + c.Name, Href: orig.Href,
+				ContentType: orig.ContentType, SizeInBytes: orig.SizeInBytes})
+		}
+	}
 }
 
 // StrictFromPackage renders p in the strict form, with absolute links

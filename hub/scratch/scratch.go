@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -63,24 +64,91 @@ func Open(path string) (*Dir, error) {
 // Path is the directory's absolute path.
 func (d *Dir) Path() string { return d.path }
 
-// File is one upload's received bytes on the scratch disk; Close removes
-// it. It is a hub.ScrubSource once written.
+// File is one upload's received bytes on the scratch disk, readable while
+// they arrive; Close removes it. It is a hub.SpooledUpload.
 type File struct {
-	f    *os.File
-	size int64
+	f        *os.File
+	declared int64 // the length the client declared, or -1
+
+	mu      sync.Mutex
+	arrived *sync.Cond // signalled as bytes arrive, and when the copy ends
+	n       int64      // bytes written so far
+	done    bool
+	err     error // how the copy ended
 }
 
-// Size is how many bytes were spooled.
-func (f *File) Size() int64 { return f.size }
+// Size is the declared length, or, when none was, how many bytes came
+// (waiting for the copy's end).
+func (f *File) Size() int64 {
+	if f.declared >= 0 {
+		return f.declared
+	}
+	f.Wait()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n
+}
 
-// Path is the file's name.
-func (f *File) Path() string { return f.f.Name() }
+// Path is the file's name, once every byte is in it.
+func (f *File) Path() string {
+	f.Wait()
+	return f.f.Name()
+}
 
-// ReadAt reads the spooled bytes.
-func (f *File) ReadAt(p []byte, off int64) (int, error) { return f.f.ReadAt(p, off) }
+// Arriving reports whether the copy is still going on.
+func (f *File) Arriving() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !f.done
+}
 
-// Close removes the file.
+// Wait blocks until the copy ends and returns its error.
+func (f *File) Wait() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for !f.done {
+		f.arrived.Wait()
+	}
+	return f.err
+}
+
+// ReadAt reads the spooled bytes, waiting until those asked for have
+// arrived; bytes that never come are the copy's error.
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	want := off + int64(len(p))
+	f.mu.Lock()
+	for !f.done && f.n < want {
+		f.arrived.Wait()
+	}
+	n, err := f.n, f.err
+	f.mu.Unlock()
+	if err != nil && n < want {
+		return 0, err
+	}
+	return f.f.ReadAt(p, off)
+}
+
+// Write appends received bytes and wakes the readers waiting for them.
+func (f *File) Write(p []byte) (int, error) {
+	n, err := f.f.Write(p)
+	f.mu.Lock()
+	f.n += int64(n)
+	f.mu.Unlock()
+	f.arrived.Broadcast()
+	return n, err
+}
+
+// finish records how the copy ended.
+func (f *File) finish(err error) {
+	f.mu.Lock()
+	f.done, f.err = true, err
+	f.mu.Unlock()
+	f.arrived.Broadcast()
+}
+
+// Close waits for the copy to end and removes the file.
 func (f *File) Close() error {
+	f.Wait()
 	f.f.Close()
 	if err := os.Remove(f.f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("scratch: remove %s: %w", f.f.Name(), err)
@@ -88,10 +156,11 @@ func (f *File) Close() error {
 	return nil
 }
 
-// Spool copies r into a new scratch file. size is r's length when known
-// (else -1): a disk without room for it and the reserve is refused with
-// EFULL before a byte is read, and a disk that fills up meanwhile too.
-// On any error nothing is left behind.
+// Spool starts copying r into a new scratch file and returns it. size is
+// r's length when known (else -1): a disk without room for it and the
+// reserve is refused with EFULL before a byte is read, and a disk that
+// fills up meanwhile ends the copy with EFULL. The copy stops when ctx
+// ends; Close removes the file however the copy ended.
 func (d *Dir) Spool(ctx context.Context, upload string, r io.Reader, size int64) (hub.SpooledUpload, error) {
 	if !validName(upload) {
 		return nil, fmt.Errorf("scratch: %q is no upload id", upload)
@@ -111,13 +180,15 @@ func (d *Dir) Spool(ctx context.Context, upload string, r io.Reader, size int64)
 	if err != nil {
 		return nil, full(fmt.Errorf("scratch: create a file in %s: %w", d.path, err))
 	}
-	sf := &File{f: f}
-	n, err := io.Copy(f, contextReader{ctx, r})
-	sf.size = n
-	if err != nil {
-		sf.Close()
-		return nil, full(err)
-	}
+	sf := &File{f: f, declared: size}
+	sf.arrived = sync.NewCond(&sf.mu)
+	go func() {
+		_, err := io.Copy(sf, contextReader{ctx, r})
+		if err != nil {
+			err = full(err)
+		}
+		sf.finish(err)
+	}()
 	return sf, nil
 }
 

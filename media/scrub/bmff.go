@@ -75,6 +75,13 @@ func (s *Scrubber) scrubBMFF(ctx context.Context, dst io.Writer, src hub.ScrubSo
 	name, muxer := bmffFormat(contentType)
 	rep.Format = name
 	sc := &bmffScan{r: src, size: src.Size(), format: name, p: p}
+	if hub.StillArriving(src) {
+		if err := sc.stream(dst); err != nil {
+			return err
+		}
+		sc.found.report(rep)
+		return nil
+	}
 	if err := sc.scan(); err != nil {
 		return err
 	}
@@ -276,20 +283,56 @@ func (s *bmffScan) children(start, end int64, fn func(bmffBox) error) error {
 
 // scan reads the top-level boxes.
 func (s *bmffScan) scan() error {
-	return s.children(0, s.size, func(b bmffBox) error {
-		switch b.typ {
-		case "moov":
-			return s.moov(b)
-		case "udta", "meta", "uuid":
-			return s.metadata(b)
-		case "ftyp", "styp", "mdat", "free", "skip", "wide", "moof", "mfra", "sidx", "ssix", "emsg", "prft", "pdin", "pnot", "PICT", "meco", "junk":
-			return nil
-		}
-		if s.judge(avOther, bmffName(b.typ), true) {
-			s.patches = append(s.patches, bmffFree(b))
-		}
+	return s.children(0, s.size, s.top)
+}
+
+// top scans one top-level box; its patches lie inside it.
+func (s *bmffScan) top(b bmffBox) error {
+	switch b.typ {
+	case "moov":
+		return s.moov(b)
+	case "udta", "meta", "uuid":
+		return s.metadata(b)
+	case "ftyp", "styp", "mdat", "free", "skip", "wide", "moof", "mfra", "sidx", "ssix", "emsg", "prft", "pdin", "pnot", "PICT", "meco", "junk":
 		return nil
+	}
+	if s.judge(avOther, bmffName(b.typ), true) {
+		s.patches = append(s.patches, bmffFree(b))
+	}
+	return nil
+}
+
+// stream scans the top-level boxes of a file still arriving and writes
+// each to dst, patched, as soon as it is scanned: the media, most of the
+// file, goes to the store while it is received. A data track found in a
+// movie header after the media was written needs a remux of the whole
+// file: that is hub.ErrScrubAgain.
+func (s *bmffScan) stream(dst io.Writer) error {
+	var written int64
+	flush := func(end int64) error {
+		patches := s.patches
+		s.patches = nil
+		slices.SortFunc(patches, func(a, b avPatch) int { return cmp.Compare(a.off, b.off) })
+		pieces, err := avPatched(written, end, patches)
+		if err != nil {
+			return err
+		}
+		written = end
+		return avWrite(dst, s.r, pieces)
+	}
+	err := s.children(0, s.size, func(b bmffBox) error {
+		if err := s.top(b); err != nil {
+			return err
+		}
+		if len(s.data) > 0 {
+			return hub.ErrScrubAgain
+		}
+		return flush(b.end())
 	})
+	if err != nil {
+		return err
+	}
+	return flush(s.size) // a QuickTime terminator's zeros
 }
 
 // metadata scrubs a file- or movie-level udta, meta or uuid box.
