@@ -259,3 +259,84 @@ func TestScrubReportIsTheUploadersOwn(t *testing.T) {
 		t.Errorf("the survivor's campaign's report says it received %s, it sent %s", rep.Received.SHA256, sum(ph.bytes))
 	}
 }
+
+// slowTail is a body that sends all but its last bytes at once and the
+// rest a moment later, so the hub scrubs and stores it while it arrives.
+type slowTail struct {
+	b      []byte
+	paused bool
+}
+
+func (s *slowTail) Read(p []byte) (int, error) {
+	if len(s.b) == 0 {
+		return 0, io.EOF
+	}
+	const tail = 16
+	send := s.b
+	if len(s.b) > tail {
+		send = s.b[:len(s.b)-tail]
+	} else if !s.paused {
+		s.paused = true
+		time.Sleep(300 * time.Millisecond)
+	}
+	n := copy(p, send)
+	s.b = s.b[n:]
+	return n, nil
+}
+
+// A video whose movie header comes after its media, and shows there a
+// GPS telemetry track, is stored while it arrives until the header says
+// it cannot be: that first store is undone and the whole file remuxed
+// without the track. One blob is left, and no GPS.
+func TestTelemetryFoundLateIsRemuxed(t *testing.T) {
+	dir := t.TempDir()
+	gps := filepath.Join(dir, "gps.bin")
+	if err := os.WriteFile(gps, bytes.Repeat([]byte("GPS5-43.2416,76.9453-SECRETPOS;"), 20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mov := filepath.Join(dir, "telemetry.mov")
+	mediatest.Run(t, "ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10",
+		"-f", "lavfi", "-i", "sine", "-f", "data", "-i", gps, "-t", "2", "-map", "0", "-map", "1", "-map", "2",
+		"-c:v", "libx264", "-c:a", "aac", "-c:d", "copy", "-tag:d", "gpmd", mov)
+	in, err := os.ReadFile(mov)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i, j := bytes.Index(in, []byte("moov")), bytes.Index(in, []byte("mdat")); i < j {
+		t.Fatalf("ffmpeg wrote the movie header first (at %d, media at %d): the test needs it last", i, j)
+	}
+	forEachStore(t, hubOptions{}, func(t *testing.T, h *testHub) {
+		producer := h.key("producer")
+		id := h.createPackage(producer, "korgau123")
+		req, err := http.NewRequest("PUT", h.URL+"/v1/packages/"+id+"/assets/ride.mov", &slowTail{b: in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = int64(len(in))
+		req.Header.Set("Authorization", "Bearer "+producer)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("upload: %d %s", resp.StatusCode, body)
+		}
+		got := h.do("GET", "/v1/packages/"+id+"/assets/ride.mov", producer, nil).expect(t, http.StatusOK).body
+		if bytes.Contains(got, []byte("SECRETPOS")) {
+			t.Error("the telemetry track's GPS positions are still in the stored video")
+		}
+		out := filepath.Join(t.TempDir(), "stored.mov")
+		if err := os.WriteFile(out, got, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		streams := mediatest.Run(t, "ffprobe", "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0", out)
+		if s := strings.Fields(string(streams)); strings.Join(s, ",") != "video,audio" {
+			t.Errorf("stored streams %v, want video and audio", s)
+		}
+		if blobs := h.listBlobs(); len(blobs) != 1 {
+			t.Errorf("blobs in the store: %v, want the remuxed video alone", blobs)
+		}
+	})
+}
