@@ -220,7 +220,7 @@ func TestEveryFormatParses(t *testing.T) {
 			if ky.GUID != base+"/v1/packages/"+kyID+"/versions/1#kill" || purged.GUID != base+"/v1/packages/"+purgedID+"#kill" {
 				t.Errorf("kill notice guids %q, %q", ky.GUID, purged.GUID)
 			}
-			if kk.Link != base+"/v1/packages/"+kkID {
+			if kk.Link != base+"/packages/"+kkID { // the page a person reads
 				t.Errorf("link %q", kk.Link)
 			}
 			if !strings.Contains(kk.Description, "Көмекке қайда жүгінуге болады") || !strings.Contains(kk.Description, "⚠ Қудалау сипатталады.") {

@@ -77,7 +77,9 @@ func newItem(base string, p *hub.Package, renditions map[string]*hub.RenditionSe
 	uri := ninjs.PackageURL(base, p.ID)
 	version := strconv.Itoa(p.Version)
 	it := item{
-		id: p.ID, link: uri, language: p.Language, time: p.Changed().UTC(), status: p.Status,
+		// The link is the package's page, which a person can read (a
+		// feed reader opens it); the guid stays the package URI's.
+		id: p.ID, link: ninjs.PageURL(base, p.ID), language: p.Language, time: p.Changed().UTC(), status: p.Status,
 		campaign: p.Campaign, warning: p.ContentWarning, by: p.By,
 		copyright: p.CopyrightNotice, usageTerms: p.UsageTerms,
 		// The package URI holds the id; the version makes a correction a

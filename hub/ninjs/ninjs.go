@@ -72,6 +72,8 @@ type Item struct {
 	CopyrightNotice string        `json:"copyrightnotice,omitempty"`
 	UsageTerms      string        `json:"usageterms,omitempty"`
 	Associations    []Association `json:"associations"`
+	// Renditions holds the package's page, for people (HTMLRendition).
+	Renditions []Rendition `json:"renditions,omitempty"`
 
 	ID             string   `json:"id"`
 	Campaign       string   `json:"campaign"`
@@ -179,6 +181,26 @@ func PackageURL(base string, id string) string {
 	return base + "/v1/packages/" + id
 }
 
+// PageURL returns the absolute URL of package id's page in the portal
+// under base: what a person opens, where PackageURL is for programs. It
+// is stable: feeds link to it, and events carry it.
+func PageURL(base, id string) string {
+	return base + "/packages/" + id
+}
+
+// HTMLRendition is the name of the package-level rendition that is the
+// package's page.
+const HTMLRendition = "html"
+
+// pageRenditions is the package's page as ninjs renditions; a purged
+// package's page only says it is gone, and its document links nowhere.
+func pageRenditions(base string, p *hub.Package) []Rendition {
+	if p.Status == hub.StatusPurged {
+		return nil
+	}
+	return []Rendition{{Name: HTMLRendition, Href: PageURL(base, p.ID), ContentType: "text/html"}}
+}
+
 // AssetURL returns the absolute download URL of an asset under base.
 func AssetURL(base, id, name string) string {
 	return PackageURL(base, id) + "/assets/" + url.PathEscape(name)
@@ -194,7 +216,7 @@ func FromPackage(base string, p *hub.Package) Item {
 		Subjects: p.Subjects, Places: p.Places, By: p.By, CopyrightNotice: p.CopyrightNotice,
 		UsageTerms: p.UsageTerms, Associations: make([]Association, 0, len(p.Assets)),
 		ID: p.ID, Campaign: p.Campaign, Status: string(p.Status), ContentWarning: p.ContentWarning,
-		Anonymized: p.Anonymized, Translations: p.Translations,
+		Anonymized: p.Anonymized, Translations: p.Translations, Renditions: pageRenditions(base, p),
 	}
 	if p.Status == hub.StatusScheduled {
 		it.Embargoed = p.Embargo

@@ -53,6 +53,8 @@ type StrictItem struct {
 	UsageTerms      string              `json:"usageterms,omitempty"`
 	EdNote          string              `json:"ednote,omitempty"`
 	Associations    []StrictAssociation `json:"associations,omitempty"`
+	// Renditions holds the package's page, for people.
+	Renditions []StrictRendition `json:"renditions,omitempty"`
 }
 
 // StrictConcept is a subject or a place as ninjs has them. The hub's code
@@ -106,6 +108,9 @@ func Strict(it Item) StrictItem {
 	}
 	for _, pl := range it.Places {
 		s.Places = append(s.Places, concept(pl.Name, "", pl.URI, pl.Code))
+	}
+	for _, r := range it.Renditions {
+		s.Renditions = append(s.Renditions, StrictRendition{Name: r.Name, Href: r.Href, ContentType: r.ContentType})
 	}
 	for _, a := range it.Associations {
 		sa := StrictAssociation{Name: a.Name, URI: a.URI, Type: a.Type, Language: a.Language, Descriptions: a.Descriptions, By: a.By}
