@@ -234,6 +234,15 @@ type xmpResult struct {
 // errXMPEnd is XMP that ends inside an element.
 var errXMPEnd = errors.New("XMP ends inside an element")
 
+// xmpMaxDepth bounds the nesting the scan follows: real XMP nests a
+// handful of levels, and a packet nested deeper is unreadable (removed
+// whole) at once, instead of after a decoder has walked a hundred
+// thousand levels of it.
+const xmpMaxDepth = 256
+
+// errXMPDeep is XMP nested deeper than xmpMaxDepth.
+var errXMPDeep = errors.New("XMP nests too deep")
+
 // is reports whether n is ns:local.
 func is(n xml.Name, ns, local string) bool { return n.Space == ns && n.Local == local }
 
@@ -372,6 +381,9 @@ func (s *rdfScan) skip() error {
 		switch tok.(type) {
 		case xml.StartElement:
 			depth++
+			if depth > xmpMaxDepth {
+				return errXMPDeep
+			}
 		case xml.EndElement:
 			depth--
 		}
