@@ -2,6 +2,7 @@ package hub_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"image"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/catalog/memory"
 	"github.com/syndication-hub/hub/hub/scratch"
 	"github.com/syndication-hub/hub/media/credit"
 )
@@ -21,11 +23,16 @@ import (
 // real writer.
 func newCreditingDomain(t *testing.T) *domain {
 	t.Helper()
+	return newCreditingDomainOver(t, nil)
+}
+
+func newCreditingDomainOver(t *testing.T, wrap func(*memory.Catalog) hub.Catalog) *domain {
+	t.Helper()
 	dir, err := scratch.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newDomainWith(t, hub.ServiceOptions{Scratch: dir, CreditWriter: credit.New()})
+	return newDomainWith(t, hub.ServiceOptions{Scratch: dir, CreditWriter: credit.New()}, wrap)
 }
 
 // photo is a small JPEG made by Go's encoder (no metadata at all).
@@ -239,5 +246,50 @@ func TestSweepSettlesUnusedCredit(t *testing.T) {
 	rep := d.sweepAt(start.Add(grace+2*time.Minute), grace)
 	if rep.Unheld != 1 || d.blobFiles() != 1 {
 		t.Fatalf("sweep %+v, %d blobs left, want the credited copy gone", rep, d.blobFiles())
+	}
+}
+
+// meddlingCatalog changes a package once, just before the next update of
+// it: another request landing between a release's crediting and its write.
+type meddlingCatalog struct {
+	*memory.Catalog
+	meddle func(p *hub.Package)
+}
+
+func (c *meddlingCatalog) UpdatePackage(ctx context.Context, id string, fn func(p *hub.Package) error) (*hub.Package, error) {
+	if m := c.meddle; m != nil {
+		c.meddle = nil
+		if _, err := c.Catalog.UpdatePackage(ctx, id, func(p *hub.Package) error { m(p); return nil }); err != nil {
+			return nil, err
+		}
+	}
+	return c.Catalog.UpdatePackage(ctx, id, fn)
+}
+
+// TestReleaseCreditsAgainWhenTheCreditChanged: a credit changed after the
+// pictures were credited and before the release is written makes the
+// release credit them again; the first credited copy is let go.
+func TestReleaseCreditsAgainWhenTheCreditChanged(t *testing.T) {
+	ctx := t.Context()
+	mc := &meddlingCatalog{}
+	d := newCreditingDomainOver(t, func(c *memory.Catalog) hub.Catalog { mc.Catalog = c; return mc })
+	producer := d.key(hub.Key{Role: hub.RoleProducer})
+	p := d.draft(producer, "korgau123", "kk", "changed under the release")
+	by := "Бірінші"
+	if _, err := d.svc.UpdatePackage(ctx, producer, p.ID, hub.PackagePatch{By: &by}); err != nil {
+		t.Fatal(err)
+	}
+	d.upload(producer, p.ID, "photo.jpg", photo(t))
+	later := "Фото: кейінгі"
+	mc.meddle = func(p *hub.Package) { p.Assets[0].Credit = later }
+	p, err := d.svc.Release(ctx, producer, p.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !carries(t, d.stored(p.Live.Asset("photo.jpg")), hub.Credit{Credit: later}) {
+		t.Fatal("the release went out with the credit it was prepared with")
+	}
+	if n := d.blobFiles(); n != 2 {
+		t.Fatalf("%d blobs, want the upload and one credited copy", n)
 	}
 }
