@@ -100,3 +100,23 @@ func TestReleasedPicturesCarryTheirCredit(t *testing.T) {
 		}
 	})
 }
+
+// harnessCredit is what createPackage's packages write into their
+// pictures when released.
+var harnessCredit = hub.Credit{Credit: "Dobrye Vesti", UsageTerms: "Free to republish with credit"}
+
+// creditedAs is what partners get of stored bytes b (a picture of
+// contentType) released with c: b with c written in, or b itself when
+// there is nothing to write.
+func creditedAs(t testing.TB, contentType string, b []byte, c hub.Credit) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	changed, err := credit.Write(t.Context(), &out, bytes.NewReader(b), int64(len(b)), contentType, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !changed {
+		return b
+	}
+	return out.Bytes()
+}
