@@ -41,10 +41,10 @@ type CreditWriter interface {
 	WriteCredit(ctx context.Context, dst io.Writer, src io.ReaderAt, size int64, contentType string, c Credit) (bool, error)
 }
 
-// CreditOf is what a release writes into asset a of p: the asset's own
+// creditOf is what a release writes into asset a of p: the asset's own
 // credit, else the package's credit line, with the package's copyright
 // notice and usage terms (as Credits in the zip says them).
-func CreditOf(p *Package, a *Asset) Credit {
+func creditOf(p *Package, a *Asset) Credit {
 	c := Credit{Credit: a.Credit, CopyrightNotice: p.CopyrightNotice, UsageTerms: p.UsageTerms}
 	if strings.TrimSpace(c.Credit) == "" {
 		c.Credit = p.By
@@ -96,7 +96,7 @@ func (s *Service) prepareCredits(ctx context.Context, p *Package) (credits, erro
 	c := credits{}
 	for i := range p.Assets {
 		a := &p.Assets[i]
-		want := CreditOf(p, a)
+		want := creditOf(p, a)
 		if !credited(a.Type) || want.Empty() {
 			continue
 		}
@@ -185,7 +185,7 @@ func (s *Service) applyCredits(p, live *Package, c credits, taken map[string]boo
 	}
 	for i := range live.Assets {
 		a := &live.Assets[i]
-		want := CreditOf(live, a)
+		want := creditOf(live, a)
 		if !credited(a.Type) || want.Empty() {
 			continue
 		}
