@@ -141,13 +141,17 @@ func rewriteXMP(packet []byte, v values) ([]byte, [3]*string, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			scope := map[string]string{}
+			var scope map[string]string // made only for declarations: packets nest deep
 			for _, a := range t.Attr {
-				switch {
-				case a.Name.Space == "xmlns":
-					scope[a.Name.Local] = a.Value
-				case a.Name.Space == "" && a.Name.Local == "xmlns":
-					scope[""] = a.Value
+				prefix, ok := a.Name.Local, a.Name.Space == "xmlns"
+				if a.Name.Space == "" && a.Name.Local == "xmlns" {
+					prefix, ok = "", true
+				}
+				if ok {
+					if scope == nil {
+						scope = map[string]string{}
+					}
+					scope[prefix] = a.Value
 				}
 			}
 			ns := resolve(t.Name.Space, scope)
