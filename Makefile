@@ -43,7 +43,7 @@ FUZZ_TARGETS = \
 	./media/scrub:FuzzScrubJPEG ./media/scrub:FuzzScrubPNG ./media/scrub:FuzzScrubWebP ./media/scrub:FuzzScrubGIF \
 	./media/scrub:FuzzScrubSVG ./media/scrub:FuzzScrubMP4 ./media/scrub:FuzzScrubMP3 ./media/scrub:FuzzScrubWAV \
 	./media/scrub:FuzzScrubPDF ./media/scrub:FuzzScrubOOXML \
-	./media/renditions:FuzzPicture
+	./media/renditions:FuzzPicture ./media/credit:FuzzWrite
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t#*:}; \

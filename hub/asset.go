@@ -62,6 +62,12 @@ type Asset struct {
 	// compares its files with; SHA256 and Size are those of the stored,
 	// scrubbed bytes. Producers only: released versions do not carry it.
 	Received *Digest `json:"received,omitempty"`
+	// Source, on an asset of a released version, is the SHA-256 of the
+	// stored bytes its own were made from by writing the release's
+	// credit into them (SHA256 and Size are the credited bytes'): their
+	// renditions and scrub report are the asset's. It is the digest of
+	// bytes the hub stored, never of what a client sent.
+	Source string `json:"source,omitempty"`
 }
 
 // ScrubLevel is how an asset's bytes were scrubbed.

@@ -96,12 +96,25 @@ var start = time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
 
 func newDomain(t *testing.T) *domain {
 	t.Helper()
+	return newDomainWith(t, hub.ServiceOptions{}, nil)
+}
+
+// newDomainWith is newDomain with the parts opts wires (its clock and
+// announcer are the domain's), over the catalog wrap makes of the
+// in-memory one when wrap is not nil.
+func newDomainWith(t *testing.T, opts hub.ServiceOptions, wrap func(*memory.Catalog) hub.Catalog) *domain {
+	t.Helper()
 	d := &domain{t: t, catalog: memory.New(), blobDir: t.TempDir(), clock: &clock{now: start}, sent: &announcements{}}
 	blobs, err := disk.Open(d.blobDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.svc = hub.NewService(d.catalog, blobs, hub.ServiceOptions{Now: d.clock.Now, Announcer: d.sent})
+	opts.Now, opts.Announcer = d.clock.Now, d.sent
+	var c hub.Catalog = d.catalog
+	if wrap != nil {
+		c = wrap(d.catalog)
+	}
+	d.svc = hub.NewService(c, blobs, opts)
 	secret, err := d.svc.EnsureAdminKey(t.Context(), "")
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,9 @@
 package hub
 
-import "io"
+import (
+	"context"
+	"io"
+)
 
 // DigestForTest drains r through a digestReader in reads of readSize and
 // returns the hex SHA-256 and the count.
@@ -17,4 +20,12 @@ func DigestForTest(r io.Reader, readSize int) (string, int64, error) {
 		}
 	}
 	return d.Sum(), d.n, nil
+}
+
+// CreditForTest credits p's pictures and stores them, as a release does
+// before it writes the package, and stops there: the state a process
+// killed between the two leaves.
+func (s *Service) CreditForTest(ctx context.Context, p *Package) error {
+	_, err := s.prepareCredits(ctx, p)
+	return err
 }

@@ -22,28 +22,47 @@ func (s *Service) Release(ctx context.Context, k *Key, id string, embargo *time.
 		return nil, Errorf(EINVALID, "the embargo %s is not in the future (it is now %s); release without an embargo to publish at once",
 			embargo.Format(time.RFC3339), now.Format(time.RFC3339))
 	}
-	p, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
-		if err := s.editable(k, id, p); err != nil {
-			return err
+	var p *Package
+	for try := 1; ; try++ {
+		// The pictures are credited first, outside the update (which may
+		// run again), and taken only if they are still what was credited.
+		var c credits
+		if embargo == nil {
+			current, err := s.catalog.Package(ctx, id)
+			if err != nil {
+				return nil, s.missingPackage(id, err)
+			}
+			if s.releaseCheck(k, id, current, embargo, now) == nil {
+				if c, err = s.prepareCredits(ctx, current); err != nil {
+					return nil, err
+				}
+			}
 		}
-		if err := releasable(p, p.uploading(now)); err != nil {
-			return err
+		var taken map[string]bool
+		var err error
+		p, err = s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
+			taken = map[string]bool{}
+			if err := s.releaseCheck(k, id, p, embargo, now); err != nil {
+				return err
+			}
+			if embargo != nil {
+				e := embargo.UTC()
+				p.Status, p.Embargo = StatusScheduled, &e
+				return nil
+			}
+			return s.publish(p, now, c, taken)
+		})
+		if err != nil {
+			taken = nil
 		}
-		switch {
-		case p.Status == StatusReleased && embargo != nil:
-			return Errorf(EINVALID, "package %s is released; a correction goes out at once and takes no embargo", id)
-		case p.Status == StatusReleased && p.Version == p.Live.Version:
-			return Errorf(ECONFLICT, "package %s has no changes since version %d; edit it first to release a correction", id, p.Live.Version)
-		case embargo != nil:
-			e := embargo.UTC()
-			p.Status, p.Embargo = StatusScheduled, &e
-			return nil
+		s.settleCredits(context.WithoutCancel(ctx), c, taken)
+		if err == errCreditsStale && try < maxCreditTries {
+			continue
 		}
-		s.publish(p, now)
-		return nil
-	})
-	if err != nil {
-		return nil, s.missingPackage(id, err)
+		if err != nil {
+			return nil, s.missingPackage(id, err)
+		}
+		break
 	}
 	if p.Status == StatusScheduled {
 		s.wakeScheduler()
@@ -53,6 +72,24 @@ func (s *Service) Release(ctx context.Context, k *Key, id string, embargo *time.
 	}
 	s.announce(ctx, p)
 	return p, nil
+}
+
+// releaseCheck says why k cannot release p now (with the embargo given,
+// or none), if it cannot.
+func (s *Service) releaseCheck(k *Key, id string, p *Package, embargo *time.Time, now time.Time) error {
+	if err := s.editable(k, id, p); err != nil {
+		return err
+	}
+	if err := releasable(p, p.uploading(now)); err != nil {
+		return err
+	}
+	switch {
+	case p.Status == StatusReleased && embargo != nil:
+		return Errorf(EINVALID, "package %s is released; a correction goes out at once and takes no embargo", id)
+	case p.Status == StatusReleased && p.Version == p.Live.Version:
+		return Errorf(ECONFLICT, "package %s has no changes since version %d; edit it first to release a correction", id, p.Live.Version)
+	}
+	return nil
 }
 
 // releasable says why p cannot be released yet, if it cannot.
@@ -86,9 +123,12 @@ func releasable(p *Package, uploading bool) error {
 	return nil
 }
 
-// publish turns the working copy into the live version and records the
-// announcement to make; the caller writes it under a revision check.
-func (s *Service) publish(p *Package, now time.Time) {
+// publish turns the working copy into the live version, its pictures
+// credited (c, from prepareCredits; taken records the references p takes
+// from it), and records the announcement to make; the caller writes it
+// under a revision check. It returns errCreditsStale when a picture
+// changed since it was credited.
+func (s *Service) publish(p *Package, now time.Time, c credits, taken map[string]bool) error {
 	event := EventReleased
 	if p.Live != nil {
 		event = EventCorrected
@@ -102,8 +142,12 @@ func (s *Service) publish(p *Package, now time.Time) {
 		// with an original at hand, its digest would confirm a match.
 		live.Assets[i].Received = nil
 	}
+	if err := s.applyCredits(p, live, c, taken); err != nil {
+		return err
+	}
 	p.Live = live
 	p.Pending = &Announcement{Event: event, Version: p.Version, Time: now}
+	return nil
 }
 
 // Unschedule takes a scheduled package back to draft.
@@ -390,17 +434,7 @@ func (s *Service) FireDue(ctx context.Context) (fired int, err error) {
 		if indexed.Embargo.After(s.now()) {
 			continue
 		}
-		won := false
-		p, err := s.catalog.UpdatePackage(ctx, indexed.ID, func(p *Package) error {
-			won = false
-			now := s.now().UTC()
-			if p.Status != StatusScheduled || p.Embargo == nil || p.Embargo.After(now) {
-				return errAlreadyDone
-			}
-			s.publish(p, now)
-			won = true
-			return nil
-		})
+		p, won, err := s.fire(ctx, indexed.ID)
 		if err == errAlreadyDone || ErrorCode(err) == ENOTFOUND {
 			continue
 		} else if err != nil {
@@ -413,6 +447,48 @@ func (s *Service) FireDue(ctx context.Context) (fired int, err error) {
 		}
 	}
 	return fired, nil
+}
+
+// fire releases scheduled package id if its embargo has come, crediting
+// its pictures first; won is whether this call released it.
+func (s *Service) fire(ctx context.Context, id string) (p *Package, won bool, err error) {
+	due := func(p *Package, now time.Time) bool {
+		return p.Status == StatusScheduled && p.Embargo != nil && !p.Embargo.After(now)
+	}
+	for try := 1; ; try++ {
+		current, err := s.catalog.Package(ctx, id)
+		if err != nil {
+			return nil, false, err
+		}
+		if !due(current, s.now().UTC()) {
+			return nil, false, errAlreadyDone
+		}
+		c, err := s.prepareCredits(ctx, current)
+		if err != nil {
+			return nil, false, err
+		}
+		var taken map[string]bool
+		p, err = s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
+			won, taken = false, map[string]bool{}
+			now := s.now().UTC()
+			if !due(p, now) {
+				return errAlreadyDone
+			}
+			if err := s.publish(p, now, c, taken); err != nil {
+				return err
+			}
+			won = true
+			return nil
+		})
+		if err != nil {
+			won, taken = false, nil
+		}
+		s.settleCredits(context.WithoutCancel(ctx), c, taken)
+		if err == errCreditsStale && try < maxCreditTries {
+			continue
+		}
+		return p, won, err
+	}
 }
 
 // IndexShows reports whether this replica's package index already holds

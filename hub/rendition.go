@@ -366,10 +366,11 @@ func (s *Service) storeFile(ctx context.Context, key, path string) (Digest, erro
 // (so one the caller may download), when it is ready; ENOTFOUND saying
 // where it stands otherwise.
 func (s *Service) AssetRendition(ctx context.Context, a *Asset, name string) (*Rendition, error) {
-	sets := s.catalog.RenditionSets(ctx, []string{a.SHA256})
-	set := sets[a.SHA256]
+	sum := a.RenditionSum()
+	sets := s.catalog.RenditionSets(ctx, []string{sum})
+	set := sets[sum]
 	if set == nil {
-		set, _ = s.catalog.RenditionSet(ctx, a.SHA256) // another replica made it a moment ago
+		set, _ = s.catalog.RenditionSet(ctx, sum) // another replica made it a moment ago
 	}
 	var r *Rendition
 	if set != nil {
@@ -411,15 +412,23 @@ func RenditionFileName(name string, r *Rendition) string {
 	return stem + "-" + r.Name + ext
 }
 
-// RenditionSets returns the renditions of p's assets by content sum, as
-// views show them.
+// RenditionSets returns the renditions of p's assets by each asset's
+// content sum (SHA256), as views show them: a credited asset's are those
+// of the bytes it was credited from (Asset.RenditionSum).
 func (s *Service) RenditionSets(ctx context.Context, p *Package) map[string]*RenditionSet {
 	if p == nil || len(p.Assets) == 0 {
 		return nil
 	}
 	sums := make([]string, 0, len(p.Assets))
 	for _, a := range p.Assets {
-		sums = append(sums, a.SHA256)
+		sums = append(sums, a.RenditionSum())
 	}
-	return s.catalog.RenditionSets(ctx, sums)
+	bySource := s.catalog.RenditionSets(ctx, sums)
+	out := make(map[string]*RenditionSet, len(bySource))
+	for _, a := range p.Assets {
+		if set := bySource[a.RenditionSum()]; set != nil {
+			out[a.SHA256] = set
+		}
+	}
+	return out
 }

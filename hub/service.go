@@ -23,6 +23,7 @@ type Service struct {
 	maxAssetBytes int64
 	scrubber      Scrubber
 	scratch       Scratch
+	creditWriter  CreditWriter
 
 	renditionMaker RenditionMaker
 	renditionQueue RenditionQueue
@@ -69,6 +70,10 @@ type ServiceOptions struct {
 	// no upload at all.
 	Scrubber Scrubber
 	Scratch  Scratch
+	// CreditWriter writes the credit, copyright notice and usage terms
+	// into released pictures (see credit.go), reading from Scratch;
+	// without it (or Scratch) released pictures are the stored bytes.
+	CreditWriter CreditWriter
 	// RenditionMaker and RenditionQueue make renditions after uploads;
 	// without them assets have only their original.
 	RenditionMaker RenditionMaker
@@ -100,6 +105,7 @@ func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service 
 	s.pickups = opts.Pickups
 	s.auditLog = opts.AuditLog
 	s.scrubber, s.scratch = opts.Scrubber, opts.Scratch
+	s.creditWriter = opts.CreditWriter
 	s.renditionMaker, s.renditionQueue = opts.RenditionMaker, opts.RenditionQueue
 	return s
 }

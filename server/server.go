@@ -38,6 +38,7 @@ import (
 	"github.com/syndication-hub/hub/hub/renditionqueue"
 	"github.com/syndication-hub/hub/hub/s3"
 	"github.com/syndication-hub/hub/hub/scratch"
+	"github.com/syndication-hub/hub/media/credit"
 	"github.com/syndication-hub/hub/media/scrub"
 	"github.com/syndication-hub/hub/media/tools"
 	"github.com/syndication-hub/hub/publisher/audit"
@@ -198,6 +199,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 		MaxAssetBytes: s.cfg.MaxAssetBytes, Logger: s.log, Now: opts.Now, Announcer: announcer, ReleaseLog: s.releases,
 		AllowPrivateWebhookTargets: s.cfg.WebhooksAllowPrivate, Pickups: s.pickups, AuditLog: s.audit,
 		Scrubber: scrub.New(scrub.Options{FFmpeg: s.tools.FFmpeg, Logger: s.log}), Scratch: scratchSpace,
+		CreditWriter:   credit.New(),
 		RenditionMaker: newRenditionMaker(s.tools, s.cfg.RenditionThreads, s.log), RenditionQueue: s.renditionJobs,
 	})
 	if err := s.admitPartners(); err != nil {

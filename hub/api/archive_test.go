@@ -117,7 +117,11 @@ func TestArchiveOfAPackage(t *testing.T) {
 		if got, want := strings.Join(zipNames(z), "|"), "manifest.json|ninjs.json|CREDITS.txt|poster.png|"+kazakh+"|"+interview; got != want {
 			t.Errorf("entries %s, want %s", got, want)
 		}
-		for name, want := range map[string][]byte{"poster.png": poster, interview: text} {
+		// Released, the poster carries its credit, the package's copyright
+		// notice and usage terms.
+		posterCredit := hub.Credit{Credit: "Photo: A. Nurlanova", CopyrightNotice: "© 2026 Dobrye Vesti", UsageTerms: "Free to republish with credit"}
+		releasedPoster := creditedAs(t, "image/png", poster, posterCredit)
+		for name, want := range map[string][]byte{"poster.png": releasedPoster, interview: text} {
 			f, got := zipFile(t, z, name)
 			if sha(got) != sha(want) {
 				t.Errorf("%s differs in the zip", name)
@@ -147,7 +151,7 @@ func TestArchiveOfAPackage(t *testing.T) {
 			t.Fatalf("manifest.json is not ninjs: %v\n%s", err, manifest)
 		}
 		if item.ID != id || item.Version != "1" || item.Type != "composite" || item.PubStatus != "usable" || len(item.Associations) != 3 ||
-			item.Associations[0].Name != "poster.png" || item.Associations[0].SHA256 != sha(poster) || item.Associations[1].Name != kazakh {
+			item.Associations[0].Name != "poster.png" || item.Associations[0].SHA256 != sha(releasedPoster) || item.Associations[1].Name != kazakh {
 			t.Errorf("manifest: %+v", item)
 		}
 		ninjstest.Profile(t).Assert(t, "manifest.json", manifest)
@@ -184,7 +188,7 @@ func TestArchiveOfAPackage(t *testing.T) {
 			key, version string
 			poster       []byte
 			name         string
-		}{{partner, "1", poster, headline + ".zip"}, {producer, "2", newPoster, headline + " v2.zip"}} {
+		}{{partner, "1", releasedPoster, headline + ".zip"}, {producer, "2", newPoster, headline + " v2.zip"}} {
 			r := h.do("GET", path, c.key, nil).expect(t, http.StatusOK)
 			z := readZip(t, r)
 			_, manifest := zipFile(t, z, "manifest.json")
@@ -208,7 +212,7 @@ func TestArchiveOfAPackage(t *testing.T) {
 		}
 		h.do("POST", "/v1/packages/"+id+"/release", producer, nil).expect(t, http.StatusOK)
 		_, got := zipFile(t, readZip(t, h.do("GET", path, partner, nil).expect(t, http.StatusOK)), "poster.png")
-		if !bytes.Equal(got, newPoster) {
+		if !bytes.Equal(got, creditedAs(t, "image/png", newPoster, posterCredit)) {
 			t.Error("after the correction partners still get the old poster")
 		}
 

@@ -326,7 +326,7 @@ func TestPresignedDownloadOfReleasedAsset(t *testing.T) {
 	}
 	defer direct.Body.Close()
 	b, _ := io.ReadAll(direct.Body)
-	if direct.StatusCode != 200 || !bytes.Equal(b, poster) {
+	if direct.StatusCode != 200 || !bytes.Equal(b, creditedAs(t, "image/png", poster, harnessCredit)) {
 		t.Fatalf("presigned URL answered %d with %d bytes", direct.StatusCode, len(b))
 	}
 	if cd := direct.Header.Get("Content-Disposition"); !strings.Contains(cd, "filename*=UTF-8''%D0%BF") {

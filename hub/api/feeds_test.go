@@ -211,7 +211,9 @@ func TestFeedsInEveryFormat(t *testing.T) {
 	h.release(producer, hidden)
 	draft := h.feedPackage(producer, "korgau123", "ru", "Черновик", nil)
 
-	poster := pngBytes(t, 8, 8, 3)
+	// Released, the poster carries its credit (see credit_test.go).
+	poster := creditedAs(t, "image/png", pngBytes(t, 8, 8, 3),
+		hub.Credit{Credit: "Айгерім Н.", CopyrightNotice: "© Dobrye Vesti 2026", UsageTerms: "Free to republish with credit"})
 	posterURL := feedPublicURL + "/v1/packages/" + kk + "/assets/poster.png"
 	h.settled() // the poster's thumbnail is made: the feeds show it
 	for _, format := range feeds.Formats {

@@ -145,8 +145,12 @@ func TestAnonymizedPackageLeaksNothing(t *testing.T) {
 		h.do("POST", "/v1/packages/"+pkg.ID+"/release", producer, nil).expect(t, http.StatusOK)
 
 		asset := h.do("GET", "/v1/packages/"+pkg.ID+"/assets/shelter.jpg", partner, nil).expect(t, http.StatusOK)
-		if sum(asset.body) != up.SHA256 {
-			t.Errorf("download's digest %s, the upload answered %s", sum(asset.body), up.SHA256)
+		stored := h.do("GET", "/v1/packages/"+pkg.ID+"/assets/shelter.jpg", producer, nil).expect(t, http.StatusOK).body
+		if sum(stored) != up.SHA256 {
+			t.Errorf("the producer's download's digest %s, the upload answered %s", sum(stored), up.SHA256)
+		}
+		if !bytes.Equal(asset.body, creditedAs(t, "image/jpeg", stored, harnessCredit)) {
+			t.Error("the partner's download is not the stored picture with the release's credit written in")
 		}
 		var leaks []string
 		leaks = append(leaks, ph.leaks(t, "download", asset.body)...)

@@ -164,7 +164,7 @@ func TestCorrectionWithdrawalAndPurge(t *testing.T) {
 	if seen.Version != "2" || seen.Headlines[0].Value != "Исправленный заголовок" {
 		t.Fatalf("after the correction a partner sees %+v", seen)
 	}
-	if r := h.do("GET", "/v1/packages/"+id+"/assets/poster.png", partner, nil).expect(t, 200); !bytes.Equal(r.body, newPoster) {
+	if r := h.do("GET", "/v1/packages/"+id+"/assets/poster.png", partner, nil).expect(t, 200); !bytes.Equal(r.body, creditedAs(t, "image/png", newPoster, harnessCredit)) {
 		t.Fatal("after the correction a partner downloads old bytes")
 	}
 	h.do("GET", "/v1/packages/"+id+"/versions/1", partner, nil).expect(t, 200).json(t, &seen)

@@ -113,6 +113,9 @@ type Association struct {
 	// Received is what the client sent, when scrubbing changed it; only
 	// producers' views carry it (released versions do not).
 	Received *hub.Digest `json:"received,omitempty"`
+	// Source, on a released version's picture, is the sha256 of the
+	// stored bytes the release wrote its credit into (hub.Asset.Source).
+	Source string `json:"source,omitempty"`
 }
 
 // Rendition is one stored form of an asset: the original, or one the hub
@@ -234,7 +237,7 @@ func FromAsset(base, id string, a *hub.Asset) Association {
 		Name: a.Name, URI: href, Type: string(a.Type), Language: a.Language, By: a.Credit,
 		Renditions:  []Rendition{{Name: "original", Href: href, ContentType: a.ContentType, SizeInBytes: a.Size, SHA256: a.SHA256}},
 		ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256, Caption: a.Caption, Credit: a.Credit, Primary: a.Primary,
-		Scrub: string(a.Scrub), Received: a.Received, AltText: a.AltText, Captions: a.Captions,
+		Scrub: string(a.Scrub), Received: a.Received, AltText: a.AltText, Captions: a.Captions, Source: a.Source,
 	}
 	if a.Caption != "" {
 		as.Descriptions = []hub.Text{{Role: "caption", Value: a.Caption}}
