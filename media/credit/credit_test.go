@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"image"
-	"image/color"
 	"image/draw"
 	"image/jpeg"
 	"image/png"
@@ -34,21 +33,10 @@ func write(t testing.TB, contentType string, b []byte, c hub.Credit) ([]byte, bo
 	return out.Bytes(), changed
 }
 
-// testPicture is a picture with enough detail that a re-encode would show.
-func testPicture(w, h int) *image.RGBA {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			img.Set(x, y, color.RGBA{uint8(x * 255 / max(w-1, 1)), uint8(y * 255 / max(h-1, 1)), uint8((x ^ y) * 7), 255})
-		}
-	}
-	return img
-}
-
 func jpegBytes(t testing.TB) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := jpeg.Encode(&b, testPicture(40, 30), &jpeg.Options{Quality: 90}); err != nil {
+	if err := jpeg.Encode(&b, mediatest.Picture(40, 30), &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -57,7 +45,7 @@ func jpegBytes(t testing.TB) []byte {
 func pngBytes(t testing.TB) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := png.Encode(&b, testPicture(40, 30)); err != nil {
+	if err := png.Encode(&b, mediatest.Picture(40, 30)); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -74,7 +62,7 @@ func webpBytes(t testing.TB, lossless bool) []byte {
 	}
 	mediatest.Run(t, "ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=1",
 		"-frames:v", "1", "-c:v", "libwebp", "-lossless", mode, path)
-	return readFile(t, path)
+	return mediatest.ReadFile(t, path)
 }
 
 // planted writes b to a file, plants tags with exiftool and reads it back.
@@ -85,16 +73,7 @@ func planted(t testing.TB, name string, b []byte, tags ...string) []byte {
 		t.Fatal(err)
 	}
 	mediatest.Plant(t, path, tags...)
-	return readFile(t, path)
-}
-
-func readFile(t testing.TB, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return mediatest.ReadFile(t, path)
 }
 
 // rights reads the fields the writer sets with exiftool, the oracle.

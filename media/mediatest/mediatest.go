@@ -7,6 +7,8 @@ package mediatest
 import (
 	"bytes"
 	"encoding/json"
+	"image"
+	"image/color"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,4 +85,25 @@ func TagsOf(tb testing.TB, name string, b []byte) map[string]any {
 		tb.Fatal(err)
 	}
 	return Tags(tb, path)
+}
+
+// Picture is a picture with enough detail that a re-encode would show.
+func Picture(w, h int) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(x * 255 / max(w-1, 1)), uint8(y * 255 / max(h-1, 1)), uint8((x ^ y) * 7), 255})
+		}
+	}
+	return img
+}
+
+// ReadFile reads a file the test made.
+func ReadFile(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/syndication-hub/hub/media/mediatest"
+
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/scratch"
 	"github.com/syndication-hub/hub/media/scrub"
@@ -70,12 +72,12 @@ func TestScrubWhileArriving(t *testing.T) {
 	}{
 		{"synthetic.mp4", "video/mp4", func(*testing.T) []byte { return avSyntheticMP4() }, false},
 		{"planted.jpg", "image/jpeg", func(*testing.T) []byte { return jpeg }, false},
-		{"moov-last.mp4", "video/mp4", func(t *testing.T) []byte { return readFile(t, mp4Plant(t, "planted.mp4")) }, false},
+		{"moov-last.mp4", "video/mp4", func(t *testing.T) []byte { return mediatest.ReadFile(t, mp4Plant(t, "planted.mp4")) }, false},
 		{"moov-first.mp4", "video/mp4", func(t *testing.T) []byte {
-			return readFile(t, avMake(t, "faststart.mp4", append(avTestsrc(), "-c:v", "libx264", "-c:a", "aac",
+			return mediatest.ReadFile(t, avMake(t, "faststart.mp4", append(avTestsrc(), "-c:v", "libx264", "-c:a", "aac",
 				"-metadata", "location=+43.2416+076.9453/", "-movflags", "+faststart")...))
 		}, false},
-		{"telemetry.mov", "video/quicktime", func(t *testing.T) []byte { return readFile(t, mp4Telemetry(t)) }, true},
+		{"telemetry.mov", "video/quicktime", func(t *testing.T) []byte { return mediatest.ReadFile(t, mp4Telemetry(t)) }, true},
 	}
 	s := scrub.New(scrub.Options{})
 	for _, c := range cases {

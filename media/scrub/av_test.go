@@ -46,7 +46,7 @@ type avResult struct {
 // avScrub scrubs the file at path.
 func avScrub(t testing.TB, s *scrub.Scrubber, path, contentType string, p hub.ScrubPolicy) (avResult, error) {
 	t.Helper()
-	in := readFile(t, path)
+	in := mediatest.ReadFile(t, path)
 	src := sourceOf(t, filepath.Base(path), in)
 	var out bytes.Buffer
 	res := avResult{in: in}

@@ -34,7 +34,7 @@ func bigJPEG(b *testing.B) hub.ScrubSource {
 	always, anon := identifying()
 	mediatest.Plant(b, path, append(append(always.args, anon.args...), "-Orientation#=6",
 		"-ThumbnailImage<="+writeFile(b, dir, "thumb.jpg", jpegBytes(b, 160, 120)))...)
-	return sourceOf(b, "big.jpg", readFile(b, path))
+	return sourceOf(b, "big.jpg", mediatest.ReadFile(b, path))
 }
 
 // BenchmarkScrubJPEG scrubs a 12-megapixel JPEG; compare with

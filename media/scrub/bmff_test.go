@@ -133,7 +133,7 @@ func TestScrubMP4TelemetryTrack(t *testing.T) {
 	t.Parallel()
 	mov := mp4Telemetry(t)
 	// The same file as an MP4: only its brand differs.
-	b := readFile(t, mov)
+	b := mediatest.ReadFile(t, mov)
 	if string(b[4:12]) != "ftypqt  " {
 		t.Fatalf("ffmpeg's MOV starts %q", b[:12])
 	}
@@ -287,7 +287,7 @@ func benchMP4(b *testing.B) string {
 
 func BenchmarkScrubMP4(b *testing.B) {
 	path := benchMP4(b)
-	src := sourceOf(b, "bench.mp4", readFile(b, path))
+	src := sourceOf(b, "bench.mp4", mediatest.ReadFile(b, path))
 	s := scrub.New(scrub.Options{})
 	b.Run("surgery", func(b *testing.B) {
 		b.SetBytes(src.Size())
@@ -302,7 +302,7 @@ func BenchmarkScrubMP4(b *testing.B) {
 
 func BenchmarkCopyMP4(b *testing.B) {
 	path := benchMP4(b)
-	src := sourceOf(b, "bench.mp4", readFile(b, path))
+	src := sourceOf(b, "bench.mp4", mediatest.ReadFile(b, path))
 	b.Run("io.Copy", func(b *testing.B) {
 		b.SetBytes(src.Size())
 		for b.Loop() {

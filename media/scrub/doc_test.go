@@ -81,7 +81,7 @@ func docGPSPicture(t testing.TB) []byte {
 	}
 	mediatest.Plant(t, path, "-GPSLatitude=43.2416", "-GPSLatitudeRef=N", "-GPSLongitude=76.9286", "-GPSLongitudeRef=E",
 		"-SerialNumber=CAM-SN-7731", "-Artist=Aigerim Photographer")
-	return readFile(t, path)
+	return mediatest.ReadFile(t, path)
 }
 
 // jpegScrubbable says whether the Scrubber has a JPEG scrubber yet: the

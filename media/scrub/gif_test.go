@@ -20,7 +20,7 @@ func gifBytes(t testing.TB) []byte {
 	var frames []*image.Paletted
 	for i := range 2 {
 		f := image.NewPaletted(image.Rect(0, 0, 40, 30), palette.Plan9)
-		draw.Draw(f, f.Bounds(), testPicture(40+i*5, 30), image.Point{}, draw.Src)
+		draw.Draw(f, f.Bounds(), mediatest.Picture(40+i*5, 30), image.Point{}, draw.Src)
 		frames = append(frames, f)
 	}
 	var b bytes.Buffer
@@ -81,7 +81,7 @@ func TestScrubGIF(t *testing.T) {
 			path := writeFile(t, dir, "in.gif", orig)
 			mediatest.Plant(t, path, slices.Concat(always.args, anon.args, rightsArgs(), []string{"-Comment=GIF comment secret"})...)
 			icc := appExt("ICCRGBG1012", testICC())
-			in := beforeTrailer(readFile(t, path), appExt("MGK8BIM0000", []byte("8BIM-SECRET")), icc,
+			in := beforeTrailer(mediatest.ReadFile(t, path), appExt("MGK8BIM0000", []byte("8BIM-SECRET")), icc,
 				[]byte{0x21, 0x99, 5, 'X', '-', 'S', 'E', 'C', 0})
 			in = append(in, "TRAILER-SECRET"...)
 			gone := slices.Concat(always.values, []string{"8BIM-SECRET", "X-SEC", "TRAILER-SECRET"})

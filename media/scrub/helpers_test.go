@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"image/draw"
 	"os"
 	"path/filepath"
@@ -45,17 +44,6 @@ func scrubFile(t *testing.T, name, contentType string, b []byte, p hub.ScrubPoli
 		t.Fatalf("scrub %s: %v", name, err)
 	}
 	return out.Bytes(), rep
-}
-
-// testPicture is a picture with enough detail that a re-encode would show.
-func testPicture(w, h int) *image.RGBA {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			img.Set(x, y, color.RGBA{uint8(x * 255 / max(w-1, 1)), uint8(y * 255 / max(h-1, 1)), uint8((x ^ y) * 7), 255})
-		}
-	}
-	return img
 }
 
 // testICC is a small ICC profile exiftool reads (header and a cprt tag).

@@ -17,7 +17,7 @@ import (
 func jpegBytes(t testing.TB, w, h int) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := jpeg.Encode(&b, testPicture(w, h), &jpeg.Options{Quality: 90}); err != nil {
+	if err := jpeg.Encode(&b, mediatest.Picture(w, h), &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -84,13 +84,13 @@ func plantedJPEG(t *testing.T, p hub.ScrubPolicy) (in []byte, gone []string) {
 		"-IPTC:Credit=Hub Agency Credit", "-IPTC:CopyrightNotice=(c) Hub Agency 2024",
 	})
 	mediatest.Plant(t, path, args...)
-	in = insertAfterSOI(readFile(t, path), jumbfC2PA(), mpfSegment(), extendedXMP())
+	in = insertAfterSOI(mediatest.ReadFile(t, path), jumbfC2PA(), mpfSegment(), extendedXMP())
 
 	// A second picture after EOI, as phones store depth maps and
 	// originals, with its own position.
 	second := writeFile(t, dir, "second.jpg", jpegBytes(t, 32, 24))
 	mediatest.Plant(t, second, "-GPSLatitude=51.1694", "-GPSLatitudeRef=N", "-Make=TrailerCam", "-SerialNumber=TRAILER-SN-999")
-	in = append(in, readFile(t, second)...)
+	in = append(in, mediatest.ReadFile(t, second)...)
 
 	gone = slices.Concat(always.values, []string{"TrailerCam", "TRAILER-SN-999", "EXTENDED-SECRET", "jumb", "MPF\x00"})
 	if p.Anonymized {
@@ -175,7 +175,7 @@ func TestScrubJPEGCarriesIPTC(t *testing.T) {
 	path := writeFile(t, dir, "in.jpg", jpegBytes(t, 32, 24))
 	mediatest.Plant(t, path, "-IPTC:Credit=IIM Only Credit", "-IPTC:CopyrightNotice=(c) IIM Only", "-IPTC:By-line=IIM Byline",
 		"-IPTC:City=Almaty", "-IPTC:DateCreated=2019:07:08", "-IPTC:TimeCreated=09:10:11+06:00")
-	in := readFile(t, path)
+	in := mediatest.ReadFile(t, path)
 	for _, p := range []hub.ScrubPolicy{{Anonymized: true}, {}} {
 		out, rep := scrubFile(t, "in.jpg", "image/jpeg", in, p)
 		tags := mediatest.TagsOf(t, "out.jpg", out)
@@ -207,7 +207,7 @@ func TestScrubJPEGUnchanged(t *testing.T) {
 	mediatest.Plant(t, rights, "-XMP-photoshop:Credit=Hub Agency Credit", "-XMP-dc:Rights=(c) Hub", "-Orientation#=3")
 	for name, in := range map[string][]byte{
 		"plain":        plain,
-		"ICC":          readFile(t, withICC),
+		"ICC":          mediatest.ReadFile(t, withICC),
 		"scan markers": scanMarkers(t),
 	} {
 		for _, p := range []hub.ScrubPolicy{{Anonymized: true}, {}} {
@@ -220,7 +220,7 @@ func TestScrubJPEGUnchanged(t *testing.T) {
 	// Rights and orientation only: what exiftool writes beside them
 	// (resolution, toolkit name) goes, the rest stays, and once scrubbed
 	// the file is left alone.
-	out, _ := scrubFile(t, "in.jpg", "image/jpeg", readFile(t, rights), hub.ScrubPolicy{Anonymized: true})
+	out, _ := scrubFile(t, "in.jpg", "image/jpeg", mediatest.ReadFile(t, rights), hub.ScrubPolicy{Anonymized: true})
 	tags := mediatest.TagsOf(t, "out.jpg", out)
 	if tags["IFD0:Orientation"] != 3.0 || tags["XMP-photoshop:Credit"] != "Hub Agency Credit" {
 		t.Errorf("tags %v", tags)

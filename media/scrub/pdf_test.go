@@ -125,7 +125,7 @@ func plantPDF(t testing.TB, b []byte, tags ...string) []byte {
 		t.Fatal(err)
 	}
 	mediatest.Plant(t, path, tags...)
-	return readFile(t, path)
+	return mediatest.ReadFile(t, path)
 }
 
 // pdfStreams decodes every stream of a PDF with pdfcpu.

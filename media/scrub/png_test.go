@@ -16,7 +16,7 @@ import (
 func pngBytes(t testing.TB, w, h int) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := png.Encode(&b, testPicture(w, h)); err != nil {
+	if err := png.Encode(&b, mediatest.Picture(w, h)); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -59,7 +59,7 @@ func TestScrubPNG(t *testing.T) {
 				"-PNG:Comment=png text comment", "-PNG:Author=PNG Author Person", "-PNG:CreationTime=2019:07:08 09:10:11",
 				"-PNG:Software=PNG Software X", "-PNG:ModifyDate=2019:07:08 09:10:11",
 			})...)
-			in := afterIHDR(readFile(t, path), pngChunk("caBX", []byte("c2pa manifest CABX-SECRET")),
+			in := afterIHDR(mediatest.ReadFile(t, path), pngChunk("caBX", []byte("c2pa manifest CABX-SECRET")),
 				pngChunk("prVt", []byte("PRIVATE-SECRET")), pngChunk("tEXt", []byte("Raw profile type exif\x00\nexif\n  4\nRAWEXIF-SECRET")))
 			in = append(in, "TRAILER-SECRET"...)
 			gone := slices.Concat(always.values, []string{"CABX-SECRET", "PRIVATE-SECRET", "RAWEXIF-SECRET", "TRAILER-SECRET"})
@@ -117,7 +117,7 @@ func TestScrubPNGUnchanged(t *testing.T) {
 	apng := writeFile(t, dir, "a.apng", nil)
 	mediatest.Run(t, "ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=32x24:rate=5", "-frames:v", "3",
 		"-f", "apng", "-plays", "0", apng)
-	for name, in := range map[string][]byte{"plain": plain, "ICC": readFile(t, withICC), "APNG": readFile(t, apng)} {
+	for name, in := range map[string][]byte{"plain": plain, "ICC": mediatest.ReadFile(t, withICC), "APNG": mediatest.ReadFile(t, apng)} {
 		for _, p := range []hub.ScrubPolicy{{Anonymized: true}, {}} {
 			out, rep := scrubFile(t, "in.png", "image/png", in, p)
 			if name == "APNG" {

@@ -30,13 +30,3 @@ func sourceOf(t testing.TB, name string, b []byte) fileSource {
 	t.Cleanup(func() { f.Close() })
 	return fileSource{File: f, size: int64(len(b))}
 }
-
-// readFile reads a file the test made.
-func readFile(t testing.TB, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}

@@ -113,7 +113,7 @@ func TestScrubSVG(t *testing.T) {
 			png := writeFile(t, dir, "e.png", pngBytes(t, 8, 8))
 			mediatest.Plant(t, png, slices.Concat(always.args, anon.args)...)
 			inner := []byte(`<svg xmlns="http://www.w3.org/2000/svg" xmlns:sodipodi="http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd" sodipodi:docname="INNER-SECRET.svg"><rect width="1" height="1"/></svg>`)
-			in := []byte(svgDocument(readFile(t, jpg), readFile(t, png), inner))
+			in := []byte(svgDocument(mediatest.ReadFile(t, jpg), mediatest.ReadFile(t, png), inner))
 			gone := []string{"INKSCAPE-VERSION-SECRET", "aigerim-secret-file", "export-secret", "local-secret", "/home/aigerim",
 				"LABEL-SECRET", "PGF-SECRET-BLOB", "Almaty", "namedview", "image/svg+xml</dc:format>"}
 			if p.Anonymized {
@@ -150,7 +150,7 @@ func TestScrubSVG(t *testing.T) {
 			if tags := mediatest.TagsOf(t, "e.jpg", images["image/jpeg"][0]); tags["XMP-photoshop:Credit"] != "Hub Agency Credit" {
 				t.Errorf("the embedded JPEG lost its credit: %v", tags)
 			}
-			samePixels(t, readFile(t, jpg), images["image/jpeg"][0])
+			samePixels(t, mediatest.ReadFile(t, jpg), images["image/jpeg"][0])
 			for _, f := range []string{"file name", "local file path", "software", "editor data", "GPS position", "other metadata"} {
 				if !hasRemoved(rep, f) {
 					t.Errorf("the report does not say %q went: %v", f, removed(rep))

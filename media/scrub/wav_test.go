@@ -15,7 +15,7 @@ import (
 // the RIFF size.
 func wavInsert(t *testing.T, path string, chunks ...[]byte) {
 	t.Helper()
-	b := readFile(t, path)
+	b := mediatest.ReadFile(t, path)
 	i := bytes.Index(b, []byte("data"))
 	if i < 12 {
 		t.Fatalf("no data chunk in %s", path)

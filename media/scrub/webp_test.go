@@ -63,7 +63,7 @@ func TestScrubWebP(t *testing.T) {
 			mediatest.Plant(t, path, slices.Concat(always.args, anon.args, rightsArgs(), []string{
 				"-Orientation#=6", "-Copyright=(c) Hub Agency 2024", "-ICC_Profile<=" + writeFile(t, dir, "p.icc", testICC()),
 			})...)
-			in := addRIFFChunk(readFile(t, path), "PRIV", []byte("PRIVATE-SECRET!"))
+			in := addRIFFChunk(mediatest.ReadFile(t, path), "PRIV", []byte("PRIVATE-SECRET!"))
 			in = append(in, "TRAILER-SECRET"...)
 			gone := slices.Concat(always.values, []string{"PRIVATE-SECRET", "TRAILER-SECRET"})
 			if p.Anonymized {
@@ -119,7 +119,7 @@ func TestScrubWebPNoMetadataLeft(t *testing.T) {
 	dir := t.TempDir()
 	path := webpFile(t, dir, "in.webp")
 	mediatest.Plant(t, path, "-GPSLatitude=43.2416", "-GPSLatitudeRef=N", "-Make=Zorkicam", "-XMP-tiff:Model=ZK-9000X")
-	in := readFile(t, path)
+	in := mediatest.ReadFile(t, path)
 	out, _ := scrubFile(t, "in.webp", "image/webp", in, hub.ScrubPolicy{Anonymized: true})
 	if c := webpChunks(out); slices.Contains(c, "EXIF") || slices.Contains(c, "XMP ") || out[20]&0x0C != 0 {
 		t.Errorf("chunks %v, flags %#x", c, out[20])
@@ -135,12 +135,12 @@ func TestScrubWebPNoMetadataLeft(t *testing.T) {
 
 func TestScrubWebPUnchanged(t *testing.T) {
 	dir := t.TempDir()
-	plain := readFile(t, webpFile(t, dir, "plain.webp"))
+	plain := mediatest.ReadFile(t, webpFile(t, dir, "plain.webp"))
 	icc := webpFile(t, dir, "icc.webp")
 	mediatest.Plant(t, icc, "-ICC_Profile<="+writeFile(t, dir, "p.icc", testICC()))
-	anim := readFile(t, webpFile(t, dir, "anim.webp", "-frames:v", "3", "-loop", "0"))
-	lossless := readFile(t, webpFile(t, dir, "lossless.webp", "-frames:v", "1", "-lossless", "1"))
-	for name, in := range map[string][]byte{"plain": plain, "ICC": readFile(t, icc), "animated": anim, "lossless": lossless} {
+	anim := mediatest.ReadFile(t, webpFile(t, dir, "anim.webp", "-frames:v", "3", "-loop", "0"))
+	lossless := mediatest.ReadFile(t, webpFile(t, dir, "lossless.webp", "-frames:v", "1", "-lossless", "1"))
+	for name, in := range map[string][]byte{"plain": plain, "ICC": mediatest.ReadFile(t, icc), "animated": anim, "lossless": lossless} {
 		for _, p := range []hub.ScrubPolicy{{Anonymized: true}, {}} {
 			out, rep := scrubFile(t, "in.webp", "image/webp", in, p)
 			if !bytes.Equal(out, in) || len(rep.Removed) > 0 {
@@ -151,7 +151,7 @@ func TestScrubWebPUnchanged(t *testing.T) {
 }
 
 func TestScrubWebPNotParsed(t *testing.T) {
-	w := readFile(t, webpFile(t, t.TempDir(), "in.webp"))
+	w := mediatest.ReadFile(t, webpFile(t, t.TempDir(), "in.webp"))
 	big := slices.Clone(w)
 	binary.LittleEndian.PutUint32(big[4:], uint32(len(w)))
 	chunkPast := slices.Clone(w)
