@@ -23,6 +23,7 @@ type Service struct {
 	maxAssetBytes int64
 	scrubber      Scrubber
 	scratch       Scratch
+	staged        StagedUploads
 
 	renditionMaker RenditionMaker
 	renditionQueue RenditionQueue
@@ -69,6 +70,9 @@ type ServiceOptions struct {
 	// no upload at all.
 	Scrubber Scrubber
 	Scratch  Scratch
+	// Staged holds resumable uploads until they are complete; nil when
+	// the hub takes none. Sweeps and purges reach it.
+	Staged StagedUploads
 	// RenditionMaker and RenditionQueue make renditions after uploads;
 	// without them assets have only their original.
 	RenditionMaker RenditionMaker
@@ -99,7 +103,7 @@ func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service 
 	s.allowPrivateTargets = opts.AllowPrivateWebhookTargets
 	s.pickups = opts.Pickups
 	s.auditLog = opts.AuditLog
-	s.scrubber, s.scratch = opts.Scrubber, opts.Scratch
+	s.scrubber, s.scratch, s.staged = opts.Scrubber, opts.Scratch, opts.Staged
 	s.renditionMaker, s.renditionQueue = opts.RenditionMaker, opts.RenditionQueue
 	return s
 }
@@ -595,6 +599,7 @@ func (s *Service) DeletePackage(ctx context.Context, k *Key, id string) error {
 	for _, sum := range p.Blobs {
 		s.releaseBlob(context.WithoutCancel(ctx), sum)
 	}
+	s.deleteStaged(context.WithoutCancel(ctx), id)
 	s.auditPackage(ctx, k, AuditPackageDelete, p)
 	return nil
 }
