@@ -115,7 +115,6 @@ func transcript(size int, seed string) []byte {
 	return b.Bytes()[:size]
 }
 
-
 // finishUpload checks the last PATCH's answer: the asset, its sha256 in
 // a header, and the bytes downloadable with that digest.
 func (h *testHub) finishUpload(r response, key, id, name string, sent []byte) {
