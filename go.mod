@@ -24,7 +24,11 @@ require (
 	golang.org/x/term v0.47.0
 )
 
-require golang.org/x/image v0.48.0
+require (
+	github.com/tus/tusd/v2 v2.9.1
+	golang.org/x/exp v0.0.0-20250106191152-7588d65b2ba8
+	golang.org/x/image v0.48.0
+)
 
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect

@@ -23,6 +23,7 @@ const (
 	ELIMITED      = "rate_limited" // the caller sent more than its share; try again later
 	EUNAVAILABLE  = "unavailable"  // a dependency (NATS, storage) is not answering; try again later
 	EFULL         = "storage_full" // a disk or store has no space left for the write
+	EMISDIRECTED  = "misdirected"  // the request reached a replica that does not hold what it names
 	EINTERNAL     = "internal"     // a bug or an unexpected failure
 )
 

@@ -238,6 +238,9 @@ func (s *Service) Purge(ctx context.Context, k *Key, id string) (*Package, error
 	if err := s.catalog.DeleteVersions(ctx, id); err != nil {
 		s.logger.Error("delete archived versions of a purged package", "package", id, "err", err)
 	}
+	// Unscrubbed bytes on their way into it go too (this replica's; the
+	// others' sweeps find theirs).
+	s.deleteStaged(ctx, id)
 	// Pickups name assets and republication URLs: they go too.
 	if s.pickups != nil {
 		if err := s.pickups.Forget(ctx, p.Campaign, id); err != nil {

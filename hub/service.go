@@ -24,6 +24,7 @@ type Service struct {
 	scrubber      Scrubber
 	scratch       Scratch
 	creditWriter  CreditWriter
+	staged        StagedUploads
 
 	renditionMaker RenditionMaker
 	renditionQueue RenditionQueue
@@ -74,6 +75,9 @@ type ServiceOptions struct {
 	// into released pictures (see credit.go), reading from Scratch;
 	// without it (or Scratch) released pictures are the stored bytes.
 	CreditWriter CreditWriter
+	// Staged holds resumable uploads until they are complete; nil when
+	// the hub takes none. Sweeps and purges reach it.
+	Staged StagedUploads
 	// RenditionMaker and RenditionQueue make renditions after uploads;
 	// without them assets have only their original.
 	RenditionMaker RenditionMaker
@@ -104,7 +108,7 @@ func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service 
 	s.allowPrivateTargets = opts.AllowPrivateWebhookTargets
 	s.pickups = opts.Pickups
 	s.auditLog = opts.AuditLog
-	s.scrubber, s.scratch = opts.Scrubber, opts.Scratch
+	s.scrubber, s.scratch, s.staged = opts.Scrubber, opts.Scratch, opts.Staged
 	s.creditWriter = opts.CreditWriter
 	s.renditionMaker, s.renditionQueue = opts.RenditionMaker, opts.RenditionQueue
 	return s
@@ -601,6 +605,7 @@ func (s *Service) DeletePackage(ctx context.Context, k *Key, id string) error {
 	for _, sum := range p.Blobs {
 		s.releaseBlob(context.WithoutCancel(ctx), sum)
 	}
+	s.deleteStaged(context.WithoutCancel(ctx), id)
 	s.auditPackage(ctx, k, AuditPackageDelete, p)
 	return nil
 }

@@ -99,6 +99,14 @@ func (s *Service) Sweep(ctx context.Context, grace time.Duration) (SweepReport, 
 			return rep, fmt.Errorf("sweep: scratch files: %w", err)
 		}
 	}
+	if s.staged != nil {
+		// A purge on another replica could not reach this one's staging.
+		n, err := s.staged.Sweep(ctx, cutoff, func(pkg string) bool { return s.packageGone(ctx, pkg) })
+		rep.Partials += n
+		if err != nil {
+			return rep, fmt.Errorf("sweep: staged uploads: %w", err)
+		}
+	}
 	// 4. The records, read last.
 	records, err := s.catalog.BlobRecords(ctx)
 	if err != nil {

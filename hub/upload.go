@@ -37,31 +37,9 @@ const uploadHeartbeat = 20 * time.Second
 // concurrent change) nothing is recorded and no blob stays behind.
 // created is false when an existing asset was replaced.
 func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUpload) (asset *Asset, created bool, err error) {
-	if !ValidID(id) {
-		return nil, false, notFound(id)
-	}
-	if err := ValidAssetName(up.Name); err != nil {
+	p, err := s.checkUpload(ctx, k, id, up)
+	if err != nil {
 		return nil, false, err
-	}
-	p, err := s.catalog.Package(ctx, id)
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, false, notFound(id)
-	} else if err != nil {
-		return nil, false, fmt.Errorf("read package %s: %w", id, err)
-	}
-	if err := s.editable(k, id, p); err != nil {
-		return nil, false, err
-	}
-	// Checked now, before a byte is stored, and again under the revision
-	// check, since another upload may add a name meanwhile.
-	if err := mayAddAsset(p, up.Name); err != nil {
-		return nil, false, err
-	}
-	if up.Size > s.maxAssetBytes {
-		return nil, false, Errorf(ETOOLARGE, "the asset is %d bytes; the limit is %d", up.Size, s.maxAssetBytes)
-	}
-	if up.Size == 0 {
-		return nil, false, Errorf(EINVALID, "the asset is empty")
 	}
 
 	// Mark the upload in the catalog, so a release on any replica waits for it.
@@ -173,6 +151,48 @@ func (s *Service) PutAsset(ctx context.Context, k *Key, id string, up AssetUploa
 	// The package only: an asset's name may itself say who is in it.
 	s.audit(ctx, k, AuditEntry{Action: AuditAssetPut, Target: id, Package: id, Campaign: pkgCampaign})
 	return &a, !replaced, nil
+}
+
+// CheckUpload checks what PutAsset checks before it reads a byte: the
+// name, the size (up.Size; -1 when unknown), and that k may add an asset
+// of that name to package id. A resumable upload runs it when it is
+// created and again before each of its later requests, so a key revoked
+// or a package withdrawn meanwhile stops it. Returns ENOTFOUND for a
+// package k may not edit, ECONFLICT for one that takes no change, and
+// ETOOLARGE or EINVALID for the size.
+func (s *Service) CheckUpload(ctx context.Context, k *Key, id string, up AssetUpload) error {
+	_, err := s.checkUpload(ctx, k, id, up)
+	return err
+}
+
+func (s *Service) checkUpload(ctx context.Context, k *Key, id string, up AssetUpload) (*Package, error) {
+	if !ValidID(id) {
+		return nil, notFound(id)
+	}
+	if err := ValidAssetName(up.Name); err != nil {
+		return nil, err
+	}
+	p, err := s.catalog.Package(ctx, id)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, notFound(id)
+	} else if err != nil {
+		return nil, fmt.Errorf("read package %s: %w", id, err)
+	}
+	if err := s.editable(k, id, p); err != nil {
+		return nil, err
+	}
+	// Checked now, before a byte is stored, and again under the revision
+	// check, since another upload may add a name meanwhile.
+	if err := mayAddAsset(p, up.Name); err != nil {
+		return nil, err
+	}
+	if up.Size > s.maxAssetBytes {
+		return nil, Errorf(ETOOLARGE, "the asset is %d bytes; the limit is %d", up.Size, s.maxAssetBytes)
+	}
+	if up.Size == 0 {
+		return nil, Errorf(EINVALID, "the asset is empty")
+	}
+	return p, nil
 }
 
 // MaxPackageEntryBytes bounds what a producer's edits may make a package's

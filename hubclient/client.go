@@ -157,6 +157,16 @@ func (c *Client) request(ctx context.Context, method, path string, body io.Reade
 	}
 }
 
+// Send makes one call of the hub's API that the client has no method
+// for (the tus protocol of resumable uploads, which `hub push` speaks):
+// with the key and the user agent, retried like every call when the hub
+// says to wait and body can be sent again, an answer of 400 or more as
+// an *Error. size is body's length (-1: unknown); the caller closes the
+// response's body.
+func (c *Client) Send(ctx context.Context, method, path string, body io.Reader, size int64, header http.Header) (*http.Response, error) {
+	return c.request(ctx, method, path, body, size, header)
+}
+
 // send makes one attempt of a call.
 func (c *Client) send(ctx context.Context, method, path string, body io.Reader, size int64, header http.Header) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)

@@ -34,18 +34,37 @@ type Options struct {
 	// Progress shows each upload; nil shows nothing.
 	Progress progress.Reporter
 	Logger   *slog.Logger
+	// ResumableThreshold is the size from which a file is sent as a
+	// resumable upload, which survives broken connections and restarts
+	// of the hub; 0 is DefaultResumableThreshold, negative never.
+	ResumableThreshold int64
+	// ChunkSize is how much one request of a resumable upload carries;
+	// 0 is DefaultChunkSize.
+	ChunkSize int64
 }
 
 // Pusher pushes folders to one hub.
 type Pusher struct {
-	client   *hubclient.Client
-	progress progress.Reporter
-	log      *slog.Logger
+	client        *hubclient.Client
+	progress      progress.Reporter
+	log           *slog.Logger
+	resumableFrom int64 // -1: never
+	tus           *resumable
 }
 
 // New returns a Pusher that acts through client.
 func New(client *hubclient.Client, opts Options) *Pusher {
-	p := &Pusher{client: client, progress: opts.Progress, log: opts.Logger}
+	p := &Pusher{client: client, progress: opts.Progress, log: opts.Logger, resumableFrom: opts.ResumableThreshold}
+	switch {
+	case p.resumableFrom == 0:
+		p.resumableFrom = DefaultResumableThreshold
+	case p.resumableFrom < 0:
+		p.resumableFrom = -1
+	}
+	p.tus = &resumable{client: client, chunk: opts.ChunkSize, wait: sleep}
+	if p.tus.chunk <= 0 {
+		p.tus.chunk = DefaultChunkSize
+	}
 	if p.progress == nil {
 		p.progress = progress.None{}
 	}
@@ -427,7 +446,15 @@ func (p *Pusher) upload(ctx context.Context, id string, a PlannedAsset) (*ninjs.
 	}
 	defer f.Close()
 	tr := p.progress.Start(a.Name, a.Size, 0)
-	got, err := p.client.PutAsset(ctx, id, a.Name, io.TeeReader(io.LimitReader(f, a.Size), tr), a.Size, a.Type)
+	var got *ninjs.Association
+	if p.resumableFrom >= 0 && a.Size >= p.resumableFrom {
+		got, err = p.tus.upload(ctx, id, a.Name, a.Type, f, a.Size, tr)
+		if errors.Is(err, errUploadGone) {
+			got, err = p.storedAsset(ctx, id, a)
+		}
+	} else {
+		got, err = p.client.PutAsset(ctx, id, a.Name, io.TeeReader(io.LimitReader(f, a.Size), tr), a.Size, a.Type)
+	}
 	tr.Finish(err)
 	if err != nil {
 		return nil, err
@@ -436,6 +463,22 @@ func (p *Pusher) upload(ctx context.Context, id string, a PlannedAsset) (*ninjs.
 		return nil, fmt.Errorf("%s changed while it was pushed (sha256 %s, the hub received %s); push again", a.File, a.SHA256, r)
 	}
 	return got, nil
+}
+
+// storedAsset looks for asset a in package id after its resumable
+// upload vanished from the hub: stored, when the last request's answer
+// was lost on the way back; else it failed, and push must send it again.
+func (p *Pusher) storedAsset(ctx context.Context, id string, a PlannedAsset) (*ninjs.Association, error) {
+	item, err := p.client.Package(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, got := range item.Associations {
+		if got.Name == a.Name && receivedSHA256(got) == a.SHA256 {
+			return &got, nil
+		}
+	}
+	return nil, fmt.Errorf("the hub lost the resumable upload of %s before it was stored (it is removed after an idle hour, or when the hub could not store it); push again", a.File)
 }
 
 // receivedSHA256 is the digest of the bytes the hub received for an

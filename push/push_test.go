@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/jpeg"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -297,5 +300,91 @@ func TestPushOfAPhotoWithEXIF(t *testing.T) {
 	again := byLanguage(e.push(t, push.Request{Dir: dir}))["ru"]
 	if puts := e.hub.Requests("PUT", "/assets/")[before:]; len(puts) != 0 || !slices.Equal(again.Unchanged, []string{"photo.jpg"}) {
 		t.Errorf("pushing the same photo again uploaded %v: %+v", puts, again)
+	}
+}
+
+// breakOnce is the network between push and the hub, breaking the first
+// PATCH of a resumable upload after its first bytes.
+type breakOnce struct {
+	after  int
+	broken bool
+}
+
+func (b *breakOnce) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPatch && strings.HasPrefix(req.URL.Path, "/v1/uploads/") && !b.broken {
+		b.broken = true
+		req.Body = &brokenBody{r: req.Body, left: b.after}
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+type brokenBody struct {
+	r    io.ReadCloser
+	left int
+}
+
+func (b *brokenBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errors.New("the link went down")
+	}
+	n, err := b.r.Read(p[:min(len(p), b.left)])
+	b.left -= n
+	return n, err
+}
+
+func (b *brokenBody) Close() error { return b.r.Close() }
+
+// A file over the threshold goes as a resumable upload in chunks; a
+// connection that breaks mid-chunk is resumed from where the hub stands,
+// and the hub's received digest is checked as for a PUT.
+func TestPushSendsLargeFilesResumably(t *testing.T) {
+	h := hubtest.Start(t, hubtest.Options{})
+	c, err := hubclient.New(h.URL, h.ProducerKey(t), hubclient.Options{HTTPClient: &http.Client{Transport: &breakOnce{after: 300 << 10}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pusher := push.New(c, push.Options{ResumableThreshold: 256 << 10, ChunkSize: 512 << 10})
+	var transcript strings.Builder
+	for i := 0; transcript.Len() < 1500<<10; i++ {
+		fmt.Fprintf(&transcript, "Line %06d of the interview. Домогательства на работе — это преступление.\n", i)
+	}
+	dir := folder(t, map[string]string{
+		"hub.yaml": `campaign: korgau123
+by: Dobrye Vesti
+usageterms: Free to republish with credit
+assets:
+  - file: poster.png
+languages:
+  ru:
+    headline: Домогательства на работе — это преступление
+    assets:
+      - file: interview.txt
+`,
+		"poster.png":    string(png("poster")),
+		"interview.txt": transcript.String(),
+	})
+	res, err := pusher.Push(context.Background(), push.Request{Dir: dir})
+	if err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	if got := res.Packages[0].Uploaded; len(got) != 2 {
+		t.Fatalf("uploaded %v, want the poster and the interview", got)
+	}
+	if n := len(h.Requests("PUT", "/assets/interview.txt")); n != 0 {
+		t.Errorf("the interview went by PUT %d times", n)
+	}
+	if n := len(h.Requests("PUT", "/assets/poster.png")); n != 1 {
+		t.Errorf("the poster, under the threshold, went by PUT %d times, want 1", n)
+	}
+	patches, heads := len(h.Requests("PATCH", "/v1/uploads/")), len(h.Requests("HEAD", "/v1/uploads/"))
+	if patches < 4 || heads != 1 {
+		t.Errorf("%d PATCHes and %d HEADs, want at least 4 chunks with one resumed after one HEAD", patches, heads)
+	}
+	again, err := pusher.Push(context.Background(), push.Request{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Packages[0].Unchanged) != 2 {
+		t.Errorf("a second push found %+v, want both assets unchanged", again.Packages[0])
 	}
 }

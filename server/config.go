@@ -30,6 +30,11 @@ type Config struct {
 	// ScratchDir holds uploads' received bytes while they are scrubbed;
 	// "" is <DataDir>/scratch.
 	ScratchDir string
+	// Replica names this replica (HUB_REPLICA): it begins the id of every
+	// resumable upload staged here, so a proxy routes the upload's later
+	// requests back to it. "" is the host name, made to fit
+	// api.ReplicaPattern.
+	Replica string
 	// RenditionWorkers is how many renditions this replica makes at once;
 	// 0 is half the CPUs, at least one. RenditionThreads bounds each
 	// video job's threads.
@@ -114,6 +119,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.RenditionWorkers, "rendition-workers", 0, "how many renditions this replica makes at once (default: half the CPUs, at least 1; negative: none, for a replica that only serves)")
 	fs.IntVar(&c.RenditionThreads, "rendition-threads", 1, "threads each video rendition may use (ffmpeg -threads)")
 	fs.StringVar(&c.ScratchDir, "scratch-dir", "", "where uploads wait while identifying metadata is removed, before anything is stored; room for twice the largest asset (default <data-dir>/scratch)")
+	fs.StringVar(&c.Replica, "replica", "", "this replica's name, lowercase letters, digits and dashes: resumable upload ids begin with it, and the proxy routes /v1/uploads/<replica>.* to it (default: the host name)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "absolute base URL for links in feeds, events and ninjs hrefs (default http:// + addr)")
 	fs.StringVar(&c.AdminKey, "admin-key", "", "admin key recorded on a fresh data dir (default: one is generated and printed once)")
 	fs.StringVar(&c.NATSURL, "nats-url", "", "external NATS server URLs, comma-separated (default: run an embedded server)")
@@ -218,6 +224,12 @@ func (c *Config) Resolve() error {
 	case c.MaxUploadsPerKey < 0, c.MaxUploads < 0:
 		return fmt.Errorf("HUB_MAX_UPLOADS and HUB_MAX_UPLOADS_PER_KEY must not be negative (0 turns a cap off)")
 	}
+	if c.Replica == "" {
+		c.Replica = replicaName(os.Hostname())
+	}
+	if !api.ReplicaPattern.MatchString(c.Replica) {
+		return fmt.Errorf("HUB_REPLICA %q must be 1 to 32 lowercase letters, digits and dashes, beginning with a letter or digit", c.Replica)
+	}
 	if c.SweepEvery < 0 || c.SweepGrace < 0 {
 		return fmt.Errorf("HUB_SWEEP_EVERY and HUB_SWEEP_GRACE must not be negative (0 is the default, %s and %s)", DefaultSweepEvery, DefaultSweepGrace)
 	}
@@ -285,4 +297,27 @@ func (c *Config) Logger() (*slog.Logger, error) {
 		return nil, fmt.Errorf("HUB_LOG_LEVEL %q: %w", c.LogLevel, err)
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})), nil
+}
+
+// replicaName makes a host name into a replica name: lowercase, other
+// characters as dashes, at most 32 of them; "hub" when there is none.
+func replicaName(host string, err error) string {
+	if err != nil {
+		return "hub"
+	}
+	host, _, _ = strings.Cut(strings.ToLower(host), ".")
+	name := []byte(host)
+	for i, b := range name {
+		if !(b >= 'a' && b <= 'z' || b >= '0' && b <= '9') {
+			name[i] = '-'
+		}
+	}
+	out := strings.Trim(string(name), "-")
+	if len(out) > 32 {
+		out = strings.TrimRight(out[:32], "-")
+	}
+	if out == "" {
+		return "hub"
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +132,28 @@ func TestConfigSweeps(t *testing.T) {
 	} {
 		if err := c.Resolve(); err == nil {
 			t.Errorf("%+v resolved without error", c)
+		}
+	}
+}
+
+// A host name becomes a replica name resumable upload ids can begin with.
+func TestReplicaName(t *testing.T) {
+	tests := []struct {
+		host string
+		err  error
+		want string
+	}{
+		{"hub-1", nil, "hub-1"},
+		{"Hub-2.example.org", nil, "hub-2"},
+		{"hub_3", nil, "hub-3"},
+		{"-a1b2c3d4e5f6-", nil, "a1b2c3d4e5f6"},
+		{strings.Repeat("x", 40), nil, strings.Repeat("x", 32)},
+		{"___", nil, "hub"},
+		{"", errors.New("no host name"), "hub"},
+	}
+	for _, tt := range tests {
+		if got := replicaName(tt.host, tt.err); got != tt.want {
+			t.Errorf("replicaName(%q) = %q, want %q", tt.host, got, tt.want)
 		}
 	}
 }

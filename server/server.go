@@ -38,6 +38,7 @@ import (
 	"github.com/syndication-hub/hub/hub/renditionqueue"
 	"github.com/syndication-hub/hub/hub/s3"
 	"github.com/syndication-hub/hub/hub/scratch"
+	"github.com/syndication-hub/hub/hub/staging"
 	"github.com/syndication-hub/hub/media/credit"
 	"github.com/syndication-hub/hub/media/scrub"
 	"github.com/syndication-hub/hub/media/tools"
@@ -117,6 +118,7 @@ type Server struct {
 	service  *hub.Service
 	handler  http.Handler
 	sweeper  *sweeper
+	staged   *staging.Store
 	tools    tools.Tools
 
 	renditionJobs *renditionqueue.Queue
@@ -194,11 +196,21 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 	if err != nil {
 		return nil, err
 	}
+	// Beside the scratch files, one directory per replica: replicas may
+	// share the scratch volume, and each stages only its own uploads.
+	staged, finished, err := staging.Open(filepath.Join(scratchSpace.Path(), "tus", s.cfg.Replica))
+	if err != nil {
+		return nil, err
+	}
+	if finished > 0 {
+		s.log.Warn("removed resumable uploads received whole before a crash but never stored; their clients send them again", "uploads", finished)
+	}
+	s.staged = staged
 	s.tools = tools.Find()
 	s.service = hub.NewService(s.catalog, s.blobs, hub.ServiceOptions{
 		MaxAssetBytes: s.cfg.MaxAssetBytes, Logger: s.log, Now: opts.Now, Announcer: announcer, ReleaseLog: s.releases,
 		AllowPrivateWebhookTargets: s.cfg.WebhooksAllowPrivate, Pickups: s.pickups, AuditLog: s.audit,
-		Scrubber: scrub.New(scrub.Options{FFmpeg: s.tools.FFmpeg, Logger: s.log}), Scratch: scratchSpace,
+		Scrubber: scrub.New(scrub.Options{FFmpeg: s.tools.FFmpeg, Logger: s.log}), Scratch: scratchSpace, Staged: staged,
 		CreditWriter:   credit.New(),
 		RenditionMaker: newRenditionMaker(s.tools, s.cfg.RenditionThreads, s.log), RenditionQueue: s.renditionJobs,
 	})
@@ -335,7 +347,7 @@ func (s *Server) serveHTTP() error {
 		UploadIdleTimeout: s.cfg.UploadIdleTimeout,
 		PublicURL:         s.cfg.PublicURL, PresignDownloads: s.cfg.S3Presign, Registry: reg, Logger: s.log,
 		NATSAccess: s.access, Webhooks: s.webhooks, FeedCache: s.feeds, Limits: limits, Idempotency: s.catalog,
-		Tools: s.tools.Report(),
+		Tools: s.tools.Report(), Staging: s.staged, Replica: s.cfg.Replica,
 	})
 	if s.cfg.MetricsAddr != "" {
 		if err := s.serveMetrics(reg); err != nil {
@@ -533,6 +545,9 @@ func (s *Server) Service() *hub.Service { return s.service }
 
 // Catalog is the JetStream catalog, for tests that look at stored state.
 func (s *Server) Catalog() *catalog.Catalog { return s.catalog }
+
+// Staging is the replica's staging of resumable uploads.
+func (s *Server) Staging() *staging.Store { return s.staged }
 
 // Blobs is the blob store.
 func (s *Server) Blobs() hub.BlobStore { return s.blobs }

@@ -50,6 +50,7 @@ func newPushCommand() *cobra.Command {
 		release  bool
 		embargo  string
 		check    bool
+		tusFrom  int64
 	)
 	cmd := &cobra.Command{
 		Use:   "push DIR",
@@ -83,7 +84,7 @@ func newPushCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p := push.New(client, push.Options{Progress: progress.Auto(os.Stderr, log), Logger: log})
+			p := push.New(client, push.Options{Progress: progress.Auto(os.Stderr, log), Logger: log, ResumableThreshold: tusFrom})
 			res, err := p.Push(cmd.Context(), req)
 			if err != nil {
 				return err
@@ -97,6 +98,7 @@ func newPushCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&release, "release", false, "release the packages now (a correction for released packages that changed)")
 	cmd.Flags().StringVar(&embargo, "embargo", "", "schedule the packages for this RFC 3339 time (2026-11-25T06:00:00+06:00)")
 	cmd.Flags().BoolVar(&check, "check", false, "only check the manifest and its files; send nothing")
+	cmd.Flags().Int64Var(&tusFrom, "resumable-threshold", push.DefaultResumableThreshold, "send files of at least this many bytes as resumable uploads, which survive broken connections and hub restarts (env HUB_PUSH_RESUMABLE_THRESHOLD; negative: never)")
 	cmd.MarkFlagsMutuallyExclusive("release", "embargo")
 	return cmd
 }

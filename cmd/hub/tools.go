@@ -32,6 +32,8 @@ var toolEnv = map[string]string{
 	"HUB_HUB":       "HUB_URL",
 	"HUB_KEY":       "HUB_KEY",
 	"HUB_LOG_LEVEL": "HUB_LOG_LEVEL",
+	// push's only setting from the environment: a size, never an act.
+	"HUB_RESUMABLE_THRESHOLD": "HUB_PUSH_RESUMABLE_THRESHOLD",
 }
 
 // applyToolEnv fills --hub, --key and --log-level from HUB_URL, HUB_KEY

@@ -18,6 +18,7 @@ import (
 	"github.com/syndication-hub/hub/feeds"
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/ninjs"
+	"github.com/syndication-hub/hub/hub/staging"
 )
 
 // Options configures the API.
@@ -48,6 +49,13 @@ type Options struct {
 	// Idempotency keeps the outcomes of creates sent with an
 	// Idempotency-Key; nil ignores the header.
 	Idempotency hub.IdempotencyStore
+	// Staging holds resumable uploads until they are complete (the tus
+	// endpoint at /v1/uploads); nil answers that endpoint with 503.
+	Staging *staging.Store
+	// Replica is this replica's name (HUB_REPLICA, ReplicaPattern): it
+	// begins the id of every upload staged here, so that a proxy routes
+	// the upload's requests back to it.
+	Replica string
 	// Tools names the media programs found at start (name -> path, or
 	// "missing"), reported by /readyz: without them the hub still serves,
 	// with fewer renditions.
@@ -62,6 +70,8 @@ type API struct {
 	echo    *echo.Echo
 	metrics *metrics
 	limits  *limiters
+	// tus serves resumable uploads (uploads.go); nil without Staging.
+	tus http.Handler
 	// copyBuffers hold the 1 MiB buffers downloads are copied through.
 	copyBuffers sync.Pool
 }
@@ -85,6 +95,7 @@ func New(svc *hub.Service, opts Options) *API {
 	a.copyBuffers.New = func() any { b := make([]byte, 1<<20); return &b }
 	a.echo.HideBanner, a.echo.HidePort = true, true
 	a.echo.HTTPErrorHandler = a.errorHandler
+	a.tus = a.newTus()
 	a.routes()
 	return a
 }
@@ -162,6 +173,13 @@ func (a *API) routes() {
 	v1.PATCH("/packages/:id/assets/:name", a.patchAsset)
 	v1.DELETE("/packages/:id/assets/:name", a.deleteAsset)
 	v1.GET("/packages/:id/assets/:name/scrub-report", a.getScrubReport)
+	// Resumable uploads (tus, see uploads.go): authenticated here like
+	// every /v1 call, and each upload answers only the key that made it.
+	// GET is not routed: staged bytes are served to no one.
+	v1.POST("/uploads", a.tusRequest)
+	v1.HEAD("/uploads/:upload", a.tusRequest)
+	v1.PATCH("/uploads/:upload", a.tusRequest, a.uploadSlot)
+	v1.DELETE("/uploads/:upload", a.tusRequest)
 	// The whole package as a zip, keyless for public packages like its
 	// assets (see archive.go).
 	e.GET("/v1/packages/:id/archive.zip", a.getArchive, a.keyOrPublic)

@@ -51,6 +51,10 @@ type testHub struct {
 	listBlobs func() []string
 	// renditions says whether the hub makes renditions (hubOptions).
 	renditions bool
+	// cfg and serverOpts started the hub; restart starts it again with
+	// them, on the same data dir.
+	cfg        server.Config
+	serverOpts server.Options
 }
 
 type hubOptions struct {
@@ -153,18 +157,15 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 	if opts.logger != nil {
 		serverOpts.Logger = opts.logger
 	}
-	srv, err := server.Start(ctx, cfg, serverOpts)
-	if err != nil {
-		t.Fatalf("start the hub: %v", err)
-	}
-	h.server, h.URL, h.svc, h.catalog, h.blobs, h.js = srv, srv.URL(), srv.Service(), srv.Catalog(), srv.Blobs(), srv.JetStream()
+	h.cfg, h.serverOpts = cfg, serverOpts
+	h.start()
 	// Delete every draft when the test ends, before the blob store's own
 	// teardown: a blob still there afterwards is one the hub leaked.
 	t.Cleanup(func() {
 		defer func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if err := srv.Close(ctx); err != nil {
+			if err := h.server.Close(ctx); err != nil {
 				t.Errorf("teardown: stop the hub: %v", err)
 			}
 		}()
@@ -191,6 +192,28 @@ func newTestHub(t *testing.T, store string, opts hubOptions) *testHub {
 		}
 	})
 	return h
+}
+
+// start starts the hub with h's configuration.
+func (h *testHub) start() {
+	h.t.Helper()
+	srv, err := server.Start(context.Background(), h.cfg, h.serverOpts)
+	if err != nil {
+		h.t.Fatalf("start the hub: %v", err)
+	}
+	h.server, h.URL, h.svc, h.catalog, h.blobs, h.js = srv, srv.URL(), srv.Service(), srv.Catalog(), srv.Blobs(), srv.JetStream()
+}
+
+// restart stops the hub and starts it again on the same data dir (and a
+// new port), as an operator's restart does.
+func (h *testHub) restart() {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.server.Close(ctx); err != nil {
+		h.t.Fatalf("stop the hub: %v", err)
+	}
+	h.start()
 }
 
 // with returns h reporting to t, for use inside subtests.

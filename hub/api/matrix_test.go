@@ -36,6 +36,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -271,11 +272,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		sent := ""
 		if r.Request != nil {
-			sent = r.Request.URL.String()
+			sent = r.Request.URL.String() + " " + mxUploadMetadata(r.Request.Header.Get("Upload-Metadata"))
 		}
 		for _, mark := range forbidden {
-			// What the caller sent (an id, an asset name in the path) is
-			// no leak when an answer repeats it.
+			// What the caller sent (an id, an asset name in the path or
+			// the tus metadata) is no leak when an answer repeats it.
 			if mark != "" && !strings.Contains(sent, mark) && bytes.Contains(r.body, []byte(mark)) {
 				problems = append(problems, fmt.Sprintf("body shows hidden %q", mark))
 			}
@@ -742,8 +743,63 @@ func mxOps() []mxOp {
 			}
 			return mxWant{status: http.StatusCreated}
 		}},
+		// Resumable uploads: creation is a change of the package (an
+		// editor's, while it takes changes); an upload answers only the
+		// key that created it, so every other role, the admin too, meets
+		// the 404 of one that does not exist.
+		mxOp{route: "POST /v1/uploads", do: func(c mxCtx) response {
+			return c.m.h.tusCreate(c.key(), 100, tusMeta("package", c.pkg.id, "name", "tus-"+c.m.tag+".txt"))
+		}, want: mutation(all(http.StatusCreated, frozen))},
+		mxOp{route: "HEAD /v1/uploads/{upload}", do: func(c mxCtx) response {
+			return c.m.h.do("HEAD", c.producersUpload(), c.key(), nil, "Tus-Resumable", "1.0.0")
+		}, want: uploadOwner(http.StatusOK)},
+		mxOp{route: "PATCH /v1/uploads/{upload}", do: func(c mxCtx) response {
+			return c.m.h.tusPatch(c.key(), c.producersUpload(), 0, []byte("Line one of a transcript. "))
+		}, want: uploadOwner(http.StatusNoContent)},
+		mxOp{route: "DELETE /v1/uploads/{upload}", do: func(c mxCtx) response {
+			return c.m.h.do("DELETE", c.producersUpload(), c.key(), nil, "Tus-Resumable", "1.0.0")
+		}, want: uploadOwner(http.StatusNoContent)},
 	)
 	return ops
+}
+
+// mxUploadMetadata decodes a tus Upload-Metadata header: what a creation
+// sends, and so may hear again, like an id in a path.
+func mxUploadMetadata(h string) string {
+	var out []string
+	for pair := range strings.SplitSeq(h, ",") {
+		_, v, _ := strings.Cut(strings.TrimSpace(pair), " ")
+		if b, err := base64.StdEncoding.DecodeString(v); err == nil {
+			out = append(out, string(b))
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// uploadOwner is the rule of an upload's requests: the producer that
+// created it gets ok, while its package takes changes (none could be
+// made in a withdrawn or purged one); everyone else a 404.
+func uploadOwner(ok int) func(c mxCtx) mxWant {
+	return func(c mxCtx) mxWant {
+		switch {
+		case c.role.refused():
+			return mxWant{status: http.StatusUnauthorized}
+		case c.role != rProducer, c.state == sWithdrawn, c.state == sPurged:
+			return mxWant{status: http.StatusNotFound}
+		}
+		return mxWant{status: ok}
+	}
+}
+
+// producersUpload makes an upload into the cell's package with the
+// producer's key and returns its path; where none can be made, the path
+// of one that does not exist.
+func (c mxCtx) producersUpload() string {
+	r := c.m.h.tusCreate(c.m.keys[rProducer], 100, tusMeta("package", c.pkg.id, "name", "tus-"+c.m.tag+".txt"))
+	if r.StatusCode != http.StatusCreated {
+		return "/v1/uploads/" + c.m.h.cfg.Replica + ".01JAAAAAAAAAAAAAAAAAAAAAAA"
+	}
+	return strings.TrimPrefix(r.Header.Get("Location"), testPublicURL)
 }
 
 // key is the Authorization secret the cell's role sends ("" for none).

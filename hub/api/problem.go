@@ -27,6 +27,7 @@ var statusOf = map[string]int{
 	hub.ETIMEOUT:     http.StatusRequestTimeout,
 	hub.EUNAVAILABLE: http.StatusServiceUnavailable,
 	hub.EFULL:        http.StatusInsufficientStorage,
+	hub.EMISDIRECTED: http.StatusMisdirectedRequest,
 	hub.EINTERNAL:    http.StatusInternalServerError,
 }
 
