@@ -37,6 +37,9 @@ type Service struct {
 
 	// auditLog records who did what (see audit.go); nil records nothing.
 	auditLog AuditLog
+
+	// sessions keeps portal sessions and sign-in links (see session.go).
+	sessions SessionStore
 }
 
 // ServiceOptions configures a Service.
@@ -73,6 +76,9 @@ type ServiceOptions struct {
 	// without them assets have only their original.
 	RenditionMaker RenditionMaker
 	RenditionQueue RenditionQueue
+	// Sessions keeps the web portal's sessions and sign-in links; nil
+	// answers every sign-in EUNAVAILABLE.
+	Sessions SessionStore
 }
 
 // DefaultMaxAssetBytes is 8 GiB: a long broadcast-quality interview fits,
@@ -99,6 +105,7 @@ func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service 
 	s.allowPrivateTargets = opts.AllowPrivateWebhookTargets
 	s.pickups = opts.Pickups
 	s.auditLog = opts.AuditLog
+	s.sessions = opts.Sessions
 	s.scrubber, s.scratch = opts.Scrubber, opts.Scratch
 	s.renditionMaker, s.renditionQueue = opts.RenditionMaker, opts.RenditionQueue
 	return s
