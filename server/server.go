@@ -199,6 +199,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 		AllowPrivateWebhookTargets: s.cfg.WebhooksAllowPrivate, Pickups: s.pickups, AuditLog: s.audit,
 		Scrubber: scrub.New(scrub.Options{FFmpeg: s.tools.FFmpeg, Logger: s.log}), Scratch: scratchSpace,
 		RenditionMaker: newRenditionMaker(s.tools, s.cfg.RenditionThreads, s.log), RenditionQueue: s.renditionJobs,
+		Sessions: s.catalog,
 	})
 	if err := s.admitPartners(); err != nil {
 		return nil, err
