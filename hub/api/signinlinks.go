@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/websession"
 )
 
 // This file is the admin's side of the portal's sign-in links: issue one
@@ -46,10 +47,6 @@ func viewSigninLink(l *hub.SigninLink) signinLinkView {
 		KeyID: l.KeyID, Created: l.Created, Expires: l.Expires, Used: l.Used}
 }
 
-// SigninLinkURL is where a link's token is opened: the portal's
-// confirmation page.
-func SigninLinkURL(publicURL, token string) string { return publicURL + "/signin/" + token }
-
 func (a *API) createSigninLink(c echo.Context) error {
 	var req signinLinkRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -68,7 +65,7 @@ func (a *API) createSigninLink(c echo.Context) error {
 	}
 	v := viewSigninLink(l)
 	v.State = string(hub.LinkUsable)
-	v.URL = SigninLinkURL(a.opts.PublicURL, token)
+	v.URL = websession.LinkURL(a.opts.PublicURL, token)
 	return c.JSON(http.StatusCreated, v)
 }
 

@@ -82,3 +82,7 @@ func Clear(w http.ResponseWriter, secure bool) {
 		Name: Cookie, Value: "", Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode, MaxAge: -1,
 	})
 }
+
+// LinkURL is where a sign-in link's token is opened: the portal's
+// confirmation page, under the hub's public URL.
+func LinkURL(publicURL, token string) string { return publicURL + "/signin/" + token }
