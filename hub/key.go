@@ -43,6 +43,11 @@ type Key struct {
 	Created   time.Time  `json:"created"`
 	Hash      string     `json:"hash"`
 	Prefix    string     `json:"prefix"`
+	// SigninLink is the id of the sign-in link the key was made for: the
+	// key stands for one person who signs in to the portal through it and
+	// never sees the secret (see signinlink.go). Revoking the key ends the
+	// link and every session made with it.
+	SigninLink string `json:"signinlink,omitempty"`
 
 	// Rotated is when the secret of this record replaced an earlier one.
 	Rotated *time.Time `json:"rotated,omitempty"`

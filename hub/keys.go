@@ -13,7 +13,14 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Key, error)
 	if secret == "" {
 		return nil, Errorf(EUNAUTHORIZED, "this call needs a key: send Authorization: Bearer <key>")
 	}
-	k, err := s.catalog.KeyByHash(ctx, HashKeySecret(secret))
+	return s.authenticateHash(ctx, HashKeySecret(secret))
+}
+
+// authenticateHash is Authenticate by the stored form of the secret: a
+// portal session holds that, never the secret, and is checked by the very
+// same rules on every request, so it ends the moment its key does.
+func (s *Service) authenticateHash(ctx context.Context, hash string) (*Key, error) {
+	k, err := s.catalog.KeyByHash(ctx, hash)
 	switch {
 	case ErrorCode(err) == ENOTFOUND:
 		return nil, Errorf(EUNAUTHORIZED, "the key is not known to this hub, or it was revoked")
@@ -75,7 +82,7 @@ func (s *Service) recordKey(ctx context.Context, req Key, secret, prefix string)
 	k := &Key{
 		ID: s.ids.New(), Name: req.Name, Role: req.Role, Campaigns: slices.Clone(req.Campaigns),
 		Partner: req.Partner, Expires: req.Expires, Created: s.now().UTC(),
-		Hash: HashKeySecret(secret), Prefix: prefix,
+		Hash: HashKeySecret(secret), Prefix: prefix, SigninLink: req.SigninLink,
 	}
 	if err := s.catalog.CreateKey(ctx, k); err != nil {
 		return nil, fmt.Errorf("record key: %w", err)

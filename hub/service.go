@@ -39,6 +39,9 @@ type Service struct {
 
 	// auditLog records who did what (see audit.go); nil records nothing.
 	auditLog AuditLog
+
+	// sessions keeps portal sessions and sign-in links (see session.go).
+	sessions SessionStore
 }
 
 // ServiceOptions configures a Service.
@@ -82,6 +85,9 @@ type ServiceOptions struct {
 	// without them assets have only their original.
 	RenditionMaker RenditionMaker
 	RenditionQueue RenditionQueue
+	// Sessions keeps the web portal's sessions and sign-in links; nil
+	// answers every sign-in EUNAVAILABLE.
+	Sessions SessionStore
 }
 
 // DefaultMaxAssetBytes is 8 GiB: a long broadcast-quality interview fits,
@@ -108,6 +114,7 @@ func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service 
 	s.allowPrivateTargets = opts.AllowPrivateWebhookTargets
 	s.pickups = opts.Pickups
 	s.auditLog = opts.AuditLog
+	s.sessions = opts.Sessions
 	s.scrubber, s.scratch, s.staged = opts.Scrubber, opts.Scratch, opts.Staged
 	s.creditWriter = opts.CreditWriter
 	s.renditionMaker, s.renditionQueue = opts.RenditionMaker, opts.RenditionQueue

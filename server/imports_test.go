@@ -133,6 +133,10 @@ func TestImportRules(t *testing.T) {
 		"push":                {"cmd/hub"},
 		"hub":                 nil,
 		"bench":               {},
+		"portal":              {"server"},
+		"portal/i18n":         {"portal"},
+		"portal/browsertest":  {},
+		"hub/websession":      {"hub/api", "portal"}, // the session cookie and CSRF header, read by both
 	}
 	for importer, list := range imports {
 		for _, imported := range list {
@@ -176,6 +180,7 @@ var wiring = map[string][]string{
 	"publisher/webhooks.New":          {},
 	"publisher/pickups.Open":          {"publisher/pickups/pickups_test.go"},
 	"feeds.NewInvalidator":            {"feeds/invalidator_test.go"},
+	"portal.New":                      {},
 }
 
 // TestOnlyTheCompositionRootWires reads every Go file, tests included,

@@ -42,6 +42,7 @@ import (
 	"github.com/syndication-hub/hub/media/credit"
 	"github.com/syndication-hub/hub/media/scrub"
 	"github.com/syndication-hub/hub/media/tools"
+	"github.com/syndication-hub/hub/portal"
 	"github.com/syndication-hub/hub/publisher/audit"
 	"github.com/syndication-hub/hub/publisher/partners"
 	"github.com/syndication-hub/hub/publisher/pickups"
@@ -213,6 +214,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 		Scrubber: scrub.New(scrub.Options{FFmpeg: s.tools.FFmpeg, Logger: s.log}), Scratch: scratchSpace, Staged: staged,
 		CreditWriter:   credit.New(),
 		RenditionMaker: newRenditionMaker(s.tools, s.cfg.RenditionThreads, s.log), RenditionQueue: s.renditionJobs,
+		Sessions: s.catalog,
 	})
 	if err := s.admitPartners(); err != nil {
 		return nil, err
@@ -343,7 +345,13 @@ func (s *Server) serveHTTP() error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(s.sweeper.removed, s.sweeper.runs, s.renditionRuns)
+	// The web portal shares the API's server and port, at the root.
+	pages, err := portal.New(s.service, portal.Options{PublicURL: s.cfg.PublicURL, Logger: s.log})
+	if err != nil {
+		return fmt.Errorf("portal: %w", err)
+	}
 	s.handler = api.New(s.service, api.Options{
+		Portal:            pages,
 		UploadIdleTimeout: s.cfg.UploadIdleTimeout,
 		PublicURL:         s.cfg.PublicURL, PresignDownloads: s.cfg.S3Presign, Registry: reg, Logger: s.log,
 		NATSAccess: s.access, Webhooks: s.webhooks, FeedCache: s.feeds, Limits: limits, Idempotency: s.catalog,

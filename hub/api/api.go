@@ -60,6 +60,19 @@ type Options struct {
 	// "missing"), reported by /readyz: without them the hub still serves,
 	// with fewer renditions.
 	Tools map[string]string
+	// Portal is the web portal sharing the API's server and port; nil
+	// serves the API alone.
+	Portal Portal
+}
+
+// Portal is the web portal mounted beside the API: Register adds its
+// routes to the API's server (after the API's own, under the same
+// observing and recovering middleware), and NotFound answers a path that
+// is neither the API's nor the portal's, with a page instead of a
+// problem document.
+type Portal interface {
+	Register(e *echo.Echo)
+	NotFound(c echo.Context) error
 }
 
 // API is the hub's HTTP interface.
@@ -138,6 +151,8 @@ func (a *API) routes() {
 	// Admins rotate any key, a key's holder its own (hub.MayRotateKey).
 	v1.POST("/keys/:id/rotate", a.rotateKey)
 	v1.GET("/audit", a.listAudit, auditReaders)
+	v1.POST("/signin-links", a.createSigninLink, adminOnly)
+	v1.GET("/signin-links", a.listSigninLinks, adminOnly)
 
 	v1.POST("/packages", a.createPackage, allowed(hub.MayCreatePackages), a.idempotentAs(a.svc.NewPackageID))
 	v1.GET("/packages", a.listPackages)
@@ -195,6 +210,24 @@ func (a *API) routes() {
 	v1.DELETE("/webhooks/:id", a.deleteWebhook, webhookCallers)
 	v1.GET("/webhooks/:id/deadletters", a.listDeadLetters, webhookCallers)
 	v1.POST("/webhooks/:id/deadletters/:msgid/replay", a.replayDeadLetter, webhookCallers)
+
+	if a.opts.Portal != nil {
+		a.opts.Portal.Register(e)
+	}
+}
+
+// apiPaths are the prefixes the API owns: an unknown path under them is
+// answered with a problem document even when a portal is mounted.
+var apiPaths = []string{"/v1/", "/feeds/", "/schemas/", "/healthz", "/readyz", "/metrics", "/openapi.json"}
+
+// isAPIPath reports whether path belongs to the API.
+func isAPIPath(path string) bool {
+	for _, p := range apiPaths {
+		if strings.HasPrefix(path, p) || path == strings.TrimSuffix(p, "/") {
+			return true
+		}
+	}
+	return false
 }
 
 //go:embed openapi.json

@@ -9,6 +9,7 @@ import (
 
 	"github.com/syndication-hub/hub/feeds"
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/websession"
 )
 
 // This file serves the feeds (GET /feeds/...), the partners' feed tokens
@@ -129,6 +130,13 @@ func (a *API) keyOrPublic(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if c.Request().Header.Get(echo.HeaderAuthorization) != "" {
 			return withKey(c)
+		}
+		// A portal session downloads as its key; one that ended is a
+		// public reader, like a browser that never signed in.
+		if websession.Has(c.Request()) {
+			if _, _, err := a.svc.Session(c.Request().Context(), websession.Secret(c.Request())); hub.ErrorCode(err) != hub.EUNAUTHORIZED {
+				return withKey(c)
+			}
 		}
 		if err := a.chargeAddr(c); err != nil {
 			return err

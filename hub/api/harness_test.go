@@ -25,6 +25,7 @@ import (
 	"github.com/syndication-hub/hub/hub/api"
 	"github.com/syndication-hub/hub/hub/catalog"
 	"github.com/syndication-hub/hub/hub/miniotest"
+	"github.com/syndication-hub/hub/hub/websession"
 	"github.com/syndication-hub/hub/publisher/webhooks"
 	"github.com/syndication-hub/hub/server"
 )
@@ -83,6 +84,10 @@ type hubOptions struct {
 	// logger, when set, receives the hub's log instead of testLogger.
 	logger *slog.Logger
 }
+
+// sessionKey marks a "key" that is a portal session's secret: do sends
+// it as the session cookie instead of a bearer key.
+const sessionKey = "session:"
 
 // testPublicURL is the public URL of every test hub.
 const testPublicURL = "https://hub.example.org"
@@ -274,7 +279,9 @@ func (h *testHub) do(method, path, key string, body any, headers ...string) resp
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if key != "" {
+	if secret, ok := strings.CutPrefix(key, sessionKey); ok {
+		req.AddCookie(&http.Cookie{Name: websession.Cookie, Value: secret})
+	} else if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {

@@ -30,6 +30,8 @@ type keyView struct {
 	Prefix    string     `json:"prefix,omitempty"`
 	// Rotated is when the key's current secret replaced the one before.
 	Rotated *time.Time `json:"rotated,omitempty"`
+	// SigninLink is the id of the sign-in link the key was made for.
+	SigninLink string `json:"signinlink,omitempty"`
 	// Grace is when the secret a rotation replaced stops working, while
 	// it still works.
 	Grace *time.Time `json:"grace,omitempty"`
@@ -49,7 +51,7 @@ type keyMade struct {
 
 func viewKey(k *hub.Key) keyView {
 	return keyView{ID: k.ID, Name: k.Name, Role: k.Role, Campaigns: k.Campaigns, Partner: k.Partner,
-		Expires: k.Expires, Created: k.Created, Prefix: k.Prefix, Rotated: k.Rotated}
+		Expires: k.Expires, Created: k.Created, Prefix: k.Prefix, Rotated: k.Rotated, SigninLink: k.SigninLink}
 }
 
 // rotateRequest is the optional body of POST /v1/keys/{id}/rotate.

@@ -53,6 +53,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/api"
 	"github.com/syndication-hub/hub/hub/webhooktest"
 	"github.com/syndication-hub/hub/publisher/webhooks"
@@ -75,12 +76,16 @@ const (
 	rProducer      mxRole = "producer-of-campaign"
 	rProducerOther mxRole = "producer-of-another-campaign"
 	rAdmin         mxRole = "admin"
+	// rSession is an admin signed in to the web portal, calling with the
+	// session cookie and no CSRF header: what another site can make a
+	// browser send. It reads as the admin and may change nothing.
+	rSession mxRole = "admin-portal-session-without-csrf-header"
 )
 
 // mxRoles in the order cells run: the admin last, since its directory
 // calls succeed (it deletes the scratch webhook, makes a campaign public).
 var mxRoles = []mxRole{rNone, rBogus, rRevoked, rExpired, rEntitled, rNotEntitled, rInactive, rRecordless, rOtherToken,
-	rProducer, rProducerOther, rAdmin}
+	rProducer, rProducerOther, rSession, rAdmin}
 
 // mxState is the state of a package (or of its campaign).
 type mxState string
@@ -127,6 +132,7 @@ var mxSees = map[mxRole]string{
 	rProducer:      "EEEEEEEEE",
 	rProducerOther: "---------",
 	rAdmin:         "EEEEEEEEE",
+	rSession:       "EEEEEEEEE",
 }
 
 // mxDelivered is what each partner's NATS consumer and webhook receive:
@@ -165,6 +171,29 @@ func (r mxRole) refused() bool {
 }
 
 func (r mxRole) editor() bool { return r == rProducer || r == rAdmin }
+
+// reads is the role whose view r gets: a portal session reads as its key.
+func (r mxRole) reads() mxRole {
+	if r == rSession {
+		return rAdmin
+	}
+	return r
+}
+
+// sessionWant is the answer to rSession: the admin's on a safe method,
+// 403 on any other (the session's CSRF header is missing), which must
+// change nothing.
+func sessionWant(route string, admin mxWant) mxWant {
+	method, _, _ := strings.Cut(route, " ")
+	switch method {
+	case "GET", "HEAD", "OPTIONS":
+		return admin
+	}
+	if admin.status == 0 && admin.statuses == nil {
+		return admin
+	}
+	return mxWant{status: http.StatusForbidden}
+}
 
 // mxWant is a cell's expectation.
 type mxWant struct {
@@ -304,6 +333,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 					c.pkg = m.fresh[name]
 				}
 				w := op.want(c)
+				if role == rSession {
+					w = sessionWant(op.route, op.want(mxCtx{m: m, role: rAdmin, state: st, pkg: c.pkg, view: rAdmin.sees(st)}))
+				}
 				if w.status == 0 && w.statuses == nil {
 					continue // no such cell (a private feed for a role without one)
 				}
@@ -312,7 +344,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					before = m.snapshot(c.pkg.id)
 				}
 				r := op.do(c)
-				forbidden := m.roleForbidden(role)
+				forbidden := m.roleForbidden(role.reads())
 				if sees, ok := mxFeedSees[role]; ok && strings.HasPrefix(op.route, "GET /feeds/p/") {
 					forbidden = m.forbiddenBy(sees, role)
 				}
@@ -388,7 +420,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		for _, role := range mxRoles {
 			w, r := op.want(role), op.do(m, role)
-			forbidden := m.roleForbidden(role)
+			if role == rSession {
+				w = sessionWant(op.route, op.want(rAdmin))
+			}
+			forbidden := m.roleForbidden(role.reads())
 			if op.noContent {
 				forbidden = append(forbidden, m.allContent()...)
 			}
@@ -464,6 +499,7 @@ var mxKnows = map[mxRole][]string{
 	rProducer:      {mxHidden, mxTurned, mxOpen, mxScratch},
 	rProducerOther: {mxElse},
 	rAdmin:         {mxHidden, mxTurned, mxOpen, mxElse, mxScratch},
+	rSession:       {mxHidden, mxTurned, mxOpen, mxElse, mxScratch},
 }
 
 // forbiddenBy is roleForbidden by a row of letters like mxSees'.
@@ -865,6 +901,9 @@ func mxDirectoryOps(m *mxFixture) []mxDirectoryOp {
 		{route: "POST /v1/keys", do: call("POST", "/v1/keys", map[string]any{"role": "producer", "name": "matrix"}),
 			want: byRole(created, forbidden, forbidden, forbidden, forbidden, forbidden)},
 		{route: "GET /v1/keys", do: call("GET", "/v1/keys", nil), want: byRole(ok, forbidden, forbidden, forbidden, forbidden, forbidden)},
+		{route: "POST /v1/signin-links", do: call("POST", "/v1/signin-links", map[string]any{"name": "Matrix person", "role": "producer"}),
+			want: byRole(created, forbidden, forbidden, forbidden, forbidden, forbidden)},
+		{route: "GET /v1/signin-links", do: call("GET", "/v1/signin-links", nil), want: byRole(ok, forbidden, forbidden, forbidden, forbidden, forbidden)},
 		{route: "DELETE /v1/keys/{id}", do: call("DELETE", "/v1/keys/{scratchkey}", nil),
 			want: byRole(noContent, forbidden, forbidden, forbidden, forbidden, forbidden)},
 		{route: "POST /v1/keys/{id}/rotate", label: " another key", do: call("POST", "/v1/keys/{rotatekey}/rotate", nil),
@@ -1051,6 +1090,11 @@ func newMatrixFixture(t *testing.T) *mxFixture {
 	m.keys[rRecordless] = pk.Key
 	m.keys[rProducer] = h.key("producer", mxHidden, mxTurned, mxOpen, mxScratch)
 	m.keys[rProducerOther] = h.key("producer", mxElse)
+	_, sessionSecret, err := h.svc.SignIn(context.Background(), h.admin, hub.SessionMeta{UserAgent: "matrix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.keys[rSession] = sessionKey + sessionSecret
 	// Scratch records the directory rows change.
 	var sp struct{ ID string }
 	h.do("POST", "/v1/partners", h.admin, map[string]any{"name": "Scratch outlet", "medium": "radio"}).expect(t, http.StatusCreated).json(t, &sp)

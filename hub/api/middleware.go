@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/websession"
 )
 
 type metrics struct {
@@ -84,10 +85,25 @@ func (a *API) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 
 const keyContextName = "hub.key"
 
-// authenticate resolves the bearer key; every /v1 call needs one.
+// authenticate resolves the bearer key, or the portal session of a
+// browser that sends no Authorization header (its CSRF header checked on
+// every unsafe method, see websession); every /v1 call needs one.
 func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		auth := strings.TrimSpace(c.Request().Header.Get(echo.HeaderAuthorization))
+		if auth == "" && websession.Has(c.Request()) {
+			_, k, err := websession.Authenticate(c.Request().Context(), a.svc, c.Request())
+			if hub.ErrorCode(err) == hub.EUNAUTHORIZED {
+				if lerr := a.chargeAddr(c); lerr != nil {
+					return lerr
+				}
+			}
+			if err != nil {
+				return err
+			}
+			c.Set(keyContextName, k)
+			return next(c)
+		}
 		scheme, secret, _ := strings.Cut(auth, " ")
 		if auth != "" && !strings.EqualFold(scheme, "Bearer") {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="hub"`)

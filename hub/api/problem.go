@@ -90,6 +90,12 @@ func (a *API) errorHandler(err error, c echo.Context) {
 		a.log.Warn("error after response started", "route", c.Path(), "err", err)
 		return
 	}
+	var he *echo.HTTPError
+	if a.opts.Portal != nil && errors.As(err, &he) && he.Code == http.StatusNotFound && !isAPIPath(c.Request().URL.Path) {
+		if perr := a.opts.Portal.NotFound(c); perr == nil {
+			return
+		}
+	}
 	p := problemFor(err, c.Request().URL.Path)
 	if p.Status >= 500 {
 		// The route pattern, not the path: a private feed's path holds its token.

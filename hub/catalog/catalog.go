@@ -79,6 +79,9 @@ type Catalog struct {
 	// renditions holds each stored blob's rendition set, indexed: views
 	// of packages read it for every asset.
 	renditions *records[hub.RenditionSet]
+	// sessions and signinLinks are the web portal's (see sessions.go).
+	sessions    *records[hub.Session]
+	signinLinks *records[hub.SigninLink]
 
 	mu       sync.RWMutex
 	pkgIndex map[string]indexed[*hub.Package]
@@ -115,7 +118,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	var campaigns, partners jetstream.KeyValue
-	var keys, webhooks, renditions jetstream.KeyValue
+	var keys, webhooks, renditions, sessions, links jetstream.KeyValue
 	for _, b := range []struct {
 		name string
 		kv   *jetstream.KeyValue
@@ -134,6 +137,11 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		{IdempotencyBucket, &c.idempotency, "syndication hub: outcomes of creates sent with an Idempotency-Key", hub.IdempotencyTTL},
 		{ScrubReportsBucket, &c.scrubReports, "syndication hub: what scrubbing removed from each stored blob, by SHA-256", 0},
 		{RenditionsBucket, &renditions, "syndication hub: the renditions of each stored blob, by SHA-256", 0},
+		// The TTL only clears what nobody signed out of: every use
+		// rewrites a session within minutes, and the domain ends it by
+		// its own limits long before.
+		{SessionsBucket, &sessions, "syndication hub: web portal sessions, by SHA-256 of the cookie's secret", hub.SessionAbsoluteLifetime + time.Hour},
+		{SigninLinksBucket, &links, "syndication hub: sign-in links for the web portal, by SHA-256 of the token", 0},
 	} {
 		cfg := jetstream.KeyValueConfig{
 			Bucket: b.name, Description: b.desc, History: 1, TTL: b.ttl,
@@ -158,6 +166,8 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 	c.webhooks = newRecords[hub.Webhook](js, webhooks, "webhook", c.log)
 	c.renditions = newRecords[hub.RenditionSet](js, renditions, "rendition set", c.log)
 	c.renditions.changed = opts.RenditionsChanged
+	c.sessions = newRecords[hub.Session](js, sessions, "session", c.log)
+	c.signinLinks = newRecords[hub.SigninLink](js, links, "sign-in link", c.log)
 
 	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	c.stop = stop
@@ -169,6 +179,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		{c.packages, c.applyPackage}, {keys, c.keys.apply},
 		{campaigns, c.campaigns.apply}, {partners, c.partners.apply},
 		{webhooks, c.webhooks.apply}, {renditions, c.renditions.apply},
+		{sessions, c.sessions.apply}, {links, c.signinLinks.apply},
 	} {
 		ready, err := watch(watchCtx, c, w.kv, w.apply)
 		if err != nil {
