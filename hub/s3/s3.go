@@ -251,10 +251,12 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 		ContentType: "application/octet-stream",
 	})
 	if err != nil {
-		// The reader's own error says what went wrong better than the
-		// transport's report of it.
-		if er.err != nil {
-			err = er.err
+		if er.err != nil && ctx.Err() == nil {
+			// The bytes failed, not the store (a client that broke off, a
+			// scrub that gave up): say so, and take the parts back, which
+			// the store that is answering will.
+			s.abortUploads(ctx, key)
+			return 0, fmt.Errorf("s3: put %s: %w", key, er.err)
 		}
 		if cerr := ctx.Err(); cerr != nil {
 			err = cerr

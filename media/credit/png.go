@@ -27,57 +27,32 @@ func planPNG(ctx context.Context, src io.ReaderAt, size int64, v values) (layout
 	if err != nil || string(sig) != pngSignature {
 		return nil, false, hub.NotParsed("PNG", "no PNG signature")
 	}
-	type chunk struct {
-		off, total int64
-		typ        string
-		xmp        bool
-	}
-	var chunks []chunk
+	// Two walks over the chunks, keeping none of them: the first finds
+	// the XMP packet (which may follow the pixels), the second lays out
+	// the output. A file of a million empty chunks costs two walks, not a
+	// list of a million.
 	var packet []byte // the first XMP chunk's, nil for none
-	haveXMP, idat := false, -1
-	for off := int64(8); ; {
-		if err := ctx.Err(); err != nil {
-			return nil, false, err
+	haveXMP, haveIDAT := false, false
+	end, err := walkPNG(ctx, src, size, func(c pngChunkAt) error {
+		haveIDAT = haveIDAT || c.typ == "IDAT"
+		if !c.xmp || haveXMP {
+			return nil
 		}
-		h, err := readAt(src, off, 8, "PNG")
+		haveXMP = true
+		if c.n > maxMetadata {
+			return hub.NotParsed("PNG", "an XMP chunk of %d bytes", c.n)
+		}
+		data, err := readAt(src, c.off+8, int(c.n), "PNG")
 		if err != nil {
-			return nil, false, hub.NotParsed("PNG", "no IEND chunk")
+			return err
 		}
-		n := int64(binary.BigEndian.Uint32(h))
-		c := chunk{off: off, total: 12 + n, typ: string(h[4:])}
-		if n > 1<<31-1 || off+c.total > size {
-			return nil, false, hub.NotParsed("PNG", "the %q chunk at byte %d runs past the end of the file", h[4:], off)
-		}
-		if c.typ == "iTXt" && n >= int64(len(keywordXMP)+1) {
-			kw, err := readAt(src, off+8, len(keywordXMP)+1, "PNG")
-			if err != nil {
-				return nil, false, err
-			}
-			if string(kw) == keywordXMP+"\x00" {
-				c.xmp = true
-				if !haveXMP {
-					haveXMP = true
-					if n > maxMetadata {
-						return nil, false, hub.NotParsed("PNG", "an XMP chunk of %d bytes", n)
-					}
-					data, err := readAt(src, off+8, int(n), "PNG")
-					if err != nil {
-						return nil, false, err
-					}
-					packet = itxtText(data[len(keywordXMP)+1:])
-				}
-			}
-		}
-		if c.typ == "IDAT" && idat < 0 {
-			idat = len(chunks)
-		}
-		chunks = append(chunks, c)
-		off += c.total
-		if c.typ == "IEND" {
-			break
-		}
+		packet = itxtText(data[len(keywordXMP)+1:])
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
 	}
-	if idat < 0 {
+	if !haveIDAT {
 		return nil, false, hub.NotParsed("PNG", "no IDAT chunk")
 	}
 	var out []byte
@@ -91,17 +66,70 @@ func planPNG(ctx context.Context, src io.ReaderAt, size int64, v values) (layout
 	}
 	var l layout
 	l.copy(0, 8)
-	for i, c := range chunks {
-		if i == idat {
+	wrote := false
+	if _, err := walkPNG(ctx, src, size, func(c pngChunkAt) error {
+		if c.typ == "IDAT" && !wrote {
 			l.add(pngChunk("iTXt", append([]byte(keywordXMP+"\x00\x00\x00\x00\x00"), out...)))
+			wrote = true
 		}
 		if !c.xmp {
-			l.copy(c.off, c.total)
+			l.copy(c.off, 12+c.n)
+		}
+		return nil
+	}); err != nil {
+		return nil, false, err
+	}
+	l.copy(end, size-end) // what follows IEND, as it was
+	return l, true, nil
+}
+
+// maxPNGChunks bounds the chunks a PNG may have: real files have dozens,
+// or thousands of IDAT chunks for a big picture.
+const maxPNGChunks = 1 << 20
+
+// pngChunkAt is one chunk of a PNG: where it starts, its data's length,
+// its type, and whether it is an XMP iTXt chunk.
+type pngChunkAt struct {
+	off, n int64
+	typ    string
+	xmp    bool
+}
+
+// walkPNG calls fn for each chunk from the signature to IEND, and returns
+// where IEND ends.
+func walkPNG(ctx context.Context, src io.ReaderAt, size int64, fn func(pngChunkAt) error) (int64, error) {
+	var h [8]byte
+	for off, count := int64(8), 0; ; count++ {
+		if count%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+		}
+		if count == maxPNGChunks {
+			return 0, hub.NotParsed("PNG", "more than %d chunks", maxPNGChunks)
+		}
+		if _, err := src.ReadAt(h[:], off); err != nil {
+			return 0, hub.NotParsed("PNG", "no IEND chunk")
+		}
+		c := pngChunkAt{off: off, n: int64(binary.BigEndian.Uint32(h[:4])), typ: string(h[4:])}
+		if c.n > 1<<31-1 || off+12+c.n > size {
+			return 0, hub.NotParsed("PNG", "the %q chunk at byte %d runs past the end of the file", h[4:], off)
+		}
+		if c.typ == "iTXt" && c.n >= int64(len(keywordXMP)+1) {
+			kw, err := readAt(src, off+8, len(keywordXMP)+1, "PNG")
+			if err != nil {
+				return 0, err
+			}
+			c.xmp = string(kw) == keywordXMP+"\x00"
+		}
+		if err := fn(c); err != nil {
+			return 0, err
+		}
+		off += 12 + c.n
+		if c.typ == "IEND" {
+			return off, nil
 		}
 	}
-	last := chunks[len(chunks)-1]
-	l.copy(last.off+last.total, size-last.off-last.total) // what follows IEND, as it was
-	return l, true, nil
 }
 
 // itxtText returns the text of an iTXt chunk after its keyword (flag,

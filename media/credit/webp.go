@@ -33,6 +33,8 @@ func planWebP(ctx context.Context, src io.ReaderAt, size int64, v values) (layou
 		off, total int64
 		fourcc     string
 	}
+	// An animation has a chunk a frame: thousands, never millions.
+	const maxWebPChunks = 1 << 16
 	var chunks []chunk
 	var packet []byte
 	haveXMP := false
@@ -61,6 +63,9 @@ func planWebP(ctx context.Context, src io.ReaderAt, size int64, v values) (layou
 			if packet, err = readAt(src, off+8, int(n), "WebP"); err != nil {
 				return nil, false, err
 			}
+		}
+		if len(chunks) == maxWebPChunks {
+			return nil, false, hub.NotParsed("WebP", "more than %d chunks", maxWebPChunks)
 		}
 		chunks = append(chunks, c)
 		off += c.total

@@ -71,15 +71,16 @@ func newXMP(v values) []byte {
 	b.WriteString("<?xpacket begin=\"\ufeff\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n")
 	b.WriteString(`<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="` + nsRDF + `">` + "\n")
 	b.WriteString(`<rdf:Description rdf:about="">`)
-	writeFields(&b, "rdf", v)
+	writeFields(&b, v)
 	b.WriteString("</rdf:Description>\n</rdf:RDF></x:xmpmeta>\n<?xpacket end=\"w\"?>")
 	return b.Bytes()
 }
 
 // writeFields writes v's non-empty fields as property elements, each
-// declaring its own namespace so it means the same whatever the packet
-// around it declares; rdf is the prefix the packet uses for RDF.
-func writeFields(b *bytes.Buffer, rdf string, v values) {
+// declaring its own namespaces (its property's, and RDF's on its Alt) so
+// it means the same whatever prefixes, or default namespace, the packet
+// around it uses.
+func writeFields(b *bytes.Buffer, v values) {
 	for i, text := range v.list() {
 		if text == "" {
 			continue
@@ -88,9 +89,9 @@ func writeFields(b *bytes.Buffer, rdf string, v values) {
 		name := f.prefix + ":" + f.local
 		b.WriteString("\n <" + name + " xmlns:" + f.prefix + `="` + f.ns + `">`)
 		if f.alt {
-			b.WriteString("<" + rdf + ":Alt><" + rdf + `:li xml:lang="x-default">`)
+			b.WriteString(`<rdf:Alt xmlns:rdf="` + nsRDF + `"><rdf:li xml:lang="x-default">`)
 			escapeText(b, text)
-			b.WriteString("</" + rdf + ":li></" + rdf + ":Alt>")
+			b.WriteString("</rdf:li></rdf:Alt>")
 		} else {
 			escapeText(b, text)
 		}
@@ -184,7 +185,7 @@ func rewriteXMP(packet []byte, v values) ([]byte, [3]*string, error) {
 			writeStart(&b, t.Name, attrs)
 			stack = append(stack, open{ns: ns, local: t.Name.Local, scope: scope})
 			if topDescription && !written {
-				writeFields(&b, t.Name.Space, v)
+				writeFields(&b, v)
 				written = true
 			}
 		case xml.EndElement:
