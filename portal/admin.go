@@ -28,6 +28,15 @@ type linksData struct {
 	Form struct{ Person, Role, Partner, Campaigns, Hours string }
 }
 
+// adminRoutes are the pages admins run the hub with.
+func (p *Portal) adminRoutes(g *echo.Group) {
+	g.GET("/admin/signin-links", p.adminLinks)
+	g.POST("/admin/signin-links", p.adminCreateLink, p.csrf)
+	g.POST("/admin/signin-links/:key/revoke", p.adminRevokeLink, p.csrf)
+	g.GET("/admin/sessions", p.adminSessions)
+	g.POST("/admin/sessions/:id/revoke", p.adminRevokeSession, p.csrf)
+}
+
 func (p *Portal) linksPage(c echo.Context, k *hub.Key, d linksData, status int) error {
 	ctx := c.Request().Context()
 	links, err := p.svc.SigninLinks(ctx, k)

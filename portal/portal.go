@@ -4,21 +4,24 @@
 // see and do, exactly as the API does, and never decides that itself.
 //
 // Adding a page: write templates/<name>.html defining "title" and
-// "content" (the layout gives header, language switcher and footer), add
-// its name to pageNames, a handler that gathers what the domain answers
-// into a struct and calls p.render, and a route in Register. Handlers
-// that need a signed-in visitor start with p.signedIn; forms POST through
-// p.csrf (every POST route is registered with it) and carry
-// {{template "csrf" .}}. Messages go into all four catalogs in
-// portal/i18n.
+// "content" (the layout gives header, language switcher and footer; every
+// template is a page named for its file), a handler that gathers what the
+// domain answers into a struct and calls p.render, and a route in its
+// area's routes (packageRoutes in packages.go, producerRoutes in
+// producer.go, adminRoutes in admin.go). Handlers that need a signed-in
+// visitor start with p.signedIn; forms POST through p.csrf (every POST
+// route is registered with it) and carry {{template "csrf" .}}. Messages
+// go into the area's catalogs in portal/i18n, all four languages.
 package portal
 
 import (
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -53,9 +56,6 @@ type Portal struct {
 	secure bool
 }
 
-// pageNames are the templates in templates/, each a page on the layout.
-var pageNames = []string{"landing", "home", "signin", "link", "linkstate", "message", "admin_links", "admin_sessions"}
-
 // New parses the templates and returns the portal over svc.
 func New(svc *hub.Service, opts Options) (*Portal, error) {
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
@@ -67,10 +67,20 @@ func New(svc *hub.Service, opts Options) (*Portal, error) {
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
-	for _, name := range pageNames {
-		t, err := template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+	// Every template but the layout is a page on the layout, named for
+	// its file.
+	files, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.ParseFS(templateFiles, "templates/layout.html", f)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("portal: parse %s: %w", f, err)
 		}
 		p.pages[name] = t
 	}
@@ -97,11 +107,9 @@ func (p *Portal) Register(e *echo.Echo) {
 	g.POST("/signout/everywhere", p.signoutEverywhere, p.csrf)
 	g.POST("/lang", p.setLang, p.csrf)
 
-	g.GET("/admin/signin-links", p.adminLinks)
-	g.POST("/admin/signin-links", p.adminCreateLink, p.csrf)
-	g.POST("/admin/signin-links/:key/revoke", p.adminRevokeLink, p.csrf)
-	g.GET("/admin/sessions", p.adminSessions)
-	g.POST("/admin/sessions/:id/revoke", p.adminRevokeSession, p.csrf)
+	p.packageRoutes(g)
+	p.producerRoutes(g)
+	p.adminRoutes(g)
 }
 
 // NotFound answers a path nobody serves with the 404 page; the API calls

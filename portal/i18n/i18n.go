@@ -53,8 +53,28 @@ func (l Lang) tag() language.Tag {
 	return map[Lang]language.Tag{KK: language.Kazakh, KY: language.Kirghiz, RU: language.Russian, EN: language.English}[l]
 }
 
-// catalogs are the messages by language, from kk.go, ky.go, ru.go, en.go.
-var catalogs = map[Lang]map[string]string{KK: kk, KY: ky, RU: ru, EN: en}
+// catalogs are the messages by language: the portal's frame in kk.go,
+// ky.go, ru.go and en.go, and each area's own pages in <area>_<lang>.go
+// (packages: what partners and the public read; producer: making and
+// releasing packages; admin: running the hub). A key belongs to one area.
+var catalogs = map[Lang]map[string]string{
+	KK: merged(kk, packagesKK, producerKK, adminKK),
+	KY: merged(ky, packagesKY, producerKY, adminKY),
+	RU: merged(ru, packagesRU, producerRU, adminRU),
+	EN: merged(en, packagesEN, producerEN, adminEN),
+}
+
+// merged is the union of catalogs; a key in two of them is a mistake the
+// catalog test finds (areaKeys), so which one wins does not matter.
+func merged(parts ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, part := range parts {
+		for k, v := range part {
+			out[k] = v
+		}
+	}
+	return out
+}
 
 // matcher picks among the portal's languages; Default first, since
 // x/text's matcher falls back to the first tag.

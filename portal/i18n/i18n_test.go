@@ -158,3 +158,22 @@ func TestFill(t *testing.T) {
 		t.Errorf("a missing key shows %q", got)
 	}
 }
+
+// Each key belongs to one area's catalog, so that merging them loses
+// nothing.
+func TestAreaKeys(t *testing.T) {
+	for l, parts := range map[Lang][]map[string]string{
+		KK: {kk, packagesKK, producerKK, adminKK}, KY: {ky, packagesKY, producerKY, adminKY},
+		RU: {ru, packagesRU, producerRU, adminRU}, EN: {en, packagesEN, producerEN, adminEN},
+	} {
+		seen := map[string]int{}
+		for i, part := range parts {
+			for k := range part {
+				if j, ok := seen[k]; ok {
+					t.Errorf("%s: %q is in catalog %d and %d", l, k, j, i)
+				}
+				seen[k] = i
+			}
+		}
+	}
+}
