@@ -37,6 +37,9 @@ type Service struct {
 
 	// auditLog records who did what (see audit.go); nil records nothing.
 	auditLog AuditLog
+
+	// takedownConfirmed is told of each first confirmation of a takedown.
+	takedownConfirmed func(TakedownVia)
 }
 
 // ServiceOptions configures a Service.
@@ -73,6 +76,9 @@ type ServiceOptions struct {
 	// without them assets have only their original.
 	RenditionMaker RenditionMaker
 	RenditionQueue RenditionQueue
+	// TakedownConfirmed, when set, is told of every first confirmation of
+	// a takedown (see takedown.go), for the metrics; it must not block.
+	TakedownConfirmed func(via TakedownVia)
 }
 
 // DefaultMaxAssetBytes is 8 GiB: a long broadcast-quality interview fits,
@@ -99,6 +105,7 @@ func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service 
 	s.allowPrivateTargets = opts.AllowPrivateWebhookTargets
 	s.pickups = opts.Pickups
 	s.auditLog = opts.AuditLog
+	s.takedownConfirmed = opts.TakedownConfirmed
 	s.scrubber, s.scratch = opts.Scrubber, opts.Scratch
 	s.renditionMaker, s.renditionQueue = opts.RenditionMaker, opts.RenditionQueue
 	return s

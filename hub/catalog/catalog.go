@@ -79,6 +79,9 @@ type Catalog struct {
 	// renditions holds each stored blob's rendition set, indexed: views
 	// of packages read it for every asset.
 	renditions *records[hub.RenditionSet]
+	// takedowns holds the takedown record of each package a kill notice
+	// went out for, by package id.
+	takedowns jetstream.KeyValue
 
 	mu       sync.RWMutex
 	pkgIndex map[string]indexed[*hub.Package]
@@ -134,6 +137,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		{IdempotencyBucket, &c.idempotency, "syndication hub: outcomes of creates sent with an Idempotency-Key", hub.IdempotencyTTL},
 		{ScrubReportsBucket, &c.scrubReports, "syndication hub: what scrubbing removed from each stored blob, by SHA-256", 0},
 		{RenditionsBucket, &renditions, "syndication hub: the renditions of each stored blob, by SHA-256", 0},
+		{TakedownsBucket, &c.takedowns, "syndication hub: which outlets confirmed taking down a withdrawn or purged package, ids and times only", 0},
 	} {
 		cfg := jetstream.KeyValueConfig{
 			Bucket: b.name, Description: b.desc, History: 1, TTL: b.ttl,
