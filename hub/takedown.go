@@ -76,6 +76,23 @@ type TakedownOutlet struct {
 	Via       TakedownVia `json:"via,omitempty"`
 }
 
+// TakedownStatus is where an outlet's takedown stands.
+type TakedownStatus string
+
+// The states of an outlet's takedown.
+const (
+	TakedownNotConfirmed TakedownStatus = "not-confirmed"
+	TakedownConfirmed    TakedownStatus = "confirmed"
+)
+
+// Status says whether the outlet has confirmed.
+func (o *TakedownOutlet) Status() TakedownStatus {
+	if o.Confirmed != nil {
+		return TakedownConfirmed
+	}
+	return TakedownNotConfirmed
+}
+
 // TakedownStore keeps takedown records, by package id. There is no
 // delete: a record outlives its package's purge.
 type TakedownStore interface {
