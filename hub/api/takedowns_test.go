@@ -255,3 +255,28 @@ func (h *testHub) keyID(secret string) string {
 	h.t.Fatalf("no key has the prefix of %.10s…", secret)
 	return ""
 }
+
+// TestTakedownExpectsWhoPickedItUp: an outlet that downloaded a package
+// and lost its entitlement before the withdrawal must still take it
+// down, and may confirm.
+func TestTakedownExpectsWhoPickedItUp(t *testing.T) {
+	h := newTestHub(t, "disk", hubOptions{})
+	h.do("POST", "/v1/campaigns", h.admin, map[string]any{"slug": "tkgone", "name": "tkgone", "visibility": "partners"}).
+		expect(t, http.StatusCreated)
+	former, formerKey := h.outlet("Former partner", "Osh", "tv", "tkgone")
+	id := h.releasedIn("tkgone", "Заголовок", "poster.png")
+	h.do("GET", "/v1/packages/"+id+"/archive.zip", formerKey, nil).expect(t, http.StatusOK)
+	eventually(t, 5*time.Second, "the zip in the pickups", func() bool {
+		return strings.Contains(string(h.do("GET", "/v1/packages/"+id+"/pickups", h.admin, nil).body), former)
+	})
+	h.do("PATCH", "/v1/partners/"+former, h.admin, map[string]any{"campaigns": []string{}}).expect(t, http.StatusOK)
+	h.do("POST", "/v1/packages/"+id+"/withdraw", h.admin, nil).expect(t, http.StatusOK)
+	a := h.takedowns(h.admin, id)
+	if o := a.outlet(t, former); !o.PickedUp || o.Status != "not-confirmed" || a.Expected != 1 {
+		t.Errorf("takedowns %+v", a)
+	}
+	h.do("POST", "/v1/packages/"+id+"/takedown", formerKey, nil).expect(t, http.StatusOK)
+	if a := h.takedowns(h.admin, id); a.Unconfirmed != 0 {
+		t.Errorf("after its confirmation: %+v", a)
+	}
+}
