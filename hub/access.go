@@ -333,8 +333,9 @@ func mayConfirmTakedown(k *Key) error {
 func mayReadTakedowns(k *Key) bool { return k.Role == RoleAdmin || k.Role == RoleProducer }
 
 // couldReadLive reports whether partner could read the released packages
-// of campaign c (nil when it has no record): who a kill notice in c is
-// for. An inactive partner could read nothing: its keys are refused.
+// of campaign c (nil when the campaign has no record): who a kill notice
+// in c is for. An inactive partner could read nothing: its keys are
+// refused.
 func couldReadLive(partner *Partner, c *Campaign) bool {
 	return partner.Active && PartnerAudience(partner).MaySeeCampaign(c)
 }
