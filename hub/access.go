@@ -314,6 +314,32 @@ func mayReportRepublication(k *Key) error {
 // producers, never partners, who learn nothing of other outlets.
 func mayReadReach(k *Key) bool { return k.Role == RoleAdmin || k.Role == RoleProducer }
 
+// mayConfirmTakedown returns EFORBIDDEN unless k is an outlet's key: a
+// takedown is confirmed for a partner record, which a key without one
+// has not.
+func mayConfirmTakedown(k *Key) error {
+	switch {
+	case k.Role != RolePartner:
+		return Errorf(EFORBIDDEN, "only partner outlets confirm takedowns; this is a %s key", k.Role)
+	case k.Partner == "":
+		return Errorf(EFORBIDDEN, "this partner key belongs to no partner record, so a takedown could not be credited to an outlet; ask the hub's admin for a key of your outlet")
+	}
+	return nil
+}
+
+// mayReadTakedowns reports whether k may read takedowns at all (which
+// packages is CanEdit's question): admins and producers, never partners,
+// who learn nothing of other outlets.
+func mayReadTakedowns(k *Key) bool { return k.Role == RoleAdmin || k.Role == RoleProducer }
+
+// couldReadLive reports whether partner could read the released packages
+// of campaign c (nil when the campaign has no record): who a kill notice
+// in c is for. An inactive partner could read nothing: its keys are
+// refused.
+func couldReadLive(partner *Partner, c *Campaign) bool {
+	return partner.Active && PartnerAudience(partner).MaySeeCampaign(c)
+}
+
 // VisibleCampaigns returns the slugs of the campaigns whose releases the
 // partner audience may receive, for filters on NATS consumers.
 func (a Audience) VisibleCampaigns(all []*Campaign) []string {

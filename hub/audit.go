@@ -53,6 +53,9 @@ const (
 	AuditDeadLetterReplay     AuditAction = "webhook.replay"
 	AuditFeedTokenIssue       AuditAction = "feedtoken.issue"
 	AuditFeedTokenRevoke      AuditAction = "feedtoken.revoke"
+	// AuditTakedownConfirm is an outlet confirming it took a package
+	// down after a kill notice; recorded once, at the first confirmation.
+	AuditTakedownConfirm AuditAction = "takedown.confirm"
 )
 
 // AuditActor is who acted: the key's id, name and role. Name is what the

@@ -21,6 +21,7 @@ type Catalog interface {
 	WebhookStore
 	ScrubReportStore
 	RenditionStore
+	TakedownStore
 
 	// Check reports whether the catalog takes writes (it writes a key of
 	// its own); /readyz calls it. Every method of the catalog returns

@@ -194,6 +194,7 @@ func (s *Service) Withdraw(ctx context.Context, k *Key, id string) (*Package, er
 		return nil, s.missingPackage(id, err)
 	}
 	s.auditPackage(ctx, k, AuditPackageWithdraw, p)
+	s.noteKillNotice(ctx, p, nil)
 	s.announce(ctx, p)
 	return p, nil
 }
@@ -207,6 +208,7 @@ func (s *Service) Purge(ctx context.Context, k *Key, id string) (*Package, error
 		return nil, notFound(id)
 	}
 	var held []string
+	var before *Package // as it was, for the takedown record
 	p, err := s.catalog.UpdatePackage(ctx, id, func(p *Package) error {
 		if p.Status != StatusWithdrawn { // a withdrawn package may still be purged
 			if err := s.editable(k, id, p); err != nil {
@@ -215,7 +217,7 @@ func (s *Service) Purge(ctx context.Context, k *Key, id string) (*Package, error
 		} else if !CanEdit(k, p) {
 			return notFound(id)
 		}
-		held = p.Blobs
+		held, before = p.Blobs, p.Clone()
 		wasReleased := p.Live != nil
 		t := p.Tombstone()
 		t.VersionCreated = s.now().UTC()
@@ -237,6 +239,11 @@ func (s *Service) Purge(ctx context.Context, k *Key, id string) (*Package, error
 	}
 	if err := s.catalog.DeleteVersions(ctx, id); err != nil {
 		s.logger.Error("delete archived versions of a purged package", "package", id, "err", err)
+	}
+	if p.WasReleased {
+		// Before the pickups go: who picked it up must take it down.
+		purged := p.VersionCreated
+		s.noteKillNotice(ctx, before, &purged)
 	}
 	// Unscrubbed bytes on their way into it go too (this replica's; the
 	// others' sweeps find theirs).

@@ -42,6 +42,8 @@ type Service struct {
 
 	// sessions keeps portal sessions and sign-in links (see session.go).
 	sessions SessionStore
+	// takedownConfirmed is told of each first confirmation of a takedown.
+	takedownConfirmed func(TakedownVia)
 }
 
 // ServiceOptions configures a Service.
@@ -88,6 +90,9 @@ type ServiceOptions struct {
 	// Sessions keeps the web portal's sessions and sign-in links; nil
 	// answers every sign-in EUNAVAILABLE.
 	Sessions SessionStore
+	// TakedownConfirmed, when set, is told of every first confirmation of
+	// a takedown (see takedown.go), for the metrics; it must not block.
+	TakedownConfirmed func(via TakedownVia)
 }
 
 // DefaultMaxAssetBytes is 8 GiB: a long broadcast-quality interview fits,
@@ -117,6 +122,7 @@ func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service 
 	s.sessions = opts.Sessions
 	s.scrubber, s.scratch, s.staged = opts.Scrubber, opts.Scratch, opts.Staged
 	s.creditWriter = opts.CreditWriter
+	s.takedownConfirmed = opts.TakedownConfirmed
 	s.renditionMaker, s.renditionQueue = opts.RenditionMaker, opts.RenditionQueue
 	return s
 }

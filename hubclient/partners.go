@@ -99,6 +99,34 @@ func (c *Client) ReportRepublication(ctx context.Context, id string, r Republica
 	return c.call(ctx, http.MethodPost, packagePath(id)+"/republications", r, nil)
 }
 
+// Takedown is an outlet's confirmation that it took a withdrawn or purged
+// package down, as the hub recorded it.
+type Takedown struct {
+	Partner string `json:"partner"`
+	// Status is "confirmed".
+	Status    string     `json:"status"`
+	Confirmed *time.Time `json:"confirmed"`
+	// Via is how the first confirmation came: "api" or "pull".
+	Via string `json:"via"`
+	Key string `json:"key"`
+}
+
+// ConfirmTakedown tells the hub that this partner took package id down
+// after its kill notice; via is "pull" for hub pull, "" for a person or
+// a script. A confirmation sent again keeps the first one's time, which
+// the answer carries.
+func (c *Client) ConfirmTakedown(ctx context.Context, id, via string) (*Takedown, error) {
+	var out Takedown
+	var in any
+	if via != "" {
+		in = map[string]string{"via": via}
+	}
+	if _, err := c.call(ctx, http.MethodPost, packagePath(id)+"/takedown", in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // Reach is a campaign's reach as the hub counts it: who downloaded what,
 // and where it was republished to how many people. Fields whose shape
 // the tools do not need are kept as JSON.

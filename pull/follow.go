@@ -182,6 +182,9 @@ func (p *Puller) handleMsg(ctx context.Context, msg jetstream.Msg) error {
 	if err == nil {
 		err = p.retryFailed(ctx, false)
 	}
+	if err == nil {
+		err = p.confirmTakedowns(ctx)
+	}
 	stop()
 	if err != nil {
 		return err

@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -155,8 +158,9 @@ func (p *Puller) moveAside(dir string, prev *PackageState) error {
 // removed and WITHDRAWN.txt says why; package.json becomes the notice as
 // the hub sent it (a tombstone after a purge), and ninjs.json the same in
 // the strict form, pubstatus canceled, for systems that read only that. A
-// package never mirrored here is only recorded.
-func (p *Puller) takeDown(item *hubclient.Package, ev event) error {
+// package never mirrored here is only recorded. Once the removal is on
+// disk, the hub is told (confirmTakedown): never before.
+func (p *Puller) takeDown(ctx context.Context, item *hubclient.Package, ev event) error {
 	version, _ := strconv.Atoi(item.Version)
 	ps := p.state.Packages[item.ID]
 	if ps == nil || ps.Dir == "" {
@@ -184,12 +188,72 @@ func (p *Puller) takeDown(item *hubclient.Package, ev event) error {
 	if err := p.writeSidecars(dir, item); err != nil {
 		return err
 	}
+	// The sidecars' writes synced the folder, and with it the removals;
+	// the confirmation below may only follow a removal a crash cannot
+	// undo. Saying so once more costs one sync.
+	if err := p.fs.SyncDir(dir); err != nil {
+		return p.destError("sync the folder of withdrawn package "+item.ID, err)
+	}
 	ps.Version, ps.Status, ps.Files, ps.Installing, ps.Mirrored = max(version, ps.Version), item.Status, nil, 0, p.now().UTC()
 	if err := p.saveState(); err != nil {
 		return err
 	}
 	p.removePartials(item.ID)
 	p.log.Warn("taken down: the hub sent a kill notice", "package", item.ID, "status", item.Status, "dir", ps.Dir)
+	return p.confirmTakedown(ctx, item.ID)
+}
+
+// confirmTakedown tells the hub that package id's files are gone from
+// here, when it is owed (see PackageState.owesTakedown), and records the
+// answer. A hub that does not answer is asked again later, by
+// confirmTakedowns; only a failure to save the state is returned.
+func (p *Puller) confirmTakedown(ctx context.Context, id string) error {
+	ps := p.state.Packages[id]
+	if ps == nil || !ps.owesTakedown() {
+		return nil
+	}
+	tk, err := p.client.ConfirmTakedown(ctx, id, "pull")
+	switch status := hubclient.StatusOf(err); {
+	case err == nil:
+		when := p.now().UTC()
+		if tk.Confirmed != nil {
+			when = tk.Confirmed.UTC()
+		}
+		ps.TakedownConfirmed = &when
+		p.log.Info("confirmed the takedown to the hub", "package", id, "confirmed", when)
+	case status == http.StatusForbidden || status == http.StatusNotFound:
+		// Not an outlet the notice was for, or a key of no outlet: asking
+		// again changes nothing.
+		ps.TakedownRefused = err.Error()
+		p.log.Warn("the hub refused the takedown confirmation; not sending it again", "package", id, "err", err)
+	default:
+		if ctx.Err() == nil {
+			p.confirmTried[id] = p.now()
+			p.log.Warn("could not confirm the takedown to the hub; trying again at the next poll or run", "package", id, "err", err)
+		}
+		return nil
+	}
+	delete(p.confirmTried, id)
+	return p.saveState()
+}
+
+// confirmTakedowns sends every confirmation still owed, oldest package
+// id first: those whose call failed before (each at most once per
+// PollInterval), and those taken down by a version of hub pull that did
+// not confirm.
+func (p *Puller) confirmTakedowns(ctx context.Context) error {
+	ids := slices.Sorted(maps.Keys(p.state.Packages))
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if tried, ok := p.confirmTried[id]; ok && p.now().Sub(tried) < p.opts.PollInterval {
+			continue
+		}
+		if err := p.confirmTakedown(ctx, id); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

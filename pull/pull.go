@@ -11,7 +11,10 @@
 // hub's package profile) as package.json (written last, so its arrival
 // means the folder is complete). A correction moves the previous version's files to
 // .versions/<n>/ in that folder before the new ones move in; a withdrawal
-// or purge removes the files and leaves WITHDRAWN.txt. State, partial
+// or purge removes the files and leaves WITHDRAWN.txt, and then tells the
+// hub the takedown is done (POST /v1/packages/{id}/takedown), once the
+// removal is synced to disk; a confirmation that fails is sent again at
+// a later poll or run. State, partial
 // downloads and temporary files live in .hub-pull/ at the top of the
 // destination; nothing half-written ever appears in a package folder.
 package pull
@@ -75,6 +78,9 @@ type Puller struct {
 	languages []string
 
 	state *State // owned by the goroutine in Run
+	// confirmTried is when each takedown confirmation last failed in this
+	// run, so one is sent again at most once per PollInterval.
+	confirmTried map[string]time.Time
 }
 
 // New returns a Puller that reads the hub through client.
@@ -87,7 +93,7 @@ func New(client *hubclient.Client, opts Options) (*Puller, error) {
 		return nil, fmt.Errorf("destination %s: %w", opts.Dest, err)
 	}
 	p := &Puller{client: client, dest: dest, opts: opts, fs: opts.FS, progress: opts.Progress, log: opts.Logger,
-		now: opts.Now, attempts: opts.Attempts, campaigns: opts.Campaigns}
+		now: opts.Now, attempts: opts.Attempts, campaigns: opts.Campaigns, confirmTried: map[string]time.Time{}}
 	if p.fs == nil {
 		p.fs = OSFS{}
 	}
@@ -132,6 +138,9 @@ func (p *Puller) Run(ctx context.Context) error {
 	}
 	p.removeTemporaries()
 	err = p.retryFailed(ctx, true)
+	if err == nil {
+		err = p.confirmTakedowns(ctx)
+	}
 	if err == nil {
 		err = p.catchUp(ctx)
 	}
@@ -213,6 +222,9 @@ func (p *Puller) pollOnce(ctx context.Context) (more bool, err error) {
 	if err := p.retryFailed(ctx, false); err != nil {
 		return false, err
 	}
+	if err := p.confirmTakedowns(ctx); err != nil {
+		return false, err
+	}
 	return len(page.Items) == pageSize, nil
 }
 
@@ -275,7 +287,7 @@ func (p *Puller) handle(ctx context.Context, ev event) error {
 				var pkg hubclient.Package
 				if json.Unmarshal(ev.Body, &pkg.Item) == nil && pkg.ID == ev.ID {
 					pkg.Raw = ev.Body
-					return p.takeDown(&pkg, ev)
+					return p.takeDown(ctx, &pkg, ev)
 				}
 			}
 			p.log.Warn("the package is not visible to this key any more; leaving it as it is", "package", ev.ID)
@@ -285,7 +297,7 @@ func (p *Puller) handle(ctx context.Context, ev event) error {
 		}
 		switch item.Status {
 		case "withdrawn", "purged":
-			return p.takeDown(item, ev)
+			return p.takeDown(ctx, item, ev)
 		case "released":
 		default:
 			return &packageError{id: ev.ID, err: fmt.Errorf("the hub shows it as %q, which a partner should not see", item.Status)}

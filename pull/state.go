@@ -54,6 +54,23 @@ type PackageState struct {
 	// version's files aside as if they were the old one's.
 	Installing int       `json:"installing,omitempty"`
 	Mirrored   time.Time `json:"mirrored"`
+	// TakedownConfirmed is when the hub recorded this agent's
+	// confirmation that a withdrawn or purged package's files are gone;
+	// nil until then (see confirmTakedowns).
+	TakedownConfirmed *time.Time `json:"takedownconfirmed,omitempty"`
+	// TakedownRefused is why the hub refused the confirmation for good (a
+	// key without a partner record, an outlet the notice was not for);
+	// it is not sent again.
+	TakedownRefused string `json:"takedownrefused,omitempty"`
+}
+
+// owesTakedown reports whether hub pull has yet to confirm that it took
+// the package down: it mirrored the package here (Dir), and its status
+// became withdrawn or purged, which is saved only once the files are
+// removed and the folder synced.
+func (ps *PackageState) owesTakedown() bool {
+	return ps.Dir != "" && (ps.Status == "withdrawn" || ps.Status == "purged") &&
+		ps.TakedownConfirmed == nil && ps.TakedownRefused == ""
 }
 
 // FileState is one mirrored asset file.

@@ -124,6 +124,8 @@ type Server struct {
 
 	renditionJobs *renditionqueue.Queue
 	renditionRuns *prometheus.CounterVec
+	// takedowns counts outlets' first confirmations of a takedown.
+	takedowns *prometheus.CounterVec
 
 	http     *http.Server
 	listener net.Listener
@@ -215,6 +217,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 		CreditWriter:   credit.New(),
 		RenditionMaker: newRenditionMaker(s.tools, s.cfg.RenditionThreads, s.log), RenditionQueue: s.renditionJobs,
 		Sessions: s.catalog,
+		TakedownConfirmed: func(via hub.TakedownVia) { s.takedowns.WithLabelValues(string(via)).Inc() },
 	})
 	if err := s.admitPartners(); err != nil {
 		return nil, err
@@ -259,6 +262,10 @@ func (s *Server) openState(ctx context.Context) error {
 		return err
 	}
 	s.renditionRuns = newRenditionRuns()
+	s.takedowns = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hub_takedown_confirmations_total",
+		Help: "Outlets' first confirmations that they took a withdrawn or purged package down, by how: api (a call, the portal) or pull (hub pull, once it removed the files).",
+	}, []string{"via"})
 	if s.renditionJobs, err = renditionqueue.Open(ctx, s.js, renditionqueue.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log}); err != nil {
 		return fmt.Errorf("open rendition jobs: %w", err)
 	}
@@ -344,7 +351,7 @@ func (s *Server) serveHTTP() error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(s.sweeper.removed, s.sweeper.runs, s.renditionRuns)
+	reg.MustRegister(s.sweeper.removed, s.sweeper.runs, s.renditionRuns, s.takedowns)
 	// The web portal shares the API's server and port, at the root.
 	pages, err := portal.New(s.service, portal.Options{PublicURL: s.cfg.PublicURL, Logger: s.log})
 	if err != nil {

@@ -205,6 +205,10 @@ func (a *API) routes() {
 	v1.GET("/packages/:id/pickups", a.listPackagePickups)
 	v1.GET("/campaigns/:slug/reach", a.getReach)
 
+	// Takedown acknowledgements after a kill notice (see takedowns.go).
+	v1.POST("/packages/:id/takedown", a.confirmTakedown)
+	v1.GET("/packages/:id/takedowns", a.listTakedowns)
+
 	v1.POST("/webhooks", a.createWebhook, webhookCallers, a.idempotentSecret)
 	v1.GET("/webhooks", a.listWebhooks, webhookCallers)
 	v1.DELETE("/webhooks/:id", a.deleteWebhook, webhookCallers)

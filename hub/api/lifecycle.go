@@ -19,8 +19,9 @@ type releaseRequest struct {
 	Embargo *string `json:"embargo"`
 }
 
-func (a *API) release(c echo.Context) error {
-	// No body, or an empty one, means "now".
+// decodeOptionalJSON is decodeJSON for a body that may be left out: no
+// body, or an empty one, leaves v as it is.
+func decodeOptionalJSON(c echo.Context, v any) error {
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxJSONBody+1))
 	if err != nil {
 		return hub.Errorf(hub.ECANCELED, "the request body could not be read: %v", err)
@@ -28,13 +29,19 @@ func (a *API) release(c echo.Context) error {
 	if len(body) > maxJSONBody {
 		return hub.Errorf(hub.ETOOLARGE, "the JSON body is larger than %d bytes", maxJSONBody)
 	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	c.Request().Body = io.NopCloser(bytes.NewReader(body))
+	c.Request().ContentLength = int64(len(body))
+	return decodeJSON(c, v)
+}
+
+func (a *API) release(c echo.Context) error {
+	// No body, or an empty one, means "now".
 	var req releaseRequest
-	if len(bytes.TrimSpace(body)) > 0 {
-		c.Request().Body = io.NopCloser(bytes.NewReader(body))
-		c.Request().ContentLength = int64(len(body))
-		if err := decodeJSON(c, &req); err != nil {
-			return err
-		}
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		return err
 	}
 	var embargo *time.Time
 	if req.Embargo != nil {

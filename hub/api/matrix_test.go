@@ -795,6 +795,38 @@ func mxOps() []mxOp {
 		mxOp{route: "DELETE /v1/uploads/{upload}", do: func(c mxCtx) response {
 			return c.m.h.do("DELETE", c.producersUpload(), c.key(), nil, "Tus-Resumable", "1.0.0")
 		}, want: uploadOwner(http.StatusNoContent)},
+		// A takedown changes no package, only its takedown record: the
+		// shared packages serve every cell, confirmed more than once.
+		mxOp{route: "POST /v1/packages/{id}/takedown", do: func(c mxCtx) response {
+			return c.m.h.do("POST", c.expand("/v1/packages/{id}/takedown"), c.key(), nil)
+		}, want: func(c mxCtx) mxWant {
+			// Only an outlet confirms: other roles are refused before the
+			// package is looked at. An outlet confirms a kill notice it
+			// received (the entitled partner's withdrawn and purged
+			// packages) and is told a live package has none yet.
+			switch {
+			case c.role.refused():
+				return mxWant{status: http.StatusUnauthorized}
+			case c.role.editor(), c.role == rProducerOther, c.role == rRecordless:
+				return mxWant{status: http.StatusForbidden}
+			case c.view == '-':
+				return mxWant{status: http.StatusNotFound}
+			case c.view == 'K', c.view == 'T':
+				return mxWant{status: http.StatusOK}
+			}
+			return mxWant{status: http.StatusConflict}
+		}},
+		mxOp{route: "GET /v1/packages/{id}/takedowns", do: get("GET /v1/packages/{id}/takedowns"), want: func(c mxCtx) mxWant {
+			return keyed(c, func() mxWant {
+				switch {
+				case !c.role.editor():
+					return mxWant{status: http.StatusNotFound} // partners never see other outlets
+				case c.state == sWithdrawn, c.state == sPurged:
+					return mxWant{status: http.StatusOK}
+				}
+				return mxWant{status: http.StatusConflict} // no kill notice went out
+			})
+		}},
 	)
 	return ops
 }

@@ -205,6 +205,8 @@ func TestOpenAPIOperations(t *testing.T) {
 		{op: "POST /v1/packages/{id}/republications", statuses: []string{"201", "400", "401", "403", "404", "413", "415", "503", "507"}},
 		{op: "GET /v1/packages/{id}/pickups", statuses: []string{"200", "401", "404", "503"}},
 		{op: "GET /v1/campaigns/{slug}/reach", statuses: []string{"200", "401", "404", "503"}},
+		{op: "POST /v1/packages/{id}/takedown", statuses: []string{"200", "400", "401", "403", "404", "409", "413", "415", "503", "507"}},
+		{op: "GET /v1/packages/{id}/takedowns", statuses: []string{"200", "401", "404", "409", "503"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.op, func(t *testing.T) {
@@ -344,6 +346,9 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"AssetReach", hub.AssetReach{}, true},
 		{"RegionReach", hub.RegionReach{}, true},
 		{"MediumReach", hub.MediumReach{}, true},
+		{"TakedownRequest", takedownRequest{}, false},
+		{"Takedown", takedownView{}, true},
+		{"TakedownList", takedownsView{}, true},
 		{"Problem", Problem{}, true},
 	}
 	for _, tt := range tests {
@@ -469,6 +474,11 @@ func TestOpenAPIRequestBodies(t *testing.T) {
 				`{"url": "https://almaty.tv/news/12345", "published": "2026-11-25T09:00:00+06:00", "audience": 100000000000}`,
 				`{"url": "https://almaty.tv/news/12345", "published": "2026-11-25T09:00:00+06:00", "reach": 5}`,
 			},
+		},
+		{
+			op: "POST /v1/packages/{id}/takedown", optional: true,
+			valid:   `{"via": "pull"}`,
+			invalid: []string{`{"via": "email"}`, `{"via": "api", "partner": "01JD3Z8Q4VJ5K6XW0M2N7P9RSZ"}`},
 		},
 		{
 			op: "POST /v1/webhooks", required: []string{"url"},
@@ -666,6 +676,15 @@ func TestOpenAPIAnswersMatchSchemas(t *testing.T) {
 			JSON: base + "/feeds/p/hubfeed_Xk3v9QxP0aLrT7mWcE2nYb8JdF4sHq6uVz1gKoN5tRi/releases.json"}},
 		{"key", "Key", key},
 		{"new key", "KeyCreated", created},
+		{"confirmed takedown", "Takedown", viewTakedown(&hub.TakedownOutlet{Partner: partner.ID, PickedUp: true, Confirmed: &now,
+			Key: key.ID, Via: hub.TakedownViaPull}, "")},
+		{"takedowns", "TakedownList", takedownsView{Package: full.ID, Campaign: "korgau123", Version: 1, Event: hub.EventPurged,
+			Withdrawn: &now, Purged: &embargo, Expected: 2, Unconfirmed: 1, Outlets: []takedownView{
+				viewTakedown(&hub.TakedownOutlet{Partner: "01JD3Z8Q4VJ5K6XW0M2N7P9RT3"}, "Osh FM"),
+				viewTakedown(&hub.TakedownOutlet{Partner: partner.ID, Confirmed: &now, Key: key.ID, Via: hub.TakedownViaAPI}, partner.Name),
+			}}},
+		{"no takedowns", "TakedownList", takedownsView{Package: full.ID, Campaign: "korgau123", Version: 1, Event: hub.EventWithdrawn,
+			Withdrawn: &now, Outlets: []takedownView{}}},
 		{"not found", "Problem", problemFor(hub.Errorf(hub.ENOTFOUND, "there is no package %q", "x"), "/v1/packages/x")},
 		{"internal", "Problem", problemFor(errors.New("boom"), "/v1/packages")},
 		{"canceled", "Problem", problemFor(hub.Errorf(hub.ECANCELED, "gone"), "/v1/packages/x/assets/y")},

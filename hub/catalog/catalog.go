@@ -82,6 +82,9 @@ type Catalog struct {
 	// sessions and signinLinks are the web portal's (see sessions.go).
 	sessions    *records[hub.Session]
 	signinLinks *records[hub.SigninLink]
+	// takedowns holds the takedown record of each package a kill notice
+	// went out for, by package id.
+	takedowns jetstream.KeyValue
 
 	mu       sync.RWMutex
 	pkgIndex map[string]indexed[*hub.Package]
@@ -142,6 +145,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		// its own limits long before.
 		{SessionsBucket, &sessions, "syndication hub: web portal sessions, by SHA-256 of the cookie's secret", hub.SessionAbsoluteLifetime + time.Hour},
 		{SigninLinksBucket, &links, "syndication hub: sign-in links for the web portal, by SHA-256 of the token", 0},
+		{TakedownsBucket, &c.takedowns, "syndication hub: which outlets confirmed taking down a withdrawn or purged package, ids and times only", 0},
 	} {
 		cfg := jetstream.KeyValueConfig{
 			Bucket: b.name, Description: b.desc, History: 1, TTL: b.ttl,

@@ -45,6 +45,7 @@ func Run(t *testing.T, open Open) {
 		{"Versions", testVersions},
 		{"Blobs", testBlobs},
 		{"DerivedData", testDerivedData},
+		{"Takedowns", testTakedowns},
 		{"Keys", testKeys},
 		{"Campaigns", testCampaigns},
 		{"Partners", testPartners},
@@ -884,4 +885,47 @@ func testDerivedData(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
 	must(t, c.DeleteRenditionSet(ctx, sum))
 	_, err = c.RenditionSet(ctx, sum)
 	code(t, "a deleted set", err, hub.ENOTFOUND)
+}
+
+// testTakedowns: takedown records, read from the store itself (a
+// replica's confirmation shows at once) and changed under a revision
+// check, so outlets confirming at once on two replicas all count.
+func testTakedowns(t *testing.T, c hub.Catalog, replica func() hub.Catalog) {
+	ctx := t.Context()
+	id := ids().New()
+	_, err := c.Takedown(ctx, id)
+	code(t, "a record never written", err, hub.ENOTFOUND)
+	_, err = c.Takedown(ctx, "not a key!")
+	code(t, "a malformed id", err, hub.ENOTFOUND)
+	withdrawn := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
+	_, err = c.UpdateTakedown(ctx, id, func(td *hub.Takedown) error {
+		if td.Package != "" || len(td.Outlets) != 0 {
+			t.Errorf("a new record starts as %+v", td)
+		}
+		td.Package, td.Campaign, td.Version, td.Event, td.Withdrawn = id, "korgau123", 2, hub.EventWithdrawn, &withdrawn
+		return nil
+	})
+	must(t, err)
+	other := replica()
+	const n = 8
+	concurrently(t, n, func(i int) error {
+		cat := c
+		if i%2 == 1 {
+			cat = other
+		}
+		_, err := cat.UpdateTakedown(ctx, id, func(td *hub.Takedown) error {
+			td.Outlets = append(td.Outlets, hub.TakedownOutlet{Partner: fmt.Sprintf("P%d", i)})
+			return nil
+		})
+		return err
+	})
+	got, err := other.Takedown(ctx, id)
+	must(t, err)
+	if len(got.Outlets) != n || got.Version != 2 || !got.Withdrawn.Equal(withdrawn) {
+		t.Errorf("after %d concurrent updates the replica reads %+v", n, got)
+	}
+	stop := errors.New("stop")
+	if _, err := c.UpdateTakedown(ctx, id, func(*hub.Takedown) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("UpdateTakedown returned %v, want fn's error as is", err)
+	}
 }

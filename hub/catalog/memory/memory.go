@@ -46,6 +46,8 @@ type Catalog struct {
 	// scrubReports and renditions are by content sum.
 	scrubReports map[string]*hub.ScrubReport
 	renditions   map[string]row[hub.RenditionSet]
+	// takedowns are by package id.
+	takedowns map[string]row[hub.Takedown]
 }
 
 var _ hub.Catalog = (*Catalog)(nil)
@@ -65,6 +67,7 @@ func New() *Catalog {
 		campaigns: map[string]row[hub.Campaign]{}, partners: map[string]row[hub.Partner]{},
 		webhooks: map[string]row[hub.Webhook]{}, deadLetters: map[string]map[string]*hub.DeadLetter{},
 		scrubReports: map[string]*hub.ScrubReport{}, renditions: map[string]row[hub.RenditionSet]{},
+		takedowns: map[string]row[hub.Takedown]{},
 	}
 }
 
@@ -582,4 +585,42 @@ func (c *Catalog) RenditionBlobKeys(ctx context.Context) (map[string]bool, error
 		}
 	}
 	return keys, nil
+}
+
+// Takedown returns a copy of the record of package id.
+func (c *Catalog) Takedown(ctx context.Context, id string) (*hub.Takedown, error) {
+	return get(c, c.takedowns, "takedown record", id)
+}
+
+// UpdateTakedown changes or creates the record of package id.
+func (c *Catalog) UpdateTakedown(ctx context.Context, id string, fn func(*hub.Takedown) error) (*hub.Takedown, error) {
+	for range casAttempts {
+		c.mu.Lock()
+		r, ok := c.takedowns[id]
+		c.mu.Unlock()
+		cur := &hub.Takedown{}
+		if ok {
+			var err error
+			if cur, err = copyOf(r.value); err != nil {
+				return nil, err
+			}
+		}
+		if err := fn(cur); err != nil {
+			return nil, err
+		}
+		stored, err := copyOf(cur)
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		if now, still := c.takedowns[id]; still != ok || now.rev != r.rev {
+			c.mu.Unlock()
+			continue // written meanwhile: start over
+		}
+		c.rev++
+		c.takedowns[id] = row[hub.Takedown]{c.rev, stored}
+		c.mu.Unlock()
+		return cur, nil
+	}
+	return nil, hub.Errorf(hub.ECONFLICT, "the takedown record of %s is being changed by someone else; try again", id)
 }
