@@ -216,7 +216,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 		Scrubber: scrub.New(scrub.Options{FFmpeg: s.tools.FFmpeg, Logger: s.log}), Scratch: scratchSpace, Staged: staged,
 		CreditWriter:   credit.New(),
 		RenditionMaker: newRenditionMaker(s.tools, s.cfg.RenditionThreads, s.log), RenditionQueue: s.renditionJobs,
-		Sessions: s.catalog,
+		Sessions:          s.catalog,
 		TakedownConfirmed: func(via hub.TakedownVia) { s.takedowns.WithLabelValues(string(via)).Inc() },
 	})
 	if err := s.admitPartners(); err != nil {
