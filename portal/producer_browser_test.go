@@ -75,6 +75,7 @@ func TestBrowserStudio(t *testing.T) {
 	if got := b.Text(".uppy-StatusBar-actionBtn--upload"); got != "1 файлды жүктеу" {
 		t.Errorf("the uploader's button says %q", got)
 	}
+	b.CheckPage()
 	shot(t, b, "studio-upload")
 	b.Do(chromedp.Click(chromedp.CSS(".uppy-StatusBar-actionBtn--upload")),
 		chromedp.WaitVisible(chromedp.CSS(`article.asset[data-name="poster.png"] details.scrub-report`)))

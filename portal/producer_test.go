@@ -84,6 +84,18 @@ func TestStudioAccess(t *testing.T) {
 			t.Errorf("%s: %d, want %d with %q\n%.600s", tt.path, a.status, tt.status, tt.want, a.body)
 		}
 	}
+	// The studio's pages carry no inline script or style: the uploader's
+	// strings are a JSON data block, which the CSP lets be.
+	for _, path := range []string{"/studio", "/studio/new", page, page + "/purge"} {
+		a := own.get(path)
+		if strings.Contains(a.body, "<script>") || strings.Contains(a.body, "style=") || strings.Contains(a.body, "hx-on") ||
+			!strings.Contains(a.header.Get("Content-Security-Policy"), "script-src 'self'") {
+			t.Errorf("%s has inline script or style, or no CSP", path)
+		}
+	}
+	if a := own.get(page); !strings.Contains(a.body, `<script type="application/json" id="uppy-strings">{"note":`) {
+		t.Errorf("the package page lacks the uploader's strings")
+	}
 	if a := other.get("/studio"); strings.Contains(a.body, pkg.ID) {
 		t.Error("a producer of another campaign sees the package in the studio")
 	}

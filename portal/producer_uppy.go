@@ -12,7 +12,9 @@ import (
 // status bar, the restrictions and the upload's errors); a string
 // missing shows in its English default.
 
-// uppyStrings are its plain strings.
+// uppyStrings are its plain strings. A button's label must contain its
+// visible text (addMoreFiles contains addMore), or screen reader users
+// who say what they see cannot press it.
 var uppyStrings = []string{
 	"addMore", "addMoreFiles", "addingMoreFiles", "back", "browseFiles", "cancel", "cancelUpload", "complete",
 	"connectedToInternet", "dashboardTitle", "dataUploadedOfTotal", "done", "dropHint", "dropPasteFiles", "editFile",

@@ -148,7 +148,7 @@ var producerKK = map[string]string{
 	"purge.confirm":          "Біржола жою",
 
 	"uppy.addMore":                    "Тағы қосу",
-	"uppy.addMoreFiles":               "Тағы файл қосу",
+	"uppy.addMoreFiles":               "Файлдарды тағы қосу",
 	"uppy.addingMoreFiles":            "Файлдар қосылуда",
 	"uppy.back":                       "Артқа",
 	"uppy.browseFiles":                "таңдаңыз",

@@ -148,7 +148,7 @@ var producerKY = map[string]string{
 	"purge.confirm":          "Биротоло өчүрүү",
 
 	"uppy.addMore":                    "Дагы кошуу",
-	"uppy.addMoreFiles":               "Дагы файл кошуу",
+	"uppy.addMoreFiles":               "Файлдарды дагы кошуу",
 	"uppy.addingMoreFiles":            "Файлдар кошулууда",
 	"uppy.back":                       "Артка",
 	"uppy.browseFiles":                "тандаңыз",

@@ -104,5 +104,16 @@
       window.location.assign(window.location.pathname + '?done=uploaded');
     }
   });
+  // With one file the dashboard lists it as a list item outside any
+  // list (its list of many has role="list"): give its container the role,
+  // as often as the dashboard draws it anew.
+  var target = document.getElementById('uppy');
+  var listRole = function () {
+    target.querySelectorAll('.uppy-Dashboard-files:not([role])').forEach(function (el) {
+      el.setAttribute('role', 'list');
+    });
+  };
+  new MutationObserver(listRole).observe(target, { childList: true, subtree: true });
+  listRole();
   area.hidden = false;
 }());
