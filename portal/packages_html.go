@@ -109,6 +109,13 @@ func sanitizeBody(s string) template.HTML {
 					continue // a link to nowhere safe is its text only
 				}
 				b.WriteString(`<a href="` + html.EscapeString(href) + `" rel="nofollow noopener noreferrer">`)
+			case atom.Li, atom.P:
+				// An unclosed <li> or <p> ends where the next begins, as
+				// HTML's own parser has it.
+				if len(open) > 0 && open[len(open)-1] == out {
+					closeTo(out)
+				}
+				b.WriteString("<" + out.String() + ">")
 			default:
 				b.WriteString("<" + out.String() + ">")
 			}
