@@ -31,6 +31,12 @@ func TestBrowserPackages(t *testing.T) {
 		t.Errorf("thumbnail alt %q", alt)
 	}
 
+	// The filters narrow the grid (htmx swaps it; a plain GET without).
+	b.Do(chromedp.SetValue(chromedp.ID("f-language"), "kk"), chromedp.Click(chromedp.ID("apply-filters")),
+		chromedp.WaitVisible(chromedp.ID("no-releases")))
+	b.CheckPage()
+	b.Do(chromedp.SetValue(chromedp.ID("f-language"), ""), chromedp.Click(chromedp.ID("apply-filters")),
+		chromedp.WaitVisible(chromedp.ID("grid")))
 	b.Do(chromedp.Click(chromedp.CSS(`#grid a[href="/packages/`+id+`"]`)), chromedp.WaitVisible(chromedp.ID("headline")))
 	b.CheckPage()
 	if got := b.Text("#headline"); got != "Убежища области" {
