@@ -32,26 +32,40 @@ func (p *Portal) root(c echo.Context) error {
 // domain again); it decides nothing.
 type homeData struct{ Admin, Producer, Partner bool }
 
-// signinData is the sign-in form, with the error of a failed attempt.
-type signinData struct{ Error string }
+// signinData is the sign-in form, with the error of a failed attempt and
+// the page of this site to return to once signed in (Next, "" for home).
+type signinData struct{ Error, Next string }
+
+// nextOf returns the page a sign-in should return to: a path of this
+// site only (safeBack), "" for the home page.
+func nextOf(next string) string {
+	if next = safeBack(next); next == "/" {
+		return ""
+	}
+	return next
+}
+
+// afterSignin is where a sign-in sends the browser: next, else home.
+func afterSignin(c echo.Context, next string) error { return seeOther(c, safeBack(next)) }
 
 func (p *Portal) signinForm(c echo.Context) error {
+	next := nextOf(c.QueryParam("next"))
 	if visitorOf(c).key != nil {
-		return seeOther(c, "/")
+		return afterSignin(c, next)
 	}
-	return p.render(c, http.StatusOK, "signin", signinData{})
+	return p.render(c, http.StatusOK, "signin", signinData{Next: next})
 }
 
 func (p *Portal) signin(c echo.Context) error {
 	v := visitorOf(c)
 	_, secret, err := p.svc.SignIn(c.Request().Context(), c.FormValue("key"), hub.SessionMeta{UserAgent: c.Request().UserAgent()})
 	if hub.ErrorCode(err) == hub.EUNAUTHORIZED {
-		return p.render(c, http.StatusUnauthorized, "signin", signinData{Error: v.t.T("signin.bad_key")})
+		return p.render(c, http.StatusUnauthorized, "signin", signinData{Error: v.t.T("signin.bad_key"), Next: nextOf(c.FormValue("next"))})
 	} else if err != nil {
 		return p.fail(c, err)
 	}
 	websession.Set(c.Response(), secret, p.secure)
-	return seeOther(c, "/")
+	return afterSignin(c, c.FormValue("next"))
 }
 
 // linkData is the confirmation page of a sign-in link.
@@ -59,6 +73,7 @@ type linkData struct {
 	Person  string
 	Expires time.Time
 	Token   string
+	Next    string
 }
 
 // linkPage shows what a sign-in link is good for, and changes nothing:
@@ -72,7 +87,8 @@ func (p *Portal) linkPage(c echo.Context) error {
 	if st != hub.LinkUsable {
 		return p.linkState(c, st)
 	}
-	return p.render(c, http.StatusOK, "link", linkData{Person: l.Person, Expires: l.Expires, Token: token})
+	return p.render(c, http.StatusOK, "link", linkData{Person: l.Person, Expires: l.Expires, Token: token,
+		Next: nextOf(c.QueryParam("next"))})
 }
 
 // useLink is the button's POST: it uses the link up and signs in.
@@ -91,7 +107,7 @@ func (p *Portal) useLink(c echo.Context) error {
 		}
 	}
 	websession.Set(c.Response(), secret, p.secure)
-	return seeOther(c, "/")
+	return afterSignin(c, c.FormValue("next"))
 }
 
 // linkStateData is the page of a link that signs nobody in.

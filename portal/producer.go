@@ -117,7 +117,7 @@ type packageForm struct {
 	Anonymized                                      bool
 }
 
-func firstText(ts []hub.Text) string {
+func studioText(ts []hub.Text) string {
 	if len(ts) == 0 {
 		return ""
 	}
@@ -126,8 +126,8 @@ func firstText(ts []hub.Text) string {
 
 // formOf is the form filled with p's fields.
 func formOf(p *hub.Package) packageForm {
-	return packageForm{Campaign: p.Campaign, Language: p.Language, Headline: firstText(p.Headlines),
-		Summary: firstText(p.Descriptions), Body: firstText(p.Bodies), By: p.By, Copyright: p.CopyrightNotice,
+	return packageForm{Campaign: p.Campaign, Language: p.Language, Headline: studioText(p.Headlines),
+		Summary: studioText(p.Descriptions), Body: studioText(p.Bodies), By: p.By, Copyright: p.CopyrightNotice,
 		Usage: p.UsageTerms, Warning: p.ContentWarning, Anonymized: p.Anonymized,
 		Translations: strings.Join(p.Translations, " ")}
 }
@@ -236,7 +236,7 @@ type editData struct {
 	// the page (Problem), shown where it was made.
 	FormProblem, Problem *formProblem
 	Done                 string
-	Assets               []assetView
+	Assets               []studioAsset
 	AssetTypes           []hub.AssetType
 	// Embargo, in the zone the producer gave (EmbargoZone) and in UTC.
 	EmbargoLocal, EmbargoZone, EmbargoUTC string
@@ -249,8 +249,8 @@ type editData struct {
 	UppyStrings map[string]any
 }
 
-// assetView is an asset with its scrub report and renditions.
-type assetView struct {
+// studioAsset is an asset with its scrub report and renditions.
+type studioAsset struct {
 	hub.Asset
 	Report       *hub.ScrubReport
 	ReportAbsent string
@@ -333,12 +333,12 @@ func (p *Portal) studioPackage(c echo.Context) error {
 	if done := c.QueryParam("done"); slices.Contains(studioDone, done) {
 		d.Done = done
 	}
-	return p.packagePage(c, k, d, nil, http.StatusOK)
+	return p.studioPage(c, k, d, nil, http.StatusOK)
 }
 
-// packagePage renders the package page for k; f, when not nil, is the
+// studioPage renders the package page for k; f, when not nil, is the
 // form as typed (after a refusal) instead of the package's fields.
-func (p *Portal) packagePage(c echo.Context, k *hub.Key, d editData, f *packageForm, status int) error {
+func (p *Portal) studioPage(c echo.Context, k *hub.Key, d editData, f *packageForm, status int) error {
 	ctx := c.Request().Context()
 	pkg, err := p.editablePackage(c, k)
 	if err != nil {
@@ -355,7 +355,7 @@ func (p *Portal) packagePage(c echo.Context, k *hub.Key, d editData, f *packageF
 	}
 	sets := p.svc.RenditionSets(ctx, pkg)
 	for i, a := range pkg.Assets {
-		v := assetView{Asset: a, Field: "a" + strconv.Itoa(i), SizeText: sizeText(t, a.Size),
+		v := studioAsset{Asset: a, Field: "a" + strconv.Itoa(i), SizeText: studioSize(t, a.Size),
 			Describable: a.Type == hub.AssetPicture || a.Type == hub.AssetGraphic}
 		if set := sets[a.SHA256]; set != nil {
 			v.Renditions = set.Renditions
@@ -411,7 +411,7 @@ func (p *Portal) studioUpdate(c echo.Context) error {
 	f := readPackageForm(c)
 	if pp := f.patch(pkg); !emptyPatch(pp) {
 		if _, err := p.svc.UpdatePackage(c.Request().Context(), k, pkg.ID, pp); err != nil {
-			return p.packagePage(c, k, editData{FormProblem: p.problemOf(c, err)}, &f, statusFor(err))
+			return p.studioPage(c, k, editData{FormProblem: p.problemOf(c, err)}, &f, statusFor(err))
 		}
 	}
 	return seeOther(c, "/studio/"+pkg.ID+"?done=saved")
@@ -441,12 +441,12 @@ func (p *Portal) studioUpload(c echo.Context) error {
 	id := c.Param("id")
 	form := c.Request().MultipartForm
 	if form == nil || len(form.File["file"]) == 0 {
-		return p.packagePage(c, k, editData{Problem: &formProblem{Text: visitorOf(c).t.T("studio.upload.nofile")}}, nil, http.StatusBadRequest)
+		return p.studioPage(c, k, editData{Problem: &formProblem{Text: visitorOf(c).t.T("studio.upload.nofile")}}, nil, http.StatusBadRequest)
 	}
 	var typ hub.AssetType
 	if s := c.FormValue("type"); s != "" {
 		if typ, err = hub.ParseAssetType(s); err != nil {
-			return p.packagePage(c, k, editData{Problem: p.problemOf(c, err)}, nil, statusFor(err))
+			return p.studioPage(c, k, editData{Problem: p.problemOf(c, err)}, nil, statusFor(err))
 		}
 	}
 	for _, fh := range form.File["file"] {
@@ -457,7 +457,7 @@ func (p *Portal) studioUpload(c echo.Context) error {
 		_, _, err = p.svc.PutAsset(c.Request().Context(), k, id, hub.AssetUpload{Name: fh.Filename, Type: typ, Body: f, Size: fh.Size})
 		f.Close()
 		if err != nil {
-			return p.packagePage(c, k, editData{Problem: p.problemOf(c, err)}, nil, statusFor(err))
+			return p.studioPage(c, k, editData{Problem: p.problemOf(c, err)}, nil, statusFor(err))
 		}
 	}
 	return seeOther(c, "/studio/"+id+"?done=uploaded")
@@ -482,7 +482,7 @@ func (p *Portal) studioAsset(c echo.Context) error {
 		patch.AltText = &v
 	}
 	if _, err := p.svc.UpdateAsset(c.Request().Context(), k, id, form.Get("name"), patch); err != nil {
-		return p.packagePage(c, k, editData{Problem: p.problemOf(c, err)}, nil, statusFor(err))
+		return p.studioPage(c, k, editData{Problem: p.problemOf(c, err)}, nil, statusFor(err))
 	}
 	return seeOther(c, "/studio/"+id+"?done=asset_saved")
 }
@@ -494,7 +494,7 @@ func (p *Portal) studioDeleteAsset(c echo.Context) error {
 	}
 	id := c.Param("id")
 	if err := p.svc.DeleteAsset(c.Request().Context(), k, id, c.FormValue("name")); err != nil {
-		return p.packagePage(c, k, editData{Problem: p.problemOf(c, err)}, nil, statusFor(err))
+		return p.studioPage(c, k, editData{Problem: p.problemOf(c, err)}, nil, statusFor(err))
 	}
 	return seeOther(c, "/studio/"+id+"?done=asset_deleted")
 }
@@ -557,7 +557,7 @@ func (p *Portal) studioRelease(c echo.Context) error {
 	if v := c.FormValue("embargo"); v != "" || c.FormValue("schedule") != "" {
 		e, err := parseEmbargo(v, embargoZone(tz))
 		if err != nil {
-			return p.packagePage(c, k, editData{Problem: &formProblem{Text: visitorOf(c).t.T("studio.embargo.bad")}}, nil, http.StatusBadRequest)
+			return p.studioPage(c, k, editData{Problem: &formProblem{Text: visitorOf(c).t.T("studio.embargo.bad")}}, nil, http.StatusBadRequest)
 		}
 		embargo = &e
 	}
@@ -567,7 +567,7 @@ func (p *Portal) studioRelease(c echo.Context) error {
 	}
 	pkg, err := p.svc.Release(c.Request().Context(), k, id, embargo)
 	if err != nil {
-		return p.packagePage(c, k, editData{Problem: p.problemOf(c, err)}, nil, statusFor(err))
+		return p.studioPage(c, k, editData{Problem: p.problemOf(c, err)}, nil, statusFor(err))
 	}
 	done := "released"
 	switch {
@@ -591,7 +591,7 @@ func (p *Portal) lifecycle(c echo.Context, call func(k *hub.Key, id string) erro
 	}
 	id := c.Param("id")
 	if err := call(k, id); err != nil {
-		return p.packagePage(c, k, editData{Problem: p.problemOf(c, err)}, nil, statusFor(err))
+		return p.studioPage(c, k, editData{Problem: p.problemOf(c, err)}, nil, statusFor(err))
 	}
 	return seeOther(c, "/studio/"+id+"?done="+done)
 }
@@ -640,7 +640,7 @@ func (p *Portal) studioPurgeConfirm(c echo.Context) error {
 	if pkg.Status == hub.StatusPurged {
 		return seeOther(c, "/studio/"+pkg.ID)
 	}
-	d := purgeData{Pkg: pkg, Headline: firstText(pkg.Headlines), Assets: pkg.Assets, Released: pkg.Live != nil}
+	d := purgeData{Pkg: pkg, Headline: studioText(pkg.Headlines), Assets: pkg.Assets, Released: pkg.Live != nil}
 	if d.Headline == "" {
 		d.Headline = pkg.ID
 	}
@@ -657,9 +657,9 @@ func (p *Portal) studioPurgeConfirm(c echo.Context) error {
 	return p.render(c, http.StatusOK, "producer_purge", d)
 }
 
-// sizeText is a file size as a person reads it: bytes, KB below 10 MB,
+// studioSize is a file size as a person reads it: bytes, KB below 10 MB,
 // MB above, with the language's digit grouping.
-func sizeText(t *i18n.Printer, n int64) string {
+func studioSize(t *i18n.Printer, n int64) string {
 	switch {
 	case n < 1024:
 		return t.T("studio.size.bytes", "n", t.Number(int(n)))

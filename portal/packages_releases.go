@@ -1,0 +1,142 @@
+package portal
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/ninjs"
+	"github.com/syndication-hub/hub/portal/i18n"
+)
+
+// releasesPageSize is how many cards one page of the grid shows: four
+// rows of three at the page's width.
+const releasesPageSize = 24
+
+// releasesData is the releases grid.
+type releasesData struct {
+	Cards     []releaseCard
+	Campaigns []*hub.Campaign
+	Languages []i18n.Lang
+	Kinds     []hub.AssetType
+	Filter    struct{ Campaign, Language, Kind string }
+	// Next is the address of the following page, First that of the first
+	// when this is a later one.
+	Next, First string
+}
+
+// releaseCard is one package in the grid.
+type releaseCard struct {
+	ID, Headline, Campaign, Lang, LangName, Status string
+	Date                                           time.Time
+	Kinds                                          []string
+	// Thumb is the thumbnail's address; without one, Placeholder says
+	// why: "pending" (being made), "none", or "takendown".
+	Thumb, ThumbAlt, Placeholder string
+}
+
+// releases is the grid of what the visitor may read, newest first: the
+// listing the API's GET /v1/packages answers, with its filters and
+// cursor, as a plain GET form.
+func (p *Portal) releases(c echo.Context) error {
+	k, err := p.signedIn(c)
+	if k == nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var d releasesData
+	d.Filter.Campaign, d.Filter.Language, d.Filter.Kind = c.QueryParam("campaign"), c.QueryParam("language"), c.QueryParam("kind")
+	q := hub.PackageQuery{Campaign: d.Filter.Campaign, After: c.QueryParam("cursor"), Limit: releasesPageSize}
+	if d.Filter.Language != "" {
+		if q.Language, err = hub.NormalizeLanguage(d.Filter.Language); err != nil {
+			return p.fail(c, err)
+		}
+	}
+	if d.Filter.Kind != "" {
+		if q.Type, err = hub.ParseAssetType(d.Filter.Kind); err != nil {
+			return p.fail(c, err)
+		}
+	}
+	page, err := p.svc.Packages(ctx, k, q)
+	if err != nil {
+		return p.fail(c, err)
+	}
+	if d.Campaigns, err = p.svc.Campaigns(ctx, k); err != nil {
+		return p.fail(c, err)
+	}
+	names := map[string]string{}
+	for _, camp := range d.Campaigns {
+		names[camp.Slug] = camp.Name
+	}
+	d.Languages, d.Kinds = i18n.Langs(), hub.AssetTypes
+	for _, pkg := range page.Items {
+		d.Cards = append(d.Cards, p.card(c, pkg, names))
+	}
+	filters := url.Values{}
+	for name, v := range map[string]string{"campaign": d.Filter.Campaign, "language": d.Filter.Language, "kind": d.Filter.Kind} {
+		if v != "" {
+			filters.Set(name, v)
+		}
+	}
+	if q.After != "" {
+		d.First = "/releases"
+		if len(filters) > 0 {
+			d.First += "?" + filters.Encode()
+		}
+	}
+	if page.Next != "" {
+		filters.Set("cursor", page.Next)
+		d.Next = "/releases?" + filters.Encode()
+	}
+	return p.render(c, http.StatusOK, "packages_releases", d)
+}
+
+// card is pkg, which the visitor may see, as the grid shows it.
+func (p *Portal) card(c echo.Context, pkg *hub.Package, campaignNames map[string]string) releaseCard {
+	rc := releaseCard{ID: pkg.ID, Headline: firstText(pkg.Headlines, ""), Campaign: campaignNames[pkg.Campaign],
+		Lang: pkg.Language, LangName: languageName(pkg.Language), Status: string(pkg.Status),
+		Date: pkg.Changed().In(p.opts.Location), Placeholder: "none"}
+	if rc.Campaign == "" {
+		rc.Campaign = pkg.Campaign
+	}
+	for _, a := range pkg.Assets {
+		if !slices.Contains(rc.Kinds, string(a.Type)) {
+			rc.Kinds = append(rc.Kinds, string(a.Type))
+		}
+	}
+	if pkg.Status == hub.StatusWithdrawn || pkg.Status == hub.StatusPurged {
+		// Its files are no longer served: nothing to show but the notice.
+		rc.Placeholder = "takendown"
+		return rc
+	}
+	// The primary asset's thumbnail, else the first that has one planned.
+	assets := slices.Clone(pkg.Assets)
+	slices.SortStableFunc(assets, func(a, b hub.Asset) int {
+		switch {
+		case a.Primary == b.Primary:
+			return 0
+		case a.Primary:
+			return -1
+		}
+		return 1
+	})
+	sets := p.svc.RenditionSets(c.Request().Context(), pkg)
+	for _, a := range assets {
+		if a.Type != hub.AssetPicture && a.Type != hub.AssetGraphic && a.Type != hub.AssetVideo {
+			continue
+		}
+		set := sets[a.SHA256]
+		if ready(set, "thumbnail") != nil {
+			rc.Thumb, rc.ThumbAlt, rc.Placeholder = ninjs.RenditionURL("", pkg.ID, a.Name, "thumbnail"), a.AltText, ""
+			return rc
+		}
+		if pending(set, "thumbnail") && rc.Placeholder == "none" {
+			rc.Placeholder = "pending"
+		}
+	}
+	return rc
+}
