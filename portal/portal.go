@@ -43,7 +43,13 @@ type Options struct {
 	PublicURL string
 	// Location is the time zone dates are shown in; nil means UTC.
 	Location *time.Location
-	Logger   *slog.Logger
+	// Consumers reads partners' NATS consumers for the admin's ingest
+	// health page; nil leaves them out of it.
+	Consumers hub.ConsumerStates
+	// Webhooks sends a dead letter again when an admin replays it; nil
+	// answers a replay with EUNAVAILABLE, as the API does.
+	Webhooks hub.WebhookSender
+	Logger    *slog.Logger
 }
 
 // Portal is the web portal.
