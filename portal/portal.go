@@ -49,7 +49,7 @@ type Options struct {
 	// Webhooks sends a dead letter again when an admin replays it; nil
 	// answers a replay with EUNAVAILABLE, as the API does.
 	Webhooks hub.WebhookSender
-	Logger    *slog.Logger
+	Logger   *slog.Logger
 }
 
 // Portal is the web portal.
