@@ -14,9 +14,12 @@ const (
 	chartHeight = 260
 	// Room for the y axis' numbers on the left and the dates below.
 	chartLeft, chartRight, chartTop, chartBottom = 64, 16, 16, 44
-	hbarRowHeight                                = 30
-	hbarLabelWidth                               = 190
-	hbarValueWidth                               = 110
+	// Horizontal bar charts sit two abreast, so they are drawn narrower
+	// and their text stays as large as the page's.
+	hbarWidth, hbarRowHeight       = 400, 30
+	hbarLabelWidth, hbarValueWidth = 130, 80
+	// maxBarWidth keeps a chart of one or two days from one slab.
+	maxBarWidth = 48
 )
 
 // barChart is a vertical bar chart ready for the template.
@@ -77,10 +80,11 @@ func dayChart(t *i18n.Printer, days []hub.DayDownloads) *barChart {
 	top := niceCeil(most)
 	plotW, plotH := float64(c.Right-c.Left), float64(c.Bottom-c.Top)
 	slot := plotW / float64(len(days))
+	w := min(max(slot*0.7, 1), maxBarWidth)
 	for i, d := range days {
 		h := plotH * float64(d.Requests) / float64(top)
 		c.Bars = append(c.Bars, bar{
-			X: round1(float64(c.Left) + float64(i)*slot + slot*0.15), W: round1(max(slot*0.7, 1)),
+			X: round1(float64(c.Left) + float64(i)*slot + (slot-w)/2), W: round1(w),
 			Y: round1(float64(c.Bottom) - h), H: round1(h),
 			Title: t.N("reach.day_bar", d.Requests, "date", t.Date(d.Day)),
 		})
@@ -141,12 +145,12 @@ func newHbarChart(t *i18n.Printer, rows []hbarRow, title func(label string, n in
 	if len(rows) == 0 {
 		return nil
 	}
-	c := &hbarChart{Width: chartWidth, Height: len(rows)*hbarRowHeight + 8, LabelX: hbarLabelWidth - 10}
+	c := &hbarChart{Width: hbarWidth, Height: len(rows)*hbarRowHeight + 8, LabelX: hbarLabelWidth - 10}
 	var most int64
 	for _, r := range rows {
 		most = max(most, r.Value)
 	}
-	span := float64(chartWidth - hbarLabelWidth - hbarValueWidth)
+	span := float64(hbarWidth - hbarLabelWidth - hbarValueWidth)
 	for i, r := range rows {
 		w := 0.0
 		if most > 0 && r.Value > 0 {
