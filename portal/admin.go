@@ -35,6 +35,8 @@ func (p *Portal) adminRoutes(g *echo.Group) {
 	g.POST("/admin/signin-links/:key/revoke", p.adminRevokeLink, p.csrf)
 	g.GET("/admin/sessions", p.adminSessions)
 	g.POST("/admin/sessions/:id/revoke", p.adminRevokeSession, p.csrf)
+	p.adminPageRoutes(g)
+	g.GET("/campaigns/:campaign/reach", p.reachPage)
 }
 
 func (p *Portal) linksPage(c echo.Context, k *hub.Key, d linksData, status int) error {

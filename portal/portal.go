@@ -43,6 +43,12 @@ type Options struct {
 	PublicURL string
 	// Location is the time zone dates are shown in; nil means UTC.
 	Location *time.Location
+	// Consumers reads partners' NATS consumers for the admin's ingest
+	// health page; nil leaves them out of it.
+	Consumers hub.ConsumerStates
+	// Webhooks sends a dead letter again when an admin replays it; nil
+	// answers a replay with EUNAVAILABLE, as the API does.
+	Webhooks hub.WebhookSender
 	Logger   *slog.Logger
 }
 
