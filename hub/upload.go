@@ -541,9 +541,10 @@ func (s *Service) storeScrubbed(ctx context.Context, upload, blobKey string, bod
 	// JPEG's end) is undone when they did not.
 	spoolErr := spool.Wait()
 	if spoolErr != nil || digest.tooBig || size >= 0 && digest.n != size {
-		if err == nil {
-			s.deleteBlob(context.WithoutCancel(ctx), blobKey)
-		}
+		// Even a store that failed may have written the object (an S3
+		// put cut off by the client's going away, after its last byte
+		// was sent): the key is this upload's alone, so delete it.
+		s.deleteBlob(context.WithoutCancel(ctx), blobKey)
 		if ErrorCode(spoolErr) == EFULL {
 			return Digest{}, nil, spoolErr
 		}

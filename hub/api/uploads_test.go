@@ -141,6 +141,14 @@ func (h *testHub) finishUpload(r response, key, id, name string, sent []byte) {
 // where HEAD says it stands, and the last PATCH answers with the stored
 // asset.
 func TestResumableUploadContinuesAfterABrokenConnection(t *testing.T) {
+	if raceDetector {
+		// tusd v2.9.1 reads a PATCH's body pointer from the goroutine that
+		// watches for a broken connection without a lock (context.go:65
+		// against unrouted_handler.go:911), which the race detector
+		// reports whenever the connection breaks as the PATCH begins.
+		// make test runs this test again without the race detector.
+		t.Skip("tusd v2.9.1 races on a broken connection; run without -race (make test does)")
+	}
 	forEachStore(t, hubOptions{}, func(t *testing.T, h *testHub) {
 		producer := h.key("producer")
 		id := h.createPackage(producer, "korgau123")
@@ -148,8 +156,19 @@ func TestResumableUploadContinuesAfterABrokenConnection(t *testing.T) {
 		path := h.tusUpload(producer, id, "transcript.txt", len(body))
 
 		h.tusPatchCut(producer, path, 0, body, 1<<20)
+		// The hub may still be writing what came before the break: a
+		// client continues from an offset that HEAD gives twice.
 		offset := h.tusOffset(producer, path)
-		if offset <= 0 || offset > 1<<20 {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			time.Sleep(100 * time.Millisecond)
+			again := h.tusOffset(producer, path)
+			if again == offset {
+				break
+			}
+			offset = again
+		}
+		// The break may come before the hub read a byte of the PATCH.
+		if offset < 0 || offset > 1<<20 {
 			t.Fatalf("after 1 MiB and a broken connection, the upload stands at %d", offset)
 		}
 		h.tusPatch(producer, path, offset+1, body[offset+1:]).expect(t, http.StatusConflict).problem(t)
