@@ -249,10 +249,7 @@ func (p *Portal) keysPage(c echo.Context, k *hub.Key, d keysData, status int) er
 	if err != nil {
 		return p.adminFail(c, err)
 	}
-	names := map[string]string{}
-	for _, partner := range partners {
-		names[partner.ID] = partner.Name
-	}
+	names := partnerNames(partners)
 	for _, info := range keys {
 		d.Keys = append(d.Keys, keyRow{KeyInfo: info, PartnerName: names[info.Key.Partner]})
 	}
@@ -456,10 +453,7 @@ func (p *Portal) webhooksPage(c echo.Context, k *hub.Key, d webhooksData, status
 	if err != nil {
 		return p.adminFail(c, err)
 	}
-	names := map[string]string{}
-	for _, partner := range partners {
-		names[partner.ID] = partner.Name
-	}
+	names := partnerNames(partners)
 	for _, w := range hooks {
 		dead, err := p.svc.DeadLetters(ctx, k, w.ID)
 		if err != nil {
@@ -691,4 +685,14 @@ func (p *Portal) adminHealth(c echo.Context) error {
 		d.Rows = append(d.Rows, r)
 	}
 	return p.render(c, http.StatusOK, "admin_health", d)
+}
+
+// partnerNames maps partners' ids to their names, for pages that list
+// keys or webhooks by partner id.
+func partnerNames(partners []*hub.Partner) map[string]string {
+	names := map[string]string{}
+	for _, partner := range partners {
+		names[partner.ID] = partner.Name
+	}
+	return names
 }
