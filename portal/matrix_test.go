@@ -588,7 +588,7 @@ func TestPortalMatrix(t *testing.T) {
 			heads++
 		}
 	}
-	t.Logf("%d routes (%d rows, %d of them GET with HEAD beside) × %d visitors × up to %d states: %d cells (%d with HEAD) in %v",
+	t.Logf("%d routes (%d rows; %d HEADs asked in their GETs' cells) × %d visitors × up to %d states: %d cells, %d of them with a HEAD, in %v",
 		len(routes)-len(pxExempt), len(rows), heads, len(pxVisitors), len(pxStates), cells, m.heads, time.Since(start).Round(time.Millisecond))
 }
 
@@ -701,7 +701,7 @@ func newPxMatrix(t *testing.T) *pxMatrix {
 	}
 	rcv.SetSecret(w.Secret)
 	m.vars["hook"] = w.ID
-	time.Sleep(300 * time.Millisecond) // three of the webhooks' syncs: the new webhook is running
+	// Its deliveries start at its creation, whenever its consumer runs.
 	p := h.ReadyPackage(t, "hooked")
 	if _, err := h.Service.Release(ctx, m.admin, p.ID, nil); err != nil {
 		t.Fatal(err)
