@@ -29,8 +29,9 @@ build:
 	go build -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo dev)" -o bin/hub ./cmd/hub
 
 # bench runs the throughput and memory comparisons against direct MinIO,
-# of scrubbed uploads against the hub before scrubbing, and of renditions;
-# see bench/README.md.
+# of scrubbed uploads against the hub before scrubbing, of renditions,
+# and of the portal's pages beside the JSON API (in Chromium too, which
+# it skips without, unless CI=true); see bench/README.md.
 bench: tools
 	go test -run '^$$' -bench . -benchtime 1x -timeout 30m ./bench/...
 

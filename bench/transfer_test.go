@@ -2,9 +2,10 @@
 // the same bytes uploaded to and downloaded from the same MinIO server once
 // directly with minio-go and once through `hub serve` run as its own
 // process, with the hub's resident memory sampled meanwhile; what
-// scrubbing costs an upload against a hub built from before it; and how
-// soon renditions are ready after uploads. It holds only benchmarks; see
-// README.md.
+// scrubbing costs an upload against a hub built from before it; how
+// soon renditions are ready after uploads; and what the portal's pages
+// cost beside the JSON API for the same data. It holds only benchmarks;
+// see README.md.
 package bench
 
 import (

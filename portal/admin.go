@@ -29,7 +29,7 @@ type linksData struct {
 }
 
 // adminRoutes are the pages admins run the hub with.
-func (p *Portal) adminRoutes(g *echo.Group) {
+func (p *Portal) adminRoutes(g routes) {
 	g.GET("/admin/signin-links", p.adminLinks)
 	g.POST("/admin/signin-links", p.adminCreateLink, p.csrf)
 	g.POST("/admin/signin-links/:key/revoke", p.adminRevokeLink, p.csrf)

@@ -22,7 +22,7 @@ import (
 // exist. What a page lists and changes, the Service decides again.
 
 // adminPageRoutes are the directory pages; adminRoutes adds them.
-func (p *Portal) adminPageRoutes(g *echo.Group) {
+func (p *Portal) adminPageRoutes(g routes) {
 	g.GET("/admin/partners", p.adminPartners)
 	g.POST("/admin/partners", p.adminCreatePartner, p.csrf)
 	g.GET("/admin/partners/:id", p.adminPartner)

@@ -11,7 +11,7 @@ import (
 
 // packageRoutes are the pages partners and the public read: the releases
 // grid, a package's page, its downloads and takedown confirmation.
-func (p *Portal) packageRoutes(g *echo.Group) {
+func (p *Portal) packageRoutes(g routes) {
 	g.GET("/releases", p.releases)
 	g.GET("/packages/:id", p.packagePage)
 	g.POST("/packages/:id/takedown", p.confirmTakedown, p.csrf)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,6 +25,9 @@ type releasesData struct {
 	Languages []i18n.Lang
 	Kinds     []hub.AssetType
 	Filter    struct{ Campaign, Language, Kind string }
+	// Limit is the page size asked for with ?limit (1 to
+	// hub.MaxPageSize, as the API takes), 0 for releasesPageSize.
+	Limit int
 	// Next is the address of the following page, First that of the first
 	// when this is a later one.
 	Next, First string
@@ -51,6 +55,11 @@ func (p *Portal) releases(c echo.Context) error {
 	var d releasesData
 	d.Filter.Campaign, d.Filter.Language, d.Filter.Kind = c.QueryParam("campaign"), c.QueryParam("language"), c.QueryParam("kind")
 	q := hub.PackageQuery{Campaign: d.Filter.Campaign, After: c.QueryParam("cursor"), Limit: releasesPageSize}
+	if s := c.QueryParam("limit"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil && n >= 1 && n <= hub.MaxPageSize {
+			q.Limit, d.Limit = n, n
+		}
+	}
 	if d.Filter.Language != "" {
 		if q.Language, err = hub.NormalizeLanguage(d.Filter.Language); err != nil {
 			return p.fail(c, err)
@@ -77,6 +86,9 @@ func (p *Portal) releases(c echo.Context) error {
 		d.Cards = append(d.Cards, p.card(c, pkg, names))
 	}
 	filters := url.Values{}
+	if d.Limit != 0 {
+		filters.Set("limit", strconv.Itoa(d.Limit))
+	}
 	for name, v := range map[string]string{"campaign": d.Filter.Campaign, "language": d.Filter.Language, "kind": d.Filter.Kind} {
 		if v != "" {
 			filters.Set(name, v)

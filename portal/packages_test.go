@@ -333,6 +333,12 @@ func TestReleasesGrid(t *testing.T) {
 		t.Error("the campaign filter does not filter")
 	}
 	partner.get("/releases?kind=video").expect(t, 200, `id="no-releases"`)
+	// A page size of the visitor's, kept on the next page.
+	a = partner.get("/releases?limit=1")
+	a.expect(t, 200, `name="limit" value="1"`, "&amp;limit=1\"")
+	if n := strings.Count(a.body, `class="release-card"`); n != 1 {
+		t.Errorf("a page of 1 shows %d cards", n)
+	}
 	partner.get("/releases?kind=nonsense").expect(t, 400)
 
 	// The thumbnail the grid shows is served to the partner's session.

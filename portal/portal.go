@@ -11,7 +11,9 @@
 // producer.go, adminRoutes in admin.go). Handlers that need a signed-in
 // visitor start with p.signedIn; forms POST through p.csrf (every POST
 // route is registered with it) and carry {{template "csrf" .}}. Messages
-// go into the area's catalogs in portal/i18n, all four languages.
+// go into the area's catalogs in portal/i18n, all four languages. Every
+// route needs a row in the authorization matrix (matrix_test.go), which
+// fails without one: who may ask it, and what each visitor gets.
 package portal
 
 import (
@@ -100,9 +102,9 @@ func New(svc *hub.Service, opts Options) (*Portal, error) {
 
 // Register adds the portal's routes to e, beside the API's. Every route
 // goes through visit (security headers, language, session); every POST
-// through csrf as well.
+// through csrf as well; every GET answers HEAD too (see routes).
 func (p *Portal) Register(e *echo.Echo) {
-	g := e.Group("", p.visit)
+	g := routes{e.Group("", p.visit)}
 	g.GET("/static/*", p.serveStatic)
 	g.GET("/", p.root)
 	g.GET("/signin", p.signinForm)
@@ -116,6 +118,19 @@ func (p *Portal) Register(e *echo.Echo) {
 	p.packageRoutes(g)
 	p.producerRoutes(g)
 	p.adminRoutes(g)
+}
+
+// routes is the portal's group of routes, as the areas add theirs. Its
+// GET registers HEAD beside every GET: Echo routes a HEAD only where one
+// is registered (else 404 or 405), and a HEAD of a page must answer as
+// its GET does, status and headers, without the body; net/http drops the
+// body the GET handler writes for a HEAD.
+type routes struct{ *echo.Group }
+
+// GET adds a page, for GET and HEAD.
+func (g routes) GET(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	g.Group.GET(path, h, m...)
+	g.Group.HEAD(path, h, m...)
 }
 
 // NotFound answers a path nobody serves with the 404 page; the API calls

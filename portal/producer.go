@@ -30,7 +30,7 @@ const maxFormUpload = 64 << 20
 const uploadChunk = 16 << 20
 
 // producerRoutes are the pages producers make and release packages with.
-func (p *Portal) producerRoutes(g *echo.Group) {
+func (p *Portal) producerRoutes(g routes) {
 	g.GET("/studio", p.studio)
 	g.GET("/studio/new", p.studioNew)
 	g.POST("/studio/new", p.studioCreate, p.csrf)
@@ -383,6 +383,11 @@ func (p *Portal) studioPage(c echo.Context, k *hub.Key, d editData, f *packageFo
 		d.EmbargoUTC = t.DateTime(pkg.Embargo.UTC())
 	}
 	d.ReadOnly = pkg.Status == hub.StatusWithdrawn || pkg.Status == hub.StatusPurged
+	if d.ReadOnly && d.FormProblem != nil && d.Problem == nil {
+		// A read-only package's page has no form to show the refusal
+		// beside: it goes at the top, or the refusal would be silent.
+		d.Problem, d.FormProblem = d.FormProblem, nil
+	}
 	d.Correction = pkg.Status == hub.StatusReleased && pkg.Live != nil && pkg.Version != pkg.Live.Version
 	if pkg.Status == hub.StatusWithdrawn || pkg.Status == hub.StatusPurged {
 		r, err := p.svc.Takedowns(ctx, k, pkg.ID)

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -167,8 +168,10 @@ func (p *Portal) render(c echo.Context, status int, name string, data any) error
 		return c.String(http.StatusInternalServerError, "internal error")
 	}
 	// Pages carry the CSRF token and what the visitor may see: no cache
-	// keeps them.
+	// keeps them. The length is known, so a HEAD answers it as the GET
+	// does (and neither is chunked).
 	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(b.Len()))
 	return c.HTMLBlob(status, b.Bytes())
 }
 
@@ -208,14 +211,24 @@ func (p *Portal) fail(c echo.Context, err error) error {
 }
 
 // signedIn returns the visitor's key, or renders the sign-in page (401)
-// and nil: pages for signed-in visitors start with it.
+// and nil: pages for signed-in visitors start with it. Signed in from
+// the page of a GET, the visitor comes back to it.
 func (p *Portal) signedIn(c echo.Context) (*hub.Key, error) {
 	v := visitorOf(c)
 	if v.key == nil {
-		return nil, p.render(c, http.StatusUnauthorized, "signin", signinData{})
+		var d signinData
+		if r := c.Request(); r.Method == http.MethodGet || r.Method == http.MethodHead {
+			d.Next = nextOf(r.URL.RequestURI())
+		}
+		return nil, p.render(c, http.StatusUnauthorized, "signin", d)
 	}
 	return v.key, nil
 }
 
 // seeOther redirects after a POST, so reloading does not send it again.
-func seeOther(c echo.Context, path string) error { return c.Redirect(http.StatusSeeOther, path) }
+// Its length (none) is said for a HEAD too, which net/http would leave
+// without one.
+func seeOther(c echo.Context, path string) error {
+	c.Response().Header().Set(echo.HeaderContentLength, "0")
+	return c.Redirect(http.StatusSeeOther, path)
+}

@@ -38,7 +38,7 @@ const cspReporter = `document.addEventListener('securitypolicyviolation', e =>
 
 // Browser is one headless Chromium with one tab.
 type Browser struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 
 	mu       sync.Mutex
@@ -46,8 +46,9 @@ type Browser struct {
 	allowed  []string
 }
 
-// Start launches Chromium for t; the browser closes when t ends.
-func Start(t *testing.T) *Browser {
+// Start launches Chromium for t (a test, or a benchmark that measures
+// pages); the browser closes when t ends.
+func Start(t testing.TB) *Browser {
 	t.Helper()
 	if _, err := exec.LookPath(chromiumPath); err != nil {
 		if os.Getenv("CI") == "true" {
