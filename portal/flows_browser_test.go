@@ -1,11 +1,19 @@
 package portal_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -152,4 +160,139 @@ func stagedPart(t *testing.T, h *hubtest.Hub, n int64) string {
 	}
 	t.Fatalf("the hub did not stage %d bytes of the upload within a minute", n)
 	return ""
+}
+
+// TestBrowserFeedToPackage is a reader's way from a feed to the files,
+// in a real browser: the public feeds (RSS and JSON) link a released
+// package of a public campaign to its page, which opens signed out with
+// its headline and credit and offers the zip; a partner's private feed
+// links a partners-only package, whose page sends a signed-out browser
+// to sign in and, signed in with the partner's key, back to the page.
+func TestBrowserFeedToPackage(t *testing.T) {
+	start := time.Now()
+	n := newNewsroom(t)
+	public := n.make(pkgSpec{campaign: "open-doors", headline: "Двери открыты: истории тех, кто ушёл от насилия", release: "now"})
+	private := n.make(pkgSpec{campaign: "shelters", headline: "Убежища области: где найти помощь", release: "now"})
+	b := browsertest.Start(t)
+
+	// The feeds name the package's page; both formats the same one.
+	rss := feedLink(t, n.h.URL+"/feeds/releases.rss", public)
+	if got := feedLink(t, n.h.URL+"/feeds/releases.json", public); got != rss {
+		t.Errorf("the JSON feed links %s, the RSS feed %s", got, rss)
+	}
+	b.Visit(rss)
+	if got := b.Location(); got != n.h.URL+"/packages/"+public {
+		t.Fatalf("the feed's link opened %s", got)
+	}
+	if got := b.Text("#headline"); got != "Двери открыты: истории тех, кто ушёл от насилия" {
+		t.Errorf("the package's page shows the headline %q", got)
+	}
+	if got := evaluate[string](t, b, `document.getElementById('credit-line').value`); !strings.Contains(got, "Фонд «Коргау»") {
+		t.Errorf("the package's page shows the credit %q", got)
+	}
+
+	// The zip, from the page's link, as the signed-out browser gets it.
+	href, err := url.Parse(evaluate[string](t, b, `document.getElementById('download-zip').href`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(href.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("the page's zip link %s answered %d %s (%v)", href, resp.StatusCode, resp.Header.Get("Content-Type"), err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
+	if err != nil {
+		t.Fatalf("the zip is no zip: %v", err)
+	}
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+	}
+	if !slices.ContainsFunc(names, func(s string) bool { return strings.HasSuffix(s, "poster.jpg") }) {
+		t.Errorf("the zip holds %v, not the poster", names)
+	}
+
+	// The partner's private feed, and its link opened signed out.
+	k, err := n.h.Service.Authenticate(context.Background(), n.entitled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := n.h.Service.IssueFeedToken(context.Background(), n.h.Admin(t), k.Partner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := feedLink(t, n.h.URL+"/feeds/p/"+token+"/releases.rss", private)
+	b.Visit(link)
+	b.Do(chromedp.WaitVisible(chromedp.ID("key")))
+	if got := b.Location(); !strings.HasPrefix(got, n.h.URL+"/signin?") {
+		t.Errorf("signed out, the private package's link leads to %s, not the sign-in page", got)
+	}
+	b.Do(chromedp.SendKeys(chromedp.ID("key"), n.entitled), chromedp.Submit(chromedp.ID("key")),
+		chromedp.WaitVisible(chromedp.ID("headline")))
+	b.CheckPage()
+	if got := b.Location(); got != link {
+		t.Errorf("after signing in the browser is at %s, want the package's page %s", got, link)
+	}
+	if ct := evaluate[string](t, b, `document.contentType`); ct != "text/html" {
+		t.Errorf("after signing in the browser shows %s", ct)
+	}
+	if got := b.Text("#headline"); got != "Убежища области: где найти помощь" {
+		t.Errorf("the private package's page shows the headline %q", got)
+	}
+	t.Logf("browser test took %v", time.Since(start).Round(time.Millisecond))
+}
+
+// feedLink fetches the RSS or JSON feed at url, keyless as a feed reader
+// does, and returns the link of its item for package id, waiting for the
+// feed to carry it.
+func feedLink(t *testing.T, feedURL, id string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(feedURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s answered %d (%v): %.300s", feedURL, resp.StatusCode, err, body)
+		}
+		var links []string
+		if strings.HasSuffix(feedURL, ".json") {
+			var f struct{ Items []struct{ URL string } }
+			if err := json.Unmarshal(body, &f); err != nil {
+				t.Fatalf("%s: %v", feedURL, err)
+			}
+			for _, it := range f.Items {
+				links = append(links, it.URL)
+			}
+		} else {
+			var f struct {
+				Items []struct {
+					Link string `xml:"link"`
+				} `xml:"channel>item"`
+			}
+			if err := xml.Unmarshal(body, &f); err != nil {
+				t.Fatalf("%s: %v", feedURL, err)
+			}
+			for _, it := range f.Items {
+				links = append(links, it.Link)
+			}
+		}
+		for _, l := range links {
+			if strings.HasSuffix(l, "/packages/"+id) {
+				return l
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s links %v, not package %s", feedURL, links, id)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
