@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,11 +22,14 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/labstack/echo/v4"
 
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/hubtest"
 	"github.com/syndication-hub/hub/media/mediatest"
+	"github.com/syndication-hub/hub/portal"
 	"github.com/syndication-hub/hub/portal/browsertest"
+	"github.com/syndication-hub/hub/portal/i18n"
 )
 
 // TestBrowserUploadResumesAfterRestart is a producer's video upload that
@@ -295,4 +299,255 @@ func feedLink(t *testing.T, feedURL, id string) string {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestBrowserEveryPageInKazakh visits every page of the portal in
+// Kazakh, chosen in the layout's language form, as the role that may see
+// it: signed out, as a partner, a producer and the admin. Each page must
+// say <html lang="kk">, show no message of the English catalog whose
+// Kazakh differs (nor any other English sentence outside code), and pass
+// axe. The test fails when a GET route of the portal is not among the
+// pages visited, so a new page cannot escape it.
+func TestBrowserEveryPageInKazakh(t *testing.T) {
+	start := time.Now()
+	// Names in Kazakh, so that any English on a page is the portal's.
+	h, ctx := hubtest.Start(t, hubtest.Options{}), context.Background()
+	n := &newsroom{t: t, h: h, producer: producerFor(t, h, "Айгерім Бекова")}
+	apiCall(t, h, "POST", "/v1/campaigns", n.producer, map[string]any{"slug": "open-doors", "name": "Ашық есік", "visibility": "public"}).expect(t, 201)
+	apiCall(t, h, "POST", "/v1/campaigns", n.producer, map[string]any{"slug": "shelters", "name": "Баспаналар", "visibility": "partners"}).expect(t, 201)
+	n.entitled, n.other = h.PartnerKey(t, "Алматы ТВ", "shelters"), h.PartnerKey(t, "Шымкент радиосы")
+	public := n.make(pkgSpec{campaign: "open-doors", headline: "Есіктер ашық", release: "now"})
+	shared := n.make(pkgSpec{campaign: "shelters", lang: "kk", headline: "Облыстағы баспаналар", warning: "Зорлық туралы әңгімелер", release: "now"})
+	withdrawn := n.make(pkgSpec{campaign: "shelters", headline: "Отозванный материал", release: "now", withdraw: true})
+	draft := n.make(pkgSpec{campaign: "shelters", headline: "Черновик"})
+	partner, err := h.Service.Authenticate(ctx, n.entitled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := h.Service.Authenticate(ctx, n.other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, link, err := h.Service.CreateSigninLink(ctx, h.Admin(t), hub.SigninLinkRequest{Person: "Айгерім Бекова", Role: hub.RolePartner, Partner: partner.Partner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := browsertest.Start(t)
+	english, kazakh := catalogOf(i18n.EN, i18n.KK), catalogOf(i18n.KK, i18n.EN)
+	var visited []string
+	// visit opens path, which must show what want selects (the page meant,
+	// not an error), after waiting for what waitFor selects.
+	visit := func(path, want string, waitFor ...string) {
+		t.Helper()
+		b.Visit(h.URL + path)
+		for _, sel := range waitFor {
+			b.Do(chromedp.WaitVisible(chromedp.CSS(sel)))
+		}
+		visited = append(visited, strings.SplitN(path, "?", 2)[0])
+		if !evaluate[bool](t, b, `!!document.querySelector('`+want+`')`) {
+			t.Errorf("%s shows no %s: %.300s", path, want, b.Text("main"))
+		}
+		if lang := evaluate[string](t, b, `document.documentElement.lang`); lang != "kk" {
+			t.Errorf("%s: <html lang=%q>", path, lang)
+		}
+		seen := map[string]bool{}
+		for _, s := range pageStrings(t, b) {
+			if seen[s.Text] || kazakh.match(s.Text) != "" {
+				continue // said already, or a Kazakh message with what fills it
+			}
+			seen[s.Text] = true
+			if key := english.match(s.Text); key != "" {
+				t.Errorf("%s: %q is the English of %s", path, s.Text, key)
+			} else if !s.Code && s.Lang == "kk" && englishSentence(s.Text) {
+				t.Errorf("%s: %q reads as English", path, s.Text)
+			}
+		}
+		if len(waitFor) > 0 {
+			b.CheckPage() // again, with what came later
+		}
+	}
+
+	// Signed out: Kazakh is chosen in the layout's form.
+	b.Visit(h.URL + "/")
+	b.Do(chromedp.SetValue(chromedp.ID("lang-select"), "kk"), chromedp.Click(chromedp.CSS("form.lang button")),
+		chromedp.WaitVisible(chromedp.Search(`//html[@lang="kk"]`)))
+	b.Allow("status of 404") // the 404 page, a link nobody issued
+	visit("/", "#key")
+	visit("/signin", "#key")
+	visit("/signin/"+link, "#use-link")
+	visit("/signin/no-such-link", "#link-state")
+	visit("/packages/"+public, "#headline")
+	visit("/no-such-page", "#message")
+
+	signIn := func(key string) {
+		t.Helper()
+		b.Visit(h.URL + "/signin")
+		b.Do(chromedp.SendKeys(chromedp.ID("key"), key), chromedp.Submit(chromedp.ID("key")),
+			chromedp.WaitVisible(chromedp.ID("signed-in")))
+	}
+	signOut := func() {
+		t.Helper()
+		b.Do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("key")))
+	}
+
+	signIn(n.entitled)
+	visit("/", "#greeting")
+	visit("/releases", "#grid")
+	visit("/packages/"+shared, "#content-warning")
+	visit("/packages/"+withdrawn, "#takendown")
+	signOut()
+
+	signIn(n.producer)
+	visit("/", "#greeting")
+	visit("/studio", "#new-package")
+	visit("/studio/new", "#package-form")
+	visit("/studio/"+draft, "#package-form", "#uppy .uppy-Dashboard")
+	visit("/studio/"+shared, "#package-status")
+	visit("/studio/"+withdrawn+"/purge", "#confirm-purge")
+	visit("/campaigns/shelters/reach", "#reach-figures, #reach-empty")
+	signOut()
+
+	signIn(h.AdminKey)
+	visit("/", "#greeting")
+	visit("/admin/partners", "#partners")
+	visit("/admin/partners/"+partner.Partner, "#partner-active")
+	visit("/admin/keys", "#keys")
+	visit("/admin/keys/"+other.ID+"/revoke", "#confirm-revoke")
+	visit("/admin/campaigns", "#campaigns")
+	visit("/admin/webhooks", "#webhooks-none")
+	visit("/admin/audit", "#audit")
+	visit("/admin/health", "#health")
+	visit("/admin/signin-links", "#person")
+	visit("/admin/sessions", "#session-count")
+
+	// Every page the portal serves was among them.
+	e := echo.New()
+	pages, err := portal.New(h.Service, portal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages.Register(e)
+	for _, r := range e.Routes() {
+		if r.Method != http.MethodGet || r.Path == "/static/*" {
+			continue
+		}
+		pattern := regexp.MustCompile("^" + regexp.MustCompile(`:[^/]+`).ReplaceAllString(regexp.QuoteMeta(r.Path), `[^/]+`) + "$")
+		if !slices.ContainsFunc(visited, pattern.MatchString) {
+			t.Errorf("GET %s is a page this test does not visit in Kazakh", r.Path)
+		}
+	}
+	t.Logf("%d pages in Kazakh; browser test took %v", len(visited), time.Since(start).Round(time.Millisecond))
+}
+
+// pageText is a string a page shows or says (a text, a label, a title),
+// with the language it is marked as and whether it is code.
+type pageText struct {
+	Text string `json:"text"`
+	Lang string `json:"lang"`
+	Code bool   `json:"code"`
+}
+
+// pageStrings collects what the page says: its text nodes, the whole
+// text of elements that hold a sentence (a message with a placeholder
+// filled in a child element), the attributes people read or hear, and the
+// title. Whitespace is collapsed.
+const pageStringsJS = `(() => {
+  const out = [];
+  const norm = s => s.replace(/\s+/g, ' ').trim();
+  const add = (el, text) => {
+    text = norm(text || '');
+    if (!text) return;
+    out.push({text, lang: ((el && el.closest('[lang]')) || document.documentElement).lang,
+      code: !!(el && el.closest('code,pre,kbd,samp,textarea.code,[translate="no"]'))});
+  };
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node; (node = walker.nextNode());) {
+    const el = node.parentElement;
+    if (el && !el.closest('script,style')) add(el, node.data);
+  }
+  for (const el of document.body.querySelectorAll('p,li,h1,h2,h3,h4,label,button,a,th,td,dt,dd,legend,summary,option,caption,figcaption')) {
+    add(el, el.textContent);
+  }
+  for (const el of document.body.querySelectorAll('[aria-label],[title],[placeholder],[alt],input[type=submit],input[type=button]')) {
+    for (const a of ['aria-label', 'title', 'placeholder', 'alt']) add(el, el.getAttribute(a));
+    if (el.type === 'submit' || el.type === 'button') add(el, el.value);
+  }
+  for (const part of document.title.split(' · ')) add(null, part);
+  return out;
+})()`
+
+func pageStrings(t *testing.T, b *browsertest.Browser) []pageText {
+	t.Helper()
+	v, err := chromedp.Run(b.Context(), chromedp.Evaluate[[]pageText](pageStringsJS))
+	if err != nil {
+		t.Fatalf("read the page's text: %v", err)
+	}
+	return v
+}
+
+// latinOnly is text of Latin letters and punctuation only.
+var latinOnly = regexp.MustCompile(`^[A-Za-z][A-Za-z'’ ,.;:!?()/-]*$`)
+
+// englishSentence reports whether s reads as English no catalog
+// compares (a domain's sentence, a vendored script's default, a Kazakh
+// message copied from English): four or more words, Latin letters only.
+func englishSentence(s string) bool {
+	return latinOnly.MatchString(s) && len(strings.Fields(s)) >= 4
+}
+
+// messages are the messages of one catalog that another says otherwise:
+// exactly, or as patterns for those with placeholders.
+type messages struct {
+	exact    map[string]string // message -> key
+	patterns map[string]*regexp.Regexp
+}
+
+var (
+	placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
+	// aWord is what a pattern's own text must hold not to match any text.
+	aWord = regexp.MustCompile(`\pL{3,}`)
+)
+
+// catalogOf returns the messages of l whose text in other differs (in
+// English, those Kazakh would say otherwise; names and abbreviations
+// that are the same in both are no mistake).
+func catalogOf(l, other i18n.Lang) messages {
+	p, o := i18n.For(l), i18n.For(other)
+	m := messages{exact: map[string]string{}, patterns: map[string]*regexp.Regexp{}}
+	for _, k := range i18n.Keys() {
+		msg := p.T(k)
+		if msg == k || msg == o.T(k) {
+			continue
+		}
+		msg = strings.Join(strings.Fields(msg), " ")
+		if !placeholder.MatchString(msg) {
+			m.exact[msg] = k
+			continue
+		}
+		literal := placeholder.Split(msg, -1)
+		if !aWord.MatchString(strings.Join(literal, " ")) {
+			continue
+		}
+		for i, l := range literal {
+			literal[i] = regexp.QuoteMeta(l)
+		}
+		m.patterns[k] = regexp.MustCompile("^" + strings.Join(literal, ".+") + "$")
+	}
+	return m
+}
+
+// match returns the key of the message s is, or "", also when s is the
+// message in brackets or quotes, or with a colon.
+func (m messages) match(s string) string {
+	for _, s := range []string{s, strings.Trim(s, "()[]«»\"'“”:·,.— ")} {
+		if k, ok := m.exact[s]; ok {
+			return k
+		}
+		for k, re := range m.patterns {
+			if re.MatchString(s) {
+				return k
+			}
+		}
+	}
+	return ""
 }
