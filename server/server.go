@@ -117,7 +117,7 @@ type Server struct {
 	feeds    *feeds.Cache
 	invalid  *feeds.Invalidator
 	service  *hub.Service
-	handler  http.Handler
+	handler  *api.API
 	sweeper  *sweeper
 	staged   *staging.Store
 	tools    tools.Tools
@@ -369,7 +369,7 @@ func (s *Server) serveHTTP() error {
 			return err
 		}
 	}
-	handler := s.handler
+	var handler http.Handler = s.handler
 	if s.opts.Middleware != nil {
 		handler = s.opts.Middleware(handler)
 	}
@@ -381,6 +381,10 @@ func (s *Server) serveHTTP() error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	// A shutdown ends the uploads' running PATCHes at once, keeping what
+	// they brought: their clients continue on the next start, and the
+	// shutdown need not wait for every file in flight to arrive whole.
+	s.http.RegisterOnShutdown(s.handler.StopUploads)
 	go func() { s.serveDone <- s.http.Serve(s.listener) }()
 	return nil
 }

@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	_ "embed"
 	"log/slog"
 	"net/http"
@@ -85,6 +86,10 @@ type API struct {
 	limits  *limiters
 	// tus serves resumable uploads (uploads.go); nil without Staging.
 	tus http.Handler
+	// uploadsOpen ends when StopUploads is called, and with it every
+	// upload's PATCH still running.
+	uploadsOpen context.Context
+	stopUploads context.CancelFunc
 	// copyBuffers hold the 1 MiB buffers downloads are copied through.
 	copyBuffers sync.Pool
 }
@@ -108,6 +113,7 @@ func New(svc *hub.Service, opts Options) *API {
 	a.copyBuffers.New = func() any { b := make([]byte, 1<<20); return &b }
 	a.echo.HideBanner, a.echo.HidePort = true, true
 	a.echo.HTTPErrorHandler = a.errorHandler
+	a.uploadsOpen, a.stopUploads = context.WithCancel(context.Background())
 	a.tus = a.newTus()
 	a.routes()
 	return a

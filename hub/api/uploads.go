@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -104,9 +105,70 @@ func (a *API) tusRequest(c echo.Context) error {
 	}
 	w := &tusWriter{ResponseWriter: c.Response(), head: r.Method == http.MethodHead, path: r.URL.Path}
 	ctx := context.WithValue(r.Context(), tusContext{}, &tusCall{key: k, w: w})
-	a.tus.ServeHTTP(w, r.WithContext(ctx))
+	r = r.WithContext(ctx)
+	if r.Method == http.MethodPatch && r.Body != nil {
+		body := &stoppableBody{ReadCloser: r.Body, rc: http.NewResponseController(c.Response())}
+		r.Body = body
+		stop := context.AfterFunc(a.uploadsOpen, body.stop)
+		defer body.end(stop)
+	}
+	a.tus.ServeHTTP(w, r)
 	w.finish()
 	return nil
+}
+
+// StopUploads ends every upload's PATCH that is running, and any that
+// starts later, keeping the bytes they brought: the hub calls it as it
+// shuts down. A graceful shutdown would otherwise wait for a large file
+// to arrive whole, or until its deadline cut the connection; a tus
+// client continues such an upload from its offset once a replica runs
+// again (the answer is a 503). The last PATCH of an
+// upload, which stores the asset after its last byte came, still ends
+// with the asset stored.
+func (a *API) StopUploads() { a.stopUploads() }
+
+// stoppableBody is a PATCH's body that StopUploads ends: a read waiting
+// for the client's next bytes returns at once, and the body fails with
+// tusd's shutdown error, on which tusd keeps the bytes read and answers
+// 503. (Cancelling the request's context instead would have tusd close
+// the body from a goroutine of its own, which races with its handler in
+// v2.9.1.)
+type stoppableBody struct {
+	io.ReadCloser
+	rc *http.ResponseController
+
+	mu      sync.Mutex
+	stopped bool // by StopUploads
+	ended   bool // the request's handler returned: the connection is no longer its
+}
+
+func (b *stoppableBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stopped && err != io.EOF { // a body read to its end is complete
+		return n, tusd.ErrServerShutdown
+	}
+	return n, err
+}
+
+func (b *stoppableBody) stop() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ended {
+		return
+	}
+	b.stopped = true
+	// Without deadlines (ErrNotSupported) the next read still ends it.
+	_ = b.rc.SetReadDeadline(time.Now())
+}
+
+// end unhooks b from StopUploads as its request ends.
+func (b *stoppableBody) end(unhook func() bool) {
+	unhook()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.ended = true
 }
 
 // ownUpload checks that upload id is staged on this replica, was created
@@ -268,6 +330,7 @@ var tusMessages = map[string]string{
 	"ERR_UPLOAD_INTERRUPTED":       "the request's body broke off; HEAD the upload for Upload-Offset, and continue from there",
 	"ERR_READ_TIMEOUT":             "no byte of the request's body arrived for too long; HEAD the upload for Upload-Offset, and continue from there",
 	"ERR_UPLOAD_STOPPED":           "the hub stopped the upload",
+	"ERR_SERVER_SHUTDOWN":          "the hub is shutting down; HEAD the upload for Upload-Offset once it answers again, and continue from there",
 	"ERR_LOCK_TIMEOUT":             "the upload stayed locked by another request; try again",
 	"ERR_INTERNAL_SERVER_ERROR":    "The hub hit an internal error; it has been logged.",
 	"ERR_UPLOAD_NOT_FINISHED_YET":  "the upload is not complete",

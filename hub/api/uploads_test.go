@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -195,6 +196,61 @@ func TestResumableUploadContinuesAfterARestart(t *testing.T) {
 		h.tusPatch(producer, path, offset, body[offset:1<<20]).expect(t, http.StatusNoContent)
 		h.finishUpload(h.tusPatch(producer, path, 1<<20, body[1<<20:]), producer, id, "interview.txt", body)
 	})
+}
+
+// A shutdown does not wait for an upload whose file is still arriving:
+// the PATCH in flight ends at once with a 503, the bytes it brought stay
+// staged, and the client continues from there once the hub runs again.
+func TestResumableUploadStoppedByAShutdown(t *testing.T) {
+	h := newTestHub(t, "disk", hubOptions{})
+	producer := h.key("producer")
+	id := h.createPackage(producer, "korgau123")
+	body := transcript(2<<20, "shutdown")
+	path := h.tusUpload(producer, id, "interview.txt", len(body))
+
+	// A client that sent 700 KiB and sends nothing more for now.
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest("PATCH", h.URL+path, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = int64(len(body))
+	req.Header.Set("Authorization", "Bearer "+producer)
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Content-Type", "application/offset+octet-stream")
+	req.Header.Set("Upload-Offset", "0")
+	answered := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil { // the connection may close before the answer is read
+			resp = nil
+		}
+		answered <- resp
+	}()
+	go pw.Write(body[:700<<10]) // ends with the pipe, closed below
+	defer pw.Close()
+	upload := strings.TrimPrefix(path, "/v1/uploads/")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if info, err := h.server.Staging().Info(context.Background(), upload); err == nil && info.Offset == 700<<10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the hub did not stage the first 700 KiB")
+		}
+	}
+
+	h.restart() // fails when the shutdown runs into its deadline
+	if resp := <-answered; resp != nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("the PATCH cut by the shutdown answered %d %s, want a 503 problem", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+	offset := h.tusOffset(producer, path)
+	if offset != 700<<10 {
+		t.Fatalf("after the restart the upload stands at %d, want %d", offset, 700<<10)
+	}
+	h.finishUpload(h.tusPatch(producer, path, offset, body[offset:]), producer, id, "interview.txt", body)
 }
 
 // An upload answers only the key that created it; every other caller,

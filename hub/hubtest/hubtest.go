@@ -73,6 +73,10 @@ type Hub struct {
 	Server *server.Server
 
 	access *partners.Access
+	// cfg and serverOpts started the hub; Restart starts it again with
+	// them.
+	cfg        server.Config
+	serverOpts server.Options
 
 	mu       sync.Mutex
 	requests []Request
@@ -116,8 +120,8 @@ func Start(tb testing.TB, opts Options) *Hub {
 	if err := cfg.Resolve(); err != nil {
 		tb.Fatalf("hubtest: %v", err)
 	}
-	h := &Hub{}
-	serverOpts.Middleware = func(next http.Handler) http.Handler {
+	h := &Hub{cfg: cfg, serverOpts: serverOpts}
+	h.serverOpts.Middleware = func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h.mu.Lock()
 			h.requests = append(h.requests, Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()})
@@ -125,17 +129,37 @@ func Start(tb testing.TB, opts Options) *Hub {
 			next.ServeHTTP(w, r)
 		})
 	}
-	srv, err := server.Start(context.Background(), cfg, serverOpts)
-	if err != nil {
-		tb.Fatalf("hubtest: start the hub: %v", err)
-	}
+	h.start(tb)
 	tb.Cleanup(func() { h.Stop(tb) })
-	h.URL, h.AdminKey, h.Service, h.NATS, h.Server = srv.URL(), cfg.AdminKey, srv.Service(), srv.EmbeddedNATS(), srv
-	h.access = srv.PartnerAccess()
+	// A restart listens where this hub does, so clients that hold its
+	// URL (a browser mid-upload) find the next one there.
+	h.cfg.Addr = strings.TrimPrefix(h.URL, "http://")
 	return h
 }
 
+func (h *Hub) start(tb testing.TB) {
+	tb.Helper()
+	srv, err := server.Start(context.Background(), h.cfg, h.serverOpts)
+	if err != nil {
+		tb.Fatalf("hubtest: start the hub: %v", err)
+	}
+	h.URL, h.AdminKey, h.Service, h.NATS, h.Server = srv.URL(), h.cfg.AdminKey, srv.Service(), srv.EmbeddedNATS(), srv
+	h.access = srv.PartnerAccess()
+}
+
+// Restart stops the hub, unless Stop did, and starts it again on the
+// same data dir, address and options, as an operator's restart does:
+// what the hub keeps (packages, keys, sessions, staged uploads) is there
+// again, and URL stays the same. Service, NATS and Server are the new
+// hub's; Requests goes on recording.
+func (h *Hub) Restart(tb testing.TB) {
+	tb.Helper()
+	h.Stop(tb)
+	h.start(tb)
+}
+
 // Stop stops the hub (as a shutdown does; the test's end does it too).
+// It may be called again: a hub stopped stays stopped.
 func (h *Hub) Stop(tb testing.TB) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

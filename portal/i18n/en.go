@@ -18,6 +18,7 @@ var en = map[string]string{
 	"role.admin":    "administrator",
 	"role.producer": "producer",
 	"role.partner":  "partner outlet",
+	"role.hub":      "the hub itself",
 
 	"landing.title": "Campaign materials for your outlet",
 	"landing.intro": "Campaign teams publish posters, videos, audio and articles here, and partner outlets download them to republish. Sign in with the key or the link the hub's administrator gave you.",

@@ -12,6 +12,8 @@ package i18n
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,6 +120,19 @@ func For(l Lang) *Printer {
 
 // Lang is the printer's language.
 func (p *Printer) Lang() Lang { return p.lang }
+
+// Keys returns every message key of any language, sorted, plural forms
+// as "key#form" (the forms differ between languages): for the tests that
+// look for messages left in another language on a page.
+func Keys() []string {
+	all := map[string]bool{}
+	for _, msgs := range catalogs {
+		for k := range msgs {
+			all[k] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(all))
+}
 
 // T returns message key with its placeholders filled from name/value
 // pairs: T("link.title", "name", "Aigerim"). A missing key shows itself,

@@ -75,7 +75,13 @@
     // media type, which it sniffs itself).
     allowedMetaFields: ['package', 'name', 'type'],
     removeFingerprintOnSuccess: true,
-    retryDelays: [0, 1000, 3000, 5000]
+    // A producer on a flaky connection, or uploading while the hub
+    // restarts, would rather the upload wait a minute and go on from
+    // where it stopped than fail and ask to be retried: about 70 s of
+    // attempts (each failed attempt's wait is the next delay; an attempt
+    // that moved the file on starts the list again). After that the
+    // dashboard's retry button is there.
+    retryDelays: [0, 1000, 3000, 5000, 10000, 20000, 30000]
   });
   uppy.on('file-added', function (file) {
     uppy.setFileMeta(file.id, { type: type ? type.value : '' });
