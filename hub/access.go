@@ -399,9 +399,16 @@ func (a Audience) ListingFilter(campaigns []*Campaign) Filter {
 }
 
 // Matches reports whether the stored package p is in the listing of f and
-// of the request's own filters q (campaign, language, status, asset type;
-// not its cursor or limit). It is the meaning of PackageStore.ListPackages.
+// of the request's own filters q (campaign, language, status, asset type,
+// pending; not its cursor or limit). It is the meaning of
+// PackageStore.ListPackages.
 func (f Filter) Matches(p *Package, q PackageQuery) bool {
+	return f.MatchesFacts(FactsOf(p), q)
+}
+
+// MatchesFacts is Matches on what a listing index keeps of a package: the
+// one rule, whether a catalog scans documents or asks its index.
+func (f Filter) MatchesFacts(p ListingFacts, q PackageQuery) bool {
 	if !f.AllCampaigns {
 		if _, ok := slices.BinarySearch(f.Campaigns, p.Campaign); !ok {
 			return false
@@ -411,26 +418,27 @@ func (f Filter) Matches(p *Package, q PackageQuery) bool {
 		return false
 	}
 	// What the audience is shown, and so what q is compared with.
-	campaign, language, assets := p.Campaign, p.Language, p.Assets
+	campaign, language, types := p.Campaign, p.Language, p.Types
 	if f.Released {
 		switch {
-		case p.Status == StatusPurged && (p.WasReleased || p.Live != nil):
+		case p.Status == StatusPurged && (p.WasReleased || p.Live):
 			// Its tombstone: no assets, filed where it was announced.
-			assets = nil
-			if p.Live != nil {
-				language = p.Live.Language
+			types = 0
+			if p.Live {
+				language = p.LiveLanguage
 			}
-		case p.Status == StatusPurged, p.Live == nil:
+		case p.Status == StatusPurged, !p.Live:
 			return false
 		default:
-			campaign, language, assets = p.Live.Campaign, p.Live.Language, p.Live.Assets
+			campaign, language, types = p.LiveCampaign, p.LiveLanguage, p.LiveTypes
 		}
 	}
 	switch {
 	case q.Campaign != "" && campaign != q.Campaign,
 		q.Language != "" && language != q.Language,
 		q.Status != "" && p.Status != q.Status,
-		q.Type != "" && !slices.ContainsFunc(assets, func(a Asset) bool { return a.Type == q.Type }):
+		q.Type != "" && !types.Has(q.Type),
+		q.Pending && !p.Pending:
 		return false
 	}
 	return true

@@ -64,10 +64,10 @@ type PackageStore interface {
 	// errors; q is checked by the caller.
 	ListPackages(ctx context.Context, f Filter, q PackageQuery) (PackagePage, error)
 
-	// Listed returns package id as the listings currently know it, which
+	// Listed returns what the listings currently know of package id, which
 	// may lag behind Package; the feeds ask it whether this replica's
 	// listings have caught up with an announcement. Returns ENOTFOUND.
-	Listed(ctx context.Context, id string) (*Package, error)
+	Listed(ctx context.Context, id string) (ListingFacts, error)
 }
 
 // VersionArchive keeps every released version, readable after the next

@@ -352,7 +352,7 @@ func (s *Service) Reconcile(ctx context.Context) (published int, err error) {
 		return 0, nil
 	}
 	var pending []string
-	err = s.eachPackage(ctx, AdminAudience().ListingFilter(nil), PackageQuery{}, func(p *Package) error {
+	err = s.eachPackage(ctx, AdminAudience().ListingFilter(nil), PackageQuery{Pending: true}, func(p *Package) error {
 		if p.Pending != nil {
 			pending = append(pending, p.ID)
 		}
@@ -518,7 +518,7 @@ func (s *Service) IndexShows(ctx context.Context, id string, event Event, versio
 	case EventWithdrawn:
 		return p.Status == StatusWithdrawn || p.Status == StatusPurged
 	}
-	return p.Status == StatusPurged || p.Live != nil && p.Live.Version >= version
+	return p.Status == StatusPurged || p.Live && p.LiveVersion >= version
 }
 
 func pluralWas(n int) string {

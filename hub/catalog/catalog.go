@@ -1,9 +1,12 @@
 // Package catalog keeps the hub's metadata in NATS JetStream key-value
 // buckets: one entry per package, per API key and per stored blob. Every
 // write is revision-checked, so replicas sharing one NATS never overwrite
-// each other. Each process also keeps an in-memory index of packages and
-// keys, built from the buckets on open and kept current by a watch, so
-// listings and key checks cost no round trip.
+// each other. Each process also keeps in memory an index of what listings
+// ask of every package (listindex.go), a bounded cache of package
+// documents (documents.go), and the small records (keys, campaigns,
+// partners), all built from the buckets on open and kept current by a
+// watch, so key checks cost no round trip and a listing only the reads
+// of the documents its page shows that the cache lacks.
 package catalog
 
 import (
@@ -13,8 +16,8 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -53,6 +56,9 @@ type Options struct {
 	// retried before it is answered so (see putRevised); 0 means 10 s.
 	// Tests of that answer shorten it.
 	SettleFor time.Duration
+	// DocumentCache is how many package documents are kept in memory for
+	// listings; 0 means DefaultDocumentCache.
+	DocumentCache int
 }
 
 // Catalog is the hub.Catalog on JetStream KV: every port the domain uses.
@@ -86,19 +92,14 @@ type Catalog struct {
 	// went out for, by package id.
 	takedowns jetstream.KeyValue
 
-	mu       sync.RWMutex
-	pkgIndex map[string]indexed[*hub.Package]
-	sorted   []*hub.Package // cache of pkgIndex by id; nil when stale
+	listings  *listIndex
+	documents *documents
+	// loaded is set once the packages watch has delivered every entry
+	// the bucket held on open.
+	loaded atomic.Bool
 
 	stop    context.CancelFunc
 	stopped sync.WaitGroup
-}
-
-// indexed is an index entry with the KV revision it came from, so a late
-// watch event never replaces a newer local write.
-type indexed[T any] struct {
-	rev   uint64
-	value T
 }
 
 var _ hub.Catalog = (*Catalog)(nil)
@@ -112,11 +113,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 	if opts.SettleFor <= 0 {
 		opts.SettleFor = defaultSettleFor
 	}
-	c := &Catalog{
-		js:       js,
-		log:      opts.Logger,
-		pkgIndex: map[string]indexed[*hub.Package]{},
-	}
+	c := &Catalog{js: js, log: opts.Logger, listings: newListIndex()}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -164,6 +161,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		*b.kv = classified{kv, opts.StoreFailed, opts.SettleFor}
 	}
 
+	c.documents = newDocuments(c.packages, opts.DocumentCache)
 	c.keys = newRecords[hub.Key](js, keys, "key", c.log)
 	c.campaigns = newRecords[hub.Campaign](js, campaigns, "campaign", c.log)
 	c.partners = newRecords[hub.Partner](js, partners, "partner", c.log)
@@ -180,7 +178,7 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		kv    jetstream.KeyValue
 		apply func(jetstream.KeyValueEntry)
 	}{
-		{c.packages, c.applyPackage}, {keys, c.keys.apply},
+		{c.packages, c.loadPackage}, {keys, c.keys.apply},
 		{campaigns, c.campaigns.apply}, {partners, c.partners.apply},
 		{webhooks, c.webhooks.apply}, {renditions, c.renditions.apply},
 		{sessions, c.sessions.apply}, {links, c.signinLinks.apply},
@@ -193,12 +191,15 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		}
 		readies = append(readies, ready)
 	}
-	for _, ready := range readies {
+	for i, ready := range readies {
 		select {
 		case <-ready:
 		case <-ctx.Done():
 			c.Close()
 			return nil, fmt.Errorf("load catalog index: %w", ctx.Err())
+		}
+		if i == 0 {
+			c.loaded.Store(true) // the packages watch is first
 		}
 	}
 	return c, nil
@@ -246,15 +247,63 @@ func watch(ctx context.Context, c *Catalog, kv jetstream.KeyValue, apply func(je
 	return ready, nil
 }
 
-func (c *Catalog) applyPackage(e jetstream.KeyValueEntry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cur, ok := c.pkgIndex[e.Key()]; ok && cur.rev >= e.Revision() {
+// loadPackage is applyPackage for the entries the watch delivers before
+// it is current (every package, on open): the index needs only a
+// package's facts, so only those fields are decoded, and no document is
+// cached (the cache is for what listings ask, not for what the bucket
+// holds). Changes after that go to applyPackage.
+func (c *Catalog) loadPackage(e jetstream.KeyValueEntry) {
+	if c.loaded.Load() || e.Operation() != jetstream.KeyValuePut {
+		c.applyPackage(e)
 		return
 	}
+	var p factsDocument
+	if err := json.Unmarshal(e.Value(), &p); err != nil {
+		c.log.Error("skip unreadable package entry", "key", e.Key(), "err", err)
+		return
+	}
+	f := hub.FactsOf(p.pkg())
+	c.listings.put(e.Key(), e.Revision(), &f)
+}
+
+// factsDocument is what hub.FactsOf reads of a package document: a
+// decode into it skips the texts and asset details of the rest.
+type factsDocument struct {
+	Campaign    string            `json:"campaign"`
+	Language    string            `json:"language"`
+	Status      hub.Status        `json:"status"`
+	Assets      []factsAsset      `json:"assets"`
+	Live        *factsDocument    `json:"live"`
+	Pending     *hub.Announcement `json:"pending"`
+	WasReleased bool              `json:"wasreleased"`
+	Version     int               `json:"version"`
+}
+
+type factsAsset struct {
+	Type hub.AssetType `json:"type"`
+}
+
+// pkg is the package with only what FactsOf reads filled in.
+func (d *factsDocument) pkg() *hub.Package {
+	p := &hub.Package{Campaign: d.Campaign, Language: d.Language, Status: d.Status, Version: d.Version,
+		Pending: d.Pending, WasReleased: d.WasReleased, Assets: make([]hub.Asset, len(d.Assets))}
+	for i, a := range d.Assets {
+		p.Assets[i].Type = a.Type
+	}
+	if d.Live != nil {
+		p.Live = d.Live.pkg()
+	}
+	return p
+}
+
+// applyPackage brings the listings up to a change of the packages
+// bucket, made here or on another replica. The document is cached too: the
+// packages changed last are the ones listings show first.
+func (c *Catalog) applyPackage(e jetstream.KeyValueEntry) {
 	if e.Operation() != jetstream.KeyValuePut {
-		delete(c.pkgIndex, e.Key())
-		c.sorted = nil
+		if c.listings.put(e.Key(), e.Revision(), nil) {
+			c.documents.forget(e.Key())
+		}
 		return
 	}
 	var p hub.Package
@@ -262,26 +311,24 @@ func (c *Catalog) applyPackage(e jetstream.KeyValueEntry) {
 		c.log.Error("skip unreadable package entry", "key", e.Key(), "err", err)
 		return
 	}
-	c.pkgIndex[e.Key()] = indexed[*hub.Package]{e.Revision(), &p}
-	c.sorted = nil
+	c.indexPackage(e.Key(), e.Revision(), &p)
 }
 
-// indexPackage records a write this process made, so its own next listing
-// shows it without waiting for the watch.
+// indexPackage records revision rev of package id (nil: deleted), from
+// the watch or from a write this process made, so its own next listing
+// shows it without waiting for the watch. p is kept as it is: callers
+// hand over a package nobody changes after.
 func (c *Catalog) indexPackage(id string, rev uint64, p *hub.Package) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cur, ok := c.pkgIndex[id]; ok && cur.rev >= rev {
+	if p == nil {
+		if c.listings.put(id, rev, nil) {
+			c.documents.forget(id)
+		}
 		return
 	}
-	if p == nil {
-		// A deletion: keep the revision as a marker so an older watch event
-		// does not bring the package back.
-		c.pkgIndex[id] = indexed[*hub.Package]{rev, nil}
-	} else {
-		c.pkgIndex[id] = indexed[*hub.Package]{rev, p.Clone()}
+	f := hub.FactsOf(p)
+	if c.listings.put(id, rev, &f) {
+		c.documents.keep(id, rev, p)
 	}
-	c.sorted = nil
 }
 
 // healthKey is the one key of HealthBucket.
@@ -312,7 +359,7 @@ func (c *Catalog) CreatePackage(ctx context.Context, p *hub.Package) error {
 	} else if err != nil {
 		return fmt.Errorf("create package %s: %w", p.ID, err)
 	}
-	c.indexPackage(p.ID, rev, p)
+	c.indexPackage(p.ID, rev, p.Clone())
 	return nil
 }
 
@@ -354,7 +401,7 @@ func (c *Catalog) UpdatePackage(ctx context.Context, id string, fn func(p *hub.P
 		if err != nil {
 			return err
 		}
-		c.indexPackage(id, newRev, p)
+		c.indexPackage(id, newRev, p.Clone())
 		return nil
 	})
 }
@@ -393,49 +440,67 @@ func (c *Catalog) changePackage(ctx context.Context, id string, fn func(*hub.Pac
 	return nil, hub.Errorf(hub.ECONFLICT, "package %s is being changed by someone else; try again", id)
 }
 
-// ListPackages answers a listing from the in-memory index, which another
-// replica's writes reach through the watch a moment later. It scans the
-// index in id order; the filter, not the visibility rule package by
-// package, decides what is in it.
+// ListPackages answers a listing from the index, which another
+// replica's writes reach through the watch a moment later: the index
+// picks the page's packages by their facts, the documents come from the
+// cache or the bucket, and each is checked against the filter once more
+// (a document read from the bucket may be newer than the index; one that
+// no longer matches makes the page look further).
 func (c *Catalog) ListPackages(ctx context.Context, f hub.Filter, q hub.PackageQuery) (hub.PackagePage, error) {
-	all, err := c.Packages(ctx)
-	if err != nil {
-		return hub.PackagePage{}, err
+	limit := q.Limit
+	if limit <= 0 {
+		limit = hub.DefaultPageSize
 	}
-	return hub.ScanPage(all, f, q), nil
-}
-
-// Listed returns package id as the index knows it.
-func (c *Catalog) Listed(ctx context.Context, id string) (*hub.Package, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if e, ok := c.pkgIndex[id]; ok && e.value != nil {
-		return e.value.Clone(), nil
-	}
-	return nil, hub.Errorf(hub.ENOTFOUND, "no package %s", id)
-}
-
-// Packages returns the indexed packages, oldest id first, for listings and
-// for tests that look at everything. The slice and the packages are
-// shared: callers must not change them.
-func (c *Catalog) Packages(ctx context.Context) ([]*hub.Package, error) {
-	c.mu.RLock()
-	if c.sorted != nil {
-		defer c.mu.RUnlock()
-		return c.sorted, nil
-	}
-	c.mu.RUnlock()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.sorted == nil {
-		sorted := make([]*hub.Package, 0, len(c.pkgIndex))
-		for _, e := range c.pkgIndex {
-			if e.value != nil {
-				sorted = append(sorted, e.value)
+	var page hub.PackagePage
+	after := q.After
+	for {
+		need := limit - len(page.Items)
+		// One more than needed says whether a next page exists, without
+		// reading its document.
+		cands := c.listings.match(f, q, after, need+1)
+		read := cands[:min(need, len(cands))]
+		docs, err := c.documents.read(ctx, read)
+		if err != nil {
+			return hub.PackagePage{}, fmt.Errorf("list packages: %w", err)
+		}
+		for i, p := range docs {
+			after = read[i].facts.ID
+			if p != nil && f.Matches(p, q) {
+				page.Items = append(page.Items, p)
 			}
 		}
-		slices.SortFunc(sorted, func(a, b *hub.Package) int { return strings.Compare(a.ID, b.ID) })
-		c.sorted = sorted
+		switch {
+		case len(cands) <= need:
+			return page, nil
+		case len(page.Items) == limit:
+			page.Next = page.Items[limit-1].ID
+			return page, nil
+		}
 	}
-	return c.sorted, nil
+}
+
+// Listed returns what the index knows of package id.
+func (c *Catalog) Listed(ctx context.Context, id string) (hub.ListingFacts, error) {
+	if f, ok := c.listings.facts(id); ok {
+		return f, nil
+	}
+	return hub.ListingFacts{}, hub.Errorf(hub.ENOTFOUND, "no package %s", id)
+}
+
+// Packages returns every package, oldest id first, read page by page: for
+// tests and tools that look at everything, never for a request.
+func (c *Catalog) Packages(ctx context.Context) ([]*hub.Package, error) {
+	var all []*hub.Package
+	q := hub.PackageQuery{Limit: hub.MaxPageSize}
+	for {
+		page, err := c.ListPackages(ctx, hub.Filter{AllCampaigns: true}, q)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.Items...)
+		if q.After = page.Next; q.After == "" {
+			slices.Reverse(all)
+			return all, nil
+		}
+	}
 }

@@ -30,6 +30,13 @@ type records[T any] struct {
 	changed func(key string)
 }
 
+// indexed is an index entry with the KV revision it came from, so a late
+// watch event never replaces a newer local write.
+type indexed[T any] struct {
+	rev   uint64
+	value T
+}
+
 func newRecords[T any](js jetstream.JetStream, kv jetstream.KeyValue, noun string, log *slog.Logger) *records[T] {
 	return &records[T]{js: js, kv: kv, noun: noun, log: log, index: map[string]indexed[*T]{}}
 }

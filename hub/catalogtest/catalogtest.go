@@ -417,7 +417,7 @@ func testLaggingIndex(t *testing.T, c hub.Catalog, replica func() hub.Catalog) {
 	got, err := other.Package(ctx, p.ID)
 	must(t, err)
 	same(t, "the replica's read right after the write", got, p)
-	_, err = c.UpdatePackage(ctx, p.ID, func(p *hub.Package) error { p.By = "Dobrye Vesti"; return nil })
+	_, err = c.UpdatePackage(ctx, p.ID, func(p *hub.Package) error { p.By, p.Language = "Dobrye Vesti", "kk"; return nil })
 	must(t, err)
 	if got, err := other.Package(ctx, p.ID); err != nil || got.By != "Dobrye Vesti" {
 		t.Fatalf("the replica's read right after an update: %+v, %v", got, err)
@@ -428,7 +428,7 @@ func testLaggingIndex(t *testing.T, c hub.Catalog, replica func() hub.Catalog) {
 	})
 	eventually(t, "the replica's Listed shows the update", func() bool {
 		l, err := other.Listed(ctx, p.ID)
-		return err == nil && l.By == "Dobrye Vesti"
+		return err == nil && l.Language == "kk"
 	})
 	// And the other way round: the replica writes on what it read.
 	_, err = other.UpdatePackage(ctx, p.ID, func(p *hub.Package) error { p.UsageTerms = "Free"; return nil })

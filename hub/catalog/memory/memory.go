@@ -187,8 +187,12 @@ func (c *Catalog) Package(ctx context.Context, id string) (*hub.Package, error) 
 }
 
 // Listed is Package: this catalog's listings never lag.
-func (c *Catalog) Listed(ctx context.Context, id string) (*hub.Package, error) {
-	return c.Package(ctx, id)
+func (c *Catalog) Listed(ctx context.Context, id string) (hub.ListingFacts, error) {
+	p, err := c.Package(ctx, id)
+	if err != nil {
+		return hub.ListingFacts{}, err
+	}
+	return hub.FactsOf(p), nil
 }
 
 // UpdatePackage applies fn under a revision check, retrying on conflict.

@@ -1,0 +1,359 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/hubtest"
+	"github.com/syndication-hub/hub/server"
+)
+
+// BenchmarkCatalog measures how the hub holds up as its catalog grows.
+// For each size in BENCH_CATALOG_SIZES (default 10000,250000) it seeds a
+// data dir with that many packages in four campaigns (one in a hundred in
+// the small campaign "rare") and four languages, two in three released,
+// each document about 5 KiB as a real package's is; then it starts `hub
+// serve` as its own process on that data dir and measures, over HTTP:
+// the start until /readyz answers 200, the p50/p99 of the issue's
+// listings, resident memory, and the write rate of create + upload +
+// release. The table puts each size beside the first, as ratios.
+//
+// Seeding goes around HTTP (through hubtest's in-process hub, straight
+// into its catalog: 250,000 packages through the API take an hour on two
+// cores); everything measured goes through the API of a separate process.
+func BenchmarkCatalog(b *testing.B) {
+	sizes := []int{10_000, 250_000}
+	if v := os.Getenv("BENCH_CATALOG_SIZES"); v != "" {
+		sizes = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 100 {
+				b.Fatalf("BENCH_CATALOG_SIZES: %q is not a size of at least 100", f)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	bin := buildHub(b)
+	empty := measureCatalog(b, bin, 0)
+	var runs []catalogRun
+	for _, n := range sizes {
+		runs = append(runs, measureCatalog(b, bin, n))
+	}
+	b.StopTimer()
+	printCatalog(b, empty, runs)
+}
+
+// catalogRun is what one size measured.
+type catalogRun struct {
+	packages int
+	seed     time.Duration
+	startup  time.Duration
+	// listings by name: p50 and p99 of each.
+	listings map[string][2]time.Duration
+	items    map[string]int // how many packages each listing's page held
+	rss      int64 // bytes, VmRSS
+	anon     int64 // bytes, RssAnon
+	heap     int64 // bytes, go_memstats_heap_inuse_bytes
+	writes   float64
+}
+
+// catalogListings are the listings measured, as the issue's table names
+// them; with "who" the key they are asked with.
+var catalogListings = []struct{ name, who, path string }{
+	{"partner campaign=rare", "partner", "/v1/packages?campaign=rare"},
+	{"producer rare+kk+released", "producer", "/v1/packages?campaign=rare&language=kk&status=released"},
+	{"partner newest page", "partner", "/v1/packages"},
+	{"admin page of 500", "admin", "/v1/packages?limit=500"},
+}
+
+const (
+	catalogWarmup   = 30
+	catalogRequests = 400
+	catalogWrites   = 300
+	catalogSettle   = 10 * time.Second
+)
+
+// heapInUse reads the hub's Go heap in use from its metrics.
+func heapInUse(b *testing.B, h *hubProcess) int64 {
+	b.Helper()
+	out, err := h.call(b.Context(), "GET", "/metrics", adminKey, "", http.StatusOK)
+	if err != nil {
+		b.Logf("metrics: %v", err)
+		return 0
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "go_memstats_heap_inuse_bytes "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return int64(f)
+		}
+	}
+	return 0
+}
+
+func measureCatalog(b *testing.B, bin string, n int) catalogRun {
+	b.Helper()
+	dir := b.TempDir()
+	run := catalogRun{packages: n, listings: map[string][2]time.Duration{}, items: map[string]int{}}
+	start := time.Now()
+	seedCatalog(b, dir, n)
+	run.seed = time.Since(start)
+
+	// The rate limits would measure themselves.
+	h := runHub(b, bin, dir, "--rate-limit-per-key", "0", "--rate-limit-per-addr", "0")
+	defer h.stop()
+	run.startup = h.startup
+	producer := h.mustJSON(b, "POST", "/v1/keys", adminKey, `{"role":"producer","name":"bench"}`, http.StatusCreated)["key"].(string)
+	outlet := h.mustJSON(b, "POST", "/v1/partners", adminKey, `{"name":"Bench TV","region":"Almaty","medium":"tv","campaigns":["big1","big2","big3","rare"]}`, http.StatusCreated)["id"].(string)
+	partner := h.mustJSON(b, "POST", "/v1/keys", adminKey,
+		`{"role":"partner","name":"bench","partner":"`+outlet+`"}`, http.StatusCreated)["key"].(string)
+	keys := map[string]string{"partner": partner, "producer": producer, "admin": adminKey}
+	ctx := b.Context()
+	if n > 0 {
+		for _, l := range catalogListings {
+			// What each listing answers, so a fast empty page cannot pass
+			// for a fast full one.
+			var page struct {
+				Items []json.RawMessage `json:"items"`
+			}
+			out, err := h.call(ctx, "GET", l.path, keys[l.who], "", http.StatusOK)
+			if err != nil || json.Unmarshal(out, &page) != nil {
+				b.Fatalf("%s: %v %.200s", l.path, err, out)
+			}
+			run.items[l.name] = len(page.Items)
+			var ds []time.Duration
+			for i := range catalogWarmup + catalogRequests {
+				t0 := time.Now()
+				if _, err := h.call(ctx, "GET", l.path, keys[l.who], "", http.StatusOK); err != nil {
+					b.Fatal(err)
+				}
+				if i >= catalogWarmup {
+					ds = append(ds, time.Since(t0))
+				}
+			}
+			slices.Sort(ds)
+			run.listings[l.name] = [2]time.Duration{ds[len(ds)/2], ds[len(ds)*99/100]}
+		}
+	}
+	// The start's garbage (every document decoded once) is freed but
+	// returned to the system only slowly: resident memory is read after
+	// the reads and a pause, and the Go heap in use from /metrics beside it.
+	time.Sleep(catalogSettle)
+	run.rss, run.anon = residentMemory(b, h.pid())
+	run.heap = heapInUse(b, h)
+
+	body := strings.Repeat("Жұмыстағы қудалау — қылмыс. ", 40)
+	t0 := time.Now()
+	for i := range catalogWrites {
+		id := h.mustJSON(b, "POST", "/v1/packages", producer,
+			`{"campaign":"big1","language":"kk","headlines":[{"value":"Жазу сынағы `+strconv.Itoa(i)+`"}]}`, http.StatusCreated)["id"].(string)
+		if _, err := h.putText(ctx, producer, id, "article.txt", body+strconv.Itoa(i)); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := h.call(ctx, "POST", "/v1/packages/"+id+"/release", producer, "", http.StatusOK); err != nil {
+			b.Fatal(err)
+		}
+	}
+	run.writes = catalogWrites / time.Since(t0).Seconds()
+	return run
+}
+
+// putText uploads a text asset.
+func (h *hubProcess) putText(ctx context.Context, key, id, name, text string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, "PUT", h.url+"/v1/packages/"+id+"/assets/"+name, strings.NewReader(text))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return nil, fmt.Errorf("PUT %s: %s", name, resp.Status)
+	}
+	return nil, nil
+}
+
+// seedCatalog fills data dir dir with n packages: the campaigns through
+// the service, the packages straight into the catalog of an in-process
+// hub (as the API would store them: ids from the hub, released ones with
+// their live copy), eight writers at once.
+func seedCatalog(b *testing.B, dir string, n int) {
+	b.Helper()
+	h := hubtest.Start(b, hubtest.Options{DataDir: dir, Configure: func(c *server.Config) { c.AdminKey = adminKey }})
+	defer h.Stop(b)
+	ctx := b.Context()
+	admin := h.Admin(b)
+	for _, slug := range []string{"big1", "big2", "big3", "rare"} {
+		if _, err := h.Service.CreateCampaign(ctx, admin, &hub.Campaign{Slug: slug, Name: "Campaign " + slug, Visibility: hub.VisibilityPartners}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	store := h.Server.Catalog()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := store.CreatePackage(ctx, seedPackage(h.Service.NewPackageID(), i)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatalf("seed: %v", err)
+	}
+}
+
+// seedPackage is package i of the seeded catalog: about 5 KiB of JSON,
+// in campaign "rare" one time in a hundred, else one of three large
+// ones; in one of four languages; released two times in three.
+func seedPackage(id string, i int) *hub.Package {
+	campaign := []string{"big1", "big2", "big3"}[i%3]
+	if i%100 == 7 {
+		campaign = "rare"
+	}
+	lang := []string{"ru", "kk", "ky", "en"}[(i/3)%4]
+	now := time.Now().UTC()
+	sum := fmt.Sprintf("%064x", i)
+	p := &hub.Package{
+		ID: id, Campaign: campaign, Language: lang, Version: 1, Status: hub.StatusDraft,
+		FirstCreated: now, VersionCreated: now,
+		Headlines:    []hub.Text{{Value: fmt.Sprintf("Домогательства на работе: что делать, если это случилось с вами (%d)", i)}},
+		Descriptions: []hub.Text{{Value: strings.Repeat("Краткое описание материала кампании. ", 8)}},
+		Bodies:       []hub.Text{{ContentType: "text/plain", Value: strings.Repeat("Текст статьи о домогательствах на рабочем месте и о том, куда обратиться. ", 12)}},
+		Subjects:     []hub.Subject{{Name: "harassment"}, {Name: "article-123"}},
+		By:           "Campaign newsroom", UsageTerms: "Free to republish with credit, unchanged.", CopyrightNotice: "© 2026 Campaign",
+		Assets: []hub.Asset{
+			{Name: "poster.jpg", Type: hub.AssetPicture, ContentType: "image/jpeg", Size: 412_000, SHA256: sum, BlobKey: "blobs/" + sum,
+				AltText: "Плакат кампании: женщина у двери", Credit: "Campaign / photo", Uploaded: now},
+			{Name: "article.txt", Type: hub.AssetText, ContentType: "text/plain", Size: 2_400, SHA256: sum, BlobKey: "blobs/" + sum, Uploaded: now},
+		},
+		Blobs: []string{sum},
+	}
+	if i%3 != 2 {
+		p.Status = hub.StatusReleased
+		live := *p
+		live.Blobs = nil
+		p.Live = &live
+	}
+	return p
+}
+
+// residentMemory reads a process's VmRSS and RssAnon.
+func residentMemory(b *testing.B, pid int) (rss, anon int64) {
+	b.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Logf("resident memory: %v", err)
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "VmRSS:":
+			rss = kb << 10
+		case "RssAnon:":
+			anon = kb << 10
+		}
+	}
+	return rss, anon
+}
+
+func printCatalog(b *testing.B, empty catalogRun, runs []catalogRun) {
+	var t strings.Builder
+	fmt.Fprintf(&t, "\ncatalog at scale (empty hub: RSS %.0f MiB, RssAnon %.0f MiB, start %v, writes %.0f/s)\n",
+		mib(empty.rss), mib(empty.anon), empty.startup.Round(time.Millisecond), empty.writes)
+	fmt.Fprintf(&t, "%-30s", "packages")
+	for _, r := range runs {
+		fmt.Fprintf(&t, " %22d", r.packages)
+	}
+	fmt.Fprintf(&t, " %12s\n", "last/first")
+	row := func(name string, cell func(r catalogRun) (string, float64)) {
+		fmt.Fprintf(&t, "%-30s", name)
+		var first, last float64
+		for i, r := range runs {
+			s, v := cell(r)
+			if i == 0 {
+				first = v
+			}
+			last = v
+			fmt.Fprintf(&t, " %22s", s)
+		}
+		if first > 0 {
+			fmt.Fprintf(&t, " %12.2f", last/first)
+		}
+		t.WriteString("\n")
+	}
+	row("seed (in process)", func(r catalogRun) (string, float64) {
+		return r.seed.Round(time.Millisecond).String(), r.seed.Seconds()
+	})
+	row("start until /readyz 200", func(r catalogRun) (string, float64) {
+		return r.startup.Round(time.Millisecond).String(), r.startup.Seconds()
+	})
+	for _, l := range catalogListings {
+		row(l.name+" items", func(r catalogRun) (string, float64) {
+			return strconv.Itoa(r.items[l.name]), float64(r.items[l.name])
+		})
+		row(l.name+" p50", func(r catalogRun) (string, float64) {
+			d := r.listings[l.name][0]
+			return fmt.Sprintf("%.2f ms", ms(d)), ms(d)
+		})
+		row(l.name+" p99", func(r catalogRun) (string, float64) {
+			d := r.listings[l.name][1]
+			return fmt.Sprintf("%.2f ms", ms(d)), ms(d)
+		})
+	}
+	row("writes (create+upload+release)", func(r catalogRun) (string, float64) {
+		return fmt.Sprintf("%.0f /s", r.writes), r.writes
+	})
+	row("RSS", func(r catalogRun) (string, float64) { return fmt.Sprintf("%.0f MiB", mib(r.rss)), mib(r.rss) })
+	row("RssAnon", func(r catalogRun) (string, float64) { return fmt.Sprintf("%.0f MiB", mib(r.anon)), mib(r.anon) })
+	row("Go heap in use", func(r catalogRun) (string, float64) { return fmt.Sprintf("%.0f MiB", mib(r.heap)), mib(r.heap) })
+	row("heap per package above empty", func(r catalogRun) (string, float64) {
+		v := float64(r.heap-empty.heap) / float64(r.packages)
+		return fmt.Sprintf("%.0f B", v), v
+	})
+	row("RSS per package above empty", func(r catalogRun) (string, float64) {
+		v := float64(r.rss-empty.rss) / float64(r.packages)
+		return fmt.Sprintf("%.0f B", v), v
+	})
+	row("RssAnon per package above empty", func(r catalogRun) (string, float64) {
+		v := float64(r.anon-empty.anon) / float64(r.packages)
+		return fmt.Sprintf("%.0f B", v), v
+	})
+	b.Log(t.String())
+	last := runs[len(runs)-1]
+	b.ReportMetric(last.writes/runs[0].writes, "write-ratio")
+	b.ReportMetric(float64(last.anon-empty.anon)/float64(last.packages), "anon-B/pkg")
+	b.ReportMetric(last.startup.Seconds(), "start-s")
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func mib(n int64) float64        { return float64(n) / (1 << 20) }
