@@ -62,9 +62,9 @@ type catalogRun struct {
 	// listings by name: p50 and p99 of each.
 	listings map[string][2]time.Duration
 	items    map[string]int // how many packages each listing's page held
-	rss      int64 // bytes, VmRSS
-	anon     int64 // bytes, RssAnon
-	heap     int64 // bytes, go_memstats_heap_inuse_bytes
+	rss      int64          // bytes, VmRSS
+	anon     int64          // bytes, RssAnon
+	heap     int64          // bytes, go_memstats_heap_inuse_bytes
 	writes   float64
 }
 
@@ -355,5 +355,4 @@ func printCatalog(b *testing.B, empty catalogRun, runs []catalogRun) {
 	b.ReportMetric(last.startup.Seconds(), "start-s")
 }
 
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-func mib(n int64) float64        { return float64(n) / (1 << 20) }
+func mib(n int64) float64 { return float64(n) / (1 << 20) }

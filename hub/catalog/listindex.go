@@ -134,13 +134,6 @@ func (x *listIndex) facts(id string) (hub.ListingFacts, bool) {
 	return e.facts, ok && !e.gone
 }
 
-// len is the number of packages the index knows.
-func (x *listIndex) len() int {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	return len(x.all)
-}
-
 // match returns up to n packages that f and q match by their facts,
 // newest id first, older than after ("" for the newest).
 func (x *listIndex) match(f hub.Filter, q hub.PackageQuery, after string, n int) []candidate {
