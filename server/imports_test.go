@@ -167,7 +167,8 @@ var wiring = map[string][]string{
 	"hub/api.New": {"hub/api/openapi_test.go"}, // the API over a service without a pickup log
 	"hub/catalog.Open": {
 		"hub/catalog/catalog_test.go",
-		"hub/catalog/settle_test.go", // the catalog on an external NATS the test stops
+		"hub/catalog/settle_test.go",    // the catalog on an external NATS the test stops
+		"hub/catalog/listindex_test.go", // the catalog with a document cache of one
 	},
 	"hub/natsserver.Start": {"hub/natstest/natstest.go"},
 	"hub.NewService": {
@@ -180,7 +181,10 @@ var wiring = map[string][]string{
 	"publisher/webhooks.New":          {},
 	"publisher/pickups.Open":          {"publisher/pickups/pickups_test.go"},
 	"feeds.NewInvalidator":            {"feeds/invalidator_test.go"},
-	"portal.New":                      {},
+	"portal.New": {
+		"portal/flows_browser_test.go", // lists the routes the portal registers, to visit every page
+		"portal/matrix_test.go",        // lists the routes the portal registers, to give each a row
+	},
 }
 
 // TestOnlyTheCompositionRootWires reads every Go file, tests included,
