@@ -227,6 +227,49 @@ func (s *Service) ReportRepublication(ctx context.Context, k *Key, id string, r 
 	return &pk, nil
 }
 
+// OwnRepublications returns the republications of package id that the
+// caller's outlet reported, newest report first, one per URL (a report
+// sent again replaces the earlier one, as reach counts them). Only the
+// outlet's own: reports of other outlets and downloads are never read
+// out. Errors as ReportRepublication: EFORBIDDEN for a key that is not an
+// outlet's, ENOTFOUND for a package it may not see, EUNAVAILABLE on a hub
+// that records no pickups.
+func (s *Service) OwnRepublications(ctx context.Context, k *Key, id string) ([]Pickup, error) {
+	if err := mayReportRepublication(k); err != nil {
+		return nil, err
+	}
+	sg, err := s.sight(ctx, k, id)
+	if err != nil {
+		return nil, err
+	}
+	v, aud := sg.view, sg.audience
+	if aud.Partner == nil || v.Status == StatusPurged {
+		return nil, notFound(id)
+	}
+	if s.pickups == nil {
+		return nil, Errorf(EUNAVAILABLE, "this hub records no pickups")
+	}
+	byURL := map[string]int{}
+	var out []Pickup
+	err = s.pickups.Scan(ctx, v.Campaign, v.ID, func(pk Pickup) error {
+		if pk.Kind != PickupRepublication || pk.Partner != aud.Partner.ID {
+			return nil
+		}
+		if i, ok := byURL[pk.URL]; ok {
+			out[i] = pk
+			return nil
+		}
+		byURL[pk.URL] = len(out)
+		out = append(out, pk)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the republications of %s: %w", v.ID, err)
+	}
+	slices.SortStableFunc(out, func(a, b Pickup) int { return b.Time.Compare(a.Time) })
+	return out, nil
+}
+
 // Reach is what a campaign's packages achieved, from the pickup log.
 type Reach struct {
 	Campaign string `json:"campaign"`
