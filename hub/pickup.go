@@ -152,18 +152,18 @@ func (r *Republication) validate(partner *Partner, now time.Time) error {
 		r.Medium = partner.Medium
 	case MediumTV, MediumRadio, MediumPrint, MediumOnline:
 	default:
-		return Errorf(EINVALID, "medium %q is not one of tv, radio, print, online (leave it out for your outlet's medium, %s)", r.Medium, partner.Medium)
+		return fieldErrorf("medium", "medium %q is not one of tv, radio, print, online (leave it out for your outlet's medium, %s)", r.Medium, partner.Medium)
 	}
 	switch {
 	case r.Published == nil:
-		return Errorf(EINVALID, "published is required: the RFC 3339 time the republication appeared, such as \"2026-11-25T09:00:00+06:00\"")
+		return fieldErrorf("published", "published is required: the RFC 3339 time the republication appeared, such as \"2026-11-25T09:00:00+06:00\"")
 	case r.Published.After(now.Add(PublishedSkew)):
-		return Errorf(EINVALID, "published %s is in the future (it is now %s); report a republication once it has appeared",
+		return fieldErrorf("published", "published %s is in the future (it is now %s); report a republication once it has appeared",
 			r.Published.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	case r.Audience < 0:
-		return Errorf(EINVALID, "audience must be zero or more: the number of people the republication reached")
+		return fieldErrorf("audience", "audience must be zero or more: the number of people the republication reached")
 	case r.Audience > MaxAudience:
-		return Errorf(EINVALID, "audience %d is more people than there are; give the number the republication reached", r.Audience)
+		return fieldErrorf("audience", "audience %d is more people than there are; give the number the republication reached", r.Audience)
 	}
 	return nil
 }
@@ -171,18 +171,18 @@ func (r *Republication) validate(partner *Partner, now time.Time) error {
 func validRepublicationURL(s string) error {
 	switch {
 	case s == "":
-		return Errorf(EINVALID, "url is required: the address where the republication can be seen, such as \"https://example.kz/news/123\"")
+		return fieldErrorf("url", "url is required: the address where the republication can be seen, such as \"https://example.kz/news/123\"")
 	case len(s) > MaxRepublicationURL:
-		return Errorf(EINVALID, "url is longer than %d bytes", MaxRepublicationURL)
+		return fieldErrorf("url", "url is longer than %d bytes", MaxRepublicationURL)
 	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
-		return Errorf(EINVALID, "url %q contains spaces or control characters; percent-encode them", s)
+		return fieldErrorf("url", "url %q contains spaces or control characters; percent-encode them", s)
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return Errorf(EINVALID, "url %q is not a URL: %v", s, err)
+		return fieldErrorf("url", "url %q is not a URL: %v", s, err)
 	}
 	if scheme := strings.ToLower(u.Scheme); (scheme != "http" && scheme != "https") || u.Host == "" || u.Opaque != "" {
-		return Errorf(EINVALID, "url %q is not an absolute http or https address such as \"https://example.kz/news/123\"", s)
+		return fieldErrorf("url", "url %q is not an absolute http or https address such as \"https://example.kz/news/123\"", s)
 	}
 	return nil
 }

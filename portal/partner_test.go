@@ -1,0 +1,245 @@
+package portal_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/hubtest"
+	"github.com/syndication-hub/hub/hub/webhooktest"
+	"github.com/syndication-hub/hub/publisher/webhooks"
+)
+
+// outlets is a test hub with two partner outlets, A entitled to the
+// partners-only campaign "shelters" and B to nothing, and visitors signed
+// in as each, as a producer and as an admin.
+type outlets struct {
+	h                           *hubtest.Hub
+	producerKey                 string
+	a, b, producer, admin, anon *visitor
+}
+
+func newOutlets(t *testing.T, opts hubtest.Options) *outlets {
+	h := hubtest.Start(t, opts)
+	o := &outlets{h: h, producerKey: h.ProducerKey(t)}
+	apiCall(t, h, "POST", "/v1/campaigns", o.producerKey, map[string]any{"slug": "shelters", "name": "Shelters", "visibility": "partners"}).expect(t, 201)
+	o.a, o.b, o.producer, o.admin, o.anon = newVisitor(t, h), newVisitor(t, h), newVisitor(t, h), newVisitor(t, h), newVisitor(t, h)
+	o.a.signIn(h.PartnerKey(t, "Almaty TV", "shelters"))
+	o.b.signIn(h.PartnerKey(t, "Osh Online"))
+	o.producer.signIn(o.producerKey)
+	o.admin.signIn(h.AdminKey)
+	return o
+}
+
+var (
+	feedURLField = regexp.MustCompile(`id="feed-(rss|atom|json)"[^>]*value="([^"]+)"`)
+	secretField  = regexp.MustCompile(`id="webhook-secret"[^>]*value="([^"]+)"`)
+)
+
+// TestSetupAccess: only an outlet's key sees a set-up page, its own; the
+// signed-out are sent to sign in and back, everyone else gets the 403
+// page. The page and the layout's menu link each other.
+func TestSetupAccess(t *testing.T) {
+	o := newOutlets(t, hubtest.Options{})
+	public := newVisitor(t, o.h)
+	public.signIn(o.h.PublicPartnerKey(t))
+	o.anon.get("/setup").expect(t, 401, `action="/signin"`, `name="next" value="/setup"`)
+	for name, v := range map[string]*visitor{"producer": o.producer, "admin": o.admin, "partner key of no outlet": public} {
+		if a := v.get("/setup"); a.status != 403 || !strings.Contains(a.body, `data-status="403"`) || strings.Contains(a.body, `id="nav-setup"`) {
+			t.Errorf("%s: /setup answers %d\n%.600s", name, a.status, a.body)
+		}
+		if strings.Contains(v.get("/").body, `href="/setup"`) {
+			t.Errorf("%s: the home page links to the set-up", name)
+		}
+	}
+	o.a.get("/").expect(t, 200, `id="home-setup"`, `id="nav-setup"`)
+	a := o.a.get("/setup")
+	a.expect(t, 200, `id="setup-title"`, "Almaty TV", `aria-current="page"`, `id="feed-state"`, `id="nats-consumer"`,
+		`id="pull-command"`, "hub pull --dest", "--follow", "HUB_URL="+o.h.URL, `id="webhooks-none"`, `id="webhook-form"`)
+	if strings.Contains(a.body, "Osh Online") {
+		t.Error("an outlet's set-up names another outlet")
+	}
+	// In Kyrgyz; an outlet entitled to no campaign has its consumer too.
+	o.b.do("GET", "/setup", nil, "Accept-Language", "ky").expect(t, 200, "Туташуу", "Osh Online", `id="nats-facts"`)
+}
+
+// TestSetupFeedToken: an outlet issues a feed token and sees its three
+// feeds' addresses once; they work; the page then says since when a
+// token exists and never shows it again. A new token ends the old one,
+// revoking ends both; another outlet learns nothing of it, and a form
+// without its token changes nothing.
+func TestSetupFeedToken(t *testing.T) {
+	o := newOutlets(t, hubtest.Options{})
+	o.a.get("/setup").expect(t, 200, `class="badge off"`)
+	o.a.do("POST", "/setup/feedtoken", url.Values{}).expect(t, 403, `data-status="403"`)
+	o.a.get("/setup").expect(t, 200, `class="badge off"`)
+
+	issued := o.a.post("/setup", "/setup/feedtoken", nil)
+	issued.expect(t, 201, `id="feed-issued"`, `id="feed-rss"`, `id="feed-atom"`, `id="feed-json"`, `id="feed-replace-help"`)
+	feeds := map[string]string{}
+	for _, m := range feedURLField.FindAllStringSubmatch(issued.body, -1) {
+		feeds[m[1]] = m[2]
+	}
+	if len(feeds) != 3 || !strings.HasPrefix(feeds["atom"], o.h.URL+"/feeds/p/") || !strings.HasSuffix(feeds["json"], "/releases.json") {
+		t.Fatalf("feeds %v", feeds)
+	}
+	token := strings.TrimSuffix(strings.TrimPrefix(feeds["rss"], o.h.URL+"/feeds/p/"), "/releases.rss")
+	for _, u := range feeds {
+		if a := newVisitor(t, o.h).get(strings.TrimPrefix(u, o.h.URL)); a.status != 200 {
+			t.Errorf("%s answers %d", u, a.status)
+		}
+	}
+	later := o.a.get("/setup")
+	later.expect(t, 200, `id="feed-state"`, `class="badge ok"`, `id="revoke-feed-token"`)
+	if strings.Contains(later.body, token) {
+		t.Error("the set-up page shows the feed token again")
+	}
+	// Another outlet sees no token of its own and nothing of A's.
+	if b := o.b.get("/setup"); !strings.Contains(b.body, `class="badge off"`) || strings.Contains(b.body, token) || strings.Contains(b.body, `id="revoke-feed-token"`) {
+		t.Errorf("another outlet's set-up shows a token state:\n%.800s", b.body)
+	}
+
+	// A new token ends the old one.
+	again := o.a.post("/setup", "/setup/feedtoken", nil)
+	again.expect(t, 201, `id="feed-issued"`)
+	newAtom := feedURLField.FindAllStringSubmatch(again.body, -1)[1][2]
+	newVisitor(t, o.h).get(strings.TrimPrefix(feeds["atom"], o.h.URL)).expect(t, 404)
+	newVisitor(t, o.h).get(strings.TrimPrefix(newAtom, o.h.URL)).expect(t, 200)
+
+	// Revoking: not without the form's token, then for good.
+	o.a.do("POST", "/setup/feedtoken/revoke", url.Values{}).expect(t, 403)
+	newVisitor(t, o.h).get(strings.TrimPrefix(newAtom, o.h.URL)).expect(t, 200)
+	revoked := o.a.post("/setup", "/setup/feedtoken/revoke", nil)
+	if revoked.status != http.StatusSeeOther || revoked.header.Get("Location") != "/setup?done=revoked" {
+		t.Fatalf("revoke: %d %s", revoked.status, revoked.header.Get("Location"))
+	}
+	o.a.get("/setup?done=revoked").expect(t, 200, `id="feed-revoked"`, `class="badge off"`)
+	newVisitor(t, o.h).get(strings.TrimPrefix(newAtom, o.h.URL)).expect(t, 404)
+
+	// Nobody else issues or revokes through these forms.
+	o.producer.post("/", "/setup/feedtoken", nil).expect(t, 403)
+	o.admin.post("/", "/setup/feedtoken/revoke", nil).expect(t, 403)
+	o.anon.post("/", "/setup/feedtoken", nil).expect(t, 401, `name="next" value="/setup"`)
+}
+
+// TestSetupWebhooks: an outlet registers a webhook and sees its secret
+// once; a URL the domain refuses comes back in the visitor's language
+// with nothing stored; its dead letters show with a replay that fails
+// while the endpoint is down and delivers once it is up; it is deleted
+// after a confirmation page. Another outlet never sees, replays or
+// deletes any of it.
+func TestSetupWebhooks(t *testing.T) {
+	o := newOutlets(t, hubtest.Options{Webhooks: &webhooks.Options{AllowPrivateTargets: true,
+		MaxAttempts: 2, FirstRetry: 20 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond,
+		Timeout: 500 * time.Millisecond, SyncEvery: 100 * time.Millisecond,
+	}})
+	ctx := context.Background()
+	rcv := webhooktest.Start(t, webhooktest.Dead)
+	hooks := func() []*hub.Webhook {
+		t.Helper()
+		k, err := o.h.Service.Authenticate(ctx, o.h.AdminKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := o.h.Service.Webhooks(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return all
+	}
+
+	// Refused URLs: the sentence in the visitor's language, the URL kept,
+	// nothing stored; no token, nothing either.
+	for _, tt := range []struct{ lang, url, want string }{
+		{"kk", "javascript:alert(1)", "Сұрау дұрыс емес"},
+		{"ru", "ftp://example.kz/hook", "Запрос неверен"},
+		{"ky", "https://user:pw@example.kz/hook", "Сурам туура эмес"},
+	} {
+		form := url.Values{"url": {tt.url}, "csrf": {o.a.csrf("/setup")}}
+		a := o.a.do("POST", "/setup/webhooks", form, "Accept-Language", tt.lang)
+		a.expect(t, 400, `id="webhook-error"`, tt.want, `lang="`+tt.lang+`"`)
+	}
+	o.a.do("POST", "/setup/webhooks", url.Values{"url": {rcv.URL + "/hub"}}).expect(t, 403)
+	if n := len(hooks()); n != 0 {
+		t.Fatalf("refused forms stored %d webhooks", n)
+	}
+
+	created := o.a.post("/setup", "/setup/webhooks", url.Values{"url": {rcv.URL + "/hub"}})
+	created.expect(t, 201, `id="webhook-created"`, `id="webhook-secret"`, rcv.URL+"/hub")
+	m := secretField.FindStringSubmatch(created.body)
+	if m == nil {
+		t.Fatal("no secret on the page")
+	}
+	secret := m[1]
+	rcv.SetSecret(secret)
+	all := hooks()
+	if len(all) != 1 || all[0].Secret != secret {
+		t.Fatalf("webhooks %+v", all)
+	}
+	w := all[0]
+	if a := o.a.get("/setup"); strings.Contains(a.body, secret) || !strings.Contains(a.body, `id="wh-`+w.ID+`"`) {
+		t.Error("the set-up page shows the secret again, or not the webhook")
+	}
+
+	// A release the endpoint refuses becomes a dead letter.
+	pkg := o.h.ReadyPackage(t, "shelters")
+	apiCall(t, o.h, "POST", "/v1/packages/"+pkg.ID+"/release", o.producerKey, nil).expect(t, 200)
+	msg := pkg.ID + ".1.released"
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(o.a.get("/setup").body, msg); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no dead letter on the page after %d attempts", rcv.Attempts(msg))
+		}
+	}
+	replay := "/setup/webhooks/" + w.ID + "/deadletters/" + msg + "/replay"
+	o.a.get("/setup").expect(t, 200, `action="`+replay+`"`)
+
+	// Outlet B sees none of it and may touch none of it; the admin's
+	// page shows it, under the outlet's name.
+	b := o.b.get("/setup")
+	for _, s := range []string{w.ID, rcv.URL, msg} {
+		if strings.Contains(b.body, s) {
+			t.Errorf("another outlet's set-up shows %q", s)
+		}
+	}
+	o.b.post("/setup", replay, nil).expect(t, 404)
+	o.b.get("/setup/webhooks/"+w.ID+"/delete").expect(t, 404)
+	o.b.post("/setup", "/setup/webhooks/"+w.ID+"/delete", nil).expect(t, 404)
+	o.producer.post("/", replay, nil).expect(t, 403)
+	o.admin.get("/admin/webhooks").expect(t, 200, "Almaty TV", `action="/admin/webhooks/`+w.ID+`/deadletters/`+msg+`/replay"`)
+	if n := len(hooks()); n != 1 {
+		t.Fatalf("%d webhooks after another outlet's attempts", n)
+	}
+
+	// Replays: refused without the token, kept while the endpoint fails,
+	// delivered once it works.
+	o.a.do("POST", replay, url.Values{}).expect(t, 403)
+	o.a.post("/setup", replay, nil).expect(t, 200, `id="replay-error"`, msg)
+	rcv.SetBehaviour(webhooktest.OK)
+	done := o.a.post("/setup", replay, nil)
+	done.expect(t, 200, `id="replayed"`)
+	if strings.Contains(done.body, `action="`+replay+`"`) {
+		t.Error("a delivered dead letter is still listed")
+	}
+	rcv.WaitFor(t, msg, 5*time.Second)
+
+	// Deleting asks first; the confirmation's form deletes.
+	o.a.get("/setup").expect(t, 200, `href="/setup/webhooks/`+w.ID+`/delete"`)
+	o.a.get("/setup/webhooks/"+w.ID+"/delete").expect(t, 200, `id="delete-webhook-form"`, rcv.URL+"/hub", `id="keep-webhook"`)
+	o.a.do("POST", "/setup/webhooks/"+w.ID+"/delete", url.Values{}).expect(t, 403)
+	if n := len(hooks()); n != 1 {
+		t.Fatal("a delete without the token deleted")
+	}
+	del := o.a.post("/setup/webhooks/"+w.ID+"/delete", "/setup/webhooks/"+w.ID+"/delete", nil)
+	if del.status != http.StatusSeeOther || del.header.Get("Location") != "/setup?done=deleted" {
+		t.Fatalf("delete: %d %s", del.status, del.header.Get("Location"))
+	}
+	o.a.get("/setup?done=deleted").expect(t, 200, `id="webhook-deleted"`, `id="webhooks-none"`)
+	if n := len(hooks()); n != 0 {
+		t.Fatalf("%d webhooks after the delete", n)
+	}
+}
