@@ -243,3 +243,110 @@ func TestSetupWebhooks(t *testing.T) {
 		t.Fatalf("%d webhooks after the delete", n)
 	}
 }
+
+// TestRepublicationReports: an outlet that sees a released package
+// reports where it republished it from the package's page and then sees
+// what was recorded and its earlier reports, never another outlet's.
+// Bad input comes back in the visitor's language with the sentence for
+// the field to fix, and nothing is stored; a form without its token,
+// visitors that are not an outlet's and an outlet that may not see the
+// package store nothing either.
+func TestRepublicationReports(t *testing.T) {
+	n := newNewsroom(t)
+	h := n.h
+	ctx := context.Background()
+	private := n.make(pkgSpec{campaign: "shelters", headline: "Убежища области", release: "now"})
+	public := n.make(pkgSpec{campaign: "open-doors", headline: "Двери открыты", release: "now"})
+	outlet, other, producer, admin, anon := newVisitor(t, h), newVisitor(t, h), newVisitor(t, h), newVisitor(t, h), newVisitor(t, h)
+	outlet.signIn(n.entitled)
+	other.signIn(n.other)
+	producer.signIn(n.producer)
+	admin.signIn(h.AdminKey)
+	stored := func(key, id string) []hub.Pickup {
+		t.Helper()
+		k, err := h.Service.Authenticate(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reports, err := h.Service.OwnRepublications(ctx, k, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return reports
+	}
+	page := "/packages/" + private
+	report := page + "/republications"
+
+	outlet.get(page).expect(t, 200, `id="republications"`, `id="repub-form"`, `action="`+report+`"`, `id="repub-none"`,
+		`<label for="repub-url">`, `<label for="repub-published">`, `<label for="repub-medium">`, `<label for="repub-audience">`)
+	for name, v := range map[string]*visitor{"producer": producer, "admin": admin, "signed out": anon} {
+		if a := v.get("/packages/" + public); a.status != 200 || strings.Contains(a.body, `id="repub-form"`) {
+			t.Errorf("%s: the package page answers %d or offers the report form", name, a.status)
+		}
+	}
+
+	// Refusals: the package page again, 400, in the visitor's language,
+	// what was typed kept, nothing stored.
+	long := "https://example.kz/" + strings.Repeat("a", 2048)
+	future := time.Now().Add(48 * time.Hour).Format("2006-01-02T15:04")
+	for _, tt := range []struct {
+		lang, url, published, audience, want, field string
+	}{
+		{"kk", "javascript:alert(1)", "", "", "Хаб мұндай мекенжайды қабылдамайды", "repub-url"},
+		{"ru", "javascript:alert(1)", "", "", "Хаб не принимает такой адрес", "repub-url"},
+		{"ru", long, "", "", "не длиннее 2048 символов", "repub-url"},
+		{"kk", "example.kz/news/1", "", "", "толық http немесе https мекенжайын", "repub-url"},
+		{"ky", "https://example.kz/news/1", future, "", "али келе элек", "repub-published"},
+		{"kk", "https://example.kz/news/1", "вчера", "", "Жариялау уақыты", "repub-published"},
+		{"ru", "https://example.kz/news/1", "", "-5", "Охват — целое число", "repub-audience"},
+		{"en", "https://example.kz/news/1", "", "lots", "The audience must be a whole number", "repub-audience"},
+	} {
+		form := url.Values{"url": {tt.url}, "published": {tt.published}, "audience": {tt.audience}, "csrf": {outlet.csrf(page)}}
+		a := outlet.do("POST", report, form, "Accept-Language", tt.lang)
+		a.expect(t, 400, `lang="`+tt.lang+`"`, `id="repub-problem"`, tt.want, `id="headline"`)
+		if !regexp.MustCompile(`id="` + tt.field + `"[^>]*aria-invalid="true"`).MatchString(a.body) {
+			t.Errorf("%s %q: %s is not marked invalid", tt.lang, tt.url, tt.field)
+		}
+		if tt.url != long && !strings.Contains(a.body, `value="`+tt.url+`"`) {
+			t.Errorf("%s %q: the address typed is not kept", tt.lang, tt.url)
+		}
+	}
+	outlet.do("POST", report, url.Values{"url": {"https://example.kz/news/1"}}).expect(t, 403)
+	producer.post("/", report, url.Values{"url": {"https://example.kz/news/1"}}).expect(t, 403)
+	admin.post("/", report, url.Values{"url": {"https://example.kz/news/1"}}).expect(t, 403)
+	anon.post("/", "/packages/"+public+"/republications", url.Values{"url": {"https://example.kz/news/1"}}).expect(t, 401, `action="/signin"`)
+	other.post("/", report, url.Values{"url": {"https://example.kz/news/1"}}).expect(t, 404)
+	if got := stored(n.entitled, private); len(got) != 0 {
+		t.Fatalf("refused reports stored %+v", got)
+	}
+
+	// A report: recorded, and the page says so and lists it.
+	a := outlet.post(page, report, url.Values{"url": {"https://example.kz/news/1"}, "published": {"2025-01-05T09:30"}, "medium": {"online"}, "audience": {"12000"}})
+	if a.status != http.StatusSeeOther || !strings.HasPrefix(a.header.Get("Location"), page+"?reported=") {
+		t.Fatalf("report: %d %s\n%.600s", a.status, a.header.Get("Location"), a.body)
+	}
+	got := stored(n.entitled, private)
+	if len(got) != 1 || got[0].URL != "https://example.kz/news/1" || got[0].Audience != 12000 || got[0].Medium != hub.MediumOnline ||
+		!got[0].Published.Equal(time.Date(2025, 1, 5, 9, 30, 0, 0, time.UTC)) {
+		t.Fatalf("stored %+v", got)
+	}
+	shown := outlet.get(a.header.Get("Location"))
+	shown.expect(t, 200, `id="repub-recorded"`, `id="repub-reports"`, `href="https://example.kz/news/1"`, "12\u00a0000")
+	// Later loads list it without the notice; a second report, with the
+	// outlet's medium and now as its time, comes first.
+	outlet.get(page).expect(t, 200, `href="https://example.kz/news/1"`)
+	outlet.post(page, report, url.Values{"url": {"https://example.kz/news/2"}}).expect(t, http.StatusSeeOther)
+	got = stored(n.entitled, private)
+	if len(got) != 2 || got[0].URL != "https://example.kz/news/2" || got[0].Medium != hub.MediumTV || got[0].Audience != 0 {
+		t.Fatalf("stored %+v", got)
+	}
+	if a := outlet.get(page); strings.Contains(a.body, `id="repub-recorded"`) || strings.Index(a.body, "news/2") > strings.Index(a.body, "news/1") {
+		t.Error("a later load shows the notice, or the newest report not first")
+	}
+
+	// Another outlet's page of a package both see lists only its own.
+	outlet.post("/packages/"+public, "/packages/"+public+"/republications", url.Values{"url": {"https://example.kz/open/1"}}).expect(t, http.StatusSeeOther)
+	if a := other.get("/packages/" + public); !strings.Contains(a.body, `id="repub-none"`) || strings.Contains(a.body, "example.kz/open/1") {
+		t.Error("another outlet sees an outlet's report")
+	}
+}
