@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -325,4 +326,43 @@ func TestLanguage(t *testing.T) {
 		}
 	}
 	v.do("GET", "/", nil, "Accept-Language", "en").expect(t, 200, `lang="kk"`, "Кіру")
+}
+
+// TestStylesheetBlocks: every block of the stylesheet is closed, and no
+// rule opens inside another but in an at-rule. A rule left open (a merge
+// once cut one short) makes every later rule a nested one that matches
+// nothing, and the pages lose their layout without an error anywhere.
+func TestStylesheetBlocks(t *testing.T) {
+	css, err := os.ReadFile("static/portal.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := regexp.MustCompile(`(?s)/\*.*?\*/`).ReplaceAllString(string(css), "")
+	var open []bool // for each open block: is it an at-rule's
+	prelude, line := "", 1
+	for _, r := range s {
+		switch r {
+		case '{':
+			sel := strings.TrimSpace(prelude)
+			if len(open) > 0 && !open[len(open)-1] {
+				t.Errorf("line %d: %q opens a rule inside a rule", line, sel)
+			}
+			open, prelude = append(open, strings.HasPrefix(sel, "@")), ""
+		case '}':
+			if len(open) == 0 {
+				t.Fatalf("line %d closes a block that is not open", line)
+			}
+			open, prelude = open[:len(open)-1], ""
+		case ';':
+			prelude = ""
+		case '\n':
+			line++
+			prelude += " "
+		default:
+			prelude += string(r)
+		}
+	}
+	if len(open) != 0 {
+		t.Errorf("the stylesheet ends with %d blocks open", len(open))
+	}
 }
