@@ -1,6 +1,7 @@
 package hub_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -81,4 +82,48 @@ func TestOwnRepublications(t *testing.T) {
 	_, err = bare.svc.OwnRepublications(ctx, bare.key(hub.Key{Role: hub.RolePartner, Partner: bare.partner("Almaty TV", true).ID}),
 		bare.released(bare.admin, "open", "Заголовок", 1).ID)
 	wantCode(t, "a hub that records no pickups", err, hub.EUNAVAILABLE)
+}
+
+// TestRepublicationFields: a report the domain refuses says which of its
+// fields to fix, so a form can point at the input; nothing is stored.
+func TestRepublicationFields(t *testing.T) {
+	_, js := natstest.Connect(t, natstest.Start(t, ""))
+	log, err := pickups.Open(t.Context(), js, pickups.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDomainWith(t, hub.ServiceOptions{Pickups: log}, nil)
+	ctx := t.Context()
+	d.campaign("open", hub.VisibilityPublic)
+	k := d.key(hub.Key{Role: hub.RolePartner, Partner: d.partner("Almaty TV", true).ID})
+	p := d.released(d.admin, "open", "Заголовок", 1)
+	d.clock.Set(start.Add(time.Hour))
+	past, future := start, start.Add(48*time.Hour)
+	for _, tt := range []struct {
+		name  string
+		r     hub.Republication
+		field string
+	}{
+		{"no url", hub.Republication{Published: &past}, "url"},
+		{"javascript:", hub.Republication{URL: "javascript:alert(1)", Published: &past}, "url"},
+		{"not a URL", hub.Republication{URL: "example.kz/news/1", Published: &past}, "url"},
+		{"too long", hub.Republication{URL: "https://example.kz/" + strings.Repeat("a", hub.MaxRepublicationURL), Published: &past}, "url"},
+		{"no time", hub.Republication{URL: "https://example.kz/1"}, "published"},
+		{"in the future", hub.Republication{URL: "https://example.kz/1", Published: &future}, "published"},
+		{"a medium of none", hub.Republication{URL: "https://example.kz/1", Published: &past, Medium: "billboard"}, "medium"},
+		{"fewer than none", hub.Republication{URL: "https://example.kz/1", Published: &past, Audience: -1}, "audience"},
+		{"more than everyone", hub.Republication{URL: "https://example.kz/1", Published: &past, Audience: hub.MaxAudience + 1}, "audience"},
+	} {
+		_, err := d.svc.ReportRepublication(ctx, k, p.ID, tt.r)
+		wantCode(t, tt.name, err, hub.EINVALID)
+		if got := hub.ErrorField(err); got != tt.field {
+			t.Errorf("%s: field %q, want %q", tt.name, got, tt.field)
+		}
+	}
+	if got, err := d.svc.OwnRepublications(ctx, k, p.ID); err != nil || len(got) != 0 {
+		t.Errorf("refused reports stored: %+v, %v", got, err)
+	}
+	if f := hub.ErrorField(hub.Errorf(hub.EINVALID, "no field")); f != "" {
+		t.Errorf("an error of no field names %q", f)
+	}
 }

@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -66,6 +67,25 @@ func TestSetupAccess(t *testing.T) {
 	}
 	// In Kyrgyz; an outlet entitled to no campaign has its consumer too.
 	o.b.do("GET", "/setup", nil, "Accept-Language", "ky").expect(t, 200, "Туташуу", "Osh Online", `id="nats-facts"`)
+
+	// A person signed in with a sign-in link of an outlet has its set-up,
+	// told that the link's key has no secret to connect with.
+	var outlet struct{ ID string }
+	ans := apiCall(t, o.h, "POST", "/v1/partners", o.h.AdminKey, map[string]any{"name": "Bishkek Radio", "medium": "radio", "active": true})
+	ans.expect(t, 201)
+	json.Unmarshal([]byte(ans.body), &outlet)
+	ans = apiCall(t, o.h, "POST", "/v1/signin-links", o.h.AdminKey, map[string]any{"name": "Айгерім", "role": "partner", "partner": outlet.ID})
+	ans.expect(t, 201)
+	var link struct{ URL string }
+	json.Unmarshal([]byte(ans.body), &link)
+	person := newVisitor(t, o.h)
+	path := strings.TrimPrefix(link.URL, o.h.URL)
+	person.post(path, path, nil).expect(t, 303)
+	a = person.do("GET", "/setup", nil, "Accept-Language", "en")
+	a.expect(t, 200, "Bishkek Radio", `id="feed-replace-help"`, "works as long as that link", "&lt;your-key-id&gt;")
+	if strings.Contains(a.body, "Almaty TV") {
+		t.Error("a link's set-up names another outlet")
+	}
 }
 
 // TestSetupFeedToken: an outlet issues a feed token and sees its three
