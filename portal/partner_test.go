@@ -4,15 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/hubtest"
 	"github.com/syndication-hub/hub/hub/webhooktest"
+	"github.com/syndication-hub/hub/portal"
 	"github.com/syndication-hub/hub/publisher/webhooks"
 )
 
@@ -368,5 +372,44 @@ func TestRepublicationReports(t *testing.T) {
 	outlet.post("/packages/"+public, "/packages/"+public+"/republications", url.Values{"url": {"https://example.kz/open/1"}}).expect(t, http.StatusSeeOther)
 	if a := other.get("/packages/" + public); !strings.Contains(a.body, `id="repub-none"`) || strings.Contains(a.body, "example.kz/open/1") {
 		t.Error("another outlet sees an outlet's report")
+	}
+}
+
+// operatorNATS is NATS access as a hub whose operator issues outlets'
+// credentials answers it: no user, no credential.
+type operatorNATS struct{}
+
+func (operatorNATS) PartnerAccess(_ context.Context, _ *hub.Key, p *hub.Partner, _ hub.Audience) (hub.NATSAccess, error) {
+	return hub.NATSAccess{URL: "nats://nats.example.kz:4222", Stream: "HUB_RELEASES", Consumer: "partner-" + p.ID,
+		InboxPrefix: "_INBOX_partner-" + p.ID, Subjects: []string{"hub.releases.shelters.>"}}, nil
+}
+
+// TestSetupNATSKinds: a portal without NATS access says so on the
+// set-up page; one whose operator issues credentials says to ask for a
+// credentials file, and its example command takes one.
+func TestSetupNATSKinds(t *testing.T) {
+	h := hubtest.Start(t, hubtest.Options{})
+	key := h.PartnerKey(t, "Almaty TV", "shelters")
+	for _, tt := range []struct {
+		name   string
+		access hub.NATSAccessProvider
+		want   []string
+	}{
+		{"no NATS access", nil, []string{`id="nats-off"`, `id="pull-command"`}},
+		{"operator's credentials", operatorNATS{}, []string{`id="nats-facts"`, "nats://nats.example.kz:4222", "credentials file", "--creds outlet.creds"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := echo.New()
+			srv := httptest.NewServer(e)
+			t.Cleanup(srv.Close)
+			pages, err := portal.New(h.Service, portal.Options{PublicURL: srv.URL, NATSAccess: tt.access})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages.Register(e)
+			v := newVisitor(t, &hubtest.Hub{URL: srv.URL})
+			v.signIn(key)
+			v.do("GET", "/setup", nil, "Accept-Language", "en").expect(t, 200, tt.want...)
+		})
 	}
 }
