@@ -297,6 +297,11 @@ func seesPartnerView(k *Key) bool { return k.Role == RolePartner }
 // partner key without one reads public campaigns only.
 func belongsToPartnerRecord(k *Key) bool { return k.Role == RolePartner && k.Partner != "" }
 
+// IsOutletKey reports whether k is an outlet's key, a partner key of a
+// partner record: what pages offer an outlet's own set-up to (the set-up
+// itself asks the domain again).
+func IsOutletKey(k *Key) bool { return k != nil && belongsToPartnerRecord(k) }
+
 // mayReportRepublication returns EFORBIDDEN unless k is an outlet's key
 // that a republication can be credited to.
 func mayReportRepublication(k *Key) error {

@@ -186,6 +186,17 @@ func (s *Service) Partner(ctx context.Context, k *Key, id string) (*Partner, err
 	return p, err
 }
 
+// OwnPartner returns the partner record the caller's key belongs to: an
+// outlet reads its own, for its set-up. Returns EFORBIDDEN for keys of no
+// partner record (admins, producers, a partner key without one) and
+// ENOTFOUND when the record is gone.
+func (s *Service) OwnPartner(ctx context.Context, k *Key) (*Partner, error) {
+	if !belongsToPartnerRecord(k) {
+		return nil, Errorf(EFORBIDDEN, "only the key of a partner outlet has an outlet of its own; this is a %s key", k.Role)
+	}
+	return s.Partner(ctx, k, k.Partner)
+}
+
 // CreatePartner records a partner outlet (admins only).
 func (s *Service) CreatePartner(ctx context.Context, k *Key, p *Partner) (*Partner, error) {
 	if err := RequireAdmin(k); err != nil {

@@ -32,6 +32,10 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Field names the field of the request the error is about, where one
+	// is ("url" of a republication report), so that a form can say which
+	// of its inputs to fix; "" otherwise.
+	Field string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -39,6 +43,23 @@ func (e *Error) Error() string { return e.Message }
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// fieldErrorf returns an EINVALID *Error about the request's field field.
+func fieldErrorf(field, format string, args ...any) *Error {
+	e := Errorf(EINVALID, format, args...)
+	e.Field = field
+	return e
+}
+
+// ErrorField returns the field the first *Error in err's chain is about,
+// "" when it names none.
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // This file is the feed token that stands for a partner in its private
@@ -40,7 +41,8 @@ func (s *Service) IssueFeedToken(ctx context.Context, k *Key, partnerID string) 
 	if err != nil {
 		return "", err
 	}
-	if err := s.setFeedToken(ctx, partnerID, HashKeySecret(token), k.ID); err != nil {
+	now := s.now().UTC()
+	if err := s.setFeedToken(ctx, partnerID, HashKeySecret(token), k.ID, &now); err != nil {
 		return "", err
 	}
 	s.audit(ctx, k, AuditEntry{Action: AuditFeedTokenIssue, Target: partnerID, Partner: partnerID})
@@ -53,18 +55,18 @@ func (s *Service) RevokeFeedToken(ctx context.Context, k *Key, partnerID string)
 	if err := mayManageFeedToken(k, partnerID); err != nil {
 		return err
 	}
-	if err := s.setFeedToken(ctx, partnerID, "", ""); err != nil {
+	if err := s.setFeedToken(ctx, partnerID, "", "", nil); err != nil {
 		return err
 	}
 	s.audit(ctx, k, AuditEntry{Action: AuditFeedTokenRevoke, Target: partnerID, Partner: partnerID})
 	return nil
 }
 
-// setFeedToken records partnerID's feed token hash and the key that
-// issued it ("" and "" for none).
-func (s *Service) setFeedToken(ctx context.Context, partnerID, hash, keyID string) error {
+// setFeedToken records partnerID's feed token hash, the key that issued
+// it and when ("", "" and nil for none).
+func (s *Service) setFeedToken(ctx context.Context, partnerID, hash, keyID string, issued *time.Time) error {
 	_, err := s.catalog.UpdatePartner(ctx, partnerID, func(p *Partner) error {
-		p.FeedTokenHash, p.FeedTokenKey = hash, keyID
+		p.FeedTokenHash, p.FeedTokenKey, p.FeedTokenIssued = hash, keyID, issued
 		return nil
 	})
 	if ErrorCode(err) == ENOTFOUND {
@@ -73,6 +75,44 @@ func (s *Service) setFeedToken(ctx context.Context, partnerID, hash, keyID strin
 		return fmt.Errorf("record feed token of partner %s: %w", partnerID, err)
 	}
 	return nil
+}
+
+// FeedTokenState is where a partner's feed token stands. The token itself
+// is not kept, so it is not here: only whether there is one.
+type FeedTokenState struct {
+	// Issued says a token was issued and not revoked or replaced since.
+	Issued bool
+	// Works says its URLs answer now: the partner is active and the key
+	// that issued the token stands (see PartnerByFeedToken).
+	Works bool
+	// At is when it was issued; nil for tokens issued before that was
+	// recorded. Key is the id of the key that issued it.
+	At  *time.Time
+	Key string
+}
+
+// FeedToken tells whether partner partnerID has a feed token and whether
+// it works, for whoever may manage it. Errors as IssueFeedToken.
+func (s *Service) FeedToken(ctx context.Context, k *Key, partnerID string) (FeedTokenState, error) {
+	if err := mayManageFeedToken(k, partnerID); err != nil {
+		return FeedTokenState{}, err
+	}
+	p, err := s.catalog.Partner(ctx, partnerID)
+	if ErrorCode(err) == ENOTFOUND {
+		return FeedTokenState{}, Errorf(ENOTFOUND, "there is no partner %q", partnerID)
+	} else if err != nil {
+		return FeedTokenState{}, fmt.Errorf("read partner %s: %w", partnerID, err)
+	}
+	if p.FeedTokenHash == "" {
+		return FeedTokenState{}, nil
+	}
+	st := FeedTokenState{Issued: true, At: p.FeedTokenIssued, Key: p.FeedTokenKey}
+	alive, err := KeyAlive(ctx, s.catalog, p.FeedTokenKey, s.now())
+	if err != nil {
+		return FeedTokenState{}, err
+	}
+	st.Works = alive && p.Active
+	return st, nil
 }
 
 // noFeed is the one answer for a token that is malformed, unknown,

@@ -39,6 +39,9 @@ type Partner struct {
 	// token works only while that key stands (KeyAlive). "" on tokens
 	// issued before this was recorded, which keep working.
 	FeedTokenKey string `json:"feedtokenkey,omitempty"`
+	// FeedTokenIssued is when the feed token was issued; nil when there is
+	// none, and on tokens issued before this was recorded.
+	FeedTokenIssued *time.Time `json:"feedtokenissued,omitempty"`
 }
 
 // Validate checks a partner's fields and normalizes its languages.

@@ -152,18 +152,18 @@ func (r *Republication) validate(partner *Partner, now time.Time) error {
 		r.Medium = partner.Medium
 	case MediumTV, MediumRadio, MediumPrint, MediumOnline:
 	default:
-		return Errorf(EINVALID, "medium %q is not one of tv, radio, print, online (leave it out for your outlet's medium, %s)", r.Medium, partner.Medium)
+		return fieldErrorf("medium", "medium %q is not one of tv, radio, print, online (leave it out for your outlet's medium, %s)", r.Medium, partner.Medium)
 	}
 	switch {
 	case r.Published == nil:
-		return Errorf(EINVALID, "published is required: the RFC 3339 time the republication appeared, such as \"2026-11-25T09:00:00+06:00\"")
+		return fieldErrorf("published", "published is required: the RFC 3339 time the republication appeared, such as \"2026-11-25T09:00:00+06:00\"")
 	case r.Published.After(now.Add(PublishedSkew)):
-		return Errorf(EINVALID, "published %s is in the future (it is now %s); report a republication once it has appeared",
+		return fieldErrorf("published", "published %s is in the future (it is now %s); report a republication once it has appeared",
 			r.Published.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	case r.Audience < 0:
-		return Errorf(EINVALID, "audience must be zero or more: the number of people the republication reached")
+		return fieldErrorf("audience", "audience must be zero or more: the number of people the republication reached")
 	case r.Audience > MaxAudience:
-		return Errorf(EINVALID, "audience %d is more people than there are; give the number the republication reached", r.Audience)
+		return fieldErrorf("audience", "audience %d is more people than there are; give the number the republication reached", r.Audience)
 	}
 	return nil
 }
@@ -171,18 +171,18 @@ func (r *Republication) validate(partner *Partner, now time.Time) error {
 func validRepublicationURL(s string) error {
 	switch {
 	case s == "":
-		return Errorf(EINVALID, "url is required: the address where the republication can be seen, such as \"https://example.kz/news/123\"")
+		return fieldErrorf("url", "url is required: the address where the republication can be seen, such as \"https://example.kz/news/123\"")
 	case len(s) > MaxRepublicationURL:
-		return Errorf(EINVALID, "url is longer than %d bytes", MaxRepublicationURL)
+		return fieldErrorf("url", "url is longer than %d bytes", MaxRepublicationURL)
 	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
-		return Errorf(EINVALID, "url %q contains spaces or control characters; percent-encode them", s)
+		return fieldErrorf("url", "url %q contains spaces or control characters; percent-encode them", s)
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return Errorf(EINVALID, "url %q is not a URL: %v", s, err)
+		return fieldErrorf("url", "url %q is not a URL: %v", s, err)
 	}
 	if scheme := strings.ToLower(u.Scheme); (scheme != "http" && scheme != "https") || u.Host == "" || u.Opaque != "" {
-		return Errorf(EINVALID, "url %q is not an absolute http or https address such as \"https://example.kz/news/123\"", s)
+		return fieldErrorf("url", "url %q is not an absolute http or https address such as \"https://example.kz/news/123\"", s)
 	}
 	return nil
 }
@@ -225,6 +225,49 @@ func (s *Service) ReportRepublication(ctx context.Context, k *Key, id string, r 
 		return nil, fmt.Errorf("record a republication of %s: %w", v.ID, err)
 	}
 	return &pk, nil
+}
+
+// OwnRepublications returns the republications of package id that the
+// caller's outlet reported, newest report first, one per URL (a report
+// sent again replaces the earlier one, as reach counts them). Only the
+// outlet's own: reports of other outlets and downloads are never read
+// out. Errors as ReportRepublication: EFORBIDDEN for a key that is not an
+// outlet's, ENOTFOUND for a package it may not see, EUNAVAILABLE on a hub
+// that records no pickups.
+func (s *Service) OwnRepublications(ctx context.Context, k *Key, id string) ([]Pickup, error) {
+	if err := mayReportRepublication(k); err != nil {
+		return nil, err
+	}
+	sg, err := s.sight(ctx, k, id)
+	if err != nil {
+		return nil, err
+	}
+	v, aud := sg.view, sg.audience
+	if aud.Partner == nil || v.Status == StatusPurged {
+		return nil, notFound(id)
+	}
+	if s.pickups == nil {
+		return nil, Errorf(EUNAVAILABLE, "this hub records no pickups")
+	}
+	byURL := map[string]int{}
+	var out []Pickup
+	err = s.pickups.Scan(ctx, v.Campaign, v.ID, func(pk Pickup) error {
+		if pk.Kind != PickupRepublication || pk.Partner != aud.Partner.ID {
+			return nil
+		}
+		if i, ok := byURL[pk.URL]; ok {
+			out[i] = pk
+			return nil
+		}
+		byURL[pk.URL] = len(out)
+		out = append(out, pk)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the republications of %s: %w", v.ID, err)
+	}
+	slices.SortStableFunc(out, func(a, b Pickup) int { return b.Time.Compare(a.Time) })
+	return out, nil
 }
 
 // Reach is what a campaign's packages achieved, from the pickup log.

@@ -249,6 +249,50 @@ func (s *Service) takedown(ctx context.Context, p *Package) (*Takedown, error) {
 	return t, nil
 }
 
+// outletTakedown is what confirming a takedown and reading one's own
+// start from: the record of package id as reckoned now (nothing is
+// written) and the caller's audience, once the caller is known to be an
+// outlet expected to take it down. Errors as ConfirmTakedown.
+func (s *Service) outletTakedown(ctx context.Context, k *Key, id string) (*Takedown, Audience, error) {
+	if err := mayConfirmTakedown(k); err != nil {
+		return nil, Audience{}, err
+	}
+	if !ValidID(id) {
+		return nil, Audience{}, notFound(id)
+	}
+	p, err := s.catalog.Package(ctx, id)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, Audience{}, notFound(id)
+	} else if err != nil {
+		return nil, Audience{}, fmt.Errorf("read package %s: %w", id, err)
+	}
+	aud, err := s.Audience(ctx, k)
+	if err != nil {
+		return nil, Audience{}, err
+	}
+	if aud.Partner == nil {
+		return nil, Audience{}, notFound(id)
+	}
+	if !killNoticeSent(p) {
+		c, err := s.campaign(ctx, p.Campaign)
+		if err != nil {
+			return nil, Audience{}, err
+		}
+		if CanRead(aud, c, p) {
+			return nil, Audience{}, Errorf(ECONFLICT, "package %s is released and has not been withdrawn, so there is nothing to take down; a takedown is confirmed after a kill notice (a withdrawal or a purge)", id)
+		}
+		return nil, Audience{}, notFound(id)
+	}
+	t, err := s.takedown(ctx, p)
+	if err != nil {
+		return nil, Audience{}, err
+	}
+	if t.outlet(aud.Partner.ID) == nil {
+		return nil, Audience{}, notFound(id)
+	}
+	return t, aud, nil
+}
+
 // errTakedownStands aborts the write of a confirmation made before.
 var errTakedownStands = Errorf(ECONFLICT, "confirmed before")
 
@@ -261,41 +305,9 @@ var errTakedownStands = Errorf(ECONFLICT, "confirmed before")
 // see or was never expected to take down, and ECONFLICT for one still
 // live.
 func (s *Service) ConfirmTakedown(ctx context.Context, k *Key, id string, via TakedownVia) (*TakedownOutlet, error) {
-	if err := mayConfirmTakedown(k); err != nil {
-		return nil, err
-	}
-	if !ValidID(id) {
-		return nil, notFound(id)
-	}
-	p, err := s.catalog.Package(ctx, id)
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, notFound(id)
-	} else if err != nil {
-		return nil, fmt.Errorf("read package %s: %w", id, err)
-	}
-	aud, err := s.Audience(ctx, k)
+	reckoned, aud, err := s.outletTakedown(ctx, k, id)
 	if err != nil {
 		return nil, err
-	}
-	if aud.Partner == nil {
-		return nil, notFound(id)
-	}
-	if !killNoticeSent(p) {
-		c, err := s.campaign(ctx, p.Campaign)
-		if err != nil {
-			return nil, err
-		}
-		if CanRead(aud, c, p) {
-			return nil, Errorf(ECONFLICT, "package %s is released and has not been withdrawn, so there is nothing to take down; a takedown is confirmed after a kill notice (a withdrawal or a purge)", id)
-		}
-		return nil, notFound(id)
-	}
-	reckoned, err := s.takedown(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	if reckoned.outlet(aud.Partner.ID) == nil {
-		return nil, notFound(id)
 	}
 	now := s.now().UTC()
 	var mine TakedownOutlet
@@ -328,6 +340,22 @@ func (s *Service) ConfirmTakedown(ctx context.Context, k *Key, id string, via Ta
 	if s.takedownConfirmed != nil {
 		s.takedownConfirmed(via)
 	}
+	return &mine, nil
+}
+
+// OwnTakedown returns the entry of the caller's outlet in the takedowns of
+// package id: whether, when, how and with which key it confirmed
+// (Confirmed is nil while it has not). It reads and writes nothing else:
+// an outlet learns nothing of the others. Errors are ConfirmTakedown's:
+// EFORBIDDEN for a key that is not an outlet's, ENOTFOUND for a package
+// the partner may not see or was never expected to take down, ECONFLICT
+// for one still live.
+func (s *Service) OwnTakedown(ctx context.Context, k *Key, id string) (*TakedownOutlet, error) {
+	t, aud, err := s.outletTakedown(ctx, k, id)
+	if err != nil {
+		return nil, err
+	}
+	mine := *t.outlet(aud.Partner.ID)
 	return &mine, nil
 }
 

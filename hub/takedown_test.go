@@ -3,6 +3,7 @@ package hub_test
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/syndication-hub/hub/hub"
 )
@@ -74,4 +75,66 @@ func TestKillNoticeExpectsWhoCouldReadItLive(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOwnTakedown: an outlet reads its own entry of a package's takedowns,
+// on every later look, and nothing of any other outlet's; keys of no
+// outlet are refused, and an outlet never expected to take it down finds
+// nothing.
+func TestOwnTakedown(t *testing.T) {
+	d := newDomain(t)
+	ctx := t.Context()
+	d.campaign("tk", hub.VisibilityPartners)
+	mine := d.key(hub.Key{Role: hub.RolePartner, Partner: d.partner("Almaty TV", true, "tk").ID})
+	peer := d.key(hub.Key{Role: hub.RolePartner, Partner: d.partner("Osh FM", true, "tk").ID})
+	outsider := d.key(hub.Key{Role: hub.RolePartner, Partner: d.partner("Elsewhere", true, "else").ID})
+	producer := d.key(hub.Key{Role: hub.RoleProducer})
+	keyless := d.key(hub.Key{Role: hub.RolePartner})
+	p := d.released(d.admin, "tk", "Заголовок", 1)
+
+	_, err := d.svc.OwnTakedown(ctx, mine, p.ID)
+	wantCode(t, "a live package", err, hub.ECONFLICT)
+	_, err = d.svc.OwnTakedown(ctx, outsider, p.ID)
+	wantCode(t, "a live package another campaign's outlet cannot see", err, hub.ENOTFOUND)
+	if _, err := d.svc.Withdraw(ctx, d.admin, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	o, err := d.svc.OwnTakedown(ctx, mine, p.ID)
+	if err != nil || o.Confirmed != nil || o.Status() != hub.TakedownNotConfirmed {
+		t.Fatalf("before confirming: %+v, %v", o, err)
+	}
+	// The peer confirms; that is not the outlet's confirmation.
+	if _, err := d.svc.ConfirmTakedown(ctx, peer, p.ID, hub.TakedownViaPull); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := d.svc.OwnTakedown(ctx, mine, p.ID); err != nil || o.Confirmed != nil {
+		t.Fatalf("after another outlet confirmed: %+v, %v", o, err)
+	}
+	d.clock.Set(start.Add(time.Hour))
+	confirmed, err := d.svc.ConfirmTakedown(ctx, mine, p.ID, hub.TakedownViaAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Later, and after a purge, the same entry.
+	d.clock.Set(start.Add(48 * time.Hour))
+	for _, purge := range []bool{false, true} {
+		if purge {
+			if _, err := d.svc.Purge(ctx, d.admin, p.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		o, err := d.svc.OwnTakedown(ctx, mine, p.ID)
+		if err != nil || o.Confirmed == nil || !o.Confirmed.Equal(*confirmed.Confirmed) || o.Via != hub.TakedownViaAPI ||
+			o.Key != mine.ID || o.Partner != mine.Partner {
+			t.Fatalf("purged %v: %+v, %v; confirmed %+v", purge, o, err, confirmed)
+		}
+	}
+	_, err = d.svc.OwnTakedown(ctx, outsider, p.ID)
+	wantCode(t, "an outlet never expected to take it down", err, hub.ENOTFOUND)
+	for name, k := range map[string]*hub.Key{"admin": d.admin, "producer": producer, "partner key of no outlet": keyless} {
+		_, err := d.svc.OwnTakedown(ctx, k, p.ID)
+		wantCode(t, name, err, hub.EFORBIDDEN)
+	}
+	_, err = d.svc.OwnTakedown(ctx, mine, "01J0000000000000000000000Z")
+	wantCode(t, "no such package", err, hub.ENOTFOUND)
 }

@@ -102,6 +102,8 @@ type partnerForm struct {
 	Active                          bool
 }
 
+// media are the media a partner has or a republication report names, in
+// the forms' order.
 var media = []hub.Medium{hub.MediumTV, hub.MediumRadio, hub.MediumPrint, hub.MediumOnline}
 
 func (p *Portal) partnersPage(c echo.Context, k *hub.Key, d partnersData, status int) error {
@@ -428,44 +430,25 @@ func (p *Portal) adminCampaignVisibility(c echo.Context) error {
 
 // webhooksData is the webhooks page.
 type webhooksData struct {
-	Webhooks []webhookRow
-	// Replayed is the message just delivered again and the endpoint's
-	// status; Error a replay that failed.
-	Replayed string
-	Status   int
-	Error    string
-}
-
-// webhookRow is a webhook with its partner's name and dead letters.
-type webhookRow struct {
-	Webhook     *hub.Webhook
-	PartnerName string
-	DeadLetters []*hub.DeadLetter
+	webhookList
 }
 
 func (p *Portal) webhooksPage(c echo.Context, k *hub.Key, d webhooksData, status int) error {
 	ctx := c.Request().Context()
-	hooks, err := p.svc.Webhooks(ctx, k)
-	if err != nil {
-		return p.adminFail(c, err)
-	}
 	partners, err := p.svc.Partners(ctx, k)
 	if err != nil {
 		return p.adminFail(c, err)
 	}
-	names := partnerNames(partners)
-	for _, w := range hooks {
-		dead, err := p.svc.DeadLetters(ctx, k, w.ID)
-		if err != nil {
-			return p.adminFail(c, err)
-		}
-		// Newest failure first: that is what an operator looks for.
-		slices.Reverse(dead)
-		d.Webhooks = append(d.Webhooks, webhookRow{Webhook: w, PartnerName: names[w.Partner], DeadLetters: dead})
+	rows, err := p.webhookRows(ctx, k, partnerNames(partners), "/admin/webhooks")
+	if err != nil {
+		return p.adminFail(c, err)
 	}
-	slices.SortFunc(d.Webhooks, func(a, b webhookRow) int {
+	// The webhooks with the most dead letters first: that is where an
+	// operator is needed.
+	slices.SortFunc(rows, func(a, b webhookRow) int {
 		return cmp.Or(len(b.DeadLetters)-len(a.DeadLetters), strings.Compare(a.PartnerName, b.PartnerName))
 	})
+	d.Webhooks = rows
 	return p.render(c, status, "admin_webhooks", d)
 }
 
@@ -482,21 +465,11 @@ func (p *Portal) adminReplay(c echo.Context) error {
 	if k == nil {
 		return err
 	}
-	msgID := c.Param("msgid")
-	if u, err := url.PathUnescape(msgID); err == nil {
-		msgID = u
-	}
-	status, err := p.svc.ReplayDeadLetter(c.Request().Context(), k, c.Param("id"), msgID, p.opts.Webhooks)
-	switch code := hub.ErrorCode(err); {
-	case err == nil:
-		return p.webhooksPage(c, k, webhooksData{Replayed: msgID, Status: status}, http.StatusOK)
-	case code == hub.EUNAVAILABLE || code == hub.ECONFLICT:
-		// The endpoint still fails, or the letter may not go: the page
-		// again, with why.
-		return p.webhooksPage(c, k, webhooksData{Error: refusal(c, err)}, http.StatusOK)
-	default:
+	list, err := p.replayDeadLetter(c, k)
+	if err != nil {
 		return p.adminFail(c, err)
 	}
+	return p.webhooksPage(c, k, webhooksData{webhookList: list}, http.StatusOK)
 }
 
 // --- audit

@@ -44,20 +44,20 @@ func (p *Portal) packagePage(c echo.Context) error {
 	case err != nil:
 		return p.fail(c, err)
 	}
-	return p.render(c, http.StatusOK, "packages_package", p.packageView(c, pkg, nil))
+	return p.render(c, http.StatusOK, "packages_package", p.packageView(c, pkg))
 }
 
 // confirmTakedown is a partner's confirmation that it took a withdrawn or
 // purged package down. The domain decides who may (an outlet expected
-// to) and answers the first confirmation's time to every later one, so
-// the page it renders, reloaded, says the same.
+// to) and keeps the first confirmation's time, which the page shows on
+// every later load (OwnTakedown).
 func (p *Portal) confirmTakedown(c echo.Context) error {
 	k, err := p.signedIn(c)
 	if k == nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	o, err := p.svc.ConfirmTakedown(ctx, k, c.Param("id"), hub.TakedownViaAPI)
+	_, err = p.svc.ConfirmTakedown(ctx, k, c.Param("id"), hub.TakedownViaAPI)
 	if hub.ErrorCode(err) == hub.ENOTFOUND {
 		return p.message(c, http.StatusNotFound, "notfound.title", "notfound.text")
 	} else if err != nil {
@@ -67,5 +67,5 @@ func (p *Portal) confirmTakedown(c echo.Context) error {
 	if err != nil {
 		return p.fail(c, err)
 	}
-	return p.render(c, http.StatusOK, "packages_package", p.packageView(c, pkg, o.Confirmed))
+	return p.render(c, http.StatusOK, "packages_package", p.packageView(c, pkg))
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -14,8 +15,10 @@ import (
 // TestBrowserPackages is an outlet's way through released material, in a
 // real browser: a partner signs in with its key, sees the grid with a
 // thumbnail, opens a package and finds the content warning before the
-// previews (closed until asked), downloads the zip, and once the producer
-// withdraws the package confirms the takedown.
+// previews (closed until asked), downloads the zip, reports where it
+// republished the package, opens its set-up and issues a feed token, and
+// once the producer withdraws the package confirms the takedown, which
+// the page says again on the next load.
 func TestBrowserPackages(t *testing.T) {
 	n := newNewsroom(t)
 	id := n.make(pkgSpec{campaign: "shelters", headline: "Убежища области", warning: "Рассказы о насилии", release: "now"})
@@ -60,8 +63,28 @@ func TestBrowserPackages(t *testing.T) {
 		t.Errorf("the zip answers %v", zip)
 	}
 
+	// The outlet reports where it republished the package, and the page
+	// lists the report.
+	b.Do(chromedp.SendKeys(chromedp.ID("repub-url"), "https://example.kz/news/123"),
+		chromedp.SendKeys(chromedp.ID("repub-audience"), "12000"),
+		chromedp.Click(chromedp.ID("repub-submit")), chromedp.WaitVisible(chromedp.ID("repub-recorded")))
+	b.CheckPage()
+	if got := b.Text("#repub-reports tbody"); !strings.Contains(got, "https://example.kz/news/123") {
+		t.Errorf("the reports list %q", got)
+	}
+
+	// Its set-up, from the menu: a feed token's addresses, shown once.
+	b.Do(chromedp.Click(chromedp.ID("nav-setup")), chromedp.WaitVisible(chromedp.ID("setup-title")))
+	b.CheckPage()
+	b.Do(chromedp.Click(chromedp.ID("issue-feed-token")), chromedp.WaitVisible(chromedp.ID("feed-issued")))
+	b.CheckPage()
+	atom := evaluate[string](t, b, `document.getElementById('feed-atom').value`)
+	if feed := evaluate[float64](t, b, `fetch('`+atom+`').then(r => r.status)`); !strings.Contains(atom, "/feeds/p/") || feed != 200 {
+		t.Errorf("the Atom feed %q answers %v", atom, feed)
+	}
+
 	// The producer withdraws it: the page becomes the notice, and the
-	// outlet confirms.
+	// outlet confirms, which every later load says.
 	apiCall(t, n.h, "POST", "/v1/packages/"+id+"/withdraw", n.producer, nil).expect(t, 200)
 	b.Visit(n.h.URL + "/packages/" + id)
 	b.Do(chromedp.WaitVisible(chromedp.ID("takendown")))
@@ -70,10 +93,13 @@ func TestBrowserPackages(t *testing.T) {
 	}
 	b.Do(chromedp.Click(chromedp.ID("confirm-takedown")), chromedp.WaitVisible(chromedp.ID("takedown-confirmed")))
 	b.CheckPage()
+	b.Visit(n.h.URL + "/packages/" + id)
+	b.Do(chromedp.WaitVisible(chromedp.ID("takedown-confirmed")))
 	apiCall(t, n.h, "GET", "/v1/packages/"+id+"/takedowns", n.producer, nil).expect(t, 200, `"unconfirmed":0`)
 }
 
-// TestPackagesScreenshots writes the releases grid and a package's page
+// TestPackagesScreenshots writes the releases grid, a package's page
+// (with an outlet's republication report) and the outlet's set-up page
 // as PNGs to the directory HUB_SCREENSHOTS names.
 func TestPackagesScreenshots(t *testing.T) {
 	dir := os.Getenv("HUB_SCREENSHOTS")
@@ -89,7 +115,9 @@ func TestPackagesScreenshots(t *testing.T) {
 	b.Visit(n.h.URL + "/signin")
 	b.Do(chromedp.SendKeys(chromedp.ID("key"), n.entitled), chromedp.Submit(chromedp.ID("key")),
 		chromedp.WaitVisible(chromedp.ID("signed-in")), chromedp.EmulateViewport(1280, 900))
-	for name, path := range map[string]string{"packages-releases.png": "/releases", "packages-page.png": "/packages/" + ru} {
+	apiCall(t, n.h, "POST", "/v1/packages/"+ru+"/republications", n.entitled,
+		map[string]any{"url": "https://example.kz/news/123", "published": time.Now().Add(-time.Hour).Format(time.RFC3339), "audience": 12000}).expect(t, 201)
+	for name, path := range map[string]string{"packages-releases.png": "/releases", "packages-page.png": "/packages/" + ru, "partner-setup.png": "/setup"} {
 		b.Visit(n.h.URL + path)
 		b.Do(chromedp.Poll[chromedp.Void](`[...document.images].every(i => i.complete)`))
 		png, err := chromedp.Run(b.Context(), chromedp.FullScreenshot(100))

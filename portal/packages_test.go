@@ -282,24 +282,44 @@ func TestTakedownPage(t *testing.T) {
 	report.expect(t, 200, `"unconfirmed":1`)
 	partner.post(page, page+"/takedown", nil).expect(t, 200, `id="takedown-confirmed"`)
 	apiCall(t, h, "GET", "/v1/packages/"+id+"/takedowns", n.producer, nil).expect(t, 200, `"unconfirmed":0`, `"status":"confirmed"`)
-	// Confirming again says the first time; a partner that was never
+	// Every later load says when the outlet confirmed, with no button;
+	// confirming again says the first time; a partner that was never
 	// expected to confirm gets the 404.
-	partner.post(page, page+"/takedown", nil).expect(t, 200, `id="takedown-confirmed"`)
+	first := regexp.MustCompile(`id="takedown-confirmed">[^<]*`).FindString(partner.get(page).body)
+	if first == "" {
+		t.Fatal("a reload does not say the outlet confirmed")
+	}
+	if a := partner.get(page); strings.Contains(a.body, `id="confirm-takedown"`) {
+		t.Error("a confirmed takedown still offers the button")
+	}
+	partner.post(page, page+"/takedown", nil).expect(t, 200, first)
 	other := newVisitor(t, h)
 	other.signIn(n.other)
 	other.post("/", page+"/takedown", nil).expect(t, 404)
 
-	first := regexp.MustCompile(`id="takedown-confirmed">[^<]*`).FindString(partner.post(page, page+"/takedown", nil).body)
-
-	// Purged: nothing of it but the notice; confirming again still
-	// answers the first confirmation.
+	// Purged: nothing of it but the notice, and still the outlet's own
+	// confirmation, on a load as on a confirmation sent again.
 	apiCall(t, h, "POST", "/v1/packages/"+id+"/purge", n.producer, nil).expect(t, 200)
 	a = partner.get(page)
-	a.expect(t, 200, `id="takendown"`, `id="confirm-takedown"`)
-	if strings.Contains(a.body, "Отозванный пакет") {
-		t.Error("a purged package's page shows its headline")
+	a.expect(t, 200, `id="takendown"`, first)
+	if strings.Contains(a.body, "Отозванный пакет") || strings.Contains(a.body, `id="confirm-takedown"`) {
+		t.Error("a purged package's page shows its headline, or the button again")
 	}
 	partner.post(page, page+"/takedown", nil).expect(t, 200, first)
+	// In Kazakh, the same sentence of the outlet's own confirmation.
+	partner.do("GET", page, nil, "Accept-Language", "kk").expect(t, 200, "Басылымыңыз алып тастағанын")
+
+	// An outlet expected to confirm that has not: the button, no
+	// confirmation; a producer sees neither.
+	second := n.make(pkgSpec{campaign: "shelters", headline: "Второй пакет", release: "now", withdraw: true})
+	if a := partner.get("/packages/" + second); !strings.Contains(a.body, `id="confirm-takedown"`) || strings.Contains(a.body, `id="takedown-confirmed"`) {
+		t.Errorf("an unconfirmed takedown's page:\n%.800s", a.body)
+	}
+	producer := newVisitor(t, h)
+	producer.signIn(n.producer)
+	if a := producer.get("/packages/" + second); strings.Contains(a.body, `id="confirm-takedown"`) || strings.Contains(a.body, `id="takedown-confirmed"`) {
+		t.Error("a producer is offered the outlet's takedown confirmation")
+	}
 }
 
 func TestReleasesGrid(t *testing.T) {

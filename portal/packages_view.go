@@ -23,25 +23,30 @@ const smallPicture = 2 << 20
 // packageData is a package's page: what the domain let the visitor see,
 // put in the shape the template shows.
 type packageData struct {
-	ID, Lang, Status          string
-	Headline, Summary         string
-	Body                      template.HTML
-	ContentWarning            string
-	Credit, UsageTerms        string
-	Anonymized                bool
-	Released                  time.Time
-	Draft, Scheduled          bool
-	Embargo                   *time.Time
-	Withdrawn, Purged         bool
-	WithdrawnAt               *time.Time
-	Assets                    []assetView
-	Kinds                     []string
-	Zip                       string
-	Translations              []siblingView
-	Snippet                   string
-	OG                        *openGraph
-	CanConfirm                bool
-	Confirmed                 *time.Time
+	ID, Lang, Status   string
+	Headline, Summary  string
+	Body               template.HTML
+	ContentWarning     string
+	Credit, UsageTerms string
+	Anonymized         bool
+	Released           time.Time
+	Draft, Scheduled   bool
+	Embargo            *time.Time
+	Withdrawn, Purged  bool
+	WithdrawnAt        *time.Time
+	Assets             []assetView
+	Kinds              []string
+	Zip                string
+	Translations       []siblingView
+	Snippet            string
+	OG                 *openGraph
+	// CanConfirm says the visitor's outlet is one expected to take the
+	// package down, and Confirmed when it did (nil while it has not).
+	CanConfirm bool
+	Confirmed  *time.Time
+	// Republish is the outlet's republication reports and form; nil for
+	// visitors the domain takes no report from.
+	Republish                 *republishView
 	PageURL                   string
 	HasPreviews, Downloadable bool
 }
@@ -124,9 +129,9 @@ func browserShows(ct string) bool {
 	return false
 }
 
-// packageView gathers the page of pkg, which the visitor may see.
-// confirmed is the visitor's takedown confirmation just made, if any.
-func (p *Portal) packageView(c echo.Context, pkg *hub.Package, confirmed *time.Time) packageData {
+// packageView gathers the page of pkg, which the visitor may see, with
+// the visitor's outlet's own part of it.
+func (p *Portal) packageView(c echo.Context, pkg *hub.Package) packageData {
 	v := visitorOf(c)
 	ctx := c.Request().Context()
 	d := packageData{
@@ -136,7 +141,6 @@ func (p *Portal) packageView(c echo.Context, pkg *hub.Package, confirmed *time.T
 		Released: pkg.VersionCreated, Draft: pkg.Status == hub.StatusDraft, Scheduled: pkg.Status == hub.StatusScheduled,
 		Withdrawn: pkg.Status == hub.StatusWithdrawn, Purged: pkg.Status == hub.StatusPurged, WithdrawnAt: pkg.Withdrawn,
 		Zip: ninjs.PackageURL("", pkg.ID) + "/archive.zip", PageURL: ninjs.PageURL(p.opts.PublicURL, pkg.ID),
-		Confirmed: confirmed,
 	}
 	if d.Scheduled {
 		d.Embargo = pkg.Embargo
@@ -144,12 +148,12 @@ func (p *Portal) packageView(c echo.Context, pkg *hub.Package, confirmed *time.T
 	d.Credit = strings.TrimSpace(strings.Join(slices.DeleteFunc([]string{pkg.By, pkg.CopyrightNotice},
 		func(s string) bool { return strings.TrimSpace(s) == "" }), "\n"))
 	if d.Withdrawn || d.Purged {
-		// A kill notice: outlets must take it down. A partner's outlet
-		// confirms (the domain says whether it is one expected to).
-		d.CanConfirm = v.key != nil && v.key.Role == hub.RolePartner && v.key.Partner != ""
+		// A kill notice: outlets must take it down, and one the domain
+		// expected to confirms (outletParts).
 		if d.Purged {
 			d.Headline = ""
 		}
+		p.outletParts(c, pkg, &d)
 		return d
 	}
 	for _, t := range pkg.Bodies {
@@ -237,6 +241,7 @@ func (p *Portal) packageView(c echo.Context, pkg *hub.Package, confirmed *time.T
 		og.Image, og.ImageAlt = p.opts.PublicURL+ogImage, ogAlt
 	}
 	d.OG = og
+	p.outletParts(c, pkg, &d)
 	return d
 }
 

@@ -24,13 +24,15 @@ func (p *Portal) root(c echo.Context) error {
 	}
 	return p.render(c, http.StatusOK, "home", homeData{
 		Admin: v.key.Role == hub.RoleAdmin, Producer: v.key.Role == hub.RoleProducer, Partner: v.key.Role == hub.RolePartner,
+		Outlet: hub.IsOutletKey(v.key),
 	})
 }
 
-// homeData says which role's links the home page shows. Which links a
-// role gets mirrors the domain's rules (the pages behind them ask the
-// domain again); it decides nothing.
-type homeData struct{ Admin, Producer, Partner bool }
+// homeData says which role's links the home page shows; Outlet, a
+// partner key of an outlet, gets its set-up. Which links a role gets
+// mirrors the domain's rules (the pages behind them ask the domain
+// again); it decides nothing.
+type homeData struct{ Admin, Producer, Partner, Outlet bool }
 
 // signinData is the sign-in form, with the error of a failed attempt and
 // the page of this site to return to once signed in (Next, "" for home).

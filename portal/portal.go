@@ -8,7 +8,7 @@
 // template is a page named for its file), a handler that gathers what the
 // domain answers into a struct and calls p.render, and a route in its
 // area's routes (packageRoutes in packages.go, producerRoutes in
-// producer.go, adminRoutes in admin.go). Handlers that need a signed-in
+// producer.go, partnerRoutes in partner.go, adminRoutes in admin.go). Handlers that need a signed-in
 // visitor start with p.signedIn; forms POST through p.csrf (every POST
 // route is registered with it) and carry {{template "csrf" .}}. Messages
 // go into the area's catalogs in portal/i18n, all four languages. Every
@@ -48,10 +48,14 @@ type Options struct {
 	// Consumers reads partners' NATS consumers for the admin's ingest
 	// health page; nil leaves them out of it.
 	Consumers hub.ConsumerStates
-	// Webhooks sends a dead letter again when an admin replays it; nil
-	// answers a replay with EUNAVAILABLE, as the API does.
+	// Webhooks sends a dead letter again when an admin or its partner
+	// replays it; nil answers a replay with EUNAVAILABLE, as the API does.
 	Webhooks hub.WebhookSender
-	Logger   *slog.Logger
+	// NATSAccess tells an outlet's set-up page how to receive releases
+	// over NATS (what GET /v1/me/nats answers); nil: the page says NATS
+	// access is not offered here.
+	NATSAccess hub.NATSAccessProvider
+	Logger     *slog.Logger
 }
 
 // Portal is the web portal.
@@ -117,6 +121,7 @@ func (p *Portal) Register(e *echo.Echo) {
 
 	p.packageRoutes(g)
 	p.producerRoutes(g)
+	p.partnerRoutes(g)
 	p.adminRoutes(g)
 }
 

@@ -538,14 +538,15 @@ func zoneName(loc *time.Location, t time.Time) string {
 	return zoneOffset(off / 60)
 }
 
-// parseEmbargo reads a datetime-local value in zone.
-func parseEmbargo(value string, zone *time.Location) (time.Time, error) {
+// parseDateTime reads the datetime-local value of form field field in
+// zone.
+func parseDateTime(field, value string, zone *time.Location) (time.Time, error) {
 	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
 		if t, err := time.ParseInLocation(layout, strings.TrimSpace(value), zone); err == nil {
 			return t, nil
 		}
 	}
-	return time.Time{}, hub.Errorf(hub.EINVALID, "embargo %q is not a date and time such as 2026-11-25T06:00", value)
+	return time.Time{}, hub.Errorf(hub.EINVALID, "%s %q is not a date and time such as 2026-11-25T06:00", field, value)
 }
 
 // studioRelease releases now, or at the embargo the form gives (in the
@@ -560,7 +561,7 @@ func (p *Portal) studioRelease(c echo.Context) error {
 	var embargo *time.Time
 	tz := c.FormValue("tz")
 	if v := c.FormValue("embargo"); v != "" || c.FormValue("schedule") != "" {
-		e, err := parseEmbargo(v, embargoZone(tz))
+		e, err := parseDateTime("embargo", v, embargoZone(tz))
 		if err != nil {
 			return p.studioPage(c, k, editData{Problem: &formProblem{Text: visitorOf(c).t.T("studio.embargo.bad")}}, nil, http.StatusBadRequest)
 		}

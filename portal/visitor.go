@@ -140,7 +140,10 @@ type page struct {
 	SignedIn bool
 	Name     string
 	Role     string
-	CSRF     string
+	// Outlet says the visitor signs in for a partner outlet: the layout
+	// offers the outlet's pages (which ask the domain again).
+	Outlet bool
+	CSRF   string
 	// HXHeaders is the JSON of hx-headers on <body>: every htmx request
 	// carries the CSRF header.
 	HXHeaders string
@@ -153,6 +156,13 @@ type page struct {
 // When shows a time as the visitor's language writes a date and time.
 func (pg page) When(t time.Time) string { return pg.T.DateTime(t.In(pg.loc)) }
 
+// With is the page with data in place of its own, for a template that
+// pages share (a webhook's dead letters) to be given its part.
+func (pg page) With(data any) page {
+	pg.Data = data
+	return pg
+}
+
 // render writes page name with status.
 func (p *Portal) render(c echo.Context, status int, name string, data any) error {
 	v := visitorOf(c)
@@ -161,6 +171,7 @@ func (p *Portal) render(c echo.Context, status int, name string, data any) error
 		Path: c.Request().URL.Path, Data: data, loc: p.opts.Location}
 	if v.key != nil {
 		pg.SignedIn, pg.Name, pg.Role = true, v.key.Name, v.t.T("role."+string(v.key.Role))
+		pg.Outlet = hub.IsOutletKey(v.key)
 	}
 	var b bytes.Buffer
 	if err := p.pages[name].ExecuteTemplate(&b, "layout", pg); err != nil {

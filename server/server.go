@@ -353,7 +353,8 @@ func (s *Server) serveHTTP() error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(s.sweeper.removed, s.sweeper.runs, s.renditionRuns, s.takedowns)
 	// The web portal shares the API's server and port, at the root.
-	pages, err := portal.New(s.service, portal.Options{PublicURL: s.cfg.PublicURL, Consumers: s.access, Webhooks: s.webhooks, Logger: s.log})
+	pages, err := portal.New(s.service, portal.Options{PublicURL: s.cfg.PublicURL, Consumers: s.access, Webhooks: s.webhooks,
+		NATSAccess: s.access, Logger: s.log})
 	if err != nil {
 		return fmt.Errorf("portal: %w", err)
 	}

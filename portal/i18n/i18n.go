@@ -58,12 +58,13 @@ func (l Lang) tag() language.Tag {
 // catalogs are the messages by language: the portal's frame in kk.go,
 // ky.go, ru.go and en.go, and each area's own pages in <area>_<lang>.go
 // (packages: what partners and the public read; producer: making and
-// releasing packages; admin: running the hub). A key belongs to one area.
+// releasing packages; admin: running the hub; partner: an outlet's own
+// set-up and reports). A key belongs to one area.
 var catalogs = map[Lang]map[string]string{
-	KK: merged(kk, packagesKK, producerKK, adminKK),
-	KY: merged(ky, packagesKY, producerKY, adminKY),
-	RU: merged(ru, packagesRU, producerRU, adminRU),
-	EN: merged(en, packagesEN, producerEN, adminEN),
+	KK: merged(kk, packagesKK, producerKK, adminKK, partnerKK),
+	KY: merged(ky, packagesKY, producerKY, adminKY, partnerKY),
+	RU: merged(ru, packagesRU, producerRU, adminRU, partnerRU),
+	EN: merged(en, packagesEN, producerEN, adminEN, partnerEN),
 }
 
 // merged is the union of catalogs; a key in two of them is a mistake the

@@ -163,8 +163,8 @@ func TestFill(t *testing.T) {
 // nothing.
 func TestAreaKeys(t *testing.T) {
 	for l, parts := range map[Lang][]map[string]string{
-		KK: {kk, packagesKK, producerKK, adminKK}, KY: {ky, packagesKY, producerKY, adminKY},
-		RU: {ru, packagesRU, producerRU, adminRU}, EN: {en, packagesEN, producerEN, adminEN},
+		KK: {kk, packagesKK, producerKK, adminKK, partnerKK}, KY: {ky, packagesKY, producerKY, adminKY, partnerKY},
+		RU: {ru, packagesRU, producerRU, adminRU, partnerRU}, EN: {en, packagesEN, producerEN, adminEN, partnerEN},
 	} {
 		seen := map[string]int{}
 		for i, part := range parts {
