@@ -17,7 +17,7 @@ import (
 // partnerRoutes are an outlet's own pages and forms: its set-up, and its
 // republication reports from a package's page (republish.go). Each
 // handler asks the domain, which answers for the visitor's outlet only.
-func (p *Portal) partnerRoutes(g *echo.Group) {
+func (p *Portal) partnerRoutes(g routes) {
 	g.GET("/setup", p.setup)
 	g.POST("/setup/feedtoken", p.setupIssueFeedToken, p.csrf)
 	g.POST("/setup/feedtoken/revoke", p.setupRevokeFeedToken, p.csrf)
