@@ -38,7 +38,12 @@ const setupPath = "/setup"
 func (p *Portal) outlet(c echo.Context) (*hub.Key, *hub.Partner, error) {
 	v := visitorOf(c)
 	if v.key == nil {
-		return nil, nil, p.render(c, http.StatusUnauthorized, "signin", signinData{Next: setupPath})
+		// Back to the page asked for; a form's POST back to the set-up page.
+		next := setupPath
+		if r := c.Request(); r.Method == http.MethodGet || r.Method == http.MethodHead {
+			next = r.URL.RequestURI()
+		}
+		return nil, nil, p.render(c, http.StatusUnauthorized, "signin", signinData{Next: next})
 	}
 	partner, err := p.svc.OwnPartner(c.Request().Context(), v.key)
 	switch hub.ErrorCode(err) {
