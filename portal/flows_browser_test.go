@@ -30,6 +30,7 @@ import (
 	"github.com/syndication-hub/hub/portal"
 	"github.com/syndication-hub/hub/portal/browsertest"
 	"github.com/syndication-hub/hub/portal/i18n"
+	"github.com/syndication-hub/hub/publisher/webhooks"
 )
 
 // TestBrowserUploadResumesAfterRestart is a producer's video upload that
@@ -311,7 +312,7 @@ func feedLink(t *testing.T, feedURL, id string) string {
 func TestBrowserEveryPageInKazakh(t *testing.T) {
 	start := time.Now()
 	// Names in Kazakh, so that any English on a page is the portal's.
-	h, ctx := hubtest.Start(t, hubtest.Options{}), context.Background()
+	h, ctx := hubtest.Start(t, hubtest.Options{Webhooks: &webhooks.Options{AllowPrivateTargets: true}}), context.Background()
 	n := &newsroom{t: t, h: h, producer: producerFor(t, h, "Айгерім Бекова")}
 	apiCall(t, h, "POST", "/v1/campaigns", n.producer, map[string]any{"slug": "open-doors", "name": "Ашық есік", "visibility": "public"}).expect(t, 201)
 	apiCall(t, h, "POST", "/v1/campaigns", n.producer, map[string]any{"slug": "shelters", "name": "Баспаналар", "visibility": "partners"}).expect(t, 201)
@@ -325,6 +326,11 @@ func TestBrowserEveryPageInKazakh(t *testing.T) {
 		t.Fatal(err)
 	}
 	other, err := h.Service.Authenticate(ctx, n.other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The outlet's webhook, for its delete confirmation page.
+	hook, err := h.Service.CreateWebhook(ctx, partner, "", "http://127.0.0.1:9/hub") // loopback: the test hub allows it
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,6 +401,8 @@ func TestBrowserEveryPageInKazakh(t *testing.T) {
 	visit("/releases", "#grid")
 	visit("/packages/"+shared, "#content-warning")
 	visit("/packages/"+withdrawn, "#takendown")
+	visit("/setup", "#setup-title")
+	visit("/setup/webhooks/"+hook.ID+"/delete", "#delete-webhook")
 	signOut()
 
 	signIn(n.producer)
@@ -414,7 +422,7 @@ func TestBrowserEveryPageInKazakh(t *testing.T) {
 	visit("/admin/keys", "#keys")
 	visit("/admin/keys/"+other.ID+"/revoke", "#confirm-revoke")
 	visit("/admin/campaigns", "#campaigns")
-	visit("/admin/webhooks", "#webhooks-none")
+	visit("/admin/webhooks", "#wh-"+hook.ID)
 	visit("/admin/audit", "#audit")
 	visit("/admin/health", "#health")
 	visit("/admin/signin-links", "#person")
