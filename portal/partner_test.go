@@ -3,6 +3,7 @@ package portal_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -107,7 +108,7 @@ func TestSetupFeedToken(t *testing.T) {
 	issued.expect(t, 201, `id="feed-issued"`, `id="feed-rss"`, `id="feed-atom"`, `id="feed-json"`, `id="feed-replace-help"`)
 	feeds := map[string]string{}
 	for _, m := range feedURLField.FindAllStringSubmatch(issued.body, -1) {
-		feeds[m[1]] = m[2]
+		feeds[m[1]] = html.UnescapeString(m[2])
 	}
 	if len(feeds) != 3 || !strings.HasPrefix(feeds["atom"], o.h.URL+"/feeds/p/") || !strings.HasSuffix(feeds["json"], "/releases.json") {
 		t.Fatalf("feeds %v", feeds)
@@ -199,7 +200,8 @@ func TestSetupWebhooks(t *testing.T) {
 	if m == nil {
 		t.Fatal("no secret on the page")
 	}
-	secret := m[1]
+	// The page escapes the secret's '+' (a base64 secret may hold one).
+	secret := html.UnescapeString(m[1])
 	rcv.SetSecret(secret)
 	all := hooks()
 	if len(all) != 1 || all[0].Secret != secret {

@@ -179,11 +179,15 @@ var wiring = map[string][]string{
 	"publisher/releases.NewScheduler": {},
 	"publisher/partners.New":          {},
 	"publisher/webhooks.New":          {},
-	"publisher/pickups.Open":          {"publisher/pickups/pickups_test.go"},
-	"feeds.NewInvalidator":            {"feeds/invalidator_test.go"},
+	"publisher/pickups.Open": {
+		"publisher/pickups/pickups_test.go",
+		"hub/pickup_test.go", // the domain's reads of an outlet's own reports, over the real pickup log
+	},
+	"feeds.NewInvalidator": {"feeds/invalidator_test.go"},
 	"portal.New": {
 		"portal/flows_browser_test.go", // lists the routes the portal registers, to visit every page
 		"portal/matrix_test.go",        // lists the routes the portal registers, to give each a row
+		"portal/partner_test.go",       // the set-up page with NATS access given in turn by no one and by an operator
 	},
 }
 
