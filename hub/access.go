@@ -360,7 +360,8 @@ func (a Audience) VisibleCampaigns(all []*Campaign) []string {
 
 // Filter is the visibility rule in its query form: which packages an
 // audience may see, as campaigns × states, for a catalog to answer a
-// listing with (today by scanning; with indexes later). A package matches
+// listing with (the JetStream catalog from its index of facts, the
+// in-memory one by scanning). A package matches
 // when its campaign is one of the campaigns (or AllCampaigns), its status
 // one of Statuses (nil: any), and, with Released, it has a released
 // version to show (a live one, or the tombstone of one). For every

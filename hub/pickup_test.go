@@ -16,12 +16,7 @@ import (
 // keys of no outlet are refused, and a package it may not see is not
 // found. The pickup log is the real one, on an embedded NATS.
 func TestOwnRepublications(t *testing.T) {
-	_, js := natstest.Connect(t, natstest.Start(t, ""))
-	log, err := pickups.Open(t.Context(), js, pickups.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := newDomainWith(t, hub.ServiceOptions{Pickups: log}, nil)
+	d := newDomainWithPickups(t)
 	ctx := t.Context()
 	d.campaign("closed", hub.VisibilityPartners)
 	mine := d.key(hub.Key{Role: hub.RolePartner, Partner: d.partner("Almaty TV", true, "closed").ID})
@@ -87,12 +82,7 @@ func TestOwnRepublications(t *testing.T) {
 // TestRepublicationFields: a report the domain refuses says which of its
 // fields to fix, so a form can point at the input; nothing is stored.
 func TestRepublicationFields(t *testing.T) {
-	_, js := natstest.Connect(t, natstest.Start(t, ""))
-	log, err := pickups.Open(t.Context(), js, pickups.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := newDomainWith(t, hub.ServiceOptions{Pickups: log}, nil)
+	d := newDomainWithPickups(t)
 	ctx := t.Context()
 	d.campaign("open", hub.VisibilityPublic)
 	k := d.key(hub.Key{Role: hub.RolePartner, Partner: d.partner("Almaty TV", true).ID})
@@ -126,4 +116,17 @@ func TestRepublicationFields(t *testing.T) {
 	if f := hub.ErrorField(hub.Errorf(hub.EINVALID, "no field")); f != "" {
 		t.Errorf("an error of no field names %q", f)
 	}
+}
+
+// newDomainWithPickups is the domain over the in-memory catalog with the
+// real pickup log, on an embedded NATS: reports of republications are
+// read back from it.
+func newDomainWithPickups(t *testing.T) *domain {
+	t.Helper()
+	_, js := natstest.Connect(t, natstest.Start(t, ""))
+	log, err := pickups.Open(t.Context(), js, pickups.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newDomainWith(t, hub.ServiceOptions{Pickups: log}, nil)
 }
