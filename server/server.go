@@ -253,7 +253,11 @@ func (s *Server) openState(ctx context.Context) error {
 		storeFailed = s.embedded.StoreFailed
 	}
 	copts := catalog.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log, StoreFailed: storeFailed, SettleFor: s.opts.SettleFor,
-		RenditionsChanged: func(string) { s.feeds.Invalidate() }}
+		RenditionsChanged: func(string) { s.feeds.Invalidate() },
+		// The listing index between starts: a cache of this replica's,
+		// so it is on the replica's own disk whichever NATS holds the
+		// truth.
+		SnapshotPath: filepath.Join(s.cfg.DataDir, "index", "listings.snapshot")}
 	s.catalog, err = catalog.Open(ctx, s.js, copts)
 	if err != nil {
 		return fmt.Errorf("open catalog: %w", err)
