@@ -3,9 +3,12 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,7 +61,10 @@ func BenchmarkCatalog(b *testing.B) {
 type catalogRun struct {
 	packages int
 	seed     time.Duration
-	startup  time.Duration
+	// startup is a start on the replica's listing snapshot;
+	// wholeBucketStart one without (a new replica's).
+	startup          time.Duration
+	wholeBucketStart time.Duration
 	// listings by name: p50 and p99 of each.
 	listings map[string][2]time.Duration
 	items    map[string]int // how many packages each listing's page held
@@ -110,7 +116,17 @@ func measureCatalog(b *testing.B, bin string, n int) catalogRun {
 	run.seed = time.Since(start)
 
 	// The rate limits would measure themselves.
-	h := runHub(b, bin, dir, "--rate-limit-per-key", "0", "--rate-limit-per-addr", "0")
+	flags := []string{"--rate-limit-per-key", "0", "--rate-limit-per-addr", "0"}
+	// A replica's first start reads the whole bucket (the seeding hub's
+	// snapshot is removed), and leaves its listing snapshot when it
+	// stops; every later start reads that and what changed since.
+	if err := os.Remove(filepath.Join(dir, "index", "listings.snapshot")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		b.Fatal(err)
+	}
+	first := runHub(b, bin, dir, flags...)
+	run.wholeBucketStart = first.startup
+	first.stop()
+	h := runHub(b, bin, dir, flags...)
 	defer h.stop()
 	run.startup = h.startup
 	producer := h.mustJSON(b, "POST", "/v1/keys", adminKey, `{"role":"producer","name":"bench"}`, http.StatusCreated)["key"].(string)
@@ -316,6 +332,9 @@ func printCatalog(b *testing.B, empty catalogRun, runs []catalogRun) {
 	})
 	row("start until /readyz 200", func(r catalogRun) (string, float64) {
 		return r.startup.Round(time.Millisecond).String(), r.startup.Seconds()
+	})
+	row("start without a snapshot", func(r catalogRun) (string, float64) {
+		return r.wholeBucketStart.Round(time.Millisecond).String(), r.wholeBucketStart.Seconds()
 	})
 	for _, l := range catalogListings {
 		row(l.name+" items", func(r catalogRun) (string, float64) {
