@@ -368,10 +368,29 @@ func printCatalog(b *testing.B, empty catalogRun, runs []catalogRun) {
 		return fmt.Sprintf("%.0f B", v), v
 	})
 	b.Log(t.String())
-	last := runs[len(runs)-1]
-	b.ReportMetric(last.writes/runs[0].writes, "write-ratio")
+	// The metrics are the last size's beside the first's: the targets
+	// are ratios between the two (and bounds on the last).
+	first, last := runs[0], runs[len(runs)-1]
+	b.ReportMetric(0, "ns/op") // the wall time of seeding and measuring means nothing
+	b.ReportMetric(float64(first.packages), "first-packages")
+	b.ReportMetric(float64(last.packages), "last-packages")
+	b.ReportMetric(last.writes/first.writes, "write-ratio")
 	b.ReportMetric(float64(last.anon-empty.anon)/float64(last.packages), "anon-B/pkg")
+	b.ReportMetric(float64(last.rss-empty.rss)/float64(last.packages), "rss-B/pkg")
 	b.ReportMetric(last.startup.Seconds(), "start-s")
+	b.ReportMetric(last.wholeBucketStart.Seconds(), "whole-bucket-start-s")
+	// The worst listing: its p99 at the last size, and the largest
+	// ratio of a listing's p99 between the sizes.
+	var worstMS, worstRatio float64
+	for _, l := range catalogListings {
+		p99 := ms(last.listings[l.name][1])
+		worstMS = max(worstMS, p99)
+		if f := ms(first.listings[l.name][1]); f > 0 {
+			worstRatio = max(worstRatio, p99/f)
+		}
+	}
+	b.ReportMetric(worstMS, "listing-p99-ms")
+	b.ReportMetric(worstRatio, "listing-p99-ratio")
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
