@@ -76,11 +76,17 @@ type catalogRun struct {
 
 // catalogListings are the listings measured, as the table names
 // them; with "who" the key they are asked with.
-var catalogListings = []struct{ name, who, path string }{
-	{"partner campaign=rare", "partner", "/v1/packages?campaign=rare"},
-	{"producer rare+kk+released", "producer", "/v1/packages?campaign=rare&language=kk&status=released"},
-	{"partner newest page", "partner", "/v1/packages"},
-	{"admin page of 500", "admin", "/v1/packages?limit=500"},
+// The targets apply to pages of the default size (hub.DefaultPageSize);
+// the admin's page of 500 is shown beside them (500 documents are 500
+// KV reads when not cached).
+var catalogListings = []struct {
+	name, who, path string
+	target          bool
+}{
+	{"partner campaign=rare", "partner", "/v1/packages?campaign=rare", true},
+	{"producer rare+kk+released", "producer", "/v1/packages?campaign=rare&language=kk&status=released", true},
+	{"partner newest page", "partner", "/v1/packages", true},
+	{"admin page of 500", "admin", "/v1/packages?limit=500", false},
 }
 
 const (
@@ -383,6 +389,9 @@ func printCatalog(b *testing.B, empty catalogRun, runs []catalogRun) {
 	// ratio of a listing's p99 between the sizes.
 	var worstMS, worstRatio float64
 	for _, l := range catalogListings {
+		if !l.target {
+			continue
+		}
 		p99 := ms(last.listings[l.name][1])
 		worstMS = max(worstMS, p99)
 		if f := ms(first.listings[l.name][1]); f > 0 {
