@@ -591,6 +591,38 @@ func (c *Catalog) ListPackages(ctx context.Context, f hub.Filter, q hub.PackageQ
 	}
 }
 
+// EachPackage reads the packages bucket in one pass (a watch of its
+// current values, stopped when they are done), decoding each package for
+// fn; no document goes into the listings' cache.
+func (c *Catalog) EachPackage(ctx context.Context, fn func(p *hub.Package) error) error {
+	w, err := c.packages.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return fmt.Errorf("read every package: %w", err)
+	}
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("read every package: %w", ctx.Err())
+		case e, ok := <-w.Updates():
+			if !ok {
+				return fmt.Errorf("read every package: the watch ended early")
+			}
+			if e == nil {
+				return nil // every current value delivered
+			}
+			var p hub.Package
+			if err := json.Unmarshal(e.Value(), &p); err != nil {
+				c.log.Error("skip unreadable package entry", "key", e.Key(), "err", err)
+				continue
+			}
+			if err := fn(&p); err != nil {
+				return err
+			}
+		}
+	}
+}
+
 // Listed returns what the index knows of package id.
 func (c *Catalog) Listed(ctx context.Context, id string) (hub.ListingFacts, error) {
 	if f, ok := c.listings.facts(id); ok {
