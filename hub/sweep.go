@@ -211,7 +211,7 @@ func (s *Service) census(ctx context.Context, now time.Time) (func(key string) b
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("sweep: read every package: %w", err)
+		return nil, nil, fmt.Errorf("sweep: %w", err)
 	}
 	if oldest.IsZero() {
 		return func(string) bool { return false }, holders, nil

@@ -64,6 +64,10 @@ type Options struct {
 	// SnapshotEvery is how often a changed index is written to
 	// SnapshotPath; 0 means DefaultSnapshotEvery. Close writes it too.
 	SnapshotEvery time.Duration
+	// LoadStall fails Open when the packages watch delivers nothing for
+	// this long while the index loads; 0 means DefaultLoadStall. The load
+	// itself has no bound: it follows the catalog's size.
+	LoadStall time.Duration
 	// DocumentCache is how many package documents are kept in memory for
 	// listings; 0 means DefaultDocumentCache.
 	DocumentCache int
@@ -131,6 +135,9 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 	}
 	if opts.SnapshotEvery <= 0 {
 		opts.SnapshotEvery = DefaultSnapshotEvery
+	}
+	if opts.LoadStall <= 0 {
+		opts.LoadStall = DefaultLoadStall
 	}
 	c := &Catalog{js: js, log: opts.Logger, listings: newListIndex(), snapshotPath: opts.SnapshotPath}
 	if c.log == nil {
@@ -214,11 +221,9 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		readies = append(readies, ready)
 	}
 	for i, ready := range readies {
-		select {
-		case <-ready:
-		case <-ctx.Done():
+		if err := c.waitLoaded(ctx, ready, opts.LoadStall); err != nil {
 			c.Close()
-			return nil, fmt.Errorf("load catalog index: %w", ctx.Err())
+			return nil, err
 		}
 		if i == 0 {
 			c.loaded.Store(true) // the packages watch is first
@@ -235,6 +240,33 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 	}
 	return c, nil
 }
+
+// waitLoaded waits until a watch has delivered what its bucket held, for
+// as long as the packages watch keeps delivering: a large catalog takes as
+// long as it takes, a stalled one fails after stall without an entry.
+func (c *Catalog) waitLoaded(ctx context.Context, ready chan struct{}, stall time.Duration) error {
+	t := time.NewTicker(stall)
+	defer t.Stop()
+	seen := c.replayed.Load()
+	for {
+		select {
+		case <-ready:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("load catalog index: %w", ctx.Err())
+		case <-t.C:
+			now := c.replayed.Load()
+			if now == seen {
+				return fmt.Errorf("load catalog index: no package entry for %v after %d", stall, now)
+			}
+			seen = now
+		}
+	}
+}
+
+// DefaultLoadStall is how long a start waits for the packages watch to
+// deliver its next entry before giving up.
+const DefaultLoadStall = 30 * time.Second
 
 // DefaultSnapshotEvery is how often a changed listing index is written to
 // its snapshot: a crash loses at most this much of the snapshot's lead,
