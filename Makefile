@@ -39,8 +39,8 @@ bench: tools
 # (transfers against minio-go, scrubbing, release latency against raw
 # JetStream, the feed against a static file server, the catalog at two
 # sizes) and prints one Markdown table of ratios beside their limits, the
-# machine and each run's load (docs/performance.md). About 45 minutes on
-# 2 cores; `make bench-table QUICK=1` runs smaller sizes in about 10.
+# machine and each run's load (docs/performance.md). About 45–60 minutes
+# on 2 cores; `make bench-table QUICK=1` runs smaller sizes in 10–15.
 bench-table: tools
 	go run ./bench/table $(if $(QUICK),-quick)
 

@@ -6,8 +6,8 @@
 // (it skipped, failed, or does not report it yet) prints as "not
 // measured".
 //
-//	go run ./bench/table            # the full sizes (about 45 minutes on 2 cores)
-//	go run ./bench/table -quick     # smaller sizes (about 8 minutes)
+//	go run ./bench/table            # the full sizes (45–60 minutes on 2 cores)
+//	go run ./bench/table -quick     # smaller sizes (10–15 minutes)
 //	go run ./bench/table -only transfer,release
 //
 // The benchmarks' own output goes to stderr as they run; the table to

@@ -49,9 +49,9 @@ func TestRows(t *testing.T) {
 		{"upload, 1 × 64 MiB", row{hub: notMeasured, limit: notMeasured, ratio: notMeasured, target: "≥ 0.9", met: notMeasured}},
 		{"release → subscriber p99, run 2 of 500 releases", row{hub: notMeasured, limit: notMeasured, ratio: notMeasured, target: "(the median's)", met: notMeasured}},
 		{"listing p99 at 10,000 packages (worst filtered listing)", row{hub: "4.50 ms", limit: "–", ratio: "–", target: "< 10 ms", met: "yes"}},
-		{"listing p99 at 10,000 / at 1,000 packages (largest of the listings' ratios)", row{hub: "4.50 ms", limit: "p99 at 1,000 (in the log)", ratio: "1.80", target: "≤ 2", met: "yes"}},
+		{"listing p99 at 10,000 / at 1,000 packages (largest of the listings' ratios)", row{hub: "–", limit: "p99 at 1,000: not reported alone", ratio: "1.80", target: "≤ 2", met: "yes"}},
 		{"search p99 at 10,000 packages", row{hub: notMeasured, limit: "–", ratio: "–", target: "< 10 ms", met: notMeasured}},
-		{"write rate (create + upload + release) at 10,000 / at 1,000 packages", row{hub: "–", limit: "rate at 1,000 (in the log)", ratio: "0.95", target: "≥ 0.8", met: "yes"}},
+		{"write rate (create + upload + release) at 10,000 / at 1,000 packages", row{hub: "–", limit: "rate at 1,000: not reported alone", ratio: "0.95", target: "≥ 0.8", met: "yes"}},
 		{"RSS above the empty hub, per package", row{hub: "2100 B", limit: "–", ratio: "–", target: "< 2048 B", met: "**no**"}},
 		{"RssAnon per 100,000 packages", row{hub: "143 MiB", limit: "–", ratio: "–", target: "–", met: "–"}},
 	}
