@@ -58,7 +58,8 @@ func (t target) met(v float64) string {
 	return "**no**"
 }
 
-// num prints a figure with three significant digits, more for large ones.
+// num prints a figure with two decimals below 10, one below 100, none
+// from 100 on: as precise as one run on a shared machine is.
 func num(v float64) string {
 	switch {
 	case v >= 100 || v <= -100:
