@@ -186,7 +186,7 @@ func buildRows(m metrics, env func(key, name string) string) []row {
 	b.boundRow("listing p99 at "+last+" packages (worst filtered listing)",
 		figure{cg, "listing-p99-ms", "%s ms", 0}, "–", below(10, "ms"))
 	b.ratioRow("listing p99 at "+last+" / at "+first+" packages (largest of the listings' ratios)",
-		figure{}, figure{format: "p99 at " + first + ": not reported alone"},
+		figure{cg, "listing-p99-ms", "%s ms", 0}, figure{cg, "first-listing-p99-ms", "p99 at " + first + ": %s ms", 0},
 		figure{cg, "listing-p99-ratio", "%s", 0}, atMost(2))
 	b.boundRow("search p99 at "+last+" packages",
 		figure{cg, "search-p99-ms", "%s ms", 0}, "–", below(10, "ms"))
@@ -194,7 +194,7 @@ func buildRows(m metrics, env func(key, name string) string) []row {
 		figure{}, figure{format: "p99 at " + first + ": not reported alone"},
 		figure{cg, "search-p99-ratio", "%s", 0}, atMost(2))
 	b.ratioRow("write rate (create + upload + release) at "+last+" / at "+first+" packages",
-		figure{}, figure{format: "rate at " + first + ": not reported alone"}, figure{cg, "write-ratio", "%s", 0}, atLeast(0.8))
+		figure{cg, "last-writes/s", "%s /s", 0}, figure{cg, "first-writes/s", "rate at " + first + ": %s /s", 0}, figure{cg, "write-ratio", "%s", 0}, atLeast(0.8))
 	b.boundRow("start until /readyz 200 at "+last+" packages",
 		figure{cg, "start-s", "%s s", 0}, "–", below(5, "s"))
 	b.infoRow("start without the listing snapshot at "+last+" packages",
