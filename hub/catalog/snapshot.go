@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/syndication-hub/hub/hub"
@@ -110,9 +111,13 @@ func (x *listIndex) writeSnapshot(path string, b bucketIdentity, rev uint64) (er
 func (x *listIndex) snapshotEntries() []snapshotEntry {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	out := make([]snapshotEntry, 0, len(x.entries))
-	for id, e := range x.entries {
-		out = append(out, snapshotEntry{ID: id, Rev: e.rev, Gone: e.gone, Facts: e.facts})
+	out := make([]snapshotEntry, len(x.ids))
+	for slot, id := range x.ids {
+		e := x.entries[slot]
+		out[slot] = snapshotEntry{ID: id, Rev: e.rev, Gone: e.gone}
+		if !e.gone {
+			out[slot].Facts = x.factsOf(int32(slot))
+		}
 	}
 	return out
 }
@@ -166,31 +171,33 @@ func (x *listIndex) load(entries []snapshotEntry) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, s := range entries {
-		if s.Gone {
-			x.entries[s.ID] = listEntry{rev: s.Rev, gone: true}
+		if _, twice := x.slots[s.ID]; twice {
 			continue
 		}
-		facts := s.Facts
-		facts.ID = s.ID
-		facts.Campaign, facts.Language, facts.Status = x.intern(facts.Campaign), x.intern(facts.Language), hub.Status(x.intern(string(facts.Status)))
-		facts.LiveCampaign, facts.LiveLanguage = x.intern(facts.LiveCampaign), x.intern(facts.LiveLanguage)
-		x.entries[s.ID] = listEntry{rev: s.Rev, facts: facts}
-		x.all = append(x.all, s.ID)
-		*x.statusList(facts.Status) = append(*x.statusList(facts.Status), s.ID)
-		l := x.campaignList(facts.Campaign, facts.Status)
-		*l = append(*l, s.ID)
-		if facts.Pending {
-			x.pending = append(x.pending, s.ID)
+		slot := x.newSlot(s.ID)
+		if s.Gone {
+			x.entries[slot] = listEntry{rev: s.Rev, gone: true}
+			continue
+		}
+		e := x.entryOf(s.Rev, &s.Facts)
+		x.entries[slot] = e
+		x.all = append(x.all, slot)
+		*x.statusList(e.status) = append(*x.statusList(e.status), slot)
+		l := x.campaignList(e.campaign, e.status)
+		*l = append(*l, slot)
+		if e.pending {
+			x.pending = append(x.pending, slot)
 		}
 	}
-	slices.Sort(x.all)
-	slices.Sort(x.pending)
+	byID := func(a, b int32) int { return strings.Compare(x.ids[a], x.ids[b]) }
+	slices.SortFunc(x.all, byID)
+	slices.SortFunc(x.pending, byID)
 	for _, l := range x.byStatus {
-		slices.Sort(*l)
+		slices.SortFunc(*l, byID)
 	}
 	for _, byStatus := range x.byCampaign {
 		for _, l := range byStatus {
-			slices.Sort(*l)
+			slices.SortFunc(*l, byID)
 		}
 	}
 }
