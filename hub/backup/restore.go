@@ -168,8 +168,7 @@ func restoreStream(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, d
 		if err != nil {
 			return fmt.Errorf("stream %s: %w", s.Name, err)
 		}
-		st := info.State
-		if st.Msgs == want.Messages && st.FirstSeq == want.FirstSeq && st.LastSeq == want.LastSeq && st.Consumers == want.Consumers {
+		if want.matches(info.State) {
 			log.Info("stream already restored", "stream", s.Name)
 			return nil
 		}
@@ -222,8 +221,7 @@ func verifyStreams(ctx context.Context, js jetstream.JetStream, m *Manifest, rep
 		if err != nil {
 			return fmt.Errorf("check stream %s: %w", s.Name, err)
 		}
-		got := info.State
-		if got.Msgs != want.Messages || got.FirstSeq != want.FirstSeq || got.LastSeq != want.LastSeq || got.Consumers != want.Consumers {
+		if got := info.State; !want.matches(got) {
 			return fmt.Errorf("stream %s restored with %d messages (seq %d-%d) and %d consumers, the backup has %d (seq %d-%d) and %d",
 				s.Name, got.Msgs, got.FirstSeq, got.LastSeq, got.Consumers, want.Messages, want.FirstSeq, want.LastSeq, want.Consumers)
 		}
@@ -232,4 +230,12 @@ func verifyStreams(ctx context.Context, js jetstream.JetStream, m *Manifest, rep
 		}
 	}
 	return nil
+}
+
+// matches reports whether a stream's state is the one the backup holds:
+// its messages, sequences (an empty stream has no first one to compare)
+// and consumers.
+func (want streamState) matches(got jetstream.StreamState) bool {
+	return got.Msgs == want.Messages && got.LastSeq == want.LastSeq && got.Consumers == want.Consumers &&
+		(want.Messages == 0 || got.FirstSeq == want.FirstSeq)
 }

@@ -63,16 +63,19 @@ type Server struct {
 
 // Start runs the server and waits until it accepts connections.
 func Start(opts Options) (*Server, error) {
-	host, portStr, err := net.SplitHostPort(opts.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("NATS listen address %q: %w", opts.Listen, err)
-	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil {
-		return nil, fmt.Errorf("NATS listen port %q: %w", portStr, err)
-	}
-	if port == 0 {
-		port = server.RANDOM_PORT
+	host, port := "", 0
+	if !opts.InProcessOnly {
+		var portStr string
+		var err error
+		if host, portStr, err = net.SplitHostPort(opts.Listen); err != nil {
+			return nil, fmt.Errorf("NATS listen address %q: %w", opts.Listen, err)
+		}
+		if port, err = strconv.Atoi(portStr); err != nil {
+			return nil, fmt.Errorf("NATS listen port %q: %w", portStr, err)
+		}
+		if port == 0 {
+			port = server.RANDOM_PORT
+		}
 	}
 	password, err := randomSecret()
 	if err != nil {
