@@ -14,11 +14,11 @@ import (
 // reads where that state lives from the flags and HUB_* variables `hub
 // serve` reads (--data-dir, --nats-url, --s3-endpoint, ...), so one
 // environment file serves both.
-func stateCommand(cmd *cobra.Command, cfg *server.Config, force *bool) {
+func stateCommand(cmd *cobra.Command, cfg *server.Config, force *bool, forceUsage string) {
 	state := pflag.NewFlagSet(cmd.Name(), pflag.ContinueOnError)
 	cfg.RegisterStateFlags(state)
 	cmd.Flags().AddFlagSet(state)
-	cmd.Flags().BoolVar(force, "force", false, "replace what the target holds (see --help)")
+	cmd.Flags().BoolVar(force, "force", false, forceUsage)
 	run := cmd.RunE
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		// Only the state's flags come from the environment: --force and
@@ -63,7 +63,7 @@ func newBackupCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "directory to write the backup into (empty or absent)")
-	stateCommand(cmd, &cfg, &force)
+	stateCommand(cmd, &cfg, &force, "replace a whole backup in --out")
 	return cmd
 }
 
@@ -98,7 +98,7 @@ func newRestoreCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "directory of a backup made by `hub backup`")
-	stateCommand(cmd, &cfg, &force)
+	stateCommand(cmd, &cfg, &force, "restore over a target that holds a hub's state already (the backup's streams replace its own)")
 	return cmd
 }
 
@@ -133,6 +133,6 @@ func newMigrateCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&workDir, "work-dir", "", "where the streams' snapshots wait on their way (default <data-dir>/migration; removed at the end)")
-	stateCommand(cmd, &cfg, &force)
+	stateCommand(cmd, &cfg, &force, "migrate onto a target that holds a hub's state already (the data dir's streams replace its own)")
 	return cmd
 }

@@ -2,9 +2,12 @@ package backup
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -187,6 +190,17 @@ func restoreStream(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, d
 		return fmt.Errorf("stream %s: open its snapshot: %w", s.Name, err)
 	}
 	defer f.Close()
+	// A damaged snapshot is refused before anything of it is sent.
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("stream %s: read its snapshot: %w", s.Name, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != s.SHA256 {
+		return fmt.Errorf("stream %s: its snapshot %s has sha256 %s, not the %s the manifest names: the backup is damaged", s.Name, s.File, got, s.SHA256)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("stream %s: read its snapshot: %w", s.Name, err)
+	}
 	if err := restore(ctx, nc, s.Name, config, s.State, f); err != nil {
 		return err
 	}

@@ -35,10 +35,6 @@ func (e *apiError) Error() string {
 	return fmt.Sprintf("%s (JetStream error %d)", e.Description, e.ErrCode)
 }
 
-// streamNameExists is the error code of a restore onto a stream that
-// exists (JSStreamNameExistRestoreFailedErr).
-const streamNameExists = 10130
-
 // snapshotResponse answers a snapshot request: the stream's configuration
 // and state, kept as the server wrote them so no field a newer server
 // knows is lost on the way back.
@@ -122,7 +118,7 @@ func restore(ctx context.Context, nc *nats.Conn, name string, config, state json
 	for {
 		n, rerr := io.ReadFull(r, buf)
 		if n > 0 {
-			ack, err := request(ctx, nc, resp.DeliverSubject, buf[:n])
+			ack, err := sendChunk(ctx, nc, resp.DeliverSubject, buf[:n])
 			if err != nil {
 				return fmt.Errorf("restore %s: send a chunk: %w", name, err)
 			}
@@ -144,7 +140,7 @@ func restore(ctx context.Context, nc *nats.Conn, name string, config, state json
 	// is made, which for a large one takes a while.
 	done, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	end, err := nc.RequestWithContext(done, resp.DeliverSubject, nil)
+	end, err := sendChunk(done, nc, resp.DeliverSubject, nil)
 	if err != nil {
 		return fmt.Errorf("restore %s: finish: %w", name, err)
 	}
@@ -165,4 +161,28 @@ func request(ctx context.Context, nc *nats.Conn, subject string, data []byte) (*
 	wait, cancel := context.WithTimeout(ctx, chunkWait)
 	defer cancel()
 	return nc.RequestWithContext(wait, subject, data)
+}
+
+// interestWait bounds how long a chunk waits for the restoring server's
+// subscription to be known where the client is connected.
+const interestWait = 10 * time.Second
+
+// sendChunk sends one chunk of a restore and returns the server's ack.
+// On a cluster the server that receives the snapshot answers the restore
+// request before its subscription has reached the other nodes' routes,
+// so the first chunks may find no responder: nobody received them, and
+// they are sent again until the subscription is known.
+func sendChunk(ctx context.Context, nc *nats.Conn, subject string, data []byte) (*nats.Msg, error) {
+	deadline := time.Now().Add(interestWait)
+	for {
+		msg, err := request(ctx, nc, subject, data)
+		if !errors.Is(err, nats.ErrNoResponders) || time.Now().After(deadline) {
+			return msg, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

@@ -69,24 +69,24 @@ func RunShippedCluster(t *testing.T, path string, nodes int) *ShippedCluster {
 	t.Helper()
 	n, dir := shippedEnv(t)
 	c := &ShippedCluster{Shipped: *n}
-	var seed string
+	// JetStream in a cluster wants its routes configured from the start,
+	// so the route ports are chosen first. Every node lists all of them;
+	// a route to itself is recognised and dropped.
+	var routes []*url.URL
+	for range nodes {
+		routes = append(routes, &url.URL{Scheme: "nats-route", Host: freeAddr(t)})
+	}
 	var hub, plain, admin []string
 	for i := range nodes {
 		name := "hub-nats-" + strconv.Itoa(i+1)
 		t.Setenv("NATS_STORE_DIR", filepath.Join(dir, name))
 		srv := startConfig(t, path, func(o *server.Options) {
 			o.ServerName = name
-			o.Cluster.Name, o.Cluster.Host, o.Cluster.Port = "hub", "127.0.0.1", server.RANDOM_PORT
-			if seed != "" {
-				// Routes to the first node only: it tells the others of
-				// each other.
-				u, _ := url.Parse(seed)
-				o.Routes = []*url.URL{u}
-			}
+			host, port, _ := net.SplitHostPort(routes[i].Host)
+			o.Cluster.Name, o.Cluster.Host = "hub", host
+			o.Cluster.Port, _ = strconv.Atoi(port)
+			o.Routes = routes
 		})
-		if seed == "" {
-			seed = "nats-route://" + srv.ClusterAddr().String()
-		}
 		c.Servers = append(c.Servers, srv)
 		u, h := n.urls(srv)
 		plain, hub = append(plain, u), append(hub, h)
@@ -173,4 +173,15 @@ func startConfig(t *testing.T, path string, configure func(*server.Options)) *se
 	}
 	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
 	return srv
+}
+
+// freeAddr returns a loopback address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }
