@@ -155,7 +155,7 @@ func changeLog(t *testing.T, s *server.Server, key, after string) []string {
 	return out
 }
 
-// seed fills the hub s with an estate and stops it.
+// seed fills the running hub s with an estate.
 func seed(t *testing.T, s *server.Server, cfg server.Config, c *clock) *estate {
 	t.Helper()
 	e := &estate{admin: cfg.AdminKey, clock: c}
@@ -222,7 +222,6 @@ func seed(t *testing.T, s *server.Server, cfg server.Config, c *clock) *estate {
 	if p := e.positions[e.consumer]; p.ackFloor != 1 {
 		t.Fatalf("the partner's consumer stands at %+v, want ack floor 1", p)
 	}
-	stopHub(t, s)
 	return e
 }
 
@@ -301,10 +300,9 @@ func sourceHub(t *testing.T) (server.Config, *clock) {
 // and finds everything back.
 func TestBackupAndRestoreOneMachine(t *testing.T) {
 	cfg, c := sourceHub(t)
-	e := seed(t, startClockedHub(t, cfg, c), cfg, c)
-	out := filepath.Join(t.TempDir(), "backup")
-
 	running := startClockedHub(t, cfg, c)
+	e := seed(t, running, cfg, c)
+	out := filepath.Join(t.TempDir(), "backup")
 	if _, err := hubCommand(t, "backup", "--data-dir", cfg.DataDir, "--out", out); err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("a backup of a running hub: %v", err)
 	}
@@ -347,10 +345,13 @@ func TestBackupAndRestoreOneMachine(t *testing.T) {
 // HUB and PARTNERS, the hub answering the auth callout) and MinIO, then
 // runs `hub serve` there: every package with its bytes, key, cursor and
 // consumer position is there, streams have three replicas, and the
-// partner connects with its key as before.
+// partner connects with its key as before. The same migration run again
+// does nothing; once the cluster's hub has run, it is refused.
 func TestMigrateOneMachineOntoCluster(t *testing.T) {
 	cfg, c := sourceHub(t)
-	e := seed(t, startClockedHub(t, cfg, c), cfg, c)
+	source := startClockedHub(t, cfg, c)
+	e := seed(t, source, cfg, c)
+	stopHub(t, source)
 
 	cluster := natstest.RunShippedCluster(t, "../../deploy/nats/hub-single.conf", 3)
 	bucket := minioServer.Options(t)
@@ -360,8 +361,8 @@ func TestMigrateOneMachineOntoCluster(t *testing.T) {
 	if _, err := hubCommand(t, args...); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hubCommand(t, args...); err == nil || !strings.Contains(err.Error(), "not empty") {
-		t.Errorf("a second migration onto the filled cluster: %v", err)
+	if _, err := hubCommand(t, args...); err != nil {
+		t.Errorf("the same migration again, after it finished: %v", err)
 	}
 
 	target := testConfig(t)
@@ -371,6 +372,9 @@ func TestMigrateOneMachineOntoCluster(t *testing.T) {
 	s := startClockedHub(t, target, c)
 	checkReplicas(t, s.JetStream(), 3)
 	e.check(t, s)
+	if _, err := hubCommand(t, args...); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("a migration onto the cluster once its hub has run: %v", err)
+	}
 }
 
 // checkReplicas asserts every stream of the hub's account, and every

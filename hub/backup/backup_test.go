@@ -129,12 +129,23 @@ func TestBackupRestoreRefusalsAndDamage(t *testing.T) {
 		t.Errorf("after a whole restore: %v", err)
 	}
 
-	t.Run("a target with a hub is refused unless forced", func(t *testing.T) {
+	t.Run("run again, a finished restore does nothing", func(t *testing.T) {
+		if err := backup.Restore(ctx, m, dir, from, target, backup.Options{}); err != nil {
+			t.Fatalf("the same restore again: %v", err)
+		}
+	})
+	t.Run("a target with another hub is refused unless forced", func(t *testing.T) {
+		if _, err := dst.js.Publish(ctx, "hub.releases.x.ru.q", []byte("a release of the target's own")); err != nil {
+			t.Fatal(err)
+		}
 		if err := backup.Restore(ctx, m, dir, from, target, backup.Options{}); err == nil || !strings.Contains(err.Error(), "not empty") {
-			t.Fatalf("a restore over a restored hub: %v", err)
+			t.Fatalf("a restore over another hub: %v", err)
 		}
 		if err := backup.Restore(ctx, m, dir, from, target, backup.Options{Force: true}); err != nil {
 			t.Fatalf("a forced restore: %v", err)
+		}
+		if got := dst.ackFloor(t); got != 2 {
+			t.Errorf("after the forced restore the consumer's ack floor is %d, want 2", got)
 		}
 	})
 	t.Run("a second backup into a whole one is refused unless forced", func(t *testing.T) {

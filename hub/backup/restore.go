@@ -8,13 +8,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/syndication-hub/hub/hub"
 )
@@ -68,28 +71,19 @@ func Restore(ctx context.Context, m *Manifest, dir string, blobs hub.BlobStore, 
 		return fmt.Errorf("JetStream: %w", err)
 	}
 	resuming, err := claim(ctx, js, t.Blobs, m, opts.Force)
+	if errors.Is(err, errRestored) {
+		log.Info("the target holds this backup already: nothing to do", "backup", m.ID)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	if resuming {
 		log.Info("continuing an unfinished restore of this backup", "backup", m.ID)
 	}
-	var copied, kept int
-	for _, b := range m.Blobs {
-		if _, err := t.Blobs.Stat(ctx, b.Key); err == nil {
-			if err := verifyBlob(ctx, t.Blobs, b); err == nil {
-				kept++
-				continue
-			} else if !errors.As(err, new(*mismatch)) {
-				return err
-			}
-		} else if hub.ErrorCode(err) != hub.ENOTFOUND {
-			return fmt.Errorf("blob %s: look for it in the target: %w", b.Key, err)
-		}
-		if err := copyBlob(ctx, blobs, t.Blobs, b); err != nil {
-			return err
-		}
-		copied++
+	copied, kept, err := restoreBlobs(ctx, m.Blobs, blobs, t.Blobs)
+	if err != nil {
+		return err
 	}
 	log.Info("restored blobs", "copied", copied, "already_there", kept)
 	for _, s := range m.Streams {
@@ -106,6 +100,48 @@ func Restore(ctx context.Context, m *Manifest, dir string, blobs hub.BlobStore, 
 	log.Info("restore finished", "backup", m.ID, "streams", len(m.Streams), "blobs", len(m.Blobs))
 	return nil
 }
+
+// blobWorkers is how many blobs a restore copies at once: enough to
+// keep S3 busy over a network, few enough for a small machine's disk.
+const blobWorkers = 4
+
+// restoreBlobs copies every blob of the backup into the target, except
+// those there already with the right content, and returns how many it
+// copied and kept. Each copy is checked (copyBlob).
+func restoreBlobs(ctx context.Context, list []Blob, from, to hub.BlobStore) (copied, kept int, _ error) {
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(blobWorkers)
+	for _, b := range list {
+		g.Go(func() error {
+			if _, err := to.Stat(gctx, b.Key); err == nil {
+				if err := verifyBlob(gctx, to, b); err == nil {
+					mu.Lock()
+					kept++
+					mu.Unlock()
+					return nil
+				} else if !errors.As(err, new(*mismatch)) {
+					return err
+				}
+			} else if hub.ErrorCode(err) != hub.ENOTFOUND {
+				return fmt.Errorf("blob %s: look for it in the target: %w", b.Key, err)
+			}
+			if err := copyBlob(gctx, from, to, b); err != nil {
+				return err
+			}
+			mu.Lock()
+			copied++
+			mu.Unlock()
+			return nil
+		})
+	}
+	err := g.Wait()
+	return copied, kept, err
+}
+
+// errRestored says the target holds the backup whole already: a restore
+// (or migration) that finished, run again.
+var errRestored = errors.New("the target holds this backup already")
 
 // claim makes the target this restore's: it continues an unfinished
 // restore of the same backup, and otherwise insists on an empty target
@@ -129,6 +165,9 @@ func claim(ctx context.Context, js jetstream.JetStream, blobs hub.BlobStore, m *
 		if err != nil {
 			return false, err
 		}
+		if len(names) > 0 && holds(ctx, js, blobs, m, names) {
+			return false, errRestored
+		}
 		if len(names) > 0 {
 			return false, fmt.Errorf("the target NATS already holds streams (%s): it is not empty, so nothing was restored; --force restores over it, replacing the streams the backup has", strings.Join(names, ", "))
 		}
@@ -146,6 +185,34 @@ func claim(ctx context.Context, js jetstream.JetStream, blobs hub.BlobStore, m *
 	return false, nil
 }
 
+// holds reports whether the target, whose streams are names, is exactly
+// what restoring m makes: the same streams in the same states, and every
+// blob of m present with its size.
+func holds(ctx context.Context, js jetstream.JetStream, blobs hub.BlobStore, m *Manifest, names []string) bool {
+	if len(names) != len(m.Streams) {
+		return false
+	}
+	for _, s := range m.Streams {
+		want, err := s.state()
+		if err != nil {
+			return false
+		}
+		st, err := js.Stream(ctx, s.Name)
+		if err != nil {
+			return false
+		}
+		if !want.matches(st.CachedInfo().State) {
+			return false
+		}
+	}
+	for _, b := range m.Blobs {
+		if st, err := blobs.Stat(ctx, b.Key); err != nil || st.Size != b.Size {
+			return false
+		}
+	}
+	return true
+}
+
 func markerConfig(id string) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        markerStream,
@@ -159,9 +226,7 @@ func markerConfig(id string) jetstream.StreamConfig {
 // restoreStream restores s unless the target has it whole already (a
 // restore is all or nothing per stream, so one there with the backup's
 // state is this restore's); one with another state is replaced.
-func restoreStream(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, dir string, s Stream, replicas int, log interface {
-	Info(string, ...any)
-}) error {
+func restoreStream(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, dir string, s Stream, replicas int, log *slog.Logger) error {
 	want, err := s.state()
 	if err != nil {
 		return err
