@@ -114,31 +114,20 @@ const (
 
 // RegisterFlags declares the flags with their defaults.
 func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
+	c.RegisterStateFlags(fs)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
-	fs.StringVar(&c.DataDir, "data-dir", "./hub-data", "directory for the embedded NATS store and local-disk blobs")
 	fs.IntVar(&c.RenditionWorkers, "rendition-workers", 0, "how many renditions this replica makes at once (default: half the CPUs, at least 1; negative: none, for a replica that only serves)")
 	fs.IntVar(&c.RenditionThreads, "rendition-threads", 1, "threads each video rendition may use (ffmpeg -threads)")
 	fs.StringVar(&c.ScratchDir, "scratch-dir", "", "where uploads wait while identifying metadata is removed, before anything is stored; room for twice the largest asset (default <data-dir>/scratch)")
 	fs.StringVar(&c.Replica, "replica", "", "this replica's name, lowercase letters, digits and dashes: resumable upload ids begin with it, and the proxy routes /v1/uploads/<replica>.* to it (default: the host name)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "absolute base URL for links in feeds, events and ninjs hrefs (default http:// + addr)")
 	fs.StringVar(&c.AdminKey, "admin-key", "", "admin key recorded on a fresh data dir (default: one is generated and printed once)")
-	fs.StringVar(&c.NATSURL, "nats-url", "", "external NATS server URLs, comma-separated (default: run an embedded server)")
-	fs.StringVar(&c.NATSCreds, "nats-creds", "", "credentials file for the external NATS")
 	fs.StringVar(&c.NATSListen, "nats-listen", "127.0.0.1:4222", "where the embedded NATS accepts outlets' clients (credentials required)")
 	fs.StringVar(&c.NATSCalloutSeed, "nats-callout-seed", "", "file with the auth callout issuer's account nkey seed: the hub then admits partners to the external NATS with their API keys")
 	fs.StringVar(&c.NATSPartnersAccount, "nats-partners-account", "PARTNERS", "the external NATS account partners land in (deploy/nats/ defines it)")
 	fs.DurationVar(&c.NATSGrantLifetime, "nats-grant-lifetime", natsserver.DefaultCalloutLifetime, "longest life of a partner's NATS user JWT from the auth callout (the latest a revoked key's connection ends)")
-	fs.IntVar(&c.NATSReplicas, "nats-replicas", 1, "copies a NATS cluster keeps of the hub's buckets and streams")
-	fs.StringVar(&c.S3Endpoint, "s3-endpoint", "", "S3 endpoint host:port (default: blobs on local disk under the data dir)")
-	fs.StringVar(&c.S3Bucket, "s3-bucket", "hub-assets", "S3 bucket, created when missing")
-	fs.StringVar(&c.S3AccessKey, "s3-access-key", "", "S3 access key")
-	fs.StringVar(&c.S3SecretKey, "s3-secret-key", "", "S3 secret key")
-	fs.BoolVar(&c.S3Secure, "s3-secure", false, "use TLS to reach S3")
-	fs.StringVar(&c.S3Region, "s3-region", "", "S3 region")
 	fs.BoolVar(&c.S3Presign, "s3-presign", false, "answer downloads of released assets with a redirect to a 60-second presigned S3 URL")
-	fs.DurationVar(&c.S3StallTimeout, "s3-stall-timeout", s3.DefaultStallTimeout, "fail an S3 request when no byte of it moved for this long (the store is then answered as not answering: 503)")
 	fs.Int64Var(&c.MaxAssetBytes, "max-asset-bytes", hub.DefaultMaxAssetBytes, "largest single asset in bytes")
-	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&c.UploadIdleTimeout, "upload-idle-timeout", api.DefaultUploadIdleTimeout, "abort an upload when no byte of it arrived for this long")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "operator listener serving /metrics without a key, e.g. 127.0.0.1:9090 (default: none; the API's /metrics needs an admin key)")
 	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", false, "let webhooks point at loopback, private and link-local addresses (tests, closed networks)")
@@ -152,6 +141,24 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.MaxUploads, "max-uploads", 64, "uploads a replica takes at once (0: no cap)")
 	fs.DurationVar(&c.SweepEvery, "sweep-every", DefaultSweepEvery, "how often debris of dead uploads (unrecorded blobs, temporary files, incomplete multipart uploads) is collected")
 	fs.DurationVar(&c.SweepGrace, "sweep-grace", DefaultSweepGrace, "how old such debris must be before it is removed (live uploads are kept however long they run)")
+}
+
+// RegisterStateFlags declares the flags that say where the hub's state
+// lives (data dir, NATS, S3) and the log level: all that `hub backup`,
+// `hub restore` and `hub migrate` need, read as `hub serve` reads them.
+func (c *Config) RegisterStateFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data-dir", "./hub-data", "directory for the embedded NATS store and local-disk blobs")
+	fs.StringVar(&c.NATSURL, "nats-url", "", "external NATS server URLs, comma-separated (default: run an embedded server)")
+	fs.StringVar(&c.NATSCreds, "nats-creds", "", "credentials file for the external NATS")
+	fs.IntVar(&c.NATSReplicas, "nats-replicas", 1, "copies a NATS cluster keeps of the hub's buckets and streams")
+	fs.StringVar(&c.S3Endpoint, "s3-endpoint", "", "S3 endpoint host:port (default: blobs on local disk under the data dir)")
+	fs.StringVar(&c.S3Bucket, "s3-bucket", "hub-assets", "S3 bucket, created when missing")
+	fs.StringVar(&c.S3AccessKey, "s3-access-key", "", "S3 access key")
+	fs.StringVar(&c.S3SecretKey, "s3-secret-key", "", "S3 secret key")
+	fs.BoolVar(&c.S3Secure, "s3-secure", false, "use TLS to reach S3")
+	fs.StringVar(&c.S3Region, "s3-region", "", "S3 region")
+	fs.DurationVar(&c.S3StallTimeout, "s3-stall-timeout", s3.DefaultStallTimeout, "fail an S3 request when no byte of it moved for this long (the store is then answered as not answering: 503)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 }
 
 // DefaultAuditRetention is the audit log's retention unless configured:

@@ -96,7 +96,8 @@ func TestImportRules(t *testing.T) {
 	// types), and the parts that build on one another.
 	wired := map[string][]string{
 		"hub/api":             {"server"},
-		"hub/catalog":         {"server"},
+		"hub/catalog":         {"server", "hub/backup"}, // the backup reads the blob records' buckets
+		"hub/backup":          {"server"},
 		"hub/disk":            {"server"},
 		"hub/scratch":         {"server"},
 		"hub/staging":         {"server", "hub/api"},

@@ -32,6 +32,7 @@ import (
 	"github.com/syndication-hub/hub/feeds"
 	"github.com/syndication-hub/hub/hub"
 	"github.com/syndication-hub/hub/hub/api"
+	"github.com/syndication-hub/hub/hub/backup"
 	"github.com/syndication-hub/hub/hub/catalog"
 	"github.com/syndication-hub/hub/hub/disk"
 	"github.com/syndication-hub/hub/hub/natsserver"
@@ -190,6 +191,11 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 	}
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	// Half a restored hub must not serve, nor create the buckets the
+	// restore has yet to bring.
+	if err := backup.Pending(openCtx, s.js); err != nil {
+		return nil, err
+	}
 	if err := s.openState(openCtx); err != nil {
 		return nil, err
 	}

@@ -35,5 +35,6 @@ func newRootCommand() *cobra.Command {
 	}
 	root.AddCommand(newServeCommand())
 	root.AddCommand(newPushCommand(), newPullCommand(), newReportCommand())
+	root.AddCommand(newBackupCommand(), newRestoreCommand(), newMigrateCommand())
 	return root
 }

@@ -33,7 +33,11 @@ type Options struct {
 	StoreDir string
 	// Listen is host:port for outlets' clients; port 0 picks a free one.
 	Listen string
-	Logger *slog.Logger
+	// InProcessOnly opens no client listener: only in-process connections
+	// reach the server (hub backup and hub migrate read a stopped hub's
+	// store so, where no outlet can connect meanwhile).
+	InProcessOnly bool
+	Logger        *slog.Logger
 }
 
 // Server is a running embedded NATS server.
@@ -45,6 +49,7 @@ type Server struct {
 	opts        server.Options
 	log         *slog.Logger
 	storeErr    atomic.Pointer[string] // the first write error of the store since the last start
+	lock        *os.File               // held while the server runs: one process per store
 	hubUser     string
 	hubPassword string
 
@@ -58,22 +63,30 @@ type Server struct {
 
 // Start runs the server and waits until it accepts connections.
 func Start(opts Options) (*Server, error) {
-	host, portStr, err := net.SplitHostPort(opts.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("NATS listen address %q: %w", opts.Listen, err)
-	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil {
-		return nil, fmt.Errorf("NATS listen port %q: %w", portStr, err)
-	}
-	if port == 0 {
-		port = server.RANDOM_PORT
+	host, port := "", 0
+	if !opts.InProcessOnly {
+		var portStr string
+		var err error
+		if host, portStr, err = net.SplitHostPort(opts.Listen); err != nil {
+			return nil, fmt.Errorf("NATS listen address %q: %w", opts.Listen, err)
+		}
+		if port, err = strconv.Atoi(portStr); err != nil {
+			return nil, fmt.Errorf("NATS listen port %q: %w", portStr, err)
+		}
+		if port == 0 {
+			port = server.RANDOM_PORT
+		}
 	}
 	password, err := randomSecret()
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{hubUser: "hub", hubPassword: password, conns: map[string][]uint64{}, imported: map[string]bool{}}
+	// NATS does not stop a second server from opening the same store, and
+	// two would corrupt it: a hub and a `hub backup` on one data dir.
+	if s.lock, err = lockStore(opts.StoreDir); err != nil {
+		return nil, err
+	}
 	so := &server.Options{
 		ServerName: "hub-embedded",
 		Host:       host,
@@ -88,15 +101,19 @@ func Start(opts Options) (*Server, error) {
 		CustomClientAuthentication: authenticator{s},
 		NoSigs:                     true,
 		MaxPayload:                 8 << 20,
+		DontListen:                 opts.InProcessOnly,
 	}
 	s.opts, s.log = *so, opts.Logger
 	srv, err := s.start()
 	if err != nil {
+		s.lock.Close()
 		return nil, err
 	}
 	s.srv = srv
-	// A restart must come back on the port picked now.
-	s.opts.Port = srv.Addr().(*net.TCPAddr).Port
+	if !opts.InProcessOnly {
+		// A restart must come back on the port picked now.
+		s.opts.Port = srv.Addr().(*net.TCPAddr).Port
+	}
 	return s, nil
 }
 
@@ -367,6 +384,7 @@ func (s *Server) Shutdown() {
 	srv := s.current()
 	srv.Shutdown()
 	srv.WaitForShutdown()
+	s.lock.Close() // releases the store's lock
 }
 
 // slogAdapter routes the server's log lines to slog.
