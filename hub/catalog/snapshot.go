@@ -170,6 +170,9 @@ func (x *listIndex) readSnapshot(path string, b bucketIdentity) (uint64, error) 
 func (x *listIndex) load(entries []snapshotEntry) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.slots = make(map[string]int32, len(entries))
+	x.ids = make([]string, 0, len(entries))
+	x.entries = make([]listEntry, 0, len(entries))
 	for _, s := range entries {
 		if _, twice := x.slots[s.ID]; twice {
 			continue
