@@ -17,8 +17,10 @@ import (
 
 // filledEnv is compose.env.example as an operator fills it in before the
 // first `docker compose up` (its header says which values to set): every
-// empty value gets one. It returns the path of the .env file written.
-func filledEnv(t *testing.T) string {
+// empty value gets one. With optional, the optional settings shown
+// commented out are set too, to the values shown. It returns the path of
+// the .env file written.
+func filledEnv(t *testing.T, optional bool) string {
 	t.Helper()
 	example, err := os.ReadFile("compose.env.example")
 	if err != nil {
@@ -26,6 +28,9 @@ func filledEnv(t *testing.T) string {
 	}
 	var out []string
 	for _, line := range strings.Split(string(example), "\n") {
+		if m := optionalSetting.FindStringSubmatch(line); optional && m != nil {
+			line = m[1]
+		}
 		if name, ok := strings.CutSuffix(line, "="); ok && envAssignment.MatchString(line) {
 			line = name + "=" + strings.ToLower(strings.ReplaceAll(name, "_", "-")) + "-0123456789abcdef"
 		}
@@ -41,6 +46,9 @@ func filledEnv(t *testing.T) string {
 // envAssignment is a NAME=value line of an env file, or one commented
 // out ("# NAME=value", an optional setting shown with its default).
 var envAssignment = regexp.MustCompile(`^#?\s*([A-Z][A-Z0-9_]*)=`)
+
+// optionalSetting is a commented-out "# NAME=value   # what it is" line.
+var optionalSetting = regexp.MustCompile(`^#\s*([A-Z][A-Z0-9_]*=\S+)(\s+#.*)?$`)
 
 // loadCompose loads compose.yaml the way `docker compose config` does
 // (docker/compose's ToProjectOptions): the env file for interpolation,
@@ -77,7 +85,15 @@ func TestComposeNeedsAdminKey(t *testing.T) {
 // and checks what `docker compose up` would trip over only later, on a
 // Docker host.
 func TestCompose(t *testing.T) {
-	project, err := loadCompose(t.Context(), filledEnv(t))
+	for _, optional := range []bool{false, true} {
+		t.Run(fmt.Sprintf("optional settings set %v", optional), func(t *testing.T) {
+			testCompose(t, filledEnv(t, optional))
+		})
+	}
+}
+
+func testCompose(t *testing.T, envFile string) {
+	project, err := loadCompose(t.Context(), envFile)
 	if err != nil {
 		t.Fatalf("docker compose config would fail: %v", err)
 	}
@@ -127,7 +143,7 @@ func TestComposeProblemsAreFound(t *testing.T) {
 		}, "hub-2: HUB_SCRATCH_DIR /var/lib/hub-scratch is on the read-only root filesystem"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			project, err := loadCompose(t.Context(), filledEnv(t))
+			project, err := loadCompose(t.Context(), filledEnv(t, false))
 			if err != nil {
 				t.Fatal(err)
 			}
