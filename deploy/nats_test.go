@@ -1,13 +1,16 @@
 package deploy_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,18 +19,21 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub"
+	"github.com/syndication-hub/hub/hub/hubtest"
 	"github.com/syndication-hub/hub/hub/natstest"
 	"github.com/syndication-hub/hub/hub/renditionqueue"
+	"github.com/syndication-hub/hub/server"
 )
 
 // TestNATSSingleConfig starts nats/hub-single.conf as it is, with the
 // environment it asks for, and checks its user hub may do what the hub
-// does.
+// does (hubUserWorks), and a hub runs on it (hubRunsOn).
 func TestNATSSingleConfig(t *testing.T) {
 	shipped := natstest.RunShipped(t, "nats/hub-single.conf")
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	hubUserWorks(ctx, t, shipped.HubURL, 1)
+	hubRunsOn(ctx, t, shipped.HubURL, shipped.CalloutSeedFile, 1)
 }
 
 // TestNATSClusterConfig starts three nodes from nats/hub-cluster.conf, as
@@ -36,7 +42,9 @@ func TestNATSSingleConfig(t *testing.T) {
 // cannot give as compose does changed (free loopback ports for the
 // clients, the monitor and the routes, a temporary store). They must form
 // one JetStream cluster in which the hub's user can do what the hub does
-// (hubUserWorks), with three copies of everything.
+// (hubUserWorks) and a hub runs (hubRunsOn), with three copies of
+// everything. The route ports are picked free and let go before the nodes
+// take them: another process could take one between.
 func TestNATSClusterConfig(t *testing.T) {
 	const hubPassword, adminPassword = "hub-password-for-the-test", "admin-password-for-the-test"
 	t.Setenv("HUB_NATS_PASSWORD", hubPassword)
@@ -94,6 +102,11 @@ func TestNATSClusterConfig(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	hubUserWorks(ctx, t, strings.Join(urls, ","), len(names), nats.UserInfo("hub", hubPassword))
+	var hubURLs []string
+	for _, u := range urls {
+		hubURLs = append(hubURLs, strings.Replace(u, "nats://", "nats://hub:"+hubPassword+"@", 1))
+	}
+	hubRunsOn(ctx, t, strings.Join(hubURLs, ","), "", len(names))
 	admin, err := nats.Connect(urls[2], nats.UserInfo("admin", adminPassword))
 	if err != nil {
 		t.Fatalf("connect as user admin: %v", err)
@@ -184,4 +197,66 @@ func hubUserWorks(ctx context.Context, t *testing.T, url string, replicas int, o
 	if err := queue.Enqueue(attempt, hub.RenditionJob{SHA256: "0123", BlobKey: "probe", ContentType: "image/png"}); err != nil {
 		fail("user hub queues a rendition job: %v", err)
 	}
+}
+
+// hubRunsOn starts a hub on the NATS at url, as its user hub, keeping
+// replicas copies of everything, and has it store a package with a
+// picture and release it; the picture's rendition job must reach its
+// queue. The hub logs a permission the config lacks as a warning and
+// carries on, so any warning fails the test. (The hub makes no renditions
+// here: its workers' pulls would hold up its stop for seconds.)
+func hubRunsOn(ctx context.Context, t *testing.T, url, calloutSeed string, replicas int) {
+	t.Helper()
+	var warnings lockedBuffer
+	h := hubtest.Start(t, hubtest.Options{
+		NATSURL: url, NATSCalloutSeed: calloutSeed,
+		Logger: slog.New(slog.NewTextHandler(&warnings, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Configure: func(c *server.Config) {
+			c.NATSReplicas = replicas
+			c.RenditionWorkers = -1
+		},
+	})
+	p := h.ReadyPackage(t, "deploy-check")
+	if _, err := h.Service.Release(ctx, h.Admin(t), p.ID, nil); err != nil {
+		t.Fatalf("release on the hub: %v", err)
+	}
+	stream, err := h.Server.JetStream().Stream(ctx, renditionqueue.Stream)
+	if err != nil {
+		t.Fatalf("the rendition job stream: %v", err)
+	}
+	for {
+		if ctx.Err() != nil {
+			t.Fatalf("the picture's rendition job never reached %s; the hub logged:\n%s", renditionqueue.Stream, warnings.String())
+		}
+		info, err := stream.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Msgs > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.Stop(t)
+	if w := warnings.String(); w != "" {
+		t.Errorf("the hub on this NATS logged warnings:\n%s", w)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer the hub's goroutines may log into.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
