@@ -217,8 +217,19 @@ func hubRunsOn(ctx context.Context, t *testing.T, url, calloutSeed string, repli
 		},
 	})
 	p := h.ReadyPackage(t, "deploy-check")
-	if _, err := h.Service.Release(ctx, h.Admin(t), p.ID, nil); err != nil {
-		t.Fatalf("release on the hub: %v", err)
+	admin := h.Admin(t)
+	// On a cluster a KV read may be answered by a node that has not got
+	// the upload's last write yet (direct gets go to any copy), and the
+	// release is then refused as if the upload still ran: ask again.
+	for {
+		_, err := h.Service.Release(ctx, admin, p.ID, nil)
+		if err == nil {
+			break
+		}
+		if hub.ErrorCode(err) != hub.ECONFLICT || ctx.Err() != nil {
+			t.Fatalf("release on the hub: %v; the hub logged:\n%s", err, warnings.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	stream, err := h.Server.JetStream().Stream(ctx, renditionqueue.Stream)
 	if err != nil {
