@@ -124,7 +124,7 @@ type kubeconformResult struct {
 // kubeconform validates files strictly against the schemas in schemaDir.
 func kubeconform(t *testing.T, files ...string) kubeconformResult {
 	t.Helper()
-	bin := tool(t, "kubeconform", "go install "+kubeconformModule+" (or run .ci/install-tools)")
+	bin := tool(t, "kubeconform", "run .ci/install-tools, or GOBIN=$HOME/.cache/hub-tools/bin go install "+kubeconformModule)
 	args := []string{
 		"-strict", "-summary", "-output", "json",
 		"-kubernetes-version", strings.TrimPrefix(kubernetesVersion, "v"),
