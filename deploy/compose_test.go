@@ -116,27 +116,28 @@ func testCompose(t *testing.T, envFile string) {
 // below, made to the loaded project, is reported.
 func TestComposeProblemsAreFound(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		spoil func(p *types.Project)
-		want  string
+		name    string
+		service string // the one spoil changes
+		spoil   func(p *types.Project)
+		want    string
 	}{
-		{"misspelt hub setting", func(p *types.Project) {
+		{"misspelt hub setting", "hub-1", func(p *types.Project) {
 			s := p.Services["hub-1"]
 			v := "assets"
 			s.Environment["HUB_S3_BUKET"] = &v
 			p.Services["hub-1"] = s
 		}, "HUB_S3_BUKET is not a setting"},
-		{"dependency without a health check", func(p *types.Project) {
+		{"dependency without a health check", "minio", func(p *types.Project) {
 			s := p.Services["minio"]
 			s.HealthCheck = nil
 			p.Services["minio"] = s
 		}, `waits for minio to be healthy, which has no health check`},
-		{"unknown dependency", func(p *types.Project) {
+		{"unknown dependency", "lb", func(p *types.Project) {
 			s := p.Services["lb"]
 			s.DependsOn["hub-3"] = types.ServiceDependency{Condition: types.ServiceConditionHealthy}
 			p.Services["lb"] = s
 		}, "depends on hub-3, which is not a service"},
-		{"scratch on the read-only root", func(p *types.Project) {
+		{"scratch on the read-only root", "hub-2", func(p *types.Project) {
 			s := p.Services["hub-2"]
 			s.Volumes = nil
 			p.Services["hub-2"] = s
@@ -146,6 +147,9 @@ func TestComposeProblemsAreFound(t *testing.T) {
 			project, err := loadCompose(t.Context(), filledEnv(t, false))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if _, ok := project.Services[tc.service]; !ok {
+				t.Fatalf("compose.yaml has no service %s to spoil", tc.service)
 			}
 			tc.spoil(project)
 			problems := strings.Join(composeProblems(project), "\n")
