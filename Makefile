@@ -4,8 +4,8 @@
 .PHONY: test check tools run bench bench-table build fuzz faults-long
 
 # tools installs what a fresh machine lacks beside Go, pinned, into
-# $HOME/.cache/hub-tools/bin: a MinIO server for the S3 tests and
-# staticcheck.
+# $HOME/.cache/hub-tools/bin: a MinIO server for the S3 tests,
+# staticcheck, and kubeconform for the deploy/ tests.
 tools:
 	bash .ci/install-tools
 
