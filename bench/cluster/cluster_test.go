@@ -286,6 +286,11 @@ func (r *run) burst() {
 	if len(kills) != 2 {
 		t.Fatalf("the burst ended before both kills (%d)", len(kills))
 	}
+	end := began.Add(took)
+	rate := func(n int64, from, to time.Time) float64 { return float64(n) / to.Sub(from).Seconds() }
+	r.notef("burst rate: %.0f/s before the first kill, %.0f/s between the kills, %.0f/s on hub-b alone",
+		rate(kills[0].after, began, kills[0].at), rate(kills[1].after-kills[0].after, kills[0].at, kills[1].at),
+		rate(done.Load()-kills[1].after, kills[1].at, end))
 	r.arrivalDelays(items)
 	if t.Failed() {
 		return
