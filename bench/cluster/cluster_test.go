@@ -84,8 +84,8 @@ type run struct {
 	partnerKey, feedToken string
 
 	mu       sync.Mutex
-	released []*item // every package the run released
-	summary  []string
+	released []*item     // every package the run released
+	summary  [][2]string // label, figures
 }
 
 func TestCluster(t *testing.T) {
@@ -94,6 +94,12 @@ func TestCluster(t *testing.T) {
 	}
 	began := time.Now()
 	dir := keptOnFailure(t)
+	var summarized time.Time
+	t.Cleanup(func() {
+		if !summarized.IsZero() {
+			t.Logf("shutdown: the outlets, both replicas, the NATS nodes and MinIO stopped in %s", time.Since(summarized).Round(100*time.Millisecond))
+		}
+	})
 	mio := miniotest.StartDedicated(t)
 	nc := startNATSCluster(t, dir)
 	bin := buildHub(t, dir)
@@ -111,7 +117,9 @@ func TestCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &run{t: t, api: newAPIClient(), nats: nc, js: js, minio: mio, bucket: s3.bucket, hubs: []*hubProc{a, b}}
-	r.notef("set-up: 3 NATS nodes, MinIO, 2 replicas (ready in %s and %s) in %s", ms(a.startup), ms(b.startup), ms(time.Since(began)))
+	t.Cleanup(func() { r.printSummary(began); summarized = time.Now() })
+	r.sum("set-up", "3 NATS nodes, MinIO, hub-a and hub-b (ready in %s and %s) in %s",
+		ms(a.startup), ms(b.startup), time.Since(began).Round(100*time.Millisecond))
 
 	r.setUp()
 	r.visibility()
@@ -123,9 +131,7 @@ func TestCluster(t *testing.T) {
 		return
 	}
 	r.minioOutage()
-	r.check("at the end", r.hubs[1], true)
-	r.notef("wall time %s", time.Since(began).Round(100*time.Millisecond))
-	t.Log("\ncluster proof summary\n  " + strings.Join(r.summary, "\n  "))
+	r.check("at the end", "at the end, through hub-b", r.hubs[1], true)
 }
 
 // keptOnFailure is a directory for the run's files and logs, removed
@@ -145,13 +151,28 @@ func keptOnFailure(t *testing.T) string {
 	return dir
 }
 
-// notef logs a line and keeps it for the summary.
-func (r *run) notef(format string, args ...any) {
+// sum logs a line and keeps it, under label, for the summary.
+func (r *run) sum(label, format string, args ...any) {
 	line := fmt.Sprintf(format, args...)
-	r.t.Log(line)
+	r.t.Log(label + ": " + line)
 	r.mu.Lock()
-	r.summary = append(r.summary, line)
+	r.summary = append(r.summary, [2]string{label, line})
 	r.mu.Unlock()
+}
+
+// printSummary prints what the run measured, with its verdict, also
+// after a run that stopped half-way.
+func (r *run) printSummary(began time.Time) {
+	verdict := "PASS"
+	if r.t.Failed() {
+		verdict = "FAIL (see the errors above)"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\ncluster proof: %s, %s until the checks ended (before the shutdown)\n", verdict, time.Since(began).Round(100*time.Millisecond))
+	for _, l := range r.summary {
+		fmt.Fprintf(&b, "  %-24s %s\n", l[0], l[1])
+	}
+	r.t.Log(b.String())
 }
 
 // setUp makes the campaign, the producer's key, and two partners with a
@@ -211,8 +232,8 @@ func (r *run) visibility() {
 			verdict = "MISSED"
 			t.Errorf("release through hub-a took %s to show on hub-b's %s (bound %s)", ms(worst), p.name, visibleWithin)
 		}
-		r.notef("visible on hub-b after a release through hub-a, %s: p50 %s p99 %s max %s over %d (bound %s: %s)",
-			p.name, ms(percentile(ds, 0.50)), ms(percentile(ds, 0.99)), ms(worst), len(ds), visibleWithin, verdict)
+		r.sum("on hub-b: "+p.short, "p50 %s p99 %s max %s after the release's answer on hub-a (%d releases; %s bound %s) [%s]",
+			ms(percentile(ds, 0.50)), ms(percentile(ds, 0.99)), ms(worst), len(ds), verdict, visibleWithin, p.name)
 	}
 }
 
@@ -278,25 +299,24 @@ func (r *run) burst() {
 			r.addReleased(it)
 		}
 	}
-	r.notef("burst: %d releases (create + upload + release) through both replicas in %s, %.0f/s; %d retries, %d to the other replica, %d tries unanswered",
-		done.Load(), took.Round(time.Millisecond), float64(done.Load())/took.Seconds(), r.prod.retries.Load(), r.prod.failovers.Load(), r.prod.unknown.Load())
 	for _, k := range kills {
-		r.notef("SIGKILL %s at %s (+%s into the burst, after %d releases)", k.what, k.at.Format("15:04:05.000"), ms(k.at.Sub(began)), k.after)
+		r.sum("SIGKILL", "%s at %s (+%s into the burst, %d releases done)", k.what, k.at.Format("15:04:05.000"), k.at.Sub(began).Round(100*time.Millisecond), k.after)
 	}
 	if len(kills) != 2 {
 		t.Fatalf("the burst ended before both kills (%d)", len(kills))
 	}
 	end := began.Add(took)
 	rate := func(n int64, from, to time.Time) float64 { return float64(n) / to.Sub(from).Seconds() }
-	r.notef("burst rate: %.0f/s before the first kill, %.0f/s between the kills, %.0f/s on hub-b alone",
-		rate(kills[0].after, began, kills[0].at), rate(kills[1].after-kills[0].after, kills[0].at, kills[1].at),
-		rate(done.Load()-kills[1].after, kills[1].at, end))
+	r.sum("burst", "%d releases (create + upload + release) in %s, %.0f/s (%.0f/s before the kills, %.0f/s between, %.0f/s on hub-b alone); %d retries, %d to the other replica, %d unanswered",
+		done.Load(), took.Round(100*time.Millisecond), float64(done.Load())/took.Seconds(),
+		rate(kills[0].after, began, kills[0].at), rate(kills[1].after-kills[0].after, kills[0].at, kills[1].at), rate(done.Load()-kills[1].after, kills[1].at, end),
+		r.prod.retries.Load(), r.prod.failovers.Load(), r.prod.unknown.Load())
 	r.arrivalDelays(items)
 	if t.Failed() {
 		return
 	}
 
-	r.check("after the kills (1 of 3 NATS nodes and hub-a down), through hub-b", r.hubs[1], true)
+	r.check("after the kills", "after the kills (1 of 3 NATS nodes and hub-a down), through hub-b", r.hubs[1], true)
 
 	// Back: the node on its files, hub-a on its (empty) data dir.
 	node := r.nats.node(strings.Fields(strings.TrimPrefix(kills[0].what, "NATS node "))[0])
@@ -308,8 +328,8 @@ func (r *run) burst() {
 		defer cancel()
 		return streamsCurrent(c, r.js, 3)
 	})
-	r.notef("restart: %s and hub-a back (hub-a ready in %s), every stream's 3 replicas current %s after the restart began",
-		node.name, ms(r.hubs[0].startup), ms(time.Since(back)))
+	r.sum("restart", "%s and hub-a back (hub-a ready in %s); every stream's 3 replicas current %s after the restart began",
+		node.name, ms(r.hubs[0].startup), time.Since(back).Round(100*time.Millisecond))
 	for i := range afterRestart {
 		it, err := r.prod.release(ctx, 3000+i, i%2, true)
 		if err != nil {
@@ -317,7 +337,7 @@ func (r *run) burst() {
 		}
 		r.addReleased(it)
 	}
-	r.check("after the restart, through hub-a", r.hubs[0], true)
+	r.check("after the restart", "after the restart, through hub-a", r.hubs[0], true)
 }
 
 // arrivalDelays reports, for the burst, how long after its release's
@@ -336,8 +356,8 @@ func (r *run) arrivalDelays(items []*item) {
 		if len(ds) == 0 {
 			continue
 		}
-		r.notef("outlet %s during the burst: %d of %d arrived by its end; release answer to first delivery p50 %s p99 %s max %s (negative: delivered before the answer)",
-			o.name, len(ds), len(items), ms(percentile(ds, 0.50)), ms(percentile(ds, 0.99)), ms(slices.Max(ds)))
+		r.sum("to "+o.name, "release answer to first delivery during the burst p50 %s p99 %s max %s (%d of %d by its end; negative: delivered before the answer)",
+			ms(percentile(ds, 0.50)), ms(percentile(ds, 0.99)), ms(slices.Max(ds)), len(ds), len(items))
 	}
 }
 
@@ -352,7 +372,7 @@ func (r *run) addReleased(it *item) {
 // sent; that nothing else is in the campaign; that the change log has
 // each release exactly once; and that every outlet has received each
 // (once after dedupe by ce-id) and nothing else.
-func (r *run) check(phase string, via *hubProc, downloads bool) {
+func (r *run) check(label, phase string, via *hubProc, downloads bool) {
 	t := r.t
 	t.Helper()
 	r.mu.Lock()
@@ -457,8 +477,17 @@ func (r *run) check(phase string, via *hubProc, downloads bool) {
 	if downloads {
 		assets = fmt.Sprintf("%d assets readable with the bytes sent", readable)
 	}
-	r.notef("check %s: %s; catalog %d packages released once each, %s; change log %d once, %d repeated, %d missing, %d unknown; outlets %s",
+	t.Logf("check %s: %s; catalog %d packages released once each, %s; change log %d once, %d repeated, %d missing, %d unknown; outlets %s",
 		phase, verdict, len(found), assets, once, twice, missing, extra, strings.Join(outlets, "; "))
+	var distinct, redelivered []string
+	for _, o := range r.outlets {
+		c := o.counts()
+		distinct, redelivered = append(distinct, fmt.Sprint(c.distinct)), append(redelivered, fmt.Sprint(c.redelivered))
+	}
+	r.mu.Lock()
+	r.summary = append(r.summary, [2]string{"check " + label, fmt.Sprintf("%s: %d released, each once in the catalog (%s), the change log (%d) and at both outlets (%s distinct, %s redelivered)",
+		verdict, len(want), assets, once, strings.Join(distinct, "/"), strings.Join(redelivered, "/"))})
+	r.mu.Unlock()
 }
 
 // minioOutage stops MinIO during an upload through hub-b: the upload must
@@ -555,10 +584,10 @@ func (r *run) minioOutage() {
 	r.api.json(t, b.url(), "POST", "/v1/packages/"+it.id+"/release", r.prod.key, "", http.StatusOK, nil)
 	it.released = time.Now()
 	r.addReleased(it)
-	r.notef("MinIO SIGKILLed at %s, %s into a %d MiB upload to hub-b: answered %d in %s, %q; nothing recorded (assets none, blob records %d -> %d, objects %d -> %d)",
-		killed.Format("15:04:05.000"), ms(killed.Sub(began)), len(it.content)>>20, got.rep.status, ms(answered.Sub(killed)), got.rep.problemDetail(),
+	r.sum("MinIO SIGKILL", "at %s, %s into a %.1f MiB upload to hub-b: %d %s after, %q; recorded nothing (assets none, blob records %d -> %d, objects %d -> %d)",
+		killed.Format("15:04:05.000"), ms(killed.Sub(began)), float64(len(it.content))/(1<<20), got.rep.status, ms(answered.Sub(killed)), got.rep.problemDetail(),
 		len(blobsBefore), len(blobsDuring), objectsBefore, objectsAfter)
-	r.notef("MinIO back at %s: the same upload to hub-b (not restarted) succeeded %s later, after %d more 503s",
+	r.sum("MinIO back", "at %s: the same upload to hub-b (never restarted) succeeded %s later, after %d more 503s",
 		restarted.Format("15:04:05.000"), ms(uploaded.Sub(restarted)), unavailable)
 }
 

@@ -14,7 +14,8 @@ import (
 // "shows on the other replica within a second" check asks each of them.
 // A new way (search, say) is one more entry in visibleOnOtherReplica.
 type visibilityProbe struct {
-	name string
+	name  string
+	short string // for the summary
 	// visible says whether item it can be found through base yet; an
 	// error is an answer that is neither yes nor not yet.
 	visible func(ctx context.Context, api *apiClient, base string, it *item) (bool, error)
@@ -26,7 +27,7 @@ type visibilityProbe struct {
 func visibleOnOtherReplica(partnerKey, feedToken string) []visibilityProbe {
 	return []visibilityProbe{
 		{
-			name: "API GET /v1/packages/{id}",
+			name: "API GET /v1/packages/{id}", short: "API",
 			visible: func(ctx context.Context, api *apiClient, base string, it *item) (bool, error) {
 				rep, err := api.do(ctx, base, "GET", "/v1/packages/"+it.id, partnerKey, nil, 0, nil)
 				switch {
@@ -45,7 +46,7 @@ func visibleOnOtherReplica(partnerKey, feedToken string) []visibilityProbe {
 			},
 		},
 		{
-			name: "partner feed /feeds/p/{token}/releases.json",
+			name: "partner feed /feeds/p/{token}/releases.json", short: "partner feed",
 			visible: func(ctx context.Context, api *apiClient, base string, it *item) (bool, error) {
 				rep, err := api.do(ctx, base, "GET", "/feeds/p/"+feedToken+"/releases.json?campaign="+clusterCampaign, "", nil, 0, nil)
 				switch {
