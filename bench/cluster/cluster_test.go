@@ -97,7 +97,7 @@ func TestCluster(t *testing.T) {
 	var summarized time.Time
 	t.Cleanup(func() {
 		if !summarized.IsZero() {
-			t.Logf("shutdown: the outlets, both replicas, the NATS nodes and MinIO stopped in %s", time.Since(summarized).Round(100*time.Millisecond))
+			t.Logf("shutdown: both replicas, the NATS nodes and MinIO stopped in %s", time.Since(summarized).Round(100*time.Millisecond))
 		}
 	})
 	mio := miniotest.StartDedicated(t)
