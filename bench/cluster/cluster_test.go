@@ -22,6 +22,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -76,6 +77,7 @@ type run struct {
 	js      jetstream.JetStream // as the NATS admin user
 	minio   *miniotest.Server
 	bucket  string
+	dir     string     // where the children keep their files and logs
 	hubs    []*hubProc // A, B
 	prod    *producer
 	outlets []*outlet
@@ -116,7 +118,7 @@ func TestCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &run{t: t, api: newAPIClient(), nats: nc, js: js, minio: mio, bucket: s3.bucket, hubs: []*hubProc{a, b}}
+	r := &run{t: t, api: newAPIClient(), nats: nc, js: js, minio: mio, bucket: s3.bucket, hubs: []*hubProc{a, b}, dir: dir}
 	t.Cleanup(func() { r.printSummary(began); summarized = time.Now() })
 	r.sum("set-up", "3 NATS nodes, MinIO, hub-a and hub-b (ready in %s and %s) in %s",
 		ms(a.startup), ms(b.startup), time.Since(began).Round(100*time.Millisecond))
@@ -132,6 +134,28 @@ func TestCluster(t *testing.T) {
 	}
 	r.minioOutage()
 	r.check("at the end", "at the end, through hub-b", r.hubs[1], true)
+	r.hubLogs()
+}
+
+// hubLogs counts what the replicas' logs say about the faults: requests
+// answered with a 5xx and announcements left to the reconciler (the
+// outbox's retry, every 10 s), each replica and start.
+func (r *run) hubLogs() {
+	logs, err := filepath.Glob(filepath.Join(r.dir, "hub-*", "hub-*.log"))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var parts []string
+	for _, name := range logs {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(r.dir, name)
+		parts = append(parts, fmt.Sprintf("%s %d failed requests, %d announcements retried",
+			rel, bytes.Count(b, []byte(`msg="request failed"`)), bytes.Count(b, []byte(`msg="announce; will retry"`))))
+	}
+	r.sum("replicas' logs", "%s", strings.Join(parts, "; "))
 }
 
 // keptOnFailure is a directory for the run's files and logs, removed
