@@ -34,6 +34,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndication-hub/hub/hub/miniotest"
+	"github.com/syndication-hub/hub/hub/webhooktest"
 	"github.com/syndication-hub/hub/publisher/wire"
 )
 
@@ -71,16 +72,17 @@ func TestMain(m *testing.M) {
 
 // run is the state of one proof.
 type run struct {
-	t       *testing.T
-	api     *apiClient
-	nats    *natsCluster
-	js      jetstream.JetStream // as the NATS admin user
-	minio   *miniotest.Server
-	bucket  string
-	dir     string     // where the children keep their files and logs
-	hubs    []*hubProc // A, B
-	prod    *producer
-	outlets []*outlet
+	t      *testing.T
+	api    *apiClient
+	nats   *natsCluster
+	js     jetstream.JetStream // as the NATS admin user
+	minio  *miniotest.Server
+	bucket string
+	dir    string     // where the children keep their files and logs
+	hubs   []*hubProc // A, B
+	prod   *producer
+	// outlets are the partners' receivers: two over NATS, one webhook.
+	outlets []receiver
 	// partnerKey (the first outlet's) and feedToken (its partner's) are
 	// what the visibility probes ask with.
 	partnerKey, feedToken string
@@ -226,6 +228,16 @@ func (r *run) setUp() {
 		// Each asks the other replica for its NATS access.
 		r.outlets = append(r.outlets, connectOutlet(t, r.api, r.hubs[(i+1)%2].url(), name, pk.Key))
 	}
+	// A third partner takes its releases by webhook: a durable consumer
+	// of its own, read by whichever replica's deliverer gets there.
+	var p struct{ ID string }
+	r.api.json(t, b, "POST", "/v1/partners", adminKey,
+		`{"name":"Osh Radio","region":"Central Asia","medium":"radio","campaigns":["`+clusterCampaign+`"]}`, http.StatusCreated, &p)
+	recv := webhooktest.Start(t, webhooktest.OK)
+	var wh struct{ Secret string }
+	r.api.json(t, a, "POST", "/v1/webhooks", adminKey, fmt.Sprintf(`{"url":%q,"partner":%q}`, recv.URL, p.ID), http.StatusCreated, &wh)
+	recv.SetSecret(wh.Secret)
+	r.outlets = append(r.outlets, &webhookOutlet{name: "Osh Radio", recv: recv})
 }
 
 // visibility releases packages through A, one at a time, and measures
@@ -380,7 +392,7 @@ func (r *run) arrivalDelays(items []*item) {
 		if len(ds) == 0 {
 			continue
 		}
-		r.sum("to "+o.name, "release answer to first delivery during the burst p50 %s p99 %s max %s (%d of %d by its end; negative: delivered before the answer)",
+		r.sum("to "+o.label(), "release answer to first delivery during the burst p50 %s p99 %s max %s (%d of %d by its end; negative: delivered before the answer)",
 			ms(percentile(ds, 0.50)), ms(percentile(ds, 0.99)), ms(slices.Max(ds)), len(ds), len(items))
 	}
 }
@@ -486,12 +498,12 @@ func (r *run) check(label, phase string, via *hubProc, downloads bool) {
 	for _, o := range r.outlets {
 		waited, lacking := o.waitAll(want, outletPatience)
 		if len(lacking) > 0 {
-			violate("outlet %s lacks %d releases after %s, e.g. %v", o.name, len(lacking), outletPatience, lacking[:min(5, len(lacking))])
+			violate("%s lacks %d releases after %s, e.g. %v", o.label(), len(lacking), outletPatience, lacking[:min(5, len(lacking))])
 		}
 		if other := o.unexpected(want); len(other) > 0 {
-			violate("outlet %s received %d it should not have, e.g. %v", o.name, len(other), other[:min(5, len(other))])
+			violate("%s received %d it should not have, e.g. %v", o.label(), len(other), other[:min(5, len(other))])
 		}
-		outlets = append(outlets, fmt.Sprintf("%s: %s, complete after %s more", o.name, o.counts(), ms(waited)))
+		outlets = append(outlets, fmt.Sprintf("%s: %s, complete after %s more", o.label(), o.counts(), ms(waited)))
 	}
 	verdict := "ok"
 	if len(violations) > 0 {
@@ -509,7 +521,7 @@ func (r *run) check(label, phase string, via *hubProc, downloads bool) {
 		distinct, redelivered = append(distinct, fmt.Sprint(c.distinct)), append(redelivered, fmt.Sprint(c.redelivered))
 	}
 	r.mu.Lock()
-	r.summary = append(r.summary, [2]string{"check " + label, fmt.Sprintf("%s: %d released, each once in the catalog (%s), the change log (%d) and at both outlets (%s distinct, %s redelivered)",
+	r.summary = append(r.summary, [2]string{"check " + label, fmt.Sprintf("%s: %d released, each once in the catalog (%s), the change log (%d) and at the 3 partners (%s distinct, %s redelivered)",
 		verdict, len(want), assets, once, strings.Join(distinct, "/"), strings.Join(redelivered, "/"))})
 	r.mu.Unlock()
 }

@@ -93,9 +93,16 @@ func newHub(t *testing.T, name, bin, dir string, nc *natsCluster, s3 s3Settings)
 		"HUB_MAX_UPLOADS_PER_KEY=0",
 		// Renditions are not what this proves; text assets have none anyway.
 		"HUB_RENDITION_WORKERS=1",
+		// The partners' webhook endpoint is on loopback.
+		"HUB_WEBHOOKS_ALLOW_PRIVATE=true",
 		"HUB_LOG_LEVEL=info",
 	)
-	t.Cleanup(h.stop)
+	t.Cleanup(func() {
+		if t.Failed() {
+			h.dump()
+		}
+		h.stop()
+	})
 	return h
 }
 
@@ -150,6 +157,20 @@ func (h *hubProc) kill() {
 	_ = h.cmd.Process.Signal(syscall.SIGKILL)
 	<-h.exited
 	h.cmd = nil
+}
+
+// dump has the Go runtime write every goroutine's stack into the hub's
+// log and exit (SIGQUIT): after a failure, what a stuck request waits on.
+func (h *hubProc) dump() {
+	if h.cmd == nil {
+		return
+	}
+	_ = h.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-h.exited:
+		h.cmd = nil
+	case <-time.After(10 * time.Second):
+	}
 }
 
 // stop asks the hub to shut down and kills it if it does not in 15 s.

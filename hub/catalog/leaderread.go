@@ -28,11 +28,16 @@ type leaderReads struct {
 	nc     *nats.Conn
 	stream string // KV_<bucket>
 	prefix string // $KV.<bucket>.
+	// timeout bounds a read whose context has no deadline, as every
+	// JetStream call is bounded (its DefaultTimeout): a request that
+	// reached a leader dying with it is never answered.
+	timeout time.Duration
 }
 
 // readFromLeader wraps kv, a bucket of js, so its Get reads from the leader.
 func readFromLeader(js jetstream.JetStream, kv jetstream.KeyValue) jetstream.KeyValue {
-	return leaderReads{KeyValue: kv, nc: js.Conn(), stream: "KV_" + kv.Bucket(), prefix: "$KV." + kv.Bucket() + "."}
+	return leaderReads{KeyValue: kv, nc: js.Conn(), stream: "KV_" + kv.Bucket(), prefix: "$KV." + kv.Bucket() + ".",
+		timeout: js.Options().DefaultTimeout}
 }
 
 // Get returns the key's latest value as the leader has it, and
@@ -44,6 +49,11 @@ func (b leaderReads) Get(ctx context.Context, key string) (jetstream.KeyValueEnt
 	}{b.prefix + key})
 	if err != nil {
 		return nil, err
+	}
+	if _, ok := ctx.Deadline(); !ok && b.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, b.timeout)
+		defer cancel()
 	}
 	msg, err := b.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+b.stream, req)
 	if err != nil {
