@@ -4,10 +4,11 @@
 // deploy/nats/hub-single.conf with hub-cluster.conf's cluster block), a
 // MinIO server, and two `hub serve` processes built from ./cmd/hub with
 // HUB_NATS_REPLICAS=3; two partner outlets read their durable consumers
-// over NATS with their API keys throughout. It checks that a release
+// over NATS with their API keys throughout, and a third partner takes
+// its releases by webhook. It checks that a release
 // through one replica shows on the other within a second; that a burst of
 // releases through both, with a NATS node and a replica SIGKILLed in the
-// middle, reaches every outlet, the change log and the catalog exactly
+// middle, reaches every partner, the change log and the catalog exactly
 // once and nothing half-written, before and after the two come back; and
 // that MinIO stopped during an upload is a 503 that records nothing, with
 // uploads working again once MinIO is back, without a restart.
