@@ -68,9 +68,10 @@ faults-long:
 # MinIO and two `hub serve` replicas with HUB_NATS_REPLICAS=3. A release
 # through one replica must show in the other's API and partner feed
 # within a second; 1,000 releases through both, with the NATS node leading
-# the release stream and one replica SIGKILLed, must reach both partner
-# outlets' durable consumers, the change log and the catalog exactly once,
-# nothing half-written, before and after both come back; MinIO killed
+# the release stream and one replica SIGKILLed, must reach the partners'
+# durable consumers (two outlets on NATS, one webhook), the change log and
+# the catalog exactly once, nothing half-written, before and after both
+# come back; MinIO killed
 # during an upload must be a 503 that records nothing, and the same
 # replica must take the upload once MinIO is back. It prints a summary
 # and fails on any violation. About three minutes on 2 cores, so not in
