@@ -302,8 +302,13 @@ func (r *run) burst() {
 			t.Errorf("find the leader of %s: %v", wire.Stream, err)
 			return
 		}
+		node := r.nats.node(leader)
+		if node == nil {
+			t.Errorf("%s is led by %q, none of the cluster's nodes", wire.Stream, leader)
+			return
+		}
 		kills = append(kills, killEvent{what: "NATS node " + leader + " (leader of " + wire.Stream + ")", at: time.Now(), after: done.Load()})
-		r.nats.node(leader).kill()
+		node.kill()
 		for done.Load() < killHubAt && ctx.Err() == nil {
 			time.Sleep(2 * time.Millisecond)
 		}
