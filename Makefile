@@ -1,7 +1,7 @@
 # The two commands of the README's quickstart are `go run ./cmd/hub serve`
 # and `make test`; .ci/run calls `make test` too.
 
-.PHONY: test check tools run bench build fuzz faults-long cluster
+.PHONY: test check tools run bench bench-table build fuzz faults-long cluster
 
 # tools installs what a fresh machine lacks beside Go, pinned, into
 # $HOME/.cache/hub-tools/bin: a MinIO server for the S3 tests and
@@ -34,6 +34,15 @@ build:
 # it skips without, unless CI=true); see bench/README.md.
 bench: tools
 	go test -run '^$$' -bench . -benchtime 1x -timeout 30m ./bench/...
+
+# bench-table runs, one after the other, the benchmarks that have targets
+# (transfers against minio-go, scrubbing, release latency against raw
+# JetStream, the feed against a static file server, the catalog at two
+# sizes) and prints one Markdown table of ratios beside their limits, the
+# machine and each run's load (docs/performance.md). About 45–60 minutes
+# on 2 cores; `make bench-table QUICK=1` runs smaller sizes in 10–15.
+bench-table: tools
+	go run ./bench/table $(if $(QUICK),-quick)
 
 # fuzz runs every fuzz target, one after the other, for FUZZTIME each
 # (make fuzz FUZZTIME=5m). `make test` runs their seed corpora

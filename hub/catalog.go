@@ -64,6 +64,14 @@ type PackageStore interface {
 	// errors; q is checked by the caller.
 	ListPackages(ctx context.Context, f Filter, q PackageQuery) (PackagePage, error)
 
+	// EachPackage calls fn on every stored package once, in no set
+	// order, reading the store in one pass rather than page by page
+	// through the listings' document cache (which holds what people ask
+	// for, and a sweep would empty). For the sweeps that must see every
+	// package. Stops at fn's first error and returns it; the packages
+	// are the caller's.
+	EachPackage(ctx context.Context, fn func(p *Package) error) error
+
 	// Listed returns what the listings currently know of package id, which
 	// may lag behind Package; the feeds ask it whether this replica's
 	// listings have caught up with an announcement. Returns ENOTFOUND.

@@ -196,29 +196,22 @@ func (s *Service) settleReferences(ctx context.Context, sum string, refs, held i
 func (s *Service) census(ctx context.Context, now time.Time) (func(key string) bool, map[string]int, error) {
 	var oldest time.Time
 	holders := map[string]int{}
-	q := PackageQuery{Limit: MaxPageSize}
-	for {
-		page, err := s.catalog.ListPackages(ctx, Filter{AllCampaigns: true}, q)
-		if err != nil {
-			return nil, nil, fmt.Errorf("sweep: list packages: %w", err)
+	err := s.catalog.EachPackage(ctx, func(p *Package) error {
+		for _, sum := range p.Blobs {
+			holders[sum]++
 		}
-		for _, p := range page.Items {
-			for _, sum := range p.Blobs {
-				holders[sum]++
+		for id, alive := range p.Uploads {
+			if now.Sub(alive) >= uploadStale {
+				continue
 			}
-			for id, alive := range p.Uploads {
-				if now.Sub(alive) >= uploadStale {
-					continue
-				}
-				if t := keyTime(id); oldest.IsZero() || t.Before(oldest) {
-					oldest = t
-				}
+			if t := keyTime(id); oldest.IsZero() || t.Before(oldest) {
+				oldest = t
 			}
 		}
-		if page.Next == "" {
-			break
-		}
-		q.After = page.Next
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("sweep: %w", err)
 	}
 	if oldest.IsZero() {
 		return func(string) bool { return false }, holders, nil

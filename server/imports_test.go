@@ -169,6 +169,7 @@ var wiring = map[string][]string{
 		"hub/catalog/catalog_test.go",
 		"hub/catalog/settle_test.go",    // the catalog on an external NATS the test stops
 		"hub/catalog/listindex_test.go", // the catalog with a document cache of one
+		"hub/catalog/snapshot_test.go",  // catalogs on one bucket, each with its snapshot file
 	},
 	"hub/natsserver.Start": {"hub/natstest/natstest.go"},
 	"hub.NewService": {

@@ -182,6 +182,12 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 	if s.js, err = jetstream.New(s.nc); err != nil {
 		return nil, fmt.Errorf("JetStream: %w", err)
 	}
+	// The catalog's index takes as long as the catalog is large (a
+	// replica without its snapshot reads every package): its load is
+	// bounded by its progress, the rest of the start by a fixed time.
+	if err := s.openCatalog(ctx); err != nil {
+		return nil, err
+	}
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := s.openState(openCtx); err != nil {
@@ -240,24 +246,38 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 
 // openState opens what holds or carries state: the catalog, the blob
 // store, the release stream, partners' access and the pickup log.
-func (s *Server) openState(ctx context.Context) error {
-	var err error
+// openCatalog opens the catalog, and the feed cache its watch empties.
+func (s *Server) openCatalog(ctx context.Context) error {
 	// Rendered feeds are kept until an announcement reaches the release
 	// stream or a rendition set changes; each replica empties its own
 	// cache, from the stream and from the catalog's watch.
 	s.feeds = feeds.NewCache(feeds.CacheOptions{})
-	// A write the embedded server's failed file store never answers is
-	// EFULL, on every stream and bucket.
-	var storeFailed func() string
-	if s.embedded != nil {
-		storeFailed = s.embedded.StoreFailed
-	}
-	copts := catalog.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log, StoreFailed: storeFailed, SettleFor: s.opts.SettleFor,
-		RenditionsChanged: func(string) { s.feeds.Invalidate() }}
-	s.catalog, err = catalog.Open(ctx, s.js, copts)
-	if err != nil {
+	copts := catalog.Options{Replicas: s.cfg.NATSReplicas, Logger: s.log, StoreFailed: s.storeFailed(), SettleFor: s.opts.SettleFor,
+		RenditionsChanged: func(string) { s.feeds.Invalidate() },
+		// The listing index between starts: a cache of this replica's,
+		// so it is on the replica's own disk whichever NATS holds the
+		// truth.
+		SnapshotPath: filepath.Join(s.cfg.DataDir, "index", "listings.snapshot")}
+	var err error
+	if s.catalog, err = catalog.Open(ctx, s.js, copts); err != nil {
 		return fmt.Errorf("open catalog: %w", err)
 	}
+	return nil
+}
+
+// storeFailed returns the embedded NATS server's file store write error
+// ("" for none), so a write it never answers is EFULL on every stream and
+// bucket; nil on an external NATS.
+func (s *Server) storeFailed() func() string {
+	if s.embedded == nil {
+		return nil
+	}
+	return s.embedded.StoreFailed
+}
+
+func (s *Server) openState(ctx context.Context) error {
+	var err error
+	storeFailed := s.storeFailed()
 	if err := s.openBlobs(ctx); err != nil {
 		return err
 	}

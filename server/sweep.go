@@ -60,13 +60,16 @@ func (s *sweeper) run(ctx context.Context) {
 	}
 }
 
-func (s *sweeper) sweep(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, s.every)
+func (s *sweeper) sweep(parent context.Context) {
+	ctx, cancel := context.WithTimeout(parent, s.every)
 	defer cancel()
 	rep, err := s.service.Sweep(ctx, s.grace)
 	s.removed.WithLabelValues("orphan_blob").Add(float64(rep.Orphans))
 	s.removed.WithLabelValues("partial_write").Add(float64(rep.Partials))
 	s.removed.WithLabelValues("unheld_reference").Add(float64(rep.Unheld))
+	if err != nil && parent.Err() != nil {
+		return // the hub is stopping: a sweep cut short is no failure
+	}
 	if err != nil {
 		s.runs.WithLabelValues("error").Inc()
 		s.log.Warn("sweep", "orphan_blobs", rep.Orphans, "partial_writes", rep.Partials, "unheld_references", rep.Unheld, "err", err)

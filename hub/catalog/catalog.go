@@ -56,6 +56,18 @@ type Options struct {
 	// retried before it is answered so (see putRevised); 0 means 10 s.
 	// Tests of that answer shorten it.
 	SettleFor time.Duration
+	// SnapshotPath, when set, is a file on this replica's disk where the
+	// listing index is kept between starts (see snapshot.go): Open loads
+	// it and asks the bucket only for what changed since. "" rebuilds the
+	// index from the whole bucket on every start.
+	SnapshotPath string
+	// SnapshotEvery is how often a changed index is written to
+	// SnapshotPath; 0 means DefaultSnapshotEvery. Close writes it too.
+	SnapshotEvery time.Duration
+	// LoadStall fails Open when the packages watch delivers nothing for
+	// this long while the index loads; 0 means DefaultLoadStall. The load
+	// itself has no bound: it follows the catalog's size.
+	LoadStall time.Duration
 	// DocumentCache is how many package documents are kept in memory for
 	// listings; 0 means DefaultDocumentCache.
 	DocumentCache int
@@ -97,6 +109,14 @@ type Catalog struct {
 	// loaded is set once the packages watch has delivered every entry
 	// the bucket held on open.
 	loaded atomic.Bool
+	// watched is the revision of the last package change the watch
+	// delivered (and the index applied): a snapshot reflects it.
+	watched atomic.Uint64
+	// replayed counts the package entries the watch delivered before it
+	// was current: the whole bucket, or what changed since the snapshot.
+	replayed     atomic.Int64
+	snapshotPath string
+	bucket       bucketIdentity
 
 	stop    context.CancelFunc
 	stopped sync.WaitGroup
@@ -113,7 +133,13 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 	if opts.SettleFor <= 0 {
 		opts.SettleFor = defaultSettleFor
 	}
-	c := &Catalog{js: js, log: opts.Logger, listings: newListIndex()}
+	if opts.SnapshotEvery <= 0 {
+		opts.SnapshotEvery = DefaultSnapshotEvery
+	}
+	if opts.LoadStall <= 0 {
+		opts.LoadStall = DefaultLoadStall
+	}
+	c := &Catalog{js: js, log: opts.Logger, listings: newListIndex(), snapshotPath: opts.SnapshotPath}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -174,19 +200,22 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 	c.sessions = newRecords[hub.Session](js, sessions, "session", c.log)
 	c.signinLinks = newRecords[hub.SigninLink](js, links, "sign-in link", c.log)
 
+	started := time.Now()
+	resume := c.resumeFromSnapshot(ctx)
 	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	c.stop = stop
 	var readies []chan struct{}
 	for _, w := range []struct {
 		kv    jetstream.KeyValue
 		apply func(jetstream.KeyValueEntry)
+		opts  []jetstream.WatchOpt
 	}{
-		{c.packages, c.loadPackage}, {keys, c.keys.apply},
-		{campaigns, c.campaigns.apply}, {partners, c.partners.apply},
-		{webhooks, c.webhooks.apply}, {renditions, c.renditions.apply},
-		{sessions, c.sessions.apply}, {links, c.signinLinks.apply},
+		{c.packages, c.watchPackage, resume}, {keys, c.keys.apply, nil},
+		{campaigns, c.campaigns.apply, nil}, {partners, c.partners.apply, nil},
+		{webhooks, c.webhooks.apply, nil}, {renditions, c.renditions.apply, nil},
+		{sessions, c.sessions.apply, nil}, {links, c.signinLinks.apply, nil},
 	} {
-		ready, err := watch(watchCtx, c, w.kv, w.apply)
+		ready, err := watch(watchCtx, c, w.kv, w.apply, w.opts...)
 		if err != nil {
 			stop()
 			c.stopped.Wait()
@@ -195,30 +224,135 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		readies = append(readies, ready)
 	}
 	for i, ready := range readies {
-		select {
-		case <-ready:
-		case <-ctx.Done():
+		if err := c.waitLoaded(ctx, ready, opts.LoadStall); err != nil {
 			c.Close()
-			return nil, fmt.Errorf("load catalog index: %w", ctx.Err())
+			return nil, err
 		}
 		if i == 0 {
 			c.loaded.Store(true) // the packages watch is first
+			c.log.Info("listing index loaded", "packages", c.listings.size(), "from_snapshot", resume != nil, "replayed", c.replayed.Load(),
+				"revision", c.watched.Load(), "took", time.Since(started).Round(time.Millisecond))
 		}
+	}
+	if c.snapshotPath != "" {
+		c.stopped.Add(1)
+		go func() {
+			defer c.stopped.Done()
+			c.keepSnapshot(watchCtx, opts.SnapshotEvery, resume == nil)
+		}()
 	}
 	return c, nil
 }
 
-// Close stops the watches.
+// waitLoaded waits until a watch has delivered what its bucket held, for
+// as long as the packages watch keeps delivering: a large catalog takes as
+// long as it takes, a stalled one fails after stall without an entry.
+func (c *Catalog) waitLoaded(ctx context.Context, ready chan struct{}, stall time.Duration) error {
+	t := time.NewTicker(stall)
+	defer t.Stop()
+	seen := c.replayed.Load()
+	for {
+		select {
+		case <-ready:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("load catalog index: %w", ctx.Err())
+		case <-t.C:
+			now := c.replayed.Load()
+			if now == seen {
+				return fmt.Errorf("load catalog index: no package entry for %v after %d", stall, now)
+			}
+			seen = now
+		}
+	}
+}
+
+// DefaultLoadStall is how long a start waits for the packages watch to
+// deliver its next entry before giving up.
+const DefaultLoadStall = 30 * time.Second
+
+// DefaultSnapshotEvery is how often a changed listing index is written to
+// its snapshot: a crash loses at most this much of the snapshot's lead,
+// which the next start reads from the bucket instead.
+const DefaultSnapshotEvery = time.Minute
+
+// Close stops the watches and writes the listing snapshot a last time.
 func (c *Catalog) Close() error {
 	c.stop()
 	c.stopped.Wait()
+	if c.snapshotPath != "" && c.loaded.Load() {
+		c.writeSnapshot()
+	}
 	return nil
+}
+
+// resumeFromSnapshot loads the listing snapshot when there is one that
+// fits the packages bucket, and returns the watch option that resumes
+// from the revision after it; nil when the watch must read the whole
+// bucket.
+func (c *Catalog) resumeFromSnapshot(ctx context.Context) []jetstream.WatchOpt {
+	if c.snapshotPath == "" {
+		return nil
+	}
+	stream, err := c.js.Stream(ctx, "KV_"+PackagesBucket)
+	if err != nil {
+		c.log.Warn("listing snapshot not used: packages bucket unreadable", "err", err)
+		return nil
+	}
+	info := stream.CachedInfo()
+	c.bucket = bucketIdentity{Bucket: PackagesBucket, Created: info.Created, LastRev: info.State.LastSeq}
+	rev, err := c.listings.readSnapshot(c.snapshotPath, c.bucket)
+	if err != nil {
+		c.listings = newListIndex()
+		if !isMissing(err) {
+			c.log.Warn("listing snapshot not used: reading the whole bucket", "path", c.snapshotPath, "err", err)
+		}
+		return nil
+	}
+	c.watched.Store(rev)
+	return []jetstream.WatchOpt{jetstream.ResumeFromRevision(rev + 1)}
+}
+
+// keepSnapshot writes the listing snapshot every so often while the index
+// changes, and at once after a start that read the whole bucket.
+func (c *Catalog) keepSnapshot(ctx context.Context, every time.Duration, now bool) {
+	written := uint64(0)
+	if !now {
+		written = c.watched.Load()
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if rev := c.watched.Load(); rev != written {
+			c.writeSnapshot()
+			written = rev
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// writeSnapshot writes the listing snapshot as of the last revision the
+// watch delivered. The entries may be newer than that (a replica's own
+// writes are indexed before the watch brings them): the next start then
+// reads those again, which changes nothing.
+func (c *Catalog) writeSnapshot() {
+	rev := c.watched.Load()
+	started := time.Now()
+	if err := c.listings.writeSnapshot(c.snapshotPath, c.bucket, rev); err != nil {
+		c.log.Warn("listing snapshot not written", "err", err)
+		return
+	}
+	c.log.Debug("listing snapshot written", "revision", rev, "took", time.Since(started).Round(time.Millisecond))
 }
 
 // watch feeds every entry of kv to apply, first the current ones (closing
 // the returned channel when those are done), then each change.
-func watch(ctx context.Context, c *Catalog, kv jetstream.KeyValue, apply func(jetstream.KeyValueEntry)) (chan struct{}, error) {
-	w, err := kv.WatchAll(ctx)
+func watch(ctx context.Context, c *Catalog, kv jetstream.KeyValue, apply func(jetstream.KeyValueEntry), opts ...jetstream.WatchOpt) (chan struct{}, error) {
+	w, err := kv.WatchAll(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("watch bucket %s: %w", kv.Bucket(), err)
 	}
@@ -248,6 +382,16 @@ func watch(ctx context.Context, c *Catalog, kv jetstream.KeyValue, apply func(je
 		}
 	}()
 	return ready, nil
+}
+
+// watchPackage applies a change the packages watch delivered and notes
+// its revision for the snapshot.
+func (c *Catalog) watchPackage(e jetstream.KeyValueEntry) {
+	if !c.loaded.Load() {
+		c.replayed.Add(1)
+	}
+	c.loadPackage(e)
+	c.watched.Store(e.Revision())
 }
 
 // loadPackage is applyPackage for the entries the watch delivers before
@@ -478,6 +622,38 @@ func (c *Catalog) ListPackages(ctx context.Context, f hub.Filter, q hub.PackageQ
 		case len(page.Items) == limit:
 			page.Next = page.Items[limit-1].ID
 			return page, nil
+		}
+	}
+}
+
+// EachPackage reads the packages bucket in one pass (a watch of its
+// current values, stopped when they are done), decoding each package for
+// fn; no document goes into the listings' cache.
+func (c *Catalog) EachPackage(ctx context.Context, fn func(p *hub.Package) error) error {
+	w, err := c.packages.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return fmt.Errorf("read every package: %w", err)
+	}
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("read every package: %w", ctx.Err())
+		case e, ok := <-w.Updates():
+			if !ok {
+				return fmt.Errorf("read every package: the watch ended early")
+			}
+			if e == nil {
+				return nil // every current value delivered
+			}
+			var p hub.Package
+			if err := json.Unmarshal(e.Value(), &p); err != nil {
+				c.log.Error("skip unreadable package entry", "key", e.Key(), "err", err)
+				continue
+			}
+			if err := fn(&p); err != nil {
+				return err
+			}
 		}
 	}
 }

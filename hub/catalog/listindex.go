@@ -126,6 +126,13 @@ func (x *listIndex) campaignList(campaign string, s hub.Status) *idList {
 	return l
 }
 
+// size is how many packages the index holds (deleted ones not counted).
+func (x *listIndex) size() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.all)
+}
+
 // facts returns what the index knows of package id.
 func (x *listIndex) facts(id string) (hub.ListingFacts, bool) {
 	x.mu.RLock()

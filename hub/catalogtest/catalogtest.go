@@ -36,6 +36,7 @@ func Run(t *testing.T, open Open) {
 		{"PackageCreateRead", testPackageCreateRead},
 		{"PackageUpdate", testPackageUpdate},
 		{"PackageDelete", testPackageDelete},
+		{"EachPackage", testEachPackage},
 		{"RevisionConflict", testRevisionConflict},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"Listing", testListing},
@@ -187,6 +188,45 @@ func testPackageDelete(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
 	code(t, "updating a deleted package", err, hub.ENOTFOUND)
 	// The id is free again.
 	must(t, c.CreatePackage(ctx, p))
+}
+
+// testEachPackage: a sweep's pass sees every stored package once, with
+// its latest state, and never a deleted one; fn's error stops it.
+func testEachPackage(t *testing.T, c hub.Catalog, _ func() hub.Catalog) {
+	ctx := t.Context()
+	gen := ids()
+	want := map[string]int{}
+	var deleted string
+	for i := range 25 {
+		p := draft(gen.New(), "korgau123", "ru")
+		must(t, c.CreatePackage(ctx, p))
+		want[p.ID] = 1
+		if i%5 == 0 {
+			_, err := c.UpdatePackage(ctx, p.ID, func(p *hub.Package) error { p.Version = 2; return nil })
+			must(t, err)
+			want[p.ID] = 2
+		}
+		if i == 7 {
+			deleted = p.ID
+		}
+	}
+	_, err := c.DeletePackage(ctx, deleted, func(*hub.Package) error { return nil })
+	must(t, err)
+	delete(want, deleted)
+	got := map[string]int{}
+	must(t, c.EachPackage(ctx, func(p *hub.Package) error {
+		if _, twice := got[p.ID]; twice {
+			t.Errorf("package %s seen twice", p.ID)
+		}
+		got[p.ID] = p.Version
+		return nil
+	}))
+	same(t, "the packages and versions seen", got, want)
+	stop := errors.New("enough")
+	seen := 0
+	if err := c.EachPackage(ctx, func(*hub.Package) error { seen++; return stop }); err != stop || seen != 1 {
+		t.Errorf("fn's error: EachPackage returned %v after %d packages, want it after 1", err, seen)
+	}
 }
 
 // testRevisionConflict makes two updates of one package read the same

@@ -222,6 +222,26 @@ func (c *Catalog) ListPackages(ctx context.Context, f hub.Filter, q hub.PackageQ
 	return hub.ScanPage(all, f, q), nil
 }
 
+// EachPackage calls fn on a copy of every package.
+func (c *Catalog) EachPackage(ctx context.Context, fn func(p *hub.Package) error) error {
+	c.mu.Lock()
+	all := make([]*hub.Package, 0, len(c.packages))
+	for _, r := range c.packages {
+		all = append(all, r.value)
+	}
+	c.mu.Unlock()
+	for _, stored := range all {
+		p, err := copyOf(stored)
+		if err != nil {
+			return err
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // PutVersion archives a released version.
 func (c *Catalog) PutVersion(ctx context.Context, p *hub.Package) error {
 	v, err := copyOf(p)
