@@ -1,7 +1,7 @@
 # The two commands of the README's quickstart are `go run ./cmd/hub serve`
 # and `make test`; .ci/run calls `make test` too.
 
-.PHONY: test check tools run bench bench-table build fuzz faults-long
+.PHONY: test check tools run bench bench-table build fuzz faults-long cluster
 
 # tools installs what a fresh machine lacks beside Go, pinned, into
 # $HOME/.cache/hub-tools/bin: a MinIO server for the S3 tests,
@@ -70,3 +70,20 @@ fuzz:
 KILL_LOOPS ?= 200
 faults-long:
 	HUB_KILL_LOOPS=$(KILL_LOOPS) go test -count=1 -v -run '^TestKillLoop$$' -timeout 120m ./cmd/hub
+
+# cluster proves scale-out on loopback (bench/cluster, bench/README.md): a
+# three-node NATS JetStream cluster (the test binary re-executed as
+# nats-server from deploy/nats/hub-single.conf plus a cluster block),
+# MinIO and two `hub serve` replicas with HUB_NATS_REPLICAS=3. A release
+# through one replica must show in the other's API and partner feed
+# within a second; 1,000 releases through both, with the NATS node leading
+# the release stream and one replica SIGKILLed, must reach the partners'
+# durable consumers (two outlets on NATS, one webhook), the change log and
+# the catalog exactly once, nothing half-written, before and after both
+# come back; MinIO killed
+# during an upload must be a 503 that records nothing, and the same
+# replica must take the upload once MinIO is back. It prints a summary
+# and fails on any violation. About three minutes on 2 cores, so not in
+# `make test`.
+cluster: tools
+	HUB_CLUSTER=1 CI=true go test -count=1 -v -run '^TestCluster$$' -timeout 15m ./bench/cluster/

@@ -184,6 +184,9 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 		if err != nil {
 			return nil, fmt.Errorf("open bucket %s: %w", b.name, err)
 		}
+		if opts.Replicas > 1 {
+			kv = readFromLeader(js, kv)
+		}
 		*b.kv = classified{kv, opts.StoreFailed, opts.SettleFor}
 	}
 

@@ -5,6 +5,9 @@ import "github.com/syndication-hub/hub/hub"
 // PutRevised is putRevised, for the lost-ack test.
 var PutRevised = putRevised
 
+// ReadFromLeader is readFromLeader, for its test on one server.
+var ReadFromLeader = readFromLeader
+
 // Replayed is how many package entries c's watch delivered before it was
 // current.
 func Replayed(c *Catalog) int64 { return c.replayed.Load() }
