@@ -109,8 +109,13 @@ func (q *Queue) Work(ctx context.Context, workers int, do Do) {
 
 func (q *Queue) worker(ctx context.Context, do Do) {
 	for ctx.Err() == nil {
-		batch, err := q.consumer.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+		// The wait is bounded by a context of its own, not FetchMaxWait,
+		// so a hub stopping ends it at once (it held every stop up by up
+		// to five seconds).
+		wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+		batch, err := q.consumer.Fetch(1, jetstream.FetchContext(wait))
 		if err != nil {
+			cancel()
 			if ctx.Err() == nil {
 				q.log.Warn("rendition jobs: fetch", "err", err)
 				sleep(ctx, 2*time.Second)
@@ -120,7 +125,9 @@ func (q *Queue) worker(ctx context.Context, do Do) {
 		for msg := range batch.Messages() {
 			q.handle(ctx, msg, do)
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
+		cancel()
+		err = batch.Error()
+		if err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			q.log.Warn("rendition jobs: fetch", "err", err)
 			sleep(ctx, 2*time.Second)
 		}
