@@ -1,0 +1,165 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"strings"
+
+	"github.com/blevesearch/bleve/v2"
+	htmlhl "github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/syndication-hub/hub/hub"
+)
+
+// Search answers hub.SearchIndex: the documents of the kind f's audience
+// reads (the live version for partners, the working copy for others)
+// whose text matches q.Text, pre-filtered by the facts they were indexed
+// with. The caller checks each hit against the catalog's current facts.
+func (x *Index) Search(ctx context.Context, f hub.Filter, q hub.SearchQuery) ([]hub.SearchHit, bool, error) {
+	if !x.ready.Load() {
+		return nil, false, hub.ErrIndexBuilding
+	}
+	if q.Limit <= 0 || !f.AllCampaigns && len(f.Campaigns) == 0 {
+		return nil, false, nil
+	}
+	bq := query.NewBooleanQuery(nil, nil, nil)
+	bq.AddMust(textQuery(q.Text))
+	bq.AddFilter(factsQuery(f, q.Filters))
+	req := bleve.NewSearchRequestOptions(bq, q.Limit, q.Offset, false)
+	req.Fields = []string{fieldPackage, fieldFacts, fieldHeadline, fieldLanguage}
+	if q.Newest {
+		req.SortBy([]string{"-" + fieldPackage})
+		if q.Filters.After != "" {
+			req.SearchAfter = []string{q.Filters.After}
+		}
+	} else {
+		req.Highlight = bleve.NewHighlightWithStyle(htmlhl.Name)
+		for _, fam := range families {
+			for _, g := range []string{groupHeadline, groupDescription, groupText} {
+				req.Highlight.AddField(fam + "." + g)
+			}
+		}
+	}
+	res, err := x.idx.SearchInContext(ctx, req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, false, hub.Errorf(hub.ECANCELED, "the search was canceled")
+		}
+		return nil, false, fmt.Errorf("search index: %w", err)
+	}
+	hits := make([]hub.SearchHit, 0, len(res.Hits))
+	for _, m := range res.Hits {
+		h := hub.SearchHit{ID: packageOf(m.ID), Score: m.Score}
+		h.Headline, _ = m.Fields[fieldHeadline].(string)
+		h.Language, _ = m.Fields[fieldLanguage].(string)
+		raw, _ := m.Fields[fieldFacts].(string)
+		if err := json.Unmarshal([]byte(raw), &h.Facts); err != nil {
+			x.log.Error("search index: document without readable facts; left out", "doc", m.ID, "err", err)
+			continue
+		}
+		for _, g := range []string{groupHeadline, groupDescription, groupText} {
+			for _, fam := range families {
+				for _, frag := range m.Fragments[fam+"."+g] {
+					h.Snippets = append(h.Snippets, snippet(groupName[g], frag))
+				}
+			}
+		}
+		hits = append(hits, h)
+	}
+	return hits, len(res.Hits) == q.Limit, nil
+}
+
+var groupName = map[string]string{groupHeadline: "headline", groupDescription: "description", groupText: "text"}
+
+// textQuery matches the words in every text field, each analyzed as the
+// field's family asks, a headline match weighing most.
+func textQuery(text string) query.Query {
+	var qs []query.Query
+	for _, fam := range families {
+		for _, g := range []string{groupHeadline, groupDescription, groupText} {
+			for _, an := range queryAnalyzers[fam] {
+				m := query.NewMatchQuery(text)
+				m.SetField(fam + "." + g)
+				m.Analyzer = an
+				m.SetBoost(groupBoost[g])
+				qs = append(qs, m)
+			}
+		}
+	}
+	return query.NewDisjunctionQuery(qs)
+}
+
+// factsQuery is the filter's and the request's filters' query form on
+// the facts the documents were indexed with: the pre-filter, never the
+// rule (the caller asks the rule of every hit).
+func factsQuery(f hub.Filter, q hub.PackageQuery) query.Query {
+	kind := kindWorking
+	if f.Released {
+		kind = kindLive
+	}
+	must := []query.Query{term(fieldKind, kind)}
+	if !f.AllCampaigns {
+		must = append(must, anyTerm(fieldCampaign, f.Campaigns))
+	}
+	if f.Statuses != nil {
+		var ss []string
+		for _, s := range f.Statuses {
+			ss = append(ss, string(s))
+		}
+		must = append(must, anyTerm(fieldStatus, ss))
+	}
+	if q.Status != "" {
+		must = append(must, term(fieldStatus, string(q.Status)))
+	}
+	if q.Campaign != "" {
+		must = append(must, term(fieldCampaign, q.Campaign))
+	}
+	if q.Language != "" {
+		must = append(must, term(fieldLanguage, q.Language))
+	}
+	if q.Type != "" {
+		must = append(must, term(fieldTypes, string(q.Type)))
+	}
+	return query.NewConjunctionQuery(must)
+}
+
+func term(field, value string) query.Query {
+	t := query.NewTermQuery(value)
+	t.SetField(field)
+	return t
+}
+
+func anyTerm(field string, values []string) query.Query {
+	var qs []query.Query
+	for _, v := range values {
+		qs = append(qs, term(field, v))
+	}
+	return query.NewDisjunctionQuery(qs)
+}
+
+// snippet turns a fragment of bleve's HTML highlighter into parts. That
+// highlighter escapes the text it quotes (html.EscapeString on both the
+// text around and the matched words) and adds nothing but <mark> and
+// </mark>, so those are the only markup in a fragment; the parts are
+// unescaped to plain text, for hub.Snippet.HTML to escape again.
+func snippet(field, frag string) hub.Snippet {
+	s := hub.Snippet{Field: field}
+	for frag != "" {
+		before, rest, found := strings.Cut(frag, "<mark>")
+		if before != "" {
+			s.Parts = append(s.Parts, hub.SnippetPart{Text: html.UnescapeString(before)})
+		}
+		if !found {
+			break
+		}
+		marked, after, _ := strings.Cut(rest, "</mark>")
+		if marked != "" {
+			s.Parts = append(s.Parts, hub.SnippetPart{Text: html.UnescapeString(marked), Mark: true})
+		}
+		frag = after
+	}
+	return s
+}
