@@ -94,7 +94,7 @@ const (
 	MaxSearchText = 200
 	// MaxSearchWords bounds the words of a query: each is looked up in
 	// every text field of every analyzer.
-	MaxSearchWords = 16
+	MaxSearchWords    = 16
 	DefaultSearchPage = 20
 	MaxSearchPage     = 100
 	// MaxSearchDepth is how far ranked results page: nobody reads the

@@ -38,6 +38,7 @@ import (
 	"github.com/syndication-hub/hub/hub/renditionqueue"
 	"github.com/syndication-hub/hub/hub/s3"
 	"github.com/syndication-hub/hub/hub/scratch"
+	"github.com/syndication-hub/hub/hub/search"
 	"github.com/syndication-hub/hub/hub/staging"
 	"github.com/syndication-hub/hub/media/credit"
 	"github.com/syndication-hub/hub/media/scrub"
@@ -107,6 +108,7 @@ type Server struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	catalog  *catalog.Catalog
+	search   *search.Index
 	blobs    hub.BlobStore
 	releases *releases.Stream
 	access   *partners.Access
@@ -216,7 +218,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 		Scrubber: scrub.New(scrub.Options{FFmpeg: s.tools.FFmpeg, Logger: s.log}), Scratch: scratchSpace, Staged: staged,
 		CreditWriter:   credit.New(),
 		RenditionMaker: newRenditionMaker(s.tools, s.cfg.RenditionThreads, s.log), RenditionQueue: s.renditionJobs,
-		Sessions:          s.catalog,
+		Sessions: s.catalog, Search: s.search,
 		TakedownConfirmed: func(via hub.TakedownVia) { s.takedowns.WithLabelValues(string(via)).Inc() },
 	})
 	if err := s.admitPartners(); err != nil {
@@ -257,6 +259,17 @@ func (s *Server) openState(ctx context.Context) error {
 	s.catalog, err = catalog.Open(ctx, s.js, copts)
 	if err != nil {
 		return fmt.Errorf("open catalog: %w", err)
+	}
+	// The full-text index is this replica's own, on its disk: it opens
+	// at once and catches up in the background (searches answer 503
+	// until it has; /readyz does not wait for it).
+	packages, err := s.js.KeyValue(ctx, catalog.PackagesBucket)
+	if err != nil {
+		return fmt.Errorf("open bucket %s for the search index: %w", catalog.PackagesBucket, err)
+	}
+	s.search, err = search.Open(ctx, packages, filepath.Join(s.cfg.indexDir(), "search"), search.Options{Logger: s.log})
+	if err != nil {
+		return fmt.Errorf("open search index: %w", err)
 	}
 	if err := s.openBlobs(ctx); err != nil {
 		return err
@@ -600,6 +613,10 @@ func (s *Server) FeedCache() *feeds.Cache { return s.feeds }
 // stream, from when on rendered feeds are cached.
 func (s *Server) FeedsReady() <-chan struct{} { return s.invalid.Ready() }
 
+// Search is this replica's full-text index, for tests and benchmarks
+// that wait for it (Index.Sync) before they search.
+func (s *Server) Search() *search.Index { return s.search }
+
 // Handler is the HTTP API, without Options.Middleware.
 func (s *Server) Handler() http.Handler { return s.handler }
 
@@ -640,6 +657,11 @@ func (s *Server) closeBackends() {
 	if s.callout != nil {
 		if err := s.callout.Stop(); err != nil {
 			s.log.Warn("stop answering NATS auth callouts", "err", err)
+		}
+	}
+	if s.search != nil {
+		if err := s.search.Close(); err != nil {
+			s.log.Warn("close search index", "err", err)
 		}
 	}
 	if s.catalog != nil {

@@ -26,9 +26,9 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/nats-io/nats.go/jetstream"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/syndication-hub/hub/hub"
-	"github.com/syndication-hub/hub/hub/catalog"
 )
 
 // formatVersion changes with the mapping or the documents: an index of
@@ -95,27 +95,22 @@ type Index struct {
 
 var _ hub.SearchIndex = (*Index)(nil)
 
-// Open opens (or builds) the index under dir for the packages bucket of
-// js, which must exist (the catalog creates it), and starts keeping it
-// current. It returns before the index has caught up: Ready, Caught and
-// Search say when it has. Close stops it.
-func Open(ctx context.Context, js jetstream.JetStream, dir string, opts Options) (*Index, error) {
-	x := &Index{dir: dir, log: opts.Logger, caught: make(chan struct{})}
+// Open opens (or builds) the index under dir for the packages bucket
+// (catalog.PackagesBucket, as the catalog created it), and starts keeping
+// it current. It returns before the index has caught up: Ready, Caught
+// and Search say when it has. Close stops it.
+func Open(ctx context.Context, packages jetstream.KeyValue, dir string, opts Options) (*Index, error) {
+	x := &Index{dir: dir, kv: packages, log: opts.Logger, caught: make(chan struct{})}
 	if x.log == nil {
 		x.log = slog.New(slog.DiscardHandler)
 	}
-	kv, err := js.KeyValue(ctx, catalog.PackagesBucket)
+	status, err := packages.Status(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("search index: open bucket %s: %w", catalog.PackagesBucket, err)
-	}
-	x.kv = kv
-	status, err := kv.Status(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("search index: bucket %s status: %w", catalog.PackagesBucket, err)
+		return nil, fmt.Errorf("search index: bucket %s status: %w", packages.Bucket(), err)
 	}
 	bs, ok := status.(*jetstream.KeyValueBucketStatus)
 	if !ok {
-		return nil, fmt.Errorf("search index: bucket %s status of unexpected type %T", catalog.PackagesBucket, status)
+		return nil, fmt.Errorf("search index: bucket %s status of unexpected type %T", packages.Bucket(), status)
 	}
 	info := bs.StreamInfo()
 	want := state{Format: formatVersion, Stream: info.Config.Name, Created: info.Created.UTC()}
@@ -135,7 +130,7 @@ func (x *Index) path() string { return filepath.Join(x.dir, "bleve") }
 // openIndex opens the index on disk when its state fits the bucket (want,
 // whose last revision is lastSeq), else builds a new one.
 func (x *Index) openIndex(want state, lastSeq uint64) error {
-	idx, err := bleve.Open(x.path())
+	idx, err := bleve.OpenUsing(x.path(), runtimeConfig())
 	switch {
 	case err == nil:
 		st, why := readState(idx)
@@ -159,6 +154,8 @@ func (x *Index) openIndex(want state, lastSeq uint64) error {
 		if err := idx.Close(); err != nil {
 			return fmt.Errorf("search index: close %s: %w", x.path(), err)
 		}
+	case errors.Is(err, bolt.ErrTimeout):
+		return fmt.Errorf("search index: %s is in use by another process (do two replicas share one HUB_INDEX_DIR? each needs its own): %w", x.path(), err)
 	case errors.Is(err, bleve.ErrorIndexPathDoesNotExist):
 		x.log.Info("search index: none on disk; building it", "dir", x.dir)
 	default:
@@ -174,7 +171,7 @@ func (x *Index) openIndex(want state, lastSeq uint64) error {
 	if err != nil {
 		return fmt.Errorf("search index: mapping: %w", err)
 	}
-	idx, err = bleve.New(x.path(), m)
+	idx, err = bleve.NewUsing(x.path(), m, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, runtimeConfig())
 	if err != nil {
 		return fmt.Errorf("search index: create %s: %w", x.path(), err)
 	}
@@ -188,6 +185,10 @@ func (x *Index) openIndex(want state, lastSeq uint64) error {
 	}
 	return nil
 }
+
+// runtimeConfig bounds the wait for the index's lock: another process
+// holding it is a configuration error to report, not to wait out.
+func runtimeConfig() map[string]any { return map[string]any{"bolt_timeout": "5s"} }
 
 func readState(idx bleve.Index) (state, string) {
 	raw, err := idx.GetInternal(stateKey)

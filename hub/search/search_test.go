@@ -45,7 +45,7 @@ func newEnv(t *testing.T, srv *natsserver.Server, dir string) *env {
 // open opens the index (again) and waits for it to catch up.
 func (e *env) open() {
 	e.t.Helper()
-	idx, err := search.Open(e.t.Context(), e.js, e.dir, search.Options{})
+	idx, err := search.Open(e.t.Context(), e.packages(), e.dir, search.Options{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -401,4 +401,13 @@ func TestFindsAnotherReplicasChange(t *testing.T) {
 	if !found(e.search(admin, "зомбулук"), p.ID) {
 		t.Fatal("the other replica's package is not found")
 	}
+}
+
+func (e *env) packages() jetstream.KeyValue {
+	e.t.Helper()
+	kv, err := e.js.KeyValue(e.t.Context(), catalog.PackagesBucket)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return kv
 }
