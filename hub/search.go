@@ -27,6 +27,10 @@ import (
 // packages bucket as it was when the index opened.
 type SearchIndex interface {
 	Search(ctx context.Context, f Filter, q SearchQuery) (hits []SearchHit, more bool, err error)
+	// Listed returns the facts the index holds package id's documents
+	// by, for IndexShows. Returns ENOTFOUND for a package it has no
+	// document of, ErrIndexBuilding while it catches up.
+	Listed(ctx context.Context, id string) (ListingFacts, error)
 }
 
 // ErrIndexBuilding is the answer of a search while this replica's index

@@ -10,6 +10,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	htmlhl "github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/syndication-hub/hub/hub"
 )
@@ -162,4 +163,30 @@ func snippet(field, frag string) hub.Snippet {
 		frag = after
 	}
 	return s
+}
+
+// Listed answers hub.SearchIndex: the facts package id's working copy
+// was indexed with.
+func (x *Index) Listed(ctx context.Context, id string) (hub.ListingFacts, error) {
+	if !x.ready.Load() {
+		return hub.ListingFacts{}, hub.ErrIndexBuilding
+	}
+	doc, err := x.idx.Document(docID(kindWorking, id))
+	if err != nil {
+		return hub.ListingFacts{}, fmt.Errorf("search index: read %s: %w", id, err)
+	}
+	if doc == nil {
+		return hub.ListingFacts{}, hub.Errorf(hub.ENOTFOUND, "the search index has no package %s", id)
+	}
+	var f hub.ListingFacts
+	var ferr error
+	doc.VisitFields(func(fl index.Field) {
+		if fl.Name() == fieldFacts {
+			ferr = json.Unmarshal(fl.Value(), &f)
+		}
+	})
+	if ferr != nil {
+		return hub.ListingFacts{}, fmt.Errorf("search index: facts of %s: %w", id, ferr)
+	}
+	return f, nil
 }
