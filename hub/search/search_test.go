@@ -2,6 +2,7 @@ package search_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -410,4 +411,91 @@ func (e *env) packages() jetstream.KeyValue {
 		e.t.Fatal(err)
 	}
 	return kv
+}
+
+// TestIndexBuildingAnswers: until the index has caught up, a search, a q
+// listing and the feeds' question answer ErrIndexBuilding (or, for the
+// feeds, do not wait on it).
+func TestIndexBuildingAnswers(t *testing.T) {
+	e := newEnv(t, natstest.Start(t, ""), t.TempDir())
+	id := e.put(pkg{campaign: "c", language: "ru", headline: "Кампания", state: "released"})
+	e.sync()
+	e.idx.UnreadyForTest()
+	if _, err := e.svc.Search(t.Context(), admin, hub.SearchRequest{Text: "кампания"}); !errors.Is(err, hub.ErrIndexBuilding) {
+		t.Fatalf("search: %v", err)
+	}
+	if _, err := e.svc.Packages(t.Context(), admin, hub.PackageQuery{Text: "кампания"}); !errors.Is(err, hub.ErrIndexBuilding) {
+		t.Fatalf("q listing: %v", err)
+	}
+	if !e.svc.IndexShows(t.Context(), id, hub.EventReleased, 1) {
+		t.Fatal("the feeds wait on an index that is building")
+	}
+	if _, err := e.svc.Packages(t.Context(), admin, hub.PackageQuery{}); err != nil {
+		t.Fatalf("a listing without q needs no search index: %v", err)
+	}
+}
+
+// TestBadQueries: empty, over-long and malformed words are EINVALID with
+// a sentence saying why; hostile words are only words.
+func TestBadQueries(t *testing.T) {
+	e := newEnv(t, natstest.Start(t, ""), t.TempDir())
+	e.put(pkg{campaign: "c", language: "en", headline: "Harassment"})
+	e.sync()
+	for _, q := range []string{"", "   ", strings.Repeat("я", hub.MaxSearchText+1), "a\x00b", "\xff\xfe", "!!! ???", strings.Repeat("w ", hub.MaxSearchWords+1)} {
+		_, err := e.svc.Search(t.Context(), admin, hub.SearchRequest{Text: q})
+		if hub.ErrorCode(err) != hub.EINVALID || hub.ErrorMessage(err) == "" {
+			t.Errorf("search %q: %v", q, err)
+		}
+	}
+	for _, q := range []string{"harass*", "title:harassment", "harassment~2", "/harass.*/", "+harassment -x", `"harassment"`, "harassment AND"} {
+		if _, err := e.svc.Search(t.Context(), admin, hub.SearchRequest{Text: q}); err != nil {
+			t.Errorf("search %q: %v", q, err)
+		}
+	}
+	for _, c := range []string{"0", "-1", "01", "x", "1000", "99999999999999999999"} {
+		_, err := e.svc.Search(t.Context(), admin, hub.SearchRequest{Text: "harassment", Cursor: c})
+		if hub.ErrorCode(err) != hub.EINVALID {
+			t.Errorf("cursor %q: %v", c, err)
+		}
+	}
+}
+
+// TestPagesOfResults: a search pages by its cursor through every hit
+// once, best first.
+func TestPagesOfResults(t *testing.T) {
+	e := newEnv(t, natstest.Start(t, ""), t.TempDir())
+	var want []string
+	for i := range 7 {
+		want = append(want, e.put(pkg{campaign: "c", language: "ru", headline: fmt.Sprintf("Кампания %d", i)}))
+	}
+	e.sync()
+	var got []string
+	req := hub.SearchRequest{Text: "кампания", Limit: 3}
+	for pages := 0; ; pages++ {
+		page, err := e.svc.Search(t.Context(), admin, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ids(page.Hits)...)
+		if page.Next == "" {
+			break
+		}
+		if pages > 5 {
+			t.Fatal("the pages do not end")
+		}
+		req.Cursor = page.Next
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("pages held %v, want %v", got, want)
+	}
+	// The q filter of a listing: newest first, by id cursor.
+	page, err := e.svc.Packages(t.Context(), admin, hub.PackageQuery{Text: "кампания", Limit: 4})
+	if err != nil || len(page.Items) != 4 || page.Items[0].ID != want[6] || page.Next != page.Items[3].ID {
+		t.Fatalf("q listing: %v, %+v", err, page)
+	}
+	page, err = e.svc.Packages(t.Context(), admin, hub.PackageQuery{Text: "кампания", Limit: 4, After: page.Next})
+	if err != nil || len(page.Items) != 3 || page.Items[0].ID != want[2] || page.Next != "" {
+		t.Fatalf("q listing, second page: %v, %+v", err, page)
+	}
 }
