@@ -517,11 +517,11 @@ func (s *Service) IndexShows(ctx context.Context, id string, event Event, versio
 		return true
 	}
 	// Feeds with a q filter are answered by the search index, which
-	// follows the bucket on a watch of its own. While it builds it
-	// answers no feed, so there is nothing to wait for.
+	// follows the bucket on a watch of its own. While it builds (or when
+	// it failed) it answers no feed, so there is nothing to wait for.
 	f, err := s.search.Listed(ctx, id)
 	switch {
-	case errors.Is(err, ErrIndexBuilding):
+	case errors.Is(err, ErrIndexBuilding), ErrorCode(err) == EUNAVAILABLE:
 		return true
 	case ErrorCode(err) == ENOTFOUND:
 		return event == EventPurged // a purged package has no documents

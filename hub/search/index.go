@@ -26,7 +26,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/nats-io/nats.go/jetstream"
-	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/syndication-hub/hub/hub"
 )
@@ -86,6 +86,12 @@ type Index struct {
 	rev     atomic.Uint64
 	rebuilt bool
 	catchUp atomic.Int64 // nanoseconds
+
+	// failed holds why the index stopped for good (a panic in the
+	// engine, as bleve gives on a full disk): searches answer
+	// EUNAVAILABLE until the replica restarts and the index resumes from
+	// what it last stored.
+	failed atomic.Pointer[string]
 
 	stop      context.CancelFunc
 	stopped   sync.WaitGroup
@@ -154,7 +160,7 @@ func (x *Index) openIndex(want state, lastSeq uint64) error {
 		if err := idx.Close(); err != nil {
 			return fmt.Errorf("search index: close %s: %w", x.path(), err)
 		}
-	case errors.Is(err, bolt.ErrTimeout):
+	case errors.Is(err, bolterrors.ErrTimeout):
 		return fmt.Errorf("search index: %s is in use by another process (do two replicas share one HUB_INDEX_DIR? each needs its own): %w", x.path(), err)
 	case errors.Is(err, bleve.ErrorIndexPathDoesNotExist):
 		x.log.Info("search index: none on disk; building it", "dir", x.dir)
@@ -250,17 +256,22 @@ func (x *Index) DocCount() (uint64, error) { return x.idx.DocCount() }
 // from the revision reached when the watch breaks off.
 func (x *Index) run(ctx context.Context, opened time.Time) {
 	defer x.stopped.Done()
+	wait := time.Second
 	for ctx.Err() == nil {
 		err := x.follow(ctx, opened)
 		if ctx.Err() != nil {
 			return
 		}
-		x.log.Error("search index: watch of the packages bucket ended; starting it again", "revision", x.rev.Load(), "err", err)
+		if x.failed.Load() != nil {
+			return
+		}
+		x.log.Error("search index: following the packages bucket stopped; starting again", "revision", x.rev.Load(), "err", err, "retry_in", wait)
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(time.Second):
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, 30*time.Second)
 	}
 }
 
@@ -341,10 +352,20 @@ func (x *Index) caughtUp(opened time.Time) {
 }
 
 // apply writes entries, oldest first, and the revision of the last, in one batch.
-func (x *Index) apply(entries []jetstream.KeyValueEntry) error {
+// A panic of the engine (bleve's answer to some write failures, such as
+// a full disk) stops the index for good instead of the hub.
+func (x *Index) apply(entries []jetstream.KeyValueEntry) (err error) {
 	if len(entries) == 0 {
 		return nil
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			why := fmt.Sprint(r)
+			x.failed.Store(&why)
+			x.log.Error("search index failed; searches answer 503 until this replica restarts", "revision", x.rev.Load(), "panic", why)
+			err = fmt.Errorf("search index failed: %s", why)
+		}
+	}()
 	b := x.idx.NewBatch()
 	for _, e := range entries {
 		id := e.Key()

@@ -19,10 +19,11 @@ import (
 // reads (the live version for partners, the working copy for others)
 // whose text matches q.Text, pre-filtered by the facts they were indexed
 // with. The caller checks each hit against the catalog's current facts.
-func (x *Index) Search(ctx context.Context, f hub.Filter, q hub.SearchQuery) ([]hub.SearchHit, bool, error) {
-	if !x.ready.Load() {
-		return nil, false, hub.ErrIndexBuilding
+func (x *Index) Search(ctx context.Context, f hub.Filter, q hub.SearchQuery) (_ []hub.SearchHit, _ bool, err error) {
+	if err := x.usable(); err != nil {
+		return nil, false, err
 	}
+	defer x.recoverSearch(&err)
 	if q.Limit <= 0 || !f.AllCampaigns && len(f.Campaigns) == 0 {
 		return nil, false, nil
 	}
@@ -167,10 +168,11 @@ func snippet(field, frag string) hub.Snippet {
 
 // Listed answers hub.SearchIndex: the facts package id's working copy
 // was indexed with.
-func (x *Index) Listed(ctx context.Context, id string) (hub.ListingFacts, error) {
-	if !x.ready.Load() {
-		return hub.ListingFacts{}, hub.ErrIndexBuilding
+func (x *Index) Listed(ctx context.Context, id string) (_ hub.ListingFacts, err error) {
+	if err := x.usable(); err != nil {
+		return hub.ListingFacts{}, err
 	}
+	defer x.recoverSearch(&err)
 	doc, err := x.idx.Document(docID(kindWorking, id))
 	if err != nil {
 		return hub.ListingFacts{}, fmt.Errorf("search index: read %s: %w", id, err)
@@ -189,4 +191,24 @@ func (x *Index) Listed(ctx context.Context, id string) (hub.ListingFacts, error)
 		return hub.ListingFacts{}, fmt.Errorf("search index: facts of %s: %w", id, ferr)
 	}
 	return f, nil
+}
+
+// usable returns why the index cannot answer now, or nil.
+func (x *Index) usable() error {
+	if why := x.failed.Load(); why != nil {
+		return hub.Errorf(hub.EUNAVAILABLE, "this replica's search index failed (%s); it resumes when the replica restarts", *why)
+	}
+	if !x.ready.Load() {
+		return hub.ErrIndexBuilding
+	}
+	return nil
+}
+
+// recoverSearch turns a panic of the engine while it reads into an
+// EUNAVAILABLE answer, so one broken search never takes the hub down.
+func (x *Index) recoverSearch(err *error) {
+	if r := recover(); r != nil {
+		x.log.Error("search index: a read panicked", "panic", r)
+		*err = hub.Errorf(hub.EUNAVAILABLE, "this replica's search index could not answer; try again in a minute")
+	}
 }
