@@ -49,10 +49,14 @@ type state struct {
 	Revision uint64 `json:"revision"`
 }
 
-// maxBatch bounds how many bucket entries go into one index batch while
-// the index catches up; after that every change is its own batch, as
-// soon as the watch delivers it.
+// maxBatch bounds how many bucket entries go into one index batch.
 const maxBatch = 512
+
+// batchDelay is how long a change waits for others to share its batch:
+// a write makes several revisions of one package within milliseconds
+// (create, upload, release, announcement), which one batch indexes once,
+// and each batch costs a segment. Search lags the catalog by about this.
+const batchDelay = 50 * time.Millisecond
 
 // Options configures an Index.
 type Options struct {
@@ -192,9 +196,15 @@ func (x *Index) openIndex(want state, lastSeq uint64) error {
 	return nil
 }
 
-// runtimeConfig bounds the wait for the index's lock: another process
-// holding it is a configuration error to report, not to wait out.
-func runtimeConfig() map[string]any { return map[string]any{"bolt_timeout": "5s"} }
+// runtimeConfig bounds the wait for the index's lock (another process
+// holding it is a configuration error to report, not to wait out), and
+// lets a batch return once searchable rather than once on disk: the
+// persister then writes many batches at once instead of a file and an
+// fsync per catalog change. A crash loses only what was not persisted,
+// and the revision stored with it says where to resume.
+func runtimeConfig() map[string]any {
+	return map[string]any{"bolt_timeout": "5s", "unsafe_batch": true}
+}
 
 func readState(idx bleve.Index) (state, string) {
 	raw, err := idx.GetInternal(stateKey)
@@ -288,6 +298,7 @@ func (x *Index) follow(ctx context.Context, opened time.Time) error {
 	}
 	defer func() { _ = w.Stop() }()
 	var pending []jetstream.KeyValueEntry
+	var flush <-chan time.Time
 	for {
 		var e jetstream.KeyValueEntry
 		var ok bool
@@ -298,10 +309,10 @@ func (x *Index) follow(ctx context.Context, opened time.Time) error {
 			case e, ok = <-w.Updates():
 			}
 		} else {
-			// Take what has arrived, then write the batch.
+			// Take what arrives for a moment, then write the batch.
 			select {
 			case e, ok = <-w.Updates():
-			default:
+			case <-flush:
 				if err := x.apply(pending); err != nil {
 					return err
 				}
@@ -325,6 +336,9 @@ func (x *Index) follow(ctx context.Context, opened time.Time) error {
 		}
 		if e.Revision() <= x.rev.Load() {
 			continue
+		}
+		if len(pending) == 0 {
+			flush = time.After(batchDelay)
 		}
 		pending = append(pending, e)
 		if len(pending) >= maxBatch {
@@ -367,8 +381,16 @@ func (x *Index) apply(entries []jetstream.KeyValueEntry) (err error) {
 		}
 	}()
 	b := x.idx.NewBatch()
-	for _, e := range entries {
+	// The last entry of each key is what the package is now.
+	last := map[string]int{}
+	for i, e := range entries {
+		last[e.Key()] = i
+	}
+	for i, e := range entries {
 		id := e.Key()
+		if last[id] != i {
+			continue
+		}
 		var docs map[string]map[string]any
 		if e.Operation() == jetstream.KeyValuePut {
 			var p hub.Package
@@ -389,14 +411,14 @@ func (x *Index) apply(entries []jetstream.KeyValueEntry) (err error) {
 			}
 		}
 	}
-	last := entries[len(entries)-1].Revision()
-	if err := x.setState(b, last); err != nil {
+	rev := entries[len(entries)-1].Revision()
+	if err := x.setState(b, rev); err != nil {
 		return err
 	}
 	if err := x.idx.Batch(b); err != nil {
-		return fmt.Errorf("search index: write batch up to revision %d: %w", last, err)
+		return fmt.Errorf("search index: write batch up to revision %d: %w", rev, err)
 	}
-	x.rev.Store(last)
+	x.rev.Store(rev)
 	x.applied.Add(int64(len(entries)))
 	return nil
 }
