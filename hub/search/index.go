@@ -196,15 +196,12 @@ func (x *Index) openIndex(want state, lastSeq uint64) error {
 	return nil
 }
 
-// runtimeConfig bounds the wait for the index's lock (another process
-// holding it is a configuration error to report, not to wait out), and
-// lets a batch return once searchable rather than once on disk: the
-// persister then writes many batches at once instead of a file and an
-// fsync per catalog change. A crash loses only what was not persisted,
-// and the revision stored with it says where to resume.
-func runtimeConfig() map[string]any {
-	return map[string]any{"bolt_timeout": "5s", "unsafe_batch": true}
-}
+// runtimeConfig bounds the wait for the index's lock: another process
+// holding it is a configuration error to report, not to wait out. Each
+// batch waits until it is on disk (bleve's unsafe_batch would lose the
+// unpersisted ones, and the stored revision with them, at every Close);
+// batchDelay keeps batches few.
+func runtimeConfig() map[string]any { return map[string]any{"bolt_timeout": "5s"} }
 
 func readState(idx bleve.Index) (state, string) {
 	raw, err := idx.GetInternal(stateKey)

@@ -1,14 +1,15 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"html"
-	"strings"
+	"slices"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
-	htmlhl "github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
+	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 
@@ -37,13 +38,6 @@ func (x *Index) Search(ctx context.Context, f hub.Filter, q hub.SearchQuery) (_ 
 		if q.Filters.After != "" {
 			req.SearchAfter = []string{q.Filters.After}
 		}
-	} else {
-		req.Highlight = bleve.NewHighlightWithStyle(htmlhl.Name)
-		for _, fam := range families {
-			for _, g := range []string{groupHeadline, groupDescription, groupText} {
-				req.Highlight.AddField(fam + "." + g)
-			}
-		}
 	}
 	res, err := x.idx.SearchInContext(ctx, req)
 	if err != nil {
@@ -53,6 +47,7 @@ func (x *Index) Search(ctx context.Context, f hub.Filter, q hub.SearchQuery) (_ 
 		return nil, false, fmt.Errorf("search index: %w", err)
 	}
 	hits := make([]hub.SearchHit, 0, len(res.Hits))
+	docs := make([]string, 0, len(res.Hits)) // the document of each hit
 	for _, m := range res.Hits {
 		h := hub.SearchHit{ID: packageOf(m.ID), Score: m.Score}
 		h.Headline, _ = m.Fields[fieldHeadline].(string)
@@ -62,16 +57,59 @@ func (x *Index) Search(ctx context.Context, f hub.Filter, q hub.SearchQuery) (_ 
 			x.log.Error("search index: document without readable facts; left out", "doc", m.ID, "err", err)
 			continue
 		}
+		hits, docs = append(hits, h), append(docs, m.ID)
+	}
+	if !q.Newest && len(hits) > 0 {
+		if err := x.snippets(ctx, q.Text, docs, hits); err != nil {
+			return nil, false, err
+		}
+	}
+	return hits, len(res.Hits) == q.Limit, nil
+}
+
+// snippets fills the snippets of hits (documents docs, in order) by
+// asking the query again of these documents only, with the locations of
+// the matched words and the stored texts: locations asked with the
+// ranking query would be gathered for every match, not only the page's
+// (a common word's thousands), and bleve's highlighter costs some 10 ms
+// a hit on a body that has a common word fifty times.
+func (x *Index) snippets(ctx context.Context, text string, docs []string, hits []hub.SearchHit) error {
+	at := map[string]int{}
+	for i, d := range docs {
+		at[d] = i
+	}
+	// A conjunction led by the ids: the text's searchers skip to each of
+	// them rather than decode locations of every match.
+	cq := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(docs), textQuery(text)})
+	req := bleve.NewSearchRequestOptions(cq, len(docs), 0, false)
+	req.IncludeLocations = true
+	for _, fam := range families {
+		for _, g := range []string{groupHeadline, groupDescription, groupText} {
+			req.Fields = append(req.Fields, fam+"."+g)
+		}
+	}
+	res, err := x.idx.SearchInContext(ctx, req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return hub.Errorf(hub.ECANCELED, "the search was canceled")
+		}
+		return fmt.Errorf("search index: snippets: %w", err)
+	}
+	for _, m := range res.Hits {
+		i, ok := at[m.ID]
+		if !ok {
+			continue
+		}
 		for _, g := range []string{groupHeadline, groupDescription, groupText} {
 			for _, fam := range families {
-				for _, frag := range m.Fragments[fam+"."+g] {
-					h.Snippets = append(h.Snippets, snippet(groupName[g], frag))
+				text, _ := m.Fields[fam+"."+g].(string)
+				if sn, ok := snippet(groupName[g], text, m.Locations[fam+"."+g], g == groupHeadline); ok {
+					hits[i].Snippets = append(hits[i].Snippets, sn)
 				}
 			}
 		}
-		hits = append(hits, h)
 	}
-	return hits, len(res.Hits) == q.Limit, nil
+	return nil
 }
 
 var groupName = map[string]string{groupHeadline: "headline", groupDescription: "description", groupText: "text"}
@@ -142,28 +180,63 @@ func anyTerm(field string, values []string) query.Query {
 	return query.NewDisjunctionQuery(qs)
 }
 
-// snippet turns a fragment of bleve's HTML highlighter into parts. That
-// highlighter escapes the text it quotes (html.EscapeString on both the
-// text around and the matched words) and adds nothing but <mark> and
-// </mark>, so those are the only markup in a fragment; the parts are
-// unescaped to plain text, for hub.Snippet.HTML to escape again.
-func snippet(field, frag string) hub.Snippet {
-	s := hub.Snippet{Field: field}
-	for frag != "" {
-		before, rest, found := strings.Cut(frag, "<mark>")
-		if before != "" {
-			s.Parts = append(s.Parts, hub.SnippetPart{Text: html.UnescapeString(before)})
+// Snippet sizes, in bytes of text around the first matched word.
+const (
+	snippetBefore = 60
+	snippetAfter  = 160
+)
+
+// snippet is the passage of text (a stored field's) around the first of
+// the matched words at locs, with every matched word in it marked; whole
+// keeps all of it (a headline). The parts are plain text: hub.Snippet
+// escapes them when it makes HTML, and the portal's template does.
+func snippet(field, text string, locs search.TermLocationMap, whole bool) (hub.Snippet, bool) {
+	type span struct{ start, end int }
+	var spans []span
+	for _, ls := range locs {
+		for _, l := range ls {
+			if int(l.End) <= len(text) && l.Start < l.End {
+				spans = append(spans, span{int(l.Start), int(l.End)})
+			}
 		}
-		if !found {
-			break
-		}
-		marked, after, _ := strings.Cut(rest, "</mark>")
-		if marked != "" {
-			s.Parts = append(s.Parts, hub.SnippetPart{Text: html.UnescapeString(marked), Mark: true})
-		}
-		frag = after
 	}
-	return s
+	if len(spans) == 0 || text == "" {
+		return hub.Snippet{}, false
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(b.end, a.end)) })
+	from, to := 0, len(text)
+	if !whole {
+		from, to = max(0, spans[0].start-snippetBefore), min(len(text), spans[0].start+snippetAfter)
+		for from > 0 && !utf8.RuneStart(text[from]) {
+			from--
+		}
+		for to < len(text) && !utf8.RuneStart(text[to]) {
+			to++
+		}
+	}
+	s := hub.Snippet{Field: field}
+	add := func(t string, mark bool) {
+		if t != "" {
+			s.Parts = append(s.Parts, hub.SnippetPart{Text: t, Mark: mark})
+		}
+	}
+	if from > 0 {
+		add("…", false)
+	}
+	at := from
+	for _, sp := range spans {
+		if sp.start < at || sp.end > to {
+			continue // overlapping another mark, or outside the passage
+		}
+		add(text[at:sp.start], false)
+		add(text[sp.start:sp.end], true)
+		at = sp.end
+	}
+	add(text[at:to], false)
+	if to < len(text) {
+		add("…", false)
+	}
+	return s, true
 }
 
 // Listed answers hub.SearchIndex: the facts package id's working copy
