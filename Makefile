@@ -51,7 +51,7 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS = \
 	./hub:FuzzParseAnnouncementID ./hub:FuzzValidAssetName ./hub:FuzzArchiveName ./hub:FuzzPackageJSON \
 	./hub/api:FuzzPackageBody ./hub/api:FuzzContentDisposition ./hub/api:FuzzMultipartForm \
-	./hub/api:FuzzPackageListQuery ./hub/api:FuzzReleasesCursor \
+	./hub/api:FuzzPackageListQuery ./hub/api:FuzzReleasesCursor ./hub/api:FuzzSearchQuery \
 	./push:FuzzManifest ./publisher/wire:FuzzDecode ./feeds:FuzzRender ./feeds:FuzzParseFilter \
 	./media/scrub:FuzzScrubJPEG ./media/scrub:FuzzScrubPNG ./media/scrub:FuzzScrubWebP ./media/scrub:FuzzScrubGIF \
 	./media/scrub:FuzzScrubSVG ./media/scrub:FuzzScrubMP4 ./media/scrub:FuzzScrubMP3 ./media/scrub:FuzzScrubWAV \

@@ -72,6 +72,23 @@ type catalogRun struct {
 	anon     int64          // bytes, RssAnon
 	heap     int64          // bytes, go_memstats_heap_inuse_bytes
 	writes   float64
+	// searchBuild is from the process's start until search answers 200
+	// (a full build of the index: the seeding hub's is elsewhere);
+	// searchCatchUp the same on a restart, which resumes the index.
+	searchBuild, searchCatchUp time.Duration
+	searches                   map[string][2]time.Duration
+	searchItems                map[string]int
+	indexBytes                 int64 // <data-dir>/index/search on disk
+}
+
+// catalogSearches are the searches measured: a rare word, a common one
+// asked in an inflected form, a Kazakh prefix, and the q filter.
+var catalogSearches = []struct{ name, who, path string }{
+	{"search rare word", "partner", "/v1/search?q=" + catalogRareWord},
+	{"search common word (ru)", "partner", "/v1/search?q=домогательствах"},
+	{"search kk prefix", "partner", "/v1/search?q=зорлық"},
+	{"search common word, admin", "admin", "/v1/search?q=harassment"},
+	{"q listing rare campaign", "partner", "/v1/packages?campaign=rare&q=зомбулук"},
 }
 
 // catalogListings are the listings measured, as the issue's table names
@@ -116,21 +133,25 @@ func heapInUse(b *testing.B, h *hubProcess) int64 {
 func measureCatalog(b *testing.B, bin string, n int) catalogRun {
 	b.Helper()
 	dir := b.TempDir()
-	run := catalogRun{packages: n, listings: map[string][2]time.Duration{}, items: map[string]int{}}
+	run := catalogRun{packages: n, listings: map[string][2]time.Duration{}, items: map[string]int{},
+		searches: map[string][2]time.Duration{}, searchItems: map[string]int{}}
 	start := time.Now()
 	seededCatalog(b, dir, n)
 	run.seed = time.Since(start)
 
 	// The rate limits would measure themselves.
 	flags := []string{"--rate-limit-per-key", "0", "--rate-limit-per-addr", "0"}
-	// A replica's first start reads the whole bucket (the seeding hub's
-	// snapshot is removed), and leaves its listing snapshot when it
-	// stops; every later start reads that and what changed since.
+	// A replica's first start reads the whole bucket and builds the
+	// search index from nothing (the seeding hub's indexes are put
+	// aside), and leaves its listing snapshot when it stops; every later
+	// start reads that and what changed since.
 	if err := os.Remove(filepath.Join(dir, "index", "listings.snapshot")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		b.Fatal(err)
 	}
+	started := time.Now()
 	first := runHub(b, bin, dir, flags...)
 	run.wholeBucketStart = first.startup
+	run.searchBuild = waitSearch(b, first, started)
 	first.stop()
 	h := runHub(b, bin, dir, flags...)
 	defer h.stop()
@@ -167,6 +188,19 @@ func measureCatalog(b *testing.B, bin string, n int) catalogRun {
 			run.listings[l.name] = [2]time.Duration{ds[len(ds)/2], ds[len(ds)*99/100]}
 		}
 	}
+	if n > 0 {
+		for _, l := range catalogSearches {
+			var page struct {
+				Items []json.RawMessage `json:"items"`
+			}
+			out, err := h.call(ctx, "GET", l.path, keys[l.who], "", http.StatusOK)
+			if err != nil || json.Unmarshal(out, &page) != nil {
+				b.Fatalf("%s: %v %.200s", l.path, err, out)
+			}
+			run.searchItems[l.name] = len(page.Items)
+			run.searches[l.name] = timeRequests(b, h, l.path, keys[l.who])
+		}
+	}
 	// The start's garbage (every document decoded once) is freed but
 	// returned to the system only slowly: resident memory is read after
 	// the reads and a pause, and the Go heap in use from /metrics beside it.
@@ -187,7 +221,61 @@ func measureCatalog(b *testing.B, bin string, n int) catalogRun {
 		}
 	}
 	run.writes = catalogWrites / time.Since(t0).Seconds()
+	run.indexBytes = dirSize(filepath.Join(dir, "index", "search"))
+	// A restart resumes the index from the revision it stored.
+	h.stop()
+	started = time.Now()
+	again := runHub(b, bin, dir, flags...)
+	run.searchCatchUp = waitSearch(b, again, started)
+	again.stop()
 	return run
+}
+
+// timeRequests returns the p50 and p99 of path asked with key, after a
+// warm-up.
+func timeRequests(b *testing.B, h *hubProcess, path, key string) [2]time.Duration {
+	b.Helper()
+	var ds []time.Duration
+	for i := range catalogWarmup + catalogRequests {
+		t0 := time.Now()
+		if _, err := h.call(b.Context(), "GET", path, key, "", http.StatusOK); err != nil {
+			b.Fatal(err)
+		}
+		if i >= catalogWarmup {
+			ds = append(ds, time.Since(t0))
+		}
+	}
+	slices.Sort(ds)
+	return [2]time.Duration{ds[len(ds)/2], ds[len(ds)*99/100]}
+}
+
+// waitSearch polls until search answers (not 503 "index building") and
+// returns the time since started.
+func waitSearch(b *testing.B, h *hubProcess, started time.Time) time.Duration {
+	b.Helper()
+	deadline := time.Now().Add(30 * time.Minute)
+	for {
+		if _, err := h.call(b.Context(), "GET", "/v1/search?q=x", adminKey, "", http.StatusOK); err == nil {
+			return time.Since(started)
+		} else if time.Now().After(deadline) {
+			b.Fatalf("search does not answer after 30 minutes: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// dirSize is the bytes of the files under dir.
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			if info, err := e.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 // putText uploads a text asset.
@@ -241,7 +329,10 @@ func seededCatalog(b *testing.B, dir string, n int) {
 // their live copy), eight writers at once.
 func seedCatalog(b *testing.B, dir string, n int) {
 	b.Helper()
-	h := hubtest.Start(b, hubtest.Options{DataDir: dir, Configure: func(c *server.Config) { c.AdminKey = adminKey }})
+	// The seeding hub's search index is put aside, so the measured hub
+	// builds its own from nothing.
+	aside := b.TempDir()
+	h := hubtest.Start(b, hubtest.Options{DataDir: dir, Configure: func(c *server.Config) { c.AdminKey, c.IndexDir = adminKey, aside }})
 	defer h.Stop(b)
 	ctx := b.Context()
 	admin := h.Admin(b)
@@ -275,7 +366,8 @@ func seedCatalog(b *testing.B, dir string, n int) {
 	}
 }
 
-// seedPackage is package i of the seeded catalog: about 5 KiB of JSON,
+// seedPackage is package i of the seeded catalog: about 8 KiB of JSON
+// (texts of some 340 words, see catalogtext_test.go),
 // in campaign "rare" one time in a hundred, else one of three large
 // ones; in one of four languages; released two times in three.
 func seedPackage(id string, i int) *hub.Package {
@@ -284,14 +376,15 @@ func seedPackage(id string, i int) *hub.Package {
 		campaign = "rare"
 	}
 	lang := []string{"ru", "kk", "ky", "en"}[(i/3)%4]
+	headline, description, body := seedTexts(i, lang)
 	now := time.Now().UTC()
 	sum := fmt.Sprintf("%064x", i)
 	p := &hub.Package{
 		ID: id, Campaign: campaign, Language: lang, Version: 1, Status: hub.StatusDraft,
 		FirstCreated: now, VersionCreated: now,
-		Headlines:    []hub.Text{{Value: fmt.Sprintf("Домогательства на работе: что делать, если это случилось с вами (%d)", i)}},
-		Descriptions: []hub.Text{{Value: strings.Repeat("Краткое описание материала кампании. ", 8)}},
-		Bodies:       []hub.Text{{ContentType: "text/plain", Value: strings.Repeat("Текст статьи о домогательствах на рабочем месте и о том, куда обратиться. ", 12)}},
+		Headlines:    []hub.Text{{Value: fmt.Sprintf("%s (%d)", headline, i)}},
+		Descriptions: []hub.Text{{Value: description}},
+		Bodies:       []hub.Text{{ContentType: "text/plain", Value: body}},
 		Subjects:     []hub.Subject{{Name: "harassment"}, {Name: "article-123"}},
 		By:           "Campaign newsroom", UsageTerms: "Free to republish with credit, unchanged.", CopyrightNotice: "© 2026 Campaign",
 		Assets: []hub.Asset{
@@ -378,6 +471,32 @@ func printCatalog(b *testing.B, empty catalogRun, runs []catalogRun) {
 		})
 		row(l.name+" p99", func(r catalogRun) (string, float64) {
 			d := r.listings[l.name][1]
+			return fmt.Sprintf("%.2f ms", ms(d)), ms(d)
+		})
+	}
+	row("search index full build", func(r catalogRun) (string, float64) {
+		return r.searchBuild.Round(time.Millisecond).String(), r.searchBuild.Seconds()
+	})
+	row("search index build rate", func(r catalogRun) (string, float64) {
+		v := float64(r.packages) / r.searchBuild.Seconds()
+		return fmt.Sprintf("%.0f pkg/s", v), v
+	})
+	row("search after a restart", func(r catalogRun) (string, float64) {
+		return r.searchCatchUp.Round(time.Millisecond).String(), r.searchCatchUp.Seconds()
+	})
+	row("search index on disk", func(r catalogRun) (string, float64) {
+		return fmt.Sprintf("%.0f MiB", mib(r.indexBytes)), mib(r.indexBytes)
+	})
+	for _, l := range catalogSearches {
+		row(l.name+" items", func(r catalogRun) (string, float64) {
+			return strconv.Itoa(r.searchItems[l.name]), float64(r.searchItems[l.name])
+		})
+		row(l.name+" p50", func(r catalogRun) (string, float64) {
+			d := r.searches[l.name][0]
+			return fmt.Sprintf("%.2f ms", ms(d)), ms(d)
+		})
+		row(l.name+" p99", func(r catalogRun) (string, float64) {
+			d := r.searches[l.name][1]
 			return fmt.Sprintf("%.2f ms", ms(d)), ms(d)
 		})
 	}

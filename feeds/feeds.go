@@ -61,16 +61,18 @@ const (
 )
 
 // Filter narrows a feed: to one campaign, one language, packages with an
-// asset of one kind, and at most Limit items. Zero values mean "any".
+// asset of one kind, packages whose text has the words of Q, and at most
+// Limit items. Zero values mean "any".
 type Filter struct {
 	Campaign string
 	Language string
 	Kind     hub.AssetType
+	Q        string
 	Limit    int
 }
 
 // ParseFilter reads a filter from a feed URL's query parameters campaign,
-// lang, kind and limit; other parameters (a reader's tracking tags) are
+// lang, kind, q and limit; other parameters (a reader's tracking tags) are
 // ignored. Returns EINVALID for a malformed value or a limit out of range.
 // Whether the campaign exists for the caller is the caller's question.
 func ParseFilter(q url.Values) (Filter, error) {
@@ -88,6 +90,13 @@ func ParseFilter(q url.Values) (Filter, error) {
 			return Filter{}, hub.Errorf(hub.EINVALID, "kind %q is not one of picture, graphic, video, audio, text", v)
 		}
 		f.Kind = kind
+	}
+	if v, ok := q["q"]; ok {
+		text, err := hub.ParseSearchText(v[0])
+		if err != nil {
+			return Filter{}, err
+		}
+		f.Q = text
 	}
 	if v, ok := q["limit"]; ok {
 		n, err := strconv.Atoi(v[0])
@@ -111,6 +120,9 @@ func (f Filter) Query() string {
 	}
 	if f.Language != "" {
 		q.Set("lang", f.Language)
+	}
+	if f.Q != "" {
+		q.Set("q", f.Q)
 	}
 	if f.Limit != 0 && f.Limit != DefaultLimit {
 		q.Set("limit", strconv.Itoa(f.Limit))

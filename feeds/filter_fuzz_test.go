@@ -14,7 +14,8 @@ import (
 // and is the same for every query that means that filter.
 func FuzzParseFilter(f *testing.F) {
 	for _, q := range []string{"", "campaign=korgau123&lang=KK&kind=Picture&limit=10", "limit=0", "limit=201", "limit=50", "lang=x-", "kind=hologram",
-		"utm_source=x&campaign=a", "limit=1&limit=2", "campaign=%00", "lang=sr-latn-rs", "%zz=1", "limit="} {
+		"utm_source=x&campaign=a", "limit=1&limit=2", "campaign=%00", "lang=sr-latn-rs", "%zz=1", "limit=",
+		"q=домогательство", "q=", "q=%00", "q=+a+", "q=a&q=b", "q=%3Cmark%3E"} {
 		f.Add(q)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {

@@ -29,3 +29,9 @@ func (s *Service) CreditForTest(ctx context.Context, p *Package) error {
 	_, err := s.prepareCredits(ctx, p)
 	return err
 }
+
+// SearchAsForTest is Search as audience a (which need not have a key in
+// the catalog), for the differential test of search against CanRead.
+func (s *Service) SearchAsForTest(ctx context.Context, a Audience, text string, filters PackageQuery, limit int) (SearchPage, error) {
+	return s.searchAs(ctx, a, text, 0, limit, filters)
+}

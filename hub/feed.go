@@ -16,14 +16,16 @@ import (
 
 // FeedRequest asks for one feed: the public one, or (Private) a partner's,
 // found by its feed token, narrowed to a campaign, a language and an asset
-// kind, with at most Limit items. Zero values mean "any"; Limit 0 means
-// every item.
+// kind and to packages whose text has the words of Text (checked by
+// ParseSearchText), with at most Limit items. Zero values mean "any";
+// Limit 0 means every item.
 type FeedRequest struct {
 	Private  bool
 	Token    string
 	Campaign string
 	Language string
 	Kind     AssetType
+	Text     string
 	Limit    int
 }
 
@@ -80,6 +82,9 @@ func (s *Service) Feed(ctx context.Context, req FeedRequest) (*Feed, error) {
 	if req.Kind != "" {
 		narrowed = append(narrowed, string(req.Kind))
 	}
+	if req.Text != "" {
+		narrowed = append(narrowed, "“"+req.Text+"”")
+	}
 	f.Title = "Syndication hub: releases"
 	if f.Partner != nil {
 		f.Title += " for " + f.Partner.Name
@@ -99,7 +104,7 @@ func (s *Service) Feed(ctx context.Context, req FeedRequest) (*Feed, error) {
 // views, tombstones for purges), in feed order (see FeedItems). It is
 // apart from Feed so that serving a cached rendering costs no listing.
 func (f *Feed) Items(ctx context.Context) ([]*Package, error) {
-	q := PackageQuery{Campaign: f.req.Campaign, Language: f.req.Language, Limit: MaxPageSize}
+	q := PackageQuery{Campaign: f.req.Campaign, Language: f.req.Language, Text: f.req.Text, Limit: MaxPageSize}
 	var all []*Package
 	for {
 		page, err := f.svc.listPackages(ctx, f.audience, q)

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -509,9 +510,30 @@ func (s *Service) fire(ctx context.Context, id string) (p *Package, won bool, er
 // this before it empties the cache a second time.
 func (s *Service) IndexShows(ctx context.Context, id string, event Event, version int) bool {
 	p, err := s.catalog.Listed(ctx, id)
-	if err != nil {
+	if err != nil || !showsAnnouncement(p, event, version) {
 		return false
 	}
+	if s.search == nil {
+		return true
+	}
+	// Feeds with a q filter are answered by the search index, which
+	// follows the bucket on a watch of its own. While it builds (or when
+	// it failed) it answers no feed, so there is nothing to wait for.
+	f, err := s.search.Listed(ctx, id)
+	switch {
+	case errors.Is(err, ErrIndexBuilding), ErrorCode(err) == EUNAVAILABLE:
+		return true
+	case ErrorCode(err) == ENOTFOUND:
+		return event == EventPurged // a purged package has no documents
+	case err != nil:
+		return false
+	}
+	return showsAnnouncement(f, event, version)
+}
+
+// showsAnnouncement reports whether facts p hold the state announcement
+// (event, of version) left behind, or a later one.
+func showsAnnouncement(p ListingFacts, event Event, version int) bool {
 	switch event {
 	case EventPurged:
 		return p.Status == StatusPurged

@@ -9,6 +9,9 @@ type PackageQuery struct {
 	// Pending keeps only packages with an announcement still owed: the
 	// reconciler's round, not a filter clients can ask for.
 	Pending bool
+	// Text keeps only packages whose text matches these words (the q
+	// filter): the search index answers such a listing, not the catalog.
+	Text string
 	// After is the cursor: the listing continues with packages older than it.
 	After string
 	// Limit is the page size, 1 to MaxPageSize; 0 means DefaultPageSize.

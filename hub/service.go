@@ -44,6 +44,8 @@ type Service struct {
 	sessions SessionStore
 	// takedownConfirmed is told of each first confirmation of a takedown.
 	takedownConfirmed func(TakedownVia)
+	// search is the full-text index; nil when the hub has none.
+	search SearchIndex
 }
 
 // ServiceOptions configures a Service.
@@ -93,6 +95,9 @@ type ServiceOptions struct {
 	// TakedownConfirmed, when set, is told of every first confirmation of
 	// a takedown (see takedown.go), for the metrics; it must not block.
 	TakedownConfirmed func(via TakedownVia)
+	// Search is this replica's full-text index (hub/search); nil answers
+	// every search and q filter EUNAVAILABLE.
+	Search SearchIndex
 }
 
 // DefaultMaxAssetBytes is 8 GiB: a long broadcast-quality interview fits,
@@ -123,6 +128,7 @@ func NewService(catalog Catalog, blobs BlobStore, opts ServiceOptions) *Service 
 	s.scrubber, s.scratch, s.staged = opts.Scrubber, opts.Scratch, opts.Staged
 	s.creditWriter = opts.CreditWriter
 	s.takedownConfirmed = opts.TakedownConfirmed
+	s.search = opts.Search
 	s.renditionMaker, s.renditionQueue = opts.RenditionMaker, opts.RenditionQueue
 	return s
 }
@@ -427,13 +433,16 @@ func (s *Service) listPackages(ctx context.Context, a Audience, q PackageQuery) 
 	if err != nil {
 		return PackagePage{}, fmt.Errorf("list campaigns: %w", err)
 	}
-	page, err := s.catalog.ListPackages(ctx, a.ListingFilter(campaigns), q)
-	if err != nil {
-		return PackagePage{}, fmt.Errorf("list packages: %w", err)
-	}
 	bySlug := make(map[string]*Campaign, len(campaigns))
 	for _, c := range campaigns {
 		bySlug[c.Slug] = c
+	}
+	if q.Text != "" {
+		return s.searchListing(ctx, a, a.ListingFilter(campaigns), bySlug, q)
+	}
+	page, err := s.catalog.ListPackages(ctx, a.ListingFilter(campaigns), q)
+	if err != nil {
+		return PackagePage{}, fmt.Errorf("list packages: %w", err)
 	}
 	out := PackagePage{Items: make([]*Package, 0, len(page.Items)), Next: page.Next}
 	for _, p := range page.Items {

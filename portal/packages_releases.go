@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -24,7 +25,13 @@ type releasesData struct {
 	Campaigns []*hub.Campaign
 	Languages []i18n.Lang
 	Kinds     []hub.AssetType
-	Filter    struct{ Campaign, Language, Kind string }
+	Filter    struct{ Campaign, Language, Kind, Q string }
+	// Searching is set when the visitor searched (q): Results replace
+	// the grid, ranked, and Problem names the message of a search that
+	// could not be answered ("" when it was).
+	Searching bool
+	Results   []searchCard
+	Problem   string
 	// Limit is the page size asked for with ?limit (1 to
 	// hub.MaxPageSize, as the API takes), 0 for releasesPageSize.
 	Limit int
@@ -43,9 +50,17 @@ type releaseCard struct {
 	Thumb, ThumbAlt, Placeholder string
 }
 
+// searchCard is one search result: the package, and the passages of its
+// text that matched, as plain parts the template marks up (escaped).
+type searchCard struct {
+	ID, Headline, Campaign, Lang, LangName, Status string
+	Snippets                                       []hub.Snippet
+}
+
 // releases is the grid of what the visitor may read, newest first: the
 // listing the API's GET /v1/packages answers, with its filters and
-// cursor, as a plain GET form.
+// cursor, as a plain GET form; with words to search for (q), the ranked
+// results GET /v1/search answers instead.
 func (p *Portal) releases(c echo.Context) error {
 	k, err := p.signedIn(c)
 	if k == nil {
@@ -54,6 +69,9 @@ func (p *Portal) releases(c echo.Context) error {
 	ctx := c.Request().Context()
 	var d releasesData
 	d.Filter.Campaign, d.Filter.Language, d.Filter.Kind = c.QueryParam("campaign"), c.QueryParam("language"), c.QueryParam("kind")
+	if _, ok := c.QueryParams()["q"]; ok {
+		d.Filter.Q, d.Searching = c.QueryParam("q"), true
+	}
 	q := hub.PackageQuery{Campaign: d.Filter.Campaign, After: c.QueryParam("cursor"), Limit: releasesPageSize}
 	if s := c.QueryParam("limit"); s != "" {
 		if n, err := strconv.Atoi(s); err == nil && n >= 1 && n <= hub.MaxPageSize {
@@ -69,6 +87,9 @@ func (p *Portal) releases(c echo.Context) error {
 		if q.Type, err = hub.ParseAssetType(d.Filter.Kind); err != nil {
 			return p.fail(c, err)
 		}
+	}
+	if d.Searching {
+		return p.searchResults(c, k, d, q)
 	}
 	page, err := p.svc.Packages(ctx, k, q)
 	if err != nil {
@@ -99,6 +120,58 @@ func (p *Portal) releases(c echo.Context) error {
 		if len(filters) > 0 {
 			d.First += "?" + filters.Encode()
 		}
+	}
+	if page.Next != "" {
+		filters.Set("cursor", page.Next)
+		d.Next = "/releases?" + filters.Encode()
+	}
+	return p.render(c, http.StatusOK, "packages_releases", d)
+}
+
+// searchResults is the releases page with the ranked results of d's
+// words under its filters (q, without its cursor: a search pages by its
+// own). Words the domain refuses are a 400 with the form to correct
+// them; an index still building a 503 saying to try again in seconds.
+func (p *Portal) searchResults(c echo.Context, k *hub.Key, d releasesData, q hub.PackageQuery) error {
+	ctx := c.Request().Context()
+	var err error
+	if d.Campaigns, err = p.svc.Campaigns(ctx, k); err != nil {
+		return p.fail(c, err)
+	}
+	d.Languages, d.Kinds = i18n.Langs(), hub.AssetTypes
+	names := map[string]string{}
+	for _, camp := range d.Campaigns {
+		names[camp.Slug] = camp.Name
+	}
+	page, err := p.svc.Search(ctx, k, hub.SearchRequest{Text: d.Filter.Q, Cursor: c.QueryParam("cursor"), Limit: releasesPageSize,
+		Filters: hub.PackageQuery{Campaign: q.Campaign, Language: q.Language, Type: q.Type}})
+	switch {
+	case errors.Is(err, hub.ErrIndexBuilding):
+		d.Problem = "releases.search.building"
+		c.Response().Header().Set("Retry-After", "5")
+		return p.render(c, http.StatusServiceUnavailable, "packages_releases", d)
+	case hub.ErrorCode(err) == hub.EINVALID:
+		d.Problem = "releases.search.invalid"
+		return p.render(c, http.StatusBadRequest, "packages_releases", d)
+	case err != nil:
+		return p.fail(c, err)
+	}
+	for _, h := range page.Hits {
+		sc := searchCard{ID: h.ID, Headline: h.Headline, Campaign: names[h.Facts.Campaign], Lang: h.Language,
+			LangName: languageName(h.Language), Status: string(h.Facts.Status), Snippets: h.Snippets}
+		if sc.Campaign == "" {
+			sc.Campaign = h.Facts.Campaign
+		}
+		d.Results = append(d.Results, sc)
+	}
+	filters := url.Values{"q": {d.Filter.Q}}
+	for name, v := range map[string]string{"campaign": d.Filter.Campaign, "language": d.Filter.Language, "kind": d.Filter.Kind} {
+		if v != "" {
+			filters.Set(name, v)
+		}
+	}
+	if c.QueryParam("cursor") != "" {
+		d.First = "/releases?" + filters.Encode()
 	}
 	if page.Next != "" {
 		filters.Set("cursor", page.Next)

@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"image"
 	"image/color"
@@ -366,4 +367,36 @@ func TestReleasesGrid(t *testing.T) {
 	if thumb.status != 200 || thumb.header.Get("Content-Type") != "image/jpeg" {
 		t.Errorf("thumbnail: %d %s", thumb.status, thumb.header.Get("Content-Type"))
 	}
+}
+
+// TestReleasesSearch: the search box on the releases page finds what the
+// visitor may read by its words, ranked, with the matched words marked
+// and the package's own markup escaped; bad words are a 400 that says so.
+func TestReleasesSearch(t *testing.T) {
+	n := newNewsroom(t)
+	h := n.h
+	public := n.make(pkgSpec{campaign: "open-doors", headline: "Домогательства на работе <b>жирный</b>", release: "now"})
+	private := n.make(pkgSpec{campaign: "shelters", lang: "kk", headline: "Зорлық-зомбылыққа қарсы баспаналар", release: "now"})
+	draft := n.make(pkgSpec{campaign: "open-doors", headline: "Черновик о домогательствах"})
+	syncCtx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := h.Server.Search().Sync(syncCtx); err != nil {
+		t.Fatal(err)
+	}
+	partner, other := newVisitor(t, h), newVisitor(t, h)
+	partner.signIn(n.entitled)
+	other.signIn(n.other)
+	a := partner.get("/releases?q=" + url.QueryEscape("домогательство"))
+	a.expect(t, 200, `id="search-results"`, `href="/packages/`+public+`"`, "<mark>Домогательства</mark>", "&lt;b&gt;жирный&lt;/b&gt;", `name="q" type="search" value="домогательство"`)
+	if strings.Contains(a.body, draft) || strings.Contains(a.body, "<b>жирный") {
+		t.Error("the search shows a draft, or the package's markup unescaped")
+	}
+	partner.get("/releases?q="+url.QueryEscape("зорлық")).expect(t, 200, `href="/packages/`+private+`"`, "<mark>Зорлық</mark>")
+	if a := other.get("/releases?q=" + url.QueryEscape("зорлық")); strings.Contains(a.body, private) {
+		t.Error("another partner finds a private package")
+	} else {
+		a.expect(t, 200, `id="no-results"`)
+	}
+	partner.get("/releases?q=").expect(t, 400, `id="search-problem"`)
+	partner.get("/releases?q="+strings.Repeat("я", 201)).expect(t, 400, `id="search-problem"`)
 }

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -30,6 +32,12 @@ type Config struct {
 	// ScratchDir holds uploads' received bytes while they are scrubbed;
 	// "" is <DataDir>/scratch.
 	ScratchDir string
+	// IndexDir holds this replica's own indexes of the catalog, which it
+	// rebuilds from NATS when they are lost: the full-text index under
+	// <IndexDir>/search. "" is <DataDir>/index, or with no DataDir a
+	// directory in the user's cache (see Resolve). Each replica needs its
+	// own; it is a cache, not state to back up.
+	IndexDir string
 	// Replica names this replica (HUB_REPLICA): it begins the id of every
 	// resumable upload staged here, so a proxy routes the upload's later
 	// requests back to it. "" is the host name, made to fit
@@ -118,6 +126,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 	fs.IntVar(&c.RenditionWorkers, "rendition-workers", 0, "how many renditions this replica makes at once (default: half the CPUs, at least 1; negative: none, for a replica that only serves)")
 	fs.IntVar(&c.RenditionThreads, "rendition-threads", 1, "threads each video rendition may use (ffmpeg -threads)")
+	fs.StringVar(&c.IndexDir, "index-dir", "", "this replica's own indexes (full-text search under <index-dir>/search), rebuilt from NATS when missing; one per replica, not to back up (default <data-dir>/index)")
 	fs.StringVar(&c.ScratchDir, "scratch-dir", "", "where uploads wait while identifying metadata is removed, before anything is stored; room for twice the largest asset (default <data-dir>/scratch)")
 	fs.StringVar(&c.Replica, "replica", "", "this replica's name, lowercase letters, digits and dashes: resumable upload ids begin with it, and the proxy routes /v1/uploads/<replica>.* to it (default: the host name)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "absolute base URL for links in feeds, events and ninjs hrefs (default http:// + addr)")
@@ -234,6 +243,7 @@ func (c *Config) Resolve() error {
 	if c.Replica == "" {
 		c.Replica = replicaName(os.Hostname())
 	}
+	c.IndexDir = c.indexDir()
 	if !api.ReplicaPattern.MatchString(c.Replica) {
 		return fmt.Errorf("HUB_REPLICA %q must be 1 to 32 lowercase letters, digits and dashes, beginning with a letter or digit", c.Replica)
 	}
@@ -244,6 +254,23 @@ func (c *Config) Resolve() error {
 		return err
 	}
 	return nil
+}
+
+// indexDir is IndexDir or its default: <DataDir>/index, or without a
+// DataDir (a Config built in code) the replica's directory in the user's
+// cache, else in the temporary directory.
+func (c *Config) indexDir() string {
+	switch {
+	case c.IndexDir != "":
+		return c.IndexDir
+	case c.DataDir != "":
+		return filepath.Join(c.DataDir, "index")
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "syndication-hub", cmp.Or(c.Replica, "hub"), "index")
 }
 
 // trustedProxies parses TrustedProxies; a single address is its /32 or

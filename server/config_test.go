@@ -157,3 +157,34 @@ func TestReplicaName(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigIndexDir: the replica's indexes are under <data-dir>/index
+// unless HUB_INDEX_DIR says where, and somewhere of the user's without a
+// data dir.
+func TestConfigIndexDir(t *testing.T) {
+	resolve := func(env map[string]string) Config {
+		var cfg Config
+		fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+		cfg.RegisterFlags(fs)
+		if err := ApplyEnv(fs, func(k string) string { return env[k] }); err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Resolve(); err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	if got := resolve(map[string]string{"HUB_DATA_DIR": "/srv/hub"}).IndexDir; got != "/srv/hub/index" {
+		t.Errorf("default index dir %q", got)
+	}
+	if got := resolve(map[string]string{"HUB_DATA_DIR": "/srv/hub", "HUB_INDEX_DIR": "/fast/index"}).IndexDir; got != "/fast/index" {
+		t.Errorf("HUB_INDEX_DIR gave %q", got)
+	}
+	c := Config{Addr: "127.0.0.1:0", MaxAssetBytes: 1, NATSReplicas: 1, Replica: "r1"}
+	if err := c.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(c.IndexDir, "/syndication-hub/r1/index") {
+		t.Errorf("index dir without a data dir: %q", c.IndexDir)
+	}
+}

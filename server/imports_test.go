@@ -98,6 +98,7 @@ func TestImportRules(t *testing.T) {
 		"hub/api":             {"server"},
 		"hub/catalog":         {"server", "hub/backup"}, // the backup reads the blob records' buckets
 		"hub/backup":          {"server"},
+		"hub/search":          {"server"},
 		"hub/disk":            {"server"},
 		"hub/scratch":         {"server"},
 		"hub/staging":         {"server", "hub/api"},
@@ -171,11 +172,15 @@ var wiring = map[string][]string{
 		"hub/catalog/settle_test.go",    // the catalog on an external NATS the test stops
 		"hub/catalog/listindex_test.go", // the catalog with a document cache of one
 		"hub/catalog/snapshot_test.go",  // catalogs on one bucket, each with its snapshot file
+		"hub/search/search_test.go",     // the search index beside a catalog, restarted, on a recreated bucket
+		"hub/search_test.go",            // the differential test of search against CanRead
 	},
+	"hub/search.Open":      {"hub/search/search_test.go", "hub/search_test.go"},
 	"hub/natsserver.Start": {"hub/natstest/natstest.go"},
 	"hub.NewService": {
-		"hub/*_test.go",           // the domain's own tests, over the in-memory catalog
-		"hub/api/openapi_test.go", // the API over a service without a pickup log
+		"hub/*_test.go",             // the domain's own tests, over the in-memory catalog
+		"hub/api/openapi_test.go",   // the API over a service without a pickup log
+		"hub/search/search_test.go", // search over a catalog and its index, nothing else
 	},
 	"publisher/releases.Open":         {"feeds/invalidator_test.go"}, // the invalidator against a real release stream
 	"publisher/releases.NewScheduler": {},

@@ -39,6 +39,7 @@ import (
 	"github.com/syndication-hub/hub/hub/renditionqueue"
 	"github.com/syndication-hub/hub/hub/s3"
 	"github.com/syndication-hub/hub/hub/scratch"
+	"github.com/syndication-hub/hub/hub/search"
 	"github.com/syndication-hub/hub/hub/staging"
 	"github.com/syndication-hub/hub/media/credit"
 	"github.com/syndication-hub/hub/media/scrub"
@@ -108,6 +109,7 @@ type Server struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	catalog  *catalog.Catalog
+	search   *search.Index
 	blobs    hub.BlobStore
 	releases *releases.Stream
 	access   *partners.Access
@@ -228,7 +230,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (_ *Server, err error)
 		Scrubber: scrub.New(scrub.Options{FFmpeg: s.tools.FFmpeg, Logger: s.log}), Scratch: scratchSpace, Staged: staged,
 		CreditWriter:   credit.New(),
 		RenditionMaker: newRenditionMaker(s.tools, s.cfg.RenditionThreads, s.log), RenditionQueue: s.renditionJobs,
-		Sessions:          s.catalog,
+		Sessions: s.catalog, Search: s.search,
 		TakedownConfirmed: func(via hub.TakedownVia) { s.takedowns.WithLabelValues(string(via)).Inc() },
 	})
 	if err := s.admitPartners(); err != nil {
@@ -263,7 +265,7 @@ func (s *Server) openCatalog(ctx context.Context) error {
 		// The listing index between starts: a cache of this replica's,
 		// so it is on the replica's own disk whichever NATS holds the
 		// truth.
-		SnapshotPath: filepath.Join(s.cfg.DataDir, "index", "listings.snapshot")}
+		SnapshotPath: filepath.Join(s.cfg.indexDir(), "listings.snapshot")}
 	var err error
 	if s.catalog, err = catalog.Open(ctx, s.js, copts); err != nil {
 		return fmt.Errorf("open catalog: %w", err)
@@ -284,6 +286,17 @@ func (s *Server) storeFailed() func() string {
 func (s *Server) openState(ctx context.Context) error {
 	var err error
 	storeFailed := s.storeFailed()
+	// The full-text index is this replica's own, on its disk: it opens
+	// at once and catches up in the background (searches answer 503
+	// until it has; /readyz does not wait for it).
+	packages, err := s.js.KeyValue(ctx, catalog.PackagesBucket)
+	if err != nil {
+		return fmt.Errorf("open bucket %s for the search index: %w", catalog.PackagesBucket, err)
+	}
+	s.search, err = search.Open(ctx, packages, filepath.Join(s.cfg.indexDir(), "search"), search.Options{Logger: s.log})
+	if err != nil {
+		return fmt.Errorf("open search index: %w", err)
+	}
 	if err := s.openBlobs(ctx); err != nil {
 		return err
 	}
@@ -626,6 +639,10 @@ func (s *Server) FeedCache() *feeds.Cache { return s.feeds }
 // stream, from when on rendered feeds are cached.
 func (s *Server) FeedsReady() <-chan struct{} { return s.invalid.Ready() }
 
+// Search is this replica's full-text index, for tests and benchmarks
+// that wait for it (Index.Sync) before they search.
+func (s *Server) Search() *search.Index { return s.search }
+
 // Handler is the HTTP API, without Options.Middleware.
 func (s *Server) Handler() http.Handler { return s.handler }
 
@@ -666,6 +683,11 @@ func (s *Server) closeBackends() {
 	if s.callout != nil {
 		if err := s.callout.Stop(); err != nil {
 			s.log.Warn("stop answering NATS auth callouts", "err", err)
+		}
+	}
+	if s.search != nil {
+		if err := s.search.Close(); err != nil {
+			s.log.Warn("close search index", "err", err)
 		}
 	}
 	if s.catalog != nil {

@@ -162,6 +162,7 @@ func (a *API) routes() {
 
 	v1.POST("/packages", a.createPackage, allowed(hub.MayCreatePackages), a.idempotentAs(a.svc.NewPackageID))
 	v1.GET("/packages", a.listPackages)
+	v1.GET("/search", a.search)
 	v1.GET("/packages/:id", a.getPackage)
 	v1.PATCH("/packages/:id", a.patchPackage)
 	v1.DELETE("/packages/:id", a.deletePackage)

@@ -43,7 +43,7 @@ func (a *API) serveFeed(c echo.Context, private bool, token, path string) error 
 	ctx := c.Request().Context()
 	feed, err := a.svc.Feed(ctx, hub.FeedRequest{
 		Private: private, Token: token,
-		Campaign: filter.Campaign, Language: filter.Language, Kind: filter.Kind, Limit: filter.Limit,
+		Campaign: filter.Campaign, Language: filter.Language, Kind: filter.Kind, Text: filter.Q, Limit: filter.Limit,
 	})
 	if err != nil {
 		return err
@@ -65,7 +65,7 @@ func (a *API) serveFeed(c echo.Context, private bool, token, path string) error 
 		return feeds.Render(format, meta, items)
 	})
 	if err != nil {
-		return err
+		return searchAnswer(c, err)
 	}
 	h := c.Response().Header()
 	if feed.Partner != nil {

@@ -613,6 +613,54 @@ func mxOps() []mxOp {
 			return w
 		}
 	}
+	// found is the rule of search: what the role may read of the package
+	// by its text, which a purge erased. An editor's working copy of
+	// sRevision has the revision's headline, not the word: it may be
+	// found or not.
+	found := func(c mxCtx) mxWant {
+		if c.role.refused() {
+			return mxWant{status: http.StatusUnauthorized}
+		}
+		if c.view == 'E' && c.state == sRevision {
+			return mxWant{status: http.StatusOK}
+		}
+		w := mxWant{status: http.StatusOK, unlisted: c.view == '-' || c.state == sPurged}
+		w.listed = !w.unlisted
+		return w
+	}
+	// revisionFound: the pending revision's words are found by editors
+	// only, in that package only.
+	revisionFound := func(c mxCtx) mxWant {
+		if c.role.refused() {
+			return mxWant{status: http.StatusUnauthorized}
+		}
+		if c.view == 'E' && c.state == sRevision {
+			return mxWant{status: http.StatusOK, listed: true}
+		}
+		return mxWant{status: http.StatusOK, unlisted: true}
+	}
+	// foundInFeed is found for a feed asked by no key (the public one) or
+	// by its token (sees says what each role's feed shows).
+	foundInFeed := func(private bool) func(c mxCtx) mxWant {
+		sees := mxSees
+		if private {
+			sees = mxFeedSees
+		}
+		return func(c mxCtx) mxWant {
+			switch {
+			case !private && c.role != rNone:
+				return mxWant{} // asked once, by no one
+			case private && slices.Contains(mxNoFeed, c.role):
+				return mxWant{status: http.StatusNotFound}
+			}
+			v, ok := sees[c.role]
+			if !ok {
+				return mxWant{}
+			}
+			unlisted := v[slices.Index(mxStates, c.state)] == '-' || c.state == sPurged
+			return mxWant{status: http.StatusOK, listed: !unlisted, unlisted: unlisted}
+		}
+	}
 	publicFeed := func(head bool) func(c mxCtx) mxWant {
 		return func(c mxCtx) mxWant {
 			switch {
@@ -698,6 +746,14 @@ func mxOps() []mxOp {
 		mxOp{route: "GET /v1/packages/{id}/versions/{n}", label: " strict ninjs", do: get("GET /v1/packages/{id}/versions/1", "Accept", "application/ninjs+json"), want: version(true)},
 		mxOp{route: "GET /v1/packages", do: get("GET /v1/packages?limit=500"), want: listing(false)},
 		mxOp{route: "GET /v1/packages", label: " ?campaign", do: get("GET /v1/packages?campaign={campaign}&limit=500"), want: listing(false)},
+		// Search and the q filters, by the word only this package's first
+		// headline has: found exactly where its text may be read.
+		mxOp{route: "GET /v1/search", do: get("GET /v1/search?q={word}&limit=100"), want: found},
+		mxOp{route: "GET /v1/search", label: " ?campaign", do: get("GET /v1/search?q={word}&campaign={campaign}&limit=100"), want: found},
+		mxOp{route: "GET /v1/search", label: " the revision's words", do: get("GET /v1/search?q={tag}&limit=100"), want: revisionFound},
+		mxOp{route: "GET /v1/packages", label: " ?q", do: get("GET /v1/packages?q={word}&limit=500"), want: found},
+		mxOp{route: "GET /feeds/releases.{format}", label: " rss ?q", do: get("GET /feeds/releases.rss?q={word}"), want: foundInFeed(false)},
+		mxOp{route: "GET /feeds/p/{token}/releases.{format}", label: " rss ?q", do: get("GET /feeds/p/{token}/releases.rss?q={word}"), want: foundInFeed(true)},
 		mxOp{route: "GET /v1/releases", do: get("GET /v1/releases?limit=500"), want: listing(true)},
 		mxOp{route: "GET /v1/packages/{id}/pickups", do: get("GET /v1/packages/{id}/pickups"), want: func(c mxCtx) mxWant {
 			return keyed(c, func() mxWant {
@@ -879,8 +935,11 @@ func (c mxCtx) expand(path string) string {
 	if token == "" {
 		token = "nonexistent0000000000000000000000"
 	}
+	// {word} is the tag that ends the package's first headline: no other
+	// package's text has it.
+	word := c.pkg.headline[strings.LastIndexByte(c.pkg.headline, ' ')+1:]
 	return strings.NewReplacer("{id}", c.pkg.id, "{asset}", c.pkg.asset, "{campaign}", c.pkg.campaign,
-		"{token}", token, "{tag}", c.m.tag).Replace(path)
+		"{token}", token, "{tag}", c.m.tag, "{word}", word).Replace(path)
 }
 
 // mxDirectoryOp is a row without package state.
@@ -1191,6 +1250,12 @@ func newMatrixFixture(t *testing.T) *mxFixture {
 	}
 	h.do("PATCH", "/v1/campaigns/"+mxTurned, h.admin, map[string]any{"visibility": "partners"}).expect(t, http.StatusOK)
 	time.Sleep(time.Until(m.passedAt) + 100*time.Millisecond)
+	// Search answers from this replica's index once it has every package.
+	syncCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := h.server.Search().Sync(syncCtx); err != nil {
+		t.Fatal(err)
+	}
 	// What the scheduler would have fired must still be scheduled.
 	for _, p := range passed {
 		var got struct{ Status string }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -200,6 +201,43 @@ func (a *API) createPackage(c echo.Context) error {
 	return c.JSON(http.StatusCreated, a.item(c.Request().Context(), p))
 }
 
+// packageFilters reads a listing's own filters (campaign, language,
+// status, type) from the query, refusing any parameter that is neither
+// one of them nor in also (hint says what is), so a typo never silently widens a listing.
+func packageFilters(c echo.Context, hint string, also ...string) (hub.PackageQuery, error) {
+	q := hub.PackageQuery{Campaign: c.QueryParam("campaign")}
+	for name := range c.QueryParams() {
+		switch {
+		case name == "campaign", name == "language", name == "status", name == "type", slices.Contains(also, name):
+		default:
+			return q, hub.Errorf(hub.EINVALID, "unknown query parameter %q; %s", name, hint)
+		}
+	}
+	if s := c.QueryParam("status"); s != "" {
+		switch st := hub.Status(s); st {
+		case hub.StatusDraft, hub.StatusScheduled, hub.StatusReleased, hub.StatusWithdrawn, hub.StatusPurged:
+			q.Status = st
+		default:
+			return q, hub.Errorf(hub.EINVALID, "status %q is not one of draft, scheduled, released, withdrawn, purged", s)
+		}
+	}
+	if t := c.QueryParam("type"); t != "" {
+		typ, err := hub.ParseAssetType(t)
+		if err != nil {
+			return q, err
+		}
+		q.Type = typ
+	}
+	if l := c.QueryParam("language"); l != "" {
+		lang, err := hub.NormalizeLanguage(l)
+		if err != nil {
+			return q, err
+		}
+		q.Language = lang
+	}
+	return q, nil
+}
+
 // packageList is one page of a listing.
 type packageList struct {
 	Items []ninjs.Item `json:"items"`
@@ -208,37 +246,16 @@ type packageList struct {
 }
 
 func (a *API) listPackages(c echo.Context) error {
-	q := hub.PackageQuery{
-		Campaign: c.QueryParam("campaign"), Language: c.QueryParam("language"), After: c.QueryParam("cursor"),
+	q, err := packageFilters(c, "filter with campaign, language, status, type and q (words), and page with cursor and limit", "cursor", "limit", "q")
+	if err != nil {
+		return err
 	}
-	for name := range c.QueryParams() {
-		switch name {
-		case "campaign", "language", "status", "type", "cursor", "limit":
-		default:
-			return hub.Errorf(hub.EINVALID, "unknown query parameter %q; filter with campaign, language, status, type, and page with cursor and limit", name)
-		}
-	}
-	if s := c.QueryParam("status"); s != "" {
-		switch st := hub.Status(s); st {
-		case hub.StatusDraft, hub.StatusScheduled, hub.StatusReleased, hub.StatusWithdrawn, hub.StatusPurged:
-			q.Status = st
-		default:
-			return hub.Errorf(hub.EINVALID, "status %q is not one of draft, scheduled, released, withdrawn, purged", s)
-		}
-	}
-	if t := c.QueryParam("type"); t != "" {
-		typ, err := hub.ParseAssetType(t)
-		if err != nil {
+	q.After = c.QueryParam("cursor")
+	if _, ok := c.QueryParams()["q"]; ok {
+		// Present but empty is a mistake to answer, not "no filter".
+		if q.Text, err = hub.ParseSearchText(c.QueryParam("q")); err != nil {
 			return err
 		}
-		q.Type = typ
-	}
-	if l := c.QueryParam("language"); l != "" {
-		lang, err := hub.NormalizeLanguage(l)
-		if err != nil {
-			return err
-		}
-		q.Language = lang
 	}
 	if l := c.QueryParam("limit"); l != "" {
 		n, err := strconv.Atoi(l)
@@ -249,7 +266,7 @@ func (a *API) listPackages(c echo.Context) error {
 	}
 	page, err := a.svc.Packages(c.Request().Context(), keyOf(c), q)
 	if err != nil {
-		return err
+		return searchAnswer(c, err)
 	}
 	out := packageList{Items: make([]ninjs.Item, 0, len(page.Items)), Next: page.Next}
 	for _, p := range page.Items {

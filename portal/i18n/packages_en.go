@@ -56,4 +56,10 @@ var packagesEN = map[string]string{
 	"releases.pages":            "Pages",
 	"releases.first":            "First page",
 	"releases.next":             "Older releases",
+	"releases.search":           "Search",
+	"releases.search.none":      "Nothing was found for these words.",
+	"releases.search.invalid":   "Type one to 16 words to search for, at most 200 characters.",
+	"releases.search.building":  "Search is getting ready on this server: try again in a few seconds.",
+	"releases.search.results":   "Search results",
+	"releases.search.more":      "More results",
 }

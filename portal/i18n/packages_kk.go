@@ -56,4 +56,10 @@ var packagesKK = map[string]string{
 	"releases.pages":            "Беттер",
 	"releases.first":            "Бірінші бет",
 	"releases.next":             "Ертерек шығарылымдар",
+	"releases.search":           "Іздеу",
+	"releases.search.none":      "Бұл сөздер бойынша ештеңе табылмады.",
+	"releases.search.invalid":   "Іздеу үшін бір сөзден 16 сөзге дейін жазыңыз, 200 таңбадан аспасын.",
+	"releases.search.building":  "Бұл серверде іздеу әлі дайындалып жатыр: бірнеше секундтан кейін қайталап көріңіз.",
+	"releases.search.results":   "Іздеу нәтижелері",
+	"releases.search.more":      "Тағы нәтижелер",
 }

@@ -56,4 +56,10 @@ var packagesKY = map[string]string{
 	"releases.pages":            "Барактар",
 	"releases.first":            "Биринчи барак",
 	"releases.next":             "Мурунку чыгарылыштар",
+	"releases.search":           "Издөө",
+	"releases.search.none":      "Бул сөздөр боюнча эч нерсе табылган жок.",
+	"releases.search.invalid":   "Издөө үчүн бир сөздөн 16 сөзгө чейин жазыңыз, 200 белгиден ашпасын.",
+	"releases.search.building":  "Бул серверде издөө али даярдалып жатат: бир нече секунддан кийин кайра аракет кылыңыз.",
+	"releases.search.results":   "Издөө натыйжалары",
+	"releases.search.more":      "Дагы натыйжалар",
 }

@@ -56,4 +56,10 @@ var packagesRU = map[string]string{
 	"releases.pages":            "Страницы",
 	"releases.first":            "Первая страница",
 	"releases.next":             "Более ранние выпуски",
+	"releases.search":           "Поиск",
+	"releases.search.none":      "По этим словам ничего не найдено.",
+	"releases.search.invalid":   "Введите от одного до 16 слов, не больше 200 символов.",
+	"releases.search.building":  "Поиск на этом сервере ещё готовится: попробуйте через несколько секунд.",
+	"releases.search.results":   "Результаты поиска",
+	"releases.search.more":      "Ещё результаты",
 }
