@@ -549,6 +549,20 @@ func printCatalog(b *testing.B, empty catalogRun, runs []catalogRun) {
 	b.ReportMetric(worstFirst(first), "first-listing-p99-ms")
 	b.ReportMetric(first.writes, "first-writes/s")
 	b.ReportMetric(last.writes, "last-writes/s")
+	// The searches likewise: the worst p99 at the last size, the largest
+	// ratio between the sizes, and the full build.
+	var searchMS, searchRatio float64
+	for _, l := range catalogSearches {
+		p99 := ms(last.searches[l.name][1])
+		searchMS = max(searchMS, p99)
+		if f := ms(first.searches[l.name][1]); f > 0 {
+			searchRatio = max(searchRatio, p99/f)
+		}
+	}
+	b.ReportMetric(searchMS, "search-p99-ms")
+	b.ReportMetric(searchRatio, "search-p99-ratio")
+	b.ReportMetric(last.searchBuild.Seconds(), "search-build-s")
+	b.ReportMetric(last.searchCatchUp.Seconds(), "search-restart-s")
 }
 
 // worstFirst is the largest p99 of the listings with a target.
