@@ -68,10 +68,12 @@ func (s *Service) Release(ctx context.Context, k *Key, id string, embargo *time.
 	if p.Status == StatusScheduled {
 		s.wakeScheduler()
 		s.auditPackage(ctx, k, AuditPackageSchedule, p)
-	} else {
-		s.auditPackage(ctx, k, AuditPackageRelease, p)
+		return p, nil
 	}
+	// Outlets wait on the announcement; the audit log's entry (a durable
+	// write of its own) comes after it, not between the release and them.
 	s.announce(ctx, p)
+	s.auditPackage(ctx, k, AuditPackageRelease, p)
 	return p, nil
 }
 
@@ -194,9 +196,9 @@ func (s *Service) Withdraw(ctx context.Context, k *Key, id string) (*Package, er
 	if err != nil {
 		return nil, s.missingPackage(id, err)
 	}
-	s.auditPackage(ctx, k, AuditPackageWithdraw, p)
 	s.noteKillNotice(ctx, p, nil)
 	s.announce(ctx, p)
+	s.auditPackage(ctx, k, AuditPackageWithdraw, p)
 	return p, nil
 }
 
@@ -453,8 +455,8 @@ func (s *Service) FireDue(ctx context.Context) (fired int, err error) {
 		}
 		if won {
 			fired++
-			s.auditPackage(ctx, nil, AuditPackageFire, p)
 			s.announce(ctx, p)
+			s.auditPackage(ctx, nil, AuditPackageFire, p)
 		}
 	}
 	return fired, nil
