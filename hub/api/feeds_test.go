@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,6 +62,8 @@ func startFeedReplicas(tb testing.TB, n int) []feedReplica {
 	logger := slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var out []feedReplica
 	for range n {
+		cfg := cfg
+		cfg.IndexDir = tb.TempDir() // each replica's own, as in production
 		srv, err := server.Start(ctx, cfg, server.Options{Logger: logger})
 		if err != nil {
 			tb.Fatalf("start a replica: %v", err)
@@ -125,8 +128,26 @@ func (h *feedHub) feedPackage(key, campaign, lang, headline string, fields map[s
 func (h *feedHub) release(key, id string) {
 	h.t.Helper()
 	gen := h.cache.Generation()
-	h.do("POST", "/v1/packages/"+id+"/release", key, nil).expect(h.t, http.StatusOK)
+	var released struct{ Version string } // ninjs: a string
+	h.do("POST", "/v1/packages/"+id+"/release", key, nil).expect(h.t, http.StatusOK).json(h.t, &released)
 	eventually(h.t, 10*time.Second, "the feed cache to settle after a release", func() bool { return h.cache.Generation() >= gen+2 })
+	// The invalidator empties the cache again once this replica's
+	// indexes (the listing's and the search index, which follows the
+	// bucket on a watch of its own) show the release: other emptyings
+	// (a rendition made) can come first, so wait for the indexes, then
+	// for the cache to stay as it is for a few of the invalidator's ticks.
+	eventually(h.t, 30*time.Second, "this replica's indexes to show the release", func() bool {
+		version, _ := strconv.Atoi(released.Version)
+		return h.svc.IndexShows(context.Background(), id, hub.EventReleased, version)
+	})
+	for settled := h.cache.Generation(); ; {
+		time.Sleep(60 * time.Millisecond)
+		now := h.cache.Generation()
+		if now == settled {
+			return
+		}
+		settled = now
+	}
 }
 
 // feedPartner makes a partner entitled to campaigns, a key of its own
