@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -54,6 +56,25 @@ func visibleOnOtherReplica(partnerKey, feedToken string) []visibilityProbe {
 					return false, err
 				case rep.status != http.StatusOK:
 					return false, fmt.Errorf("partner feed: %d %s", rep.status, rep.problemDetail())
+				}
+				return bytes.Contains(rep.body, []byte(it.id)), nil
+			},
+		},
+		{
+			name: "search GET /v1/search?q=<the headline's own words>", short: "search",
+			visible: func(ctx context.Context, api *apiClient, base string, it *item) (bool, error) {
+				// The headline is "run-<n> release <nnnn>": the run's
+				// number and the item's are words no other item has both of.
+				words := strings.Fields(it.headline)
+				q := url.QueryEscape(strings.TrimPrefix(words[0], "run-") + " " + words[len(words)-1])
+				rep, err := api.do(ctx, base, "GET", "/v1/search?limit=100&campaign="+clusterCampaign+"&q="+q, partnerKey, nil, 0, nil)
+				switch {
+				case err != nil:
+					return false, err
+				case rep.status == http.StatusServiceUnavailable:
+					return false, nil // the index is building: not yet
+				case rep.status != http.StatusOK:
+					return false, fmt.Errorf("search: %d %s", rep.status, rep.problemDetail())
 				}
 				return bytes.Contains(rep.body, []byte(it.id)), nil
 			},
