@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -117,6 +118,8 @@ type Catalog struct {
 	replayed     atomic.Int64
 	snapshotPath string
 	bucket       bucketIdentity
+	// replay is the packages watch's decoders until it is current.
+	replay *replay
 
 	stop    context.CancelFunc
 	stopped sync.WaitGroup
@@ -205,17 +208,19 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	c.stop = stop
 	var readies []chan struct{}
+	c.replay = newReplay(c)
 	for _, w := range []struct {
-		kv    jetstream.KeyValue
-		apply func(jetstream.KeyValueEntry)
-		opts  []jetstream.WatchOpt
+		kv      jetstream.KeyValue
+		apply   func(jetstream.KeyValueEntry)
+		current func()
+		opts    []jetstream.WatchOpt
 	}{
-		{c.packages, c.watchPackage, resume}, {keys, c.keys.apply, nil},
-		{campaigns, c.campaigns.apply, nil}, {partners, c.partners.apply, nil},
-		{webhooks, c.webhooks.apply, nil}, {renditions, c.renditions.apply, nil},
-		{sessions, c.sessions.apply, nil}, {links, c.signinLinks.apply, nil},
+		{c.packages, c.watchPackage, c.replayDone, resume}, {keys, c.keys.apply, nil, nil},
+		{campaigns, c.campaigns.apply, nil, nil}, {partners, c.partners.apply, nil, nil},
+		{webhooks, c.webhooks.apply, nil, nil}, {renditions, c.renditions.apply, nil, nil},
+		{sessions, c.sessions.apply, nil, nil}, {links, c.signinLinks.apply, nil, nil},
 	} {
-		ready, err := watch(watchCtx, c, w.kv, w.apply, w.opts...)
+		ready, err := watch(watchCtx, c, w.kv, w.apply, w.current, w.opts...)
 		if err != nil {
 			stop()
 			c.stopped.Wait()
@@ -351,7 +356,9 @@ func (c *Catalog) writeSnapshot() {
 
 // watch feeds every entry of kv to apply, first the current ones (closing
 // the returned channel when those are done), then each change.
-func watch(ctx context.Context, c *Catalog, kv jetstream.KeyValue, apply func(jetstream.KeyValueEntry), opts ...jetstream.WatchOpt) (chan struct{}, error) {
+// current, when set, is called once the current entries are delivered,
+// before the channel closes (and when the watch ends before that).
+func watch(ctx context.Context, c *Catalog, kv jetstream.KeyValue, apply func(jetstream.KeyValueEntry), current func(), opts ...jetstream.WatchOpt) (chan struct{}, error) {
 	w, err := kv.WatchAll(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("watch bucket %s: %w", kv.Bucket(), err)
@@ -362,6 +369,11 @@ func watch(ctx context.Context, c *Catalog, kv jetstream.KeyValue, apply func(je
 		defer c.stopped.Done()
 		defer w.Stop()
 		initial := true
+		defer func() {
+			if initial && current != nil {
+				current()
+			}
+		}()
 		for {
 			select {
 			case <-ctx.Done():
@@ -373,6 +385,9 @@ func watch(ctx context.Context, c *Catalog, kv jetstream.KeyValue, apply func(je
 				if e == nil {
 					if initial {
 						initial = false
+						if current != nil {
+							current()
+						}
 						close(ready)
 					}
 					continue
@@ -387,11 +402,43 @@ func watch(ctx context.Context, c *Catalog, kv jetstream.KeyValue, apply func(je
 // watchPackage applies a change the packages watch delivered and notes
 // its revision for the snapshot.
 func (c *Catalog) watchPackage(e jetstream.KeyValueEntry) {
-	if !c.loaded.Load() {
+	if c.replay != nil {
 		c.replayed.Add(1)
+		c.replay.entries <- e
+	} else {
+		c.applyPackage(e)
 	}
-	c.loadPackage(e)
 	c.watched.Store(e.Revision())
+}
+
+// replay decodes the entries the packages watch delivers before it is
+// current on every core: a new replica reads every package of the bucket
+// (a quarter of a million take seconds each core), and the index takes
+// them in any order, as each put keeps the later revision of a package.
+// Only the watch's goroutine touches c.replay.
+type replay struct {
+	entries chan jetstream.KeyValueEntry
+	done    sync.WaitGroup
+}
+
+func newReplay(c *Catalog) *replay {
+	r := &replay{entries: make(chan jetstream.KeyValueEntry, 1024)}
+	for range runtime.GOMAXPROCS(0) {
+		r.done.Go(func() {
+			for e := range r.entries {
+				c.loadPackage(e)
+			}
+		})
+	}
+	return r
+}
+
+// replayDone waits for the entries replayed so far to be in the index;
+// later ones are applied as they come.
+func (c *Catalog) replayDone() {
+	close(c.replay.entries)
+	c.replay.done.Wait()
+	c.replay = nil
 }
 
 // loadPackage is applyPackage for the entries the watch delivers before
