@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -69,8 +70,10 @@ func (p *Portal) releases(c echo.Context) error {
 	ctx := c.Request().Context()
 	var d releasesData
 	d.Filter.Campaign, d.Filter.Language, d.Filter.Kind = c.QueryParam("campaign"), c.QueryParam("language"), c.QueryParam("kind")
-	if _, ok := c.QueryParams()["q"]; ok {
-		d.Filter.Q, d.Searching = c.QueryParam("q"), true
+	// An empty search box is no search: the grid's filter form sends it
+	// whenever a filter changes.
+	if words := c.QueryParam("q"); strings.TrimSpace(words) != "" {
+		d.Filter.Q, d.Searching = words, true
 	}
 	q := hub.PackageQuery{Campaign: d.Filter.Campaign, After: c.QueryParam("cursor"), Limit: releasesPageSize}
 	if s := c.QueryParam("limit"); s != "" {
