@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -44,6 +45,12 @@ func readFromLeader(js jetstream.JetStream, kv jetstream.KeyValue) jetstream.Key
 // ErrKeyNotFound for a key never written, deleted or purged, as the
 // bucket's own Get does.
 func (b leaderReads) Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
+	// The bucket's own Get refuses a key that is not a literal subject
+	// token; this one must too: last_by_subj takes wildcards, so "a.>"
+	// or "*" would answer with some other key's value.
+	if !literalKey(key) {
+		return nil, jetstream.ErrInvalidKey
+	}
 	req, err := json.Marshal(struct {
 		LastBySubject string `json:"last_by_subj"`
 	}{b.prefix + key})
@@ -111,3 +118,19 @@ func (e leaderEntry) Revision() uint64                { return e.revision }
 func (e leaderEntry) Created() time.Time              { return e.created }
 func (e leaderEntry) Delta() uint64                   { return 0 }
 func (e leaderEntry) Operation() jetstream.KeyValueOp { return jetstream.KeyValuePut }
+
+// literalKey is nats.go's rule for a key (its own check is not
+// exported): letters, digits and -/_=. only, no empty token.
+func literalKey(key string) bool {
+	if key == "" || key[0] == '.' || key[len(key)-1] == '.' || strings.Contains(key, "..") {
+		return false
+	}
+	for _, r := range key {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune("-/_=.", r):
+		default:
+			return false
+		}
+	}
+	return true
+}

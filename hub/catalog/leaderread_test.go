@@ -56,4 +56,12 @@ func TestReadFromLeaderAnswersAsTheBucket(t *testing.T) {
 			}
 		})
 	}
+	// A key that is no literal subject token is refused as the bucket
+	// refuses it: last_by_subj would take "a.>" or "*" as a wildcard and
+	// answer with another key's value.
+	for _, key := range []string{"a.>", "*", "a.*.c", ">", "", "a..b", ".a", "a b"} {
+		if _, err := leader.Get(ctx, key); !errors.Is(err, jetstream.ErrInvalidKey) {
+			t.Errorf("leader read of %q: %v, want ErrInvalidKey", key, err)
+		}
+	}
 }
