@@ -102,6 +102,12 @@ func Start(tb testing.TB, opts Options) *Hub {
 	if cfg.DataDir == "" {
 		cfg.DataDir = tb.TempDir()
 	}
+	if cfg.NATSURL != "" {
+		// Replicas of one test may share a data dir (its disk blobs),
+		// but each has indexes of its own, as in production: a second
+		// hub on one search index is refused.
+		cfg.IndexDir = tb.TempDir()
+	}
 	serverOpts := server.Options{
 		Logger: log, AdvertisedNATSURL: opts.AdvertisedNATSURL, Announcer: opts.Announcer, ReconcileEvery: opts.ReconcileEvery,
 		// PartnerKey brings users and consumers up to date itself; the
