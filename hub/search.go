@@ -126,7 +126,10 @@ func ParseSearchText(q string) (string, error) {
 			return "", Errorf(EINVALID, "q holds a control character; search for words")
 		}
 		isWord := unicode.IsLetter(r) || unicode.IsDigit(r)
-		if isWord && !inWord {
+		// A character of a script written without spaces is a term of its
+		// own to the engine's tokenizer: it counts as a word, or 200 of
+		// them would pass as one and cost 200 terms in every field.
+		if isWord && (!inWord || unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul, unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar)) {
 			words++
 		}
 		inWord, letters = isWord, letters || isWord
@@ -267,8 +270,16 @@ func (s *Service) searchListing(ctx context.Context, a Audience, f Filter, bySlu
 	filters := q
 	filters.Text, filters.Limit = "", 0
 	var page PackagePage
-	for {
+	// Hits the index shows but the catalog no longer does (an index
+	// behind it) are skipped; at most MaxSearchDepth are looked at, so a
+	// lagging index cannot make one request walk every match.
+	for examined := 0; ; {
+		if examined >= MaxSearchDepth {
+			page.Next = filters.After // the last hit looked at: go on from there
+			return page, nil
+		}
 		hits, more, err := s.search.Search(ctx, f, SearchQuery{Text: text, Filters: filters, Newest: true, Limit: limit - len(page.Items) + 1})
+		examined += len(hits)
 		if err != nil {
 			return PackagePage{}, searchError(err)
 		}

@@ -183,6 +183,28 @@ func TestBackupRestoreRefusalsAndDamage(t *testing.T) {
 			t.Error("the cut-off restore left no marker: a hub would start on half its state")
 		}
 	})
+	t.Run("a manifest whose id, snapshot path or stream name was changed is refused", func(t *testing.T) {
+		for name, spoil := range map[string]func(m map[string]any){
+			"another restore's id":          func(m map[string]any) { m["id"] = "0123456789abcdef01234567" },
+			"a snapshot outside the backup": func(m map[string]any) { stream(m)["file"] = "../../etc/passwd" },
+			"a stream name with a wildcard": func(m map[string]any) { stream(m)["name"] = "KV_hub_keys.>" },
+		} {
+			broken := filepath.Join(t.TempDir(), "b")
+			copyDir(t, dir, broken)
+			path := filepath.Join(broken, "manifest.json")
+			var raw map[string]any
+			b, _ := os.ReadFile(path)
+			if err := json.Unmarshal(b, &raw); err != nil {
+				t.Fatal(err)
+			}
+			spoil(raw)
+			b, _ = json.Marshal(raw)
+			os.WriteFile(path, b, 0o600)
+			if _, err := backup.ReadManifest(broken); err == nil || !strings.Contains(err.Error(), "damaged") {
+				t.Errorf("%s: read the manifest: %v", name, err)
+			}
+		}
+	})
 	t.Run("a damaged source blob fails the backup, which stays unfinished", func(t *testing.T) {
 		damaged := bytes.ToUpper(content) // same length, other sum
 		if _, err := src.blobs.Put(ctx, blobKey, bytes.NewReader(damaged), int64(len(damaged))); err != nil {
@@ -218,4 +240,9 @@ func copyDir(t *testing.T, from, to string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// stream is the first stream of a manifest decoded as a map.
+func stream(m map[string]any) map[string]any {
+	return m["streams"].([]any)[0].(map[string]any)
 }

@@ -1,12 +1,14 @@
 package backup
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -79,7 +81,13 @@ func (s Stream) state() (streamState, error) {
 func (m *Manifest) identify() {
 	h := sha256.New()
 	for _, s := range m.Streams {
-		fmt.Fprintf(h, "stream %s %s\n", s.Name, s.State)
+		// Compact: the manifest is written indented, and its id must be
+		// the same read back as made.
+		var state bytes.Buffer
+		if json.Compact(&state, s.State) != nil {
+			state.Write(s.State)
+		}
+		fmt.Fprintf(h, "stream %s %s\n", s.Name, state.Bytes())
 	}
 	for _, b := range m.Blobs {
 		fmt.Fprintf(h, "blob %s %d %s\n", b.Key, b.Size, b.SHA256)
@@ -106,6 +114,23 @@ func ReadManifest(dir string) (*Manifest, error) {
 	}
 	if m.Format != Format {
 		return nil, fmt.Errorf("the backup in %s has format %d; this hub reads format %d", dir, m.Format, Format)
+	}
+	// The ID says which restore a half-restored target belongs to, so it
+	// must be the one these contents make, not one copied from another.
+	claimed := m.ID
+	m.identify()
+	if m.ID != claimed {
+		return nil, fmt.Errorf("the backup in %s is damaged: its manifest's id %q is not the one its contents make", dir, claimed)
+	}
+	for _, st := range m.Streams {
+		// A snapshot is a file of the backup's own nats/ directory, and
+		// a stream's name a name (it becomes a subject token).
+		if !filepath.IsLocal(filepath.FromSlash(st.File)) || !strings.HasPrefix(st.File, "nats/") {
+			return nil, fmt.Errorf("the backup in %s is damaged: stream %q's snapshot %q is not a file of its nats/ directory", dir, st.Name, st.File)
+		}
+		if st.Name == "" || strings.ContainsAny(st.Name, ".*> \t\r\n/") {
+			return nil, fmt.Errorf("the backup in %s is damaged: %q is not a stream name", dir, st.Name)
+		}
 	}
 	return &m, nil
 }

@@ -441,7 +441,9 @@ func TestBadQueries(t *testing.T) {
 	e := newEnv(t, natstest.Start(t, ""), t.TempDir())
 	e.put(pkg{campaign: "c", language: "en", headline: "Harassment"})
 	e.sync()
-	for _, q := range []string{"", "   ", strings.Repeat("я", hub.MaxSearchText+1), "a\x00b", "\xff\xfe", "!!! ???", strings.Repeat("w ", hub.MaxSearchWords+1)} {
+	for _, q := range []string{"", "   ", strings.Repeat("я", hub.MaxSearchText+1), "a\x00b", "\xff\xfe", "!!! ???", strings.Repeat("w ", hub.MaxSearchWords+1),
+		// Written without spaces, each character is a term of its own.
+		strings.Repeat("性骚扰", 6)} {
 		_, err := e.svc.Search(t.Context(), admin, hub.SearchRequest{Text: q})
 		if hub.ErrorCode(err) != hub.EINVALID || hub.ErrorMessage(err) == "" {
 			t.Errorf("search %q: %v", q, err)
