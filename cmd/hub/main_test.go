@@ -168,7 +168,7 @@ func TestTwoReplicasShareExternalNATSAndS3(t *testing.T) {
 	cfg.NATSURL, cfg.AdminKey = url, "hub_cluster-admin-key-0123456"
 	cfg.S3Endpoint, cfg.S3Bucket, cfg.S3AccessKey, cfg.S3SecretKey = o.Endpoint, o.Bucket, o.AccessKey, o.SecretKey
 	a, _ := startHub(t, cfg)
-	cfg.DataDir = t.TempDir()
+	cfg.DataDir, cfg.IndexDir = t.TempDir(), "" // the second replica's own, indexes too
 	b, _ := startHub(t, cfg)
 
 	producer := field(t, call(t, a, "POST", "/v1/keys", cfg.AdminKey, []byte(`{"role":"producer","name":"team"}`), 201), "key")

@@ -33,7 +33,7 @@ func TestEmbargoCorrectionWithdrawalAcrossTwoHubs(t *testing.T) {
 	cfg.NATSURL, cfg.AdminKey, cfg.WebhooksAllowPrivate = natsURL, "hub_e2e-admin-key-0123456789", true
 	cfg.S3Endpoint, cfg.S3Bucket, cfg.S3AccessKey, cfg.S3SecretKey = o.Endpoint, o.Bucket, o.AccessKey, o.SecretKey
 	a, _ := startHub(t, cfg)
-	cfg.DataDir = t.TempDir()
+	cfg.DataDir, cfg.IndexDir = t.TempDir(), "" // the second replica's own, indexes too
 	b, _ := startHub(t, cfg)
 	admin := cfg.AdminKey
 
