@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/syndication-hub/hub/hub/natstest"
 )
 
 // hubProc is one `hub serve` process, built from ./cmd/hub, with its
@@ -70,7 +71,7 @@ func moduleRoot() (string, error) {
 // MinIO, configured through the environment as an operator would.
 func newHub(t *testing.T, name, bin, dir string, nc *natsCluster, s3 s3Settings) *hubProc {
 	t.Helper()
-	h := &hubProc{name: name, addr: freeAddr(t), bin: bin, logDir: filepath.Join(dir, name)}
+	h := &hubProc{name: name, addr: natstest.FreeAddr(t), bin: bin, logDir: filepath.Join(dir, name)}
 	if err := os.MkdirAll(filepath.Join(h.logDir, "data"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -198,17 +199,6 @@ func childEnv() []string {
 		}
 	}
 	return out
-}
-
-// freeAddr is a loopback address with a port free at the moment.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // waitFor calls ready until it returns nil, failing t after timeout with

@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
+	"github.com/syndication-hub/hub/hub/natstest"
 )
 
 // shippedConfig is the NATS configuration the project ships for an
@@ -127,13 +128,13 @@ func startNATSCluster(t *testing.T, dir string) *natsCluster {
 	var routes []string
 	routeAddrs := make([]string, 3)
 	for i := range routeAddrs {
-		routeAddrs[i] = freeAddr(t)
+		routeAddrs[i] = natstest.FreeAddr(t)
 		routes = append(routes, "nats-route://"+routeAddrs[i])
 	}
 	for i := range 3 {
 		n := &natsNode{
 			name:     fmt.Sprintf("nats-%d", i+1),
-			client:   freeAddr(t),
+			client:   natstest.FreeAddr(t),
 			storeDir: filepath.Join(dir, fmt.Sprintf("nats-%d", i+1), "store"),
 			logDir:   filepath.Join(dir, fmt.Sprintf("nats-%d", i+1)),
 		}

@@ -257,12 +257,8 @@ func (a *API) listPackages(c echo.Context) error {
 			return err
 		}
 	}
-	if l := c.QueryParam("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > hub.MaxPageSize {
-			return hub.Errorf(hub.EINVALID, "limit must be a number from 1 to %d", hub.MaxPageSize)
-		}
-		q.Limit = n
+	if q.Limit, err = limitParam(c, hub.MaxPageSize); err != nil {
+		return err
 	}
 	page, err := a.svc.Packages(c.Request().Context(), keyOf(c), q)
 	if err != nil {

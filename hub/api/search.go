@@ -46,12 +46,8 @@ func (a *API) search(c echo.Context) error {
 		return err
 	}
 	req := hub.SearchRequest{Text: c.QueryParam("q"), Filters: q, Cursor: c.QueryParam("cursor")}
-	if l := c.QueryParam("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > hub.MaxSearchPage {
-			return hub.Errorf(hub.EINVALID, "limit must be a number from 1 to %d", hub.MaxSearchPage)
-		}
-		req.Limit = n
+	if req.Limit, err = limitParam(c, hub.MaxSearchPage); err != nil {
+		return err
 	}
 	page, err := a.svc.Search(c.Request().Context(), keyOf(c), req)
 	if err != nil {
@@ -84,4 +80,18 @@ func searchAnswer(c echo.Context, err error) error {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(searchRetry))
 	}
 	return err
+}
+
+// limitParam is the request's limit query parameter, from 1 to most; 0
+// when it is absent (the default page).
+func limitParam(c echo.Context, most int) (int, error) {
+	l := c.QueryParam("limit")
+	if l == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(l)
+	if err != nil || n < 1 || n > most {
+		return 0, hub.Errorf(hub.EINVALID, "limit must be a number from 1 to %d", most)
+	}
+	return n, nil
 }

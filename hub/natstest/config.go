@@ -74,7 +74,7 @@ func RunShippedCluster(t *testing.T, path string, nodes int) *ShippedCluster {
 	// a route to itself is recognised and dropped.
 	var routes []*url.URL
 	for range nodes {
-		routes = append(routes, &url.URL{Scheme: "nats-route", Host: freeAddr(t)})
+		routes = append(routes, &url.URL{Scheme: "nats-route", Host: FreeAddr(t)})
 	}
 	var hub, plain, admin []string
 	for i := range nodes {
@@ -175,8 +175,10 @@ func startConfig(t *testing.T, path string, configure func(*server.Options)) *se
 	return srv
 }
 
-// freeAddr returns a loopback address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
+// FreeAddr returns a loopback address with a port free a moment ago (for
+// servers that must be told their address before they listen: routes,
+// a process's listener).
+func FreeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
