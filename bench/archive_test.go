@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 // mp4Head is an MP4 'ftyp' box: the hub sniffs the asset as video/mp4,
@@ -48,18 +47,10 @@ func BenchmarkArchive(b *testing.B) {
 	direct := minioServer.Bucket(b) // skips without MinIO
 	hubBucket := minioServer.Options(b)
 	ctx := b.Context()
-	mc, err := minio.New(direct.Endpoint, &minio.Options{
-		Creds: credentials.NewStaticV4(direct.AccessKey, direct.SecretKey, ""),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { emptyBucket(b, mc, direct.Bucket) })
 
-	bin := os.Getenv("BENCH_HUB_BIN")
-	if bin == "" {
-		bin = buildHub(b)
-	}
+	mc := directClient(b, direct)
+
+	bin := hubBinary(b)
 	h := startHub(b, bin, hubBucket, size)
 
 	// Off the clock: the video into the hub and, the same bytes, straight

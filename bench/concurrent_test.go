@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 const (
@@ -48,18 +46,9 @@ func BenchmarkConcurrentTransfer(b *testing.B) {
 	hubBucket := minioServer.Options(b)
 	ctx := b.Context()
 
-	mc, err := minio.New(direct.Endpoint, &minio.Options{
-		Creds: credentials.NewStaticV4(direct.AccessKey, direct.SecretKey, ""),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { emptyBucket(b, mc, direct.Bucket) })
+	mc := directClient(b, direct)
 
-	bin := os.Getenv("BENCH_HUB_BIN")
-	if bin == "" {
-		bin = buildHub(b)
-	}
+	bin := hubBinary(b)
 	h := startHub(b, bin, hubBucket, size,
 		"--max-uploads", "0", "--max-uploads-per-key", "0", "--rate-limit-per-key", "0")
 	// One keep-alive connection per transfer, as minio-go keeps its own.

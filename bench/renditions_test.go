@@ -10,7 +10,6 @@ import (
 	"image/jpeg"
 	"io"
 	"net/http"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -58,10 +57,7 @@ func BenchmarkRenditions(b *testing.B) {
 	rounds := int(envInt(b, "BENCH_ROUNDS", defaultRounds, 1))
 	store := minioServer.Options(b) // skips without MinIO
 	ctx := b.Context()
-	bin := os.Getenv("BENCH_HUB_BIN")
-	if bin == "" {
-		bin = buildHub(b)
-	}
+	bin := hubBinary(b)
 	// Without a per-key rate limit: the pollers ask 20 times a second
 	// each, which the default limit (20/s a key) would refuse.
 	h := startHub(b, bin, store, hub.DefaultMaxAssetBytes, "--rate-limit-per-key", "0")

@@ -66,10 +66,7 @@ func BenchmarkScrubbedUpload(b *testing.B) {
 	root := moduleRoot()
 	baseRef, baseHow := baselineRef(b, root)
 	baseBin := buildBaseline(b, root, baseRef)
-	bin := os.Getenv("BENCH_HUB_BIN")
-	if bin == "" {
-		bin = buildHub(b)
-	}
+	bin := hubBinary(b)
 	minioPid := findMinIO(scrubbedStore.Endpoint)
 
 	runs := []*scrubRun{

@@ -97,25 +97,14 @@ func BenchmarkTransfer(b *testing.B) {
 	hubBucket := minioServer.Options(b) // the hub creates it; checked empty at the end
 	ctx := b.Context()
 
-	// A client built as hub/s3 builds its own, so both sides of the
-	// comparison use the same transport settings.
-	mc, err := minio.New(direct.Endpoint, &minio.Options{
-		Creds: credentials.NewStaticV4(direct.AccessKey, direct.SecretKey, ""),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { emptyBucket(b, mc, direct.Bucket) })
+	mc := directClient(b, direct)
 
 	genRate := generatorRate()
 	if genRate < 2048 {
 		b.Logf("warning: the generator makes only %.0f MiB/s; it may be what limits the uploads", genRate)
 	}
 
-	bin := os.Getenv("BENCH_HUB_BIN")
-	if bin == "" {
-		bin = buildHub(b)
-	}
+	bin := hubBinary(b)
 	h := startHub(b, bin, hubBucket, size)
 	producer := h.mustJSON(b, "POST", "/v1/keys", adminKey, `{"role":"producer","name":"bench"}`, http.StatusCreated)["key"].(string)
 	pkg := h.mustJSON(b, "POST", "/v1/packages", producer,
@@ -592,6 +581,29 @@ type hubProcess struct {
 }
 
 // buildHub builds ./cmd/hub of this module into a temporary directory.
+// hubBinary is BENCH_HUB_BIN when set (a hub built once for several
+// benchmarks), else this tree's hub, built for the benchmark.
+func hubBinary(b *testing.B) string {
+	if bin := os.Getenv("BENCH_HUB_BIN"); bin != "" {
+		return bin
+	}
+	return buildHub(b)
+}
+
+// directClient is a minio-go client of the benchmark's direct bucket o,
+// built as hub/s3 builds its own (so both sides of a comparison use the
+// same transport settings); the bucket is emptied when the benchmark ends.
+func directClient(b *testing.B, o s3.Options) *minio.Client {
+	b.Helper()
+	mc, err := minio.New(o.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(o.AccessKey, o.SecretKey, "")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { emptyBucket(b, mc, o.Bucket) })
+	return mc
+}
+
+// buildHub builds this tree's ./cmd/hub into the benchmark's temporary dir.
 func buildHub(b *testing.B) string {
 	b.Helper()
 	root := moduleRoot()
