@@ -182,18 +182,10 @@ func (w *world) wantPage(a hub.Audience, q hub.PackageQuery) (ids []string, next
 	limit := cmpOr(q.Limit, hub.DefaultPageSize)
 	for i := len(w.packages) - 1; i >= 0; i-- {
 		p := w.packages[i]
-		if q.After != "" && p.ID >= q.After || !hub.CanRead(a, w.campaigns[p.Campaign], p) {
+		if q.After != "" && p.ID >= q.After {
 			continue
 		}
-		v := p
-		if a.Key.Role == hub.RolePartner {
-			v = hub.PartnerView(p)
-		}
-		switch {
-		case q.Campaign != "" && v.Campaign != q.Campaign,
-			q.Language != "" && v.Language != q.Language,
-			q.Status != "" && v.Status != q.Status,
-			q.Type != "" && !v.HasAssetType(q.Type):
+		if _, ok := w.shown(a, p, q); !ok {
 			continue
 		}
 		if len(ids) == limit {
@@ -202,6 +194,26 @@ func (w *world) wantPage(a hub.Audience, q hub.PackageQuery) (ids []string, next
 		ids = append(ids, p.ID)
 	}
 	return ids, ""
+}
+
+// shown is p as a reads it (a partner its released view), when CanRead
+// lets a read it and it has what q's own filters ask for.
+func (w *world) shown(a hub.Audience, p *hub.Package, q hub.PackageQuery) (*hub.Package, bool) {
+	if !hub.CanRead(a, w.campaigns[p.Campaign], p) {
+		return nil, false
+	}
+	v := p
+	if a.Key.Role == hub.RolePartner {
+		v = hub.PartnerView(p)
+	}
+	switch {
+	case q.Campaign != "" && v.Campaign != q.Campaign,
+		q.Language != "" && v.Language != q.Language,
+		q.Status != "" && v.Status != q.Status,
+		q.Type != "" && !v.HasAssetType(q.Type):
+		return nil, false
+	}
+	return v, true
 }
 
 // randomQuery is a request's own filters, cursor and page size.

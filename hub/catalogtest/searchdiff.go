@@ -75,18 +75,8 @@ func CompareSearchWithCanRead(t *testing.T, c hub.Catalog, seed uint64, open fun
 func (w *world) wantSearch(a hub.Audience, word string, q hub.PackageQuery) []string {
 	var ids []string
 	for _, p := range w.packages {
-		if !hub.CanRead(a, w.campaigns[p.Campaign], p) {
-			continue
-		}
-		v := p
-		if a.Key.Role == hub.RolePartner {
-			v = hub.PartnerView(p)
-		}
-		switch {
-		case q.Campaign != "" && v.Campaign != q.Campaign,
-			q.Language != "" && v.Language != q.Language,
-			q.Status != "" && v.Status != q.Status,
-			q.Type != "" && !v.HasAssetType(q.Type):
+		v, ok := w.shown(a, p, q)
+		if !ok {
 			continue
 		}
 		for _, h := range v.Headlines {
