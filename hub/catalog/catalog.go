@@ -65,8 +65,8 @@ type Options struct {
 	// SnapshotEvery is how often a changed index is written to
 	// SnapshotPath; 0 means DefaultSnapshotEvery. Close writes it too.
 	SnapshotEvery time.Duration
-	// LoadStall fails Open when the packages watch delivers nothing for
-	// this long while the index loads; 0 means DefaultLoadStall. The load
+	// LoadStall fails Open when the watches deliver nothing for this
+	// long while the indexes load; 0 means DefaultLoadStall. The load
 	// itself has no bound: it follows the catalog's size.
 	LoadStall time.Duration
 	// DocumentCache is how many package documents are kept in memory for
@@ -115,7 +115,10 @@ type Catalog struct {
 	watched atomic.Uint64
 	// replayed counts the package entries the watch delivered before it
 	// was current: the whole bucket, or what changed since the snapshot.
-	replayed     atomic.Int64
+	replayed atomic.Int64
+	// delivered counts the entries every watch delivered: a start's
+	// progress, whichever bucket it is loading.
+	delivered    atomic.Int64
 	snapshotPath string
 	bucket       bucketIdentity
 	// replay is the packages watch's decoders until it is current.
@@ -250,12 +253,13 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Catalog, 
 }
 
 // waitLoaded waits until a watch has delivered what its bucket held, for
-// as long as the packages watch keeps delivering: a large catalog takes as
-// long as it takes, a stalled one fails after stall without an entry.
+// as long as the watches keep delivering: a large catalog (its packages,
+// or the rendition sets of its pictures) takes as long as it takes, a
+// stalled one fails after stall without an entry.
 func (c *Catalog) waitLoaded(ctx context.Context, ready chan struct{}, stall time.Duration) error {
 	t := time.NewTicker(stall)
 	defer t.Stop()
-	seen := c.replayed.Load()
+	seen := c.delivered.Load()
 	for {
 		select {
 		case <-ready:
@@ -263,17 +267,17 @@ func (c *Catalog) waitLoaded(ctx context.Context, ready chan struct{}, stall tim
 		case <-ctx.Done():
 			return fmt.Errorf("load catalog index: %w", ctx.Err())
 		case <-t.C:
-			now := c.replayed.Load()
+			now := c.delivered.Load()
 			if now == seen {
-				return fmt.Errorf("load catalog index: no package entry for %v after %d", stall, now)
+				return fmt.Errorf("load catalog index: no entry for %v after %d", stall, now)
 			}
 			seen = now
 		}
 	}
 }
 
-// DefaultLoadStall is how long a start waits for the packages watch to
-// deliver its next entry before giving up.
+// DefaultLoadStall is how long a start waits for a watch to deliver its
+// next entry before giving up.
 const DefaultLoadStall = 30 * time.Second
 
 // DefaultSnapshotEvery is how often a changed listing index is written to
@@ -393,6 +397,7 @@ func watch(ctx context.Context, c *Catalog, kv jetstream.KeyValue, apply func(je
 					continue
 				}
 				apply(e)
+				c.delivered.Add(1)
 			}
 		}
 	}()
