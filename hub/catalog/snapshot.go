@@ -148,6 +148,11 @@ func (x *listIndex) readSnapshot(path string, b bucketIdentity) (uint64, error) 
 			h.Bucket, h.Created.Format(time.RFC3339), b.Bucket, b.Created.Format(time.RFC3339))
 	case h.Revision > b.LastRev:
 		return 0, fmt.Errorf("%w: reflects revision %d, the bucket is at %d", errSnapshotStale, h.Revision, b.LastRev)
+	case h.Entries < 0 || uint64(h.Entries) > b.LastRev:
+		// Every entry is a key written at least once: more than the
+		// bucket's revisions is a damaged header, not a catalog to
+		// make room for.
+		return 0, fmt.Errorf("%w: %d entries, more than the bucket's %d revisions", errSnapshotStale, h.Entries, b.LastRev)
 	}
 	entries := make([]snapshotEntry, 0, h.Entries)
 	for len(entries) < h.Entries {
