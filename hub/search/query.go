@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -29,7 +30,7 @@ func (x *Index) Search(ctx context.Context, f hub.Filter, q hub.SearchQuery) (_ 
 		return nil, false, nil
 	}
 	bq := query.NewBooleanQuery(nil, nil, nil)
-	bq.AddMust(textQuery(q.Text))
+	bq.AddMust(x.textQuery(q.Text))
 	bq.AddFilter(factsQuery(f, q.Filters))
 	req := bleve.NewSearchRequestOptions(bq, q.Limit, q.Offset, false)
 	req.Fields = []string{fieldPackage, fieldFacts, fieldHeadline, fieldLanguage}
@@ -80,7 +81,7 @@ func (x *Index) snippets(ctx context.Context, text string, docs []string, hits [
 	}
 	// A conjunction led by the ids: the text's searchers skip to each of
 	// them rather than decode locations of every match.
-	cq := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(docs), textQuery(text)})
+	cq := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(docs), x.textQuery(text)})
 	req := bleve.NewSearchRequestOptions(cq, len(docs), 0, false)
 	req.IncludeLocations = true
 	for _, fam := range families {
@@ -115,12 +116,22 @@ func (x *Index) snippets(ctx context.Context, text string, docs []string, hits [
 var groupName = map[string]string{groupHeadline: "headline", groupDescription: "description", groupText: "text"}
 
 // textQuery matches the words in every text field, each analyzed as the
-// field's family asks, a headline match weighing most.
-func textQuery(text string) query.Query {
+// field's family asks, a headline match weighing most. A family's second
+// analyzer is asked only when it makes other terms of the words than the
+// first: the Russian stemmer leaves a Kazakh or a Latin word as the
+// prefix analyzer does, and the same terms asked twice would cost every
+// match twice and score a Kazakh or Kyrgyz text double a Russian one.
+func (x *Index) textQuery(text string) query.Query {
 	var qs []query.Query
 	for _, fam := range families {
-		for _, g := range []string{groupHeadline, groupDescription, groupText} {
-			for _, an := range queryAnalyzers[fam] {
+		var asked []string
+		for _, an := range queryAnalyzers[fam] {
+			terms := x.analyze(an, text)
+			if terms != "" && slices.Contains(asked, terms) {
+				continue
+			}
+			asked = append(asked, terms)
+			for _, g := range []string{groupHeadline, groupDescription, groupText} {
 				m := query.NewMatchQuery(text)
 				m.SetField(fam + "." + g)
 				m.Analyzer = an
@@ -130,6 +141,21 @@ func textQuery(text string) query.Query {
 		}
 	}
 	return query.NewDisjunctionQuery(qs)
+}
+
+// analyze returns the terms analyzer an makes of text, joined; "" when
+// the mapping has no such analyzer (then nothing is compared, and the
+// clause is kept).
+func (x *Index) analyze(an, text string) string {
+	a := x.idx.Mapping().AnalyzerNamed(an)
+	if a == nil {
+		return ""
+	}
+	var terms []string
+	for _, t := range a.Analyze([]byte(text)) {
+		terms = append(terms, string(t.Term))
+	}
+	return strings.Join(terms, "\x00")
 }
 
 // factsQuery is the filter's and the request's filters' query form on
