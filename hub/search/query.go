@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
@@ -30,7 +31,7 @@ func (x *Index) Search(ctx context.Context, f hub.Filter, q hub.SearchQuery) (_ 
 		return nil, false, nil
 	}
 	bq := query.NewBooleanQuery(nil, nil, nil)
-	bq.AddMust(x.textQuery(q.Text))
+	bq.AddMust(textQuery(x.idx.Mapping(), q.Text))
 	bq.AddFilter(factsQuery(f, q.Filters))
 	req := bleve.NewSearchRequestOptions(bq, q.Limit, q.Offset, false)
 	req.Fields = []string{fieldPackage, fieldFacts, fieldHeadline, fieldLanguage}
@@ -81,7 +82,7 @@ func (x *Index) snippets(ctx context.Context, text string, docs []string, hits [
 	}
 	// A conjunction led by the ids: the text's searchers skip to each of
 	// them rather than decode locations of every match.
-	cq := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(docs), x.textQuery(text)})
+	cq := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(docs), textQuery(x.idx.Mapping(), text)})
 	req := bleve.NewSearchRequestOptions(cq, len(docs), 0, false)
 	req.IncludeLocations = true
 	for _, fam := range families {
@@ -121,12 +122,12 @@ var groupName = map[string]string{groupHeadline: "headline", groupDescription: "
 // first: the Russian stemmer leaves a Kazakh or a Latin word as the
 // prefix analyzer does, and the same terms asked twice would cost every
 // match twice and score a Kazakh or Kyrgyz text double a Russian one.
-func (x *Index) textQuery(text string) query.Query {
+func textQuery(m mapping.IndexMapping, text string) query.Query {
 	var qs []query.Query
 	for _, fam := range families {
 		var asked []string
 		for _, an := range queryAnalyzers[fam] {
-			terms := x.analyze(an, text)
+			terms := analyze(m, an, text)
 			if terms != "" && slices.Contains(asked, terms) {
 				continue
 			}
@@ -146,8 +147,8 @@ func (x *Index) textQuery(text string) query.Query {
 // analyze returns the terms analyzer an makes of text, joined; "" when
 // the mapping has no such analyzer (then nothing is compared, and the
 // clause is kept).
-func (x *Index) analyze(an, text string) string {
-	a := x.idx.Mapping().AnalyzerNamed(an)
+func analyze(m mapping.IndexMapping, an, text string) string {
+	a := m.AnalyzerNamed(an)
 	if a == nil {
 		return ""
 	}
