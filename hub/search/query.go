@@ -120,8 +120,10 @@ var groupName = map[string]string{groupHeadline: "headline", groupDescription: "
 // field's family asks, a headline match weighing most. A family's second
 // analyzer is asked only when it makes other terms of the words than the
 // first: the Russian stemmer leaves a Kazakh or a Latin word as the
-// prefix analyzer does, and the same terms asked twice would cost every
-// match twice and score a Kazakh or Kyrgyz text double a Russian one.
+// prefix analyzer does, and the same terms asked twice would score a
+// Kazakh or Kyrgyz text's match double a Russian one's. (A query mixing
+// words the stemmer changes with words it leaves is still asked both
+// ways: the comparison is of the whole query's terms.)
 func textQuery(m mapping.IndexMapping, text string) query.Query {
 	var qs []query.Query
 	for _, fam := range families {
@@ -133,11 +135,11 @@ func textQuery(m mapping.IndexMapping, text string) query.Query {
 			}
 			asked = append(asked, terms)
 			for _, g := range []string{groupHeadline, groupDescription, groupText} {
-				m := query.NewMatchQuery(text)
-				m.SetField(fam + "." + g)
-				m.Analyzer = an
-				m.SetBoost(groupBoost[g])
-				qs = append(qs, m)
+				mq := query.NewMatchQuery(text)
+				mq.SetField(fam + "." + g)
+				mq.Analyzer = an
+				mq.SetBoost(groupBoost[g])
+				qs = append(qs, mq)
 			}
 		}
 	}
