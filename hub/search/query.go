@@ -31,7 +31,8 @@ func (x *Index) Search(ctx context.Context, f hub.Filter, q hub.SearchQuery) (_ 
 		return nil, false, nil
 	}
 	bq := query.NewBooleanQuery(nil, nil, nil)
-	bq.AddMust(textQuery(x.idx.Mapping(), q.Text))
+	tq := textQuery(x.idx.Mapping(), q.Text)
+	bq.AddMust(tq)
 	bq.AddFilter(factsQuery(f, q.Filters))
 	req := bleve.NewSearchRequestOptions(bq, q.Limit, q.Offset, false)
 	req.Fields = []string{fieldPackage, fieldFacts, fieldHeadline, fieldLanguage}
@@ -62,7 +63,7 @@ func (x *Index) Search(ctx context.Context, f hub.Filter, q hub.SearchQuery) (_ 
 		hits, docs = append(hits, h), append(docs, m.ID)
 	}
 	if !q.Newest && len(hits) > 0 {
-		if err := x.snippets(ctx, q.Text, docs, hits); err != nil {
+		if err := x.snippets(ctx, tq, docs, hits); err != nil {
 			return nil, false, err
 		}
 	}
@@ -70,19 +71,19 @@ func (x *Index) Search(ctx context.Context, f hub.Filter, q hub.SearchQuery) (_ 
 }
 
 // snippets fills the snippets of hits (documents docs, in order) by
-// asking the query again of these documents only, with the locations of
+// asking the text query tq again of these documents only, with the locations of
 // the matched words and the stored texts: locations asked with the
 // ranking query would be gathered for every match, not only the page's
 // (a common word's thousands), and bleve's highlighter costs some 10 ms
 // a hit on a body that has a common word fifty times.
-func (x *Index) snippets(ctx context.Context, text string, docs []string, hits []hub.SearchHit) error {
+func (x *Index) snippets(ctx context.Context, tq query.Query, docs []string, hits []hub.SearchHit) error {
 	at := map[string]int{}
 	for i, d := range docs {
 		at[d] = i
 	}
 	// A conjunction led by the ids: the text's searchers skip to each of
 	// them rather than decode locations of every match.
-	cq := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(docs), textQuery(x.idx.Mapping(), text)})
+	cq := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(docs), tq})
 	req := bleve.NewSearchRequestOptions(cq, len(docs), 0, false)
 	req.IncludeLocations = true
 	for _, fam := range families {
